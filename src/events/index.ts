@@ -1,0 +1,2 @@
+export { type Bus, createBus, type Listener } from './bus.js';
+export type * from './types.js';

@@ -1,0 +1,193 @@
+/**
+ * The Plan: what a manifest means once it has been parsed, interpolated, validated and filled with defaults.
+ * Everything downstream reads this and never the YAML. Durations are milliseconds, sizes are bytes, paths are
+ * absolute (resolved against the manifest's folder).
+ */
+
+export type Signal = NodeJS.Signals;
+
+export type Command = { kind: 'shell'; script: string } | { kind: 'argv'; argv: string[] };
+
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+
+export interface RestartPlan {
+  policy: RestartPolicy;
+  backoff: Backoff;
+  /** failures within `windowMs` that put the service in `failed` */
+  maxFailures: number;
+  windowMs: number;
+  /** how long a `failed` service waits before it is tried again; 0 = never */
+  cooldownMs: number;
+  /** uptime after which the failure history and backoff are forgotten */
+  resetAfterMs: number;
+}
+
+export interface StopPlan {
+  signal: Signal;
+  timeoutMs: number;
+}
+
+export interface LogPlan {
+  /** absolute path, or undefined for no file */
+  file?: string;
+  format: 'raw' | 'json';
+  maxSizeBytes: number;
+  keep: number;
+  /** echo each line to tend's stdout, prefixed by the service name */
+  stdout: boolean;
+}
+
+export type OnChange =
+  | { kind: 'restart' }
+  | { kind: 'reload' }
+  | { kind: 'none' }
+  | { kind: 'signal'; signal: Signal }
+  | { kind: 'exec'; command: Command };
+
+export interface TemplatePlan {
+  /** absolute */
+  source: string;
+  /** absolute */
+  destination: string;
+  /** file mode, e.g. 0o640; undefined keeps the default (0644 less umask) */
+  perms?: number;
+  onChange: OnChange;
+  wait: { minMs: number; maxMs: number };
+  missing: 'wait' | 'fail' | 'empty';
+  missingTimeoutMs: number;
+  sentinel?: string;
+  /** shell command run with TEND_CHECK_FILE=<new content> before the file goes live */
+  check?: string;
+  /** custom delimiters, default {{ }} */
+  leftDelim: string;
+  rightDelim: string;
+}
+
+export type Probe =
+  | { kind: 'http'; url: string }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'exec'; command: Command }
+  | { kind: 'log'; pattern: string };
+
+export interface ReadyPlan {
+  probe: Probe;
+  /** how often to poll until ready */
+  intervalMs: number;
+  /** give up (a failed start) after this long */
+  timeoutMs: number;
+}
+
+export interface HealthPlan {
+  probe: Exclude<Probe, { kind: 'log' }>;
+  intervalMs: number;
+  timeoutMs: number;
+  /** failures in a row that make the service unhealthy and restart it */
+  failures: number;
+  /** delay after start before the first check */
+  graceMs: number;
+}
+
+export interface RegisterPlan {
+  /** defaults to the service name */
+  name: string;
+  port: number;
+  address?: string;
+  tags: string[];
+  meta: Record<string, string>;
+  /** TTL of the lease / Consul TTL check */
+  ttlMs: number;
+}
+
+export interface EnvFromPlan {
+  prefix: string;
+}
+
+export interface ServicePlan {
+  name: string;
+  /** true when the service runs on `schedule` instead of being kept alive */
+  isJob: boolean;
+  command: Command;
+  cwd: string;
+  env: Record<string, string>;
+  envFrom: EnvFromPlan[];
+  after: string[];
+  requires: string[];
+  requiresTimeoutMs: number;
+  templates: TemplatePlan[];
+  ready?: ReadyPlan;
+  health?: HealthPlan;
+  restart: RestartPlan;
+  stop: StopPlan;
+  reloadSignal: Signal;
+  /** signals tend forwards to this service when tend receives them (e.g. SIGUSR1) */
+  forwardSignals: Signal[];
+  register?: RegisterPlan;
+  /** absolute command, run after each exit */
+  finish?: Command;
+  finishTimeoutMs: number;
+  logs: LogPlan;
+  essential: boolean;
+  /** cron expression (5 or 6 fields) for jobs */
+  schedule?: string;
+  /** user to run as (name or uid), when tend runs as root */
+  user?: string;
+}
+
+export interface StagePlan {
+  command: Command;
+  timeoutMs: number;
+}
+
+export interface MonitorPlan extends StagePlan {
+  intervalMs: number;
+}
+
+export interface SettingsPlan {
+  /** inline defaults merged with the defaults file, if any */
+  defaults: Record<string, unknown>;
+  defaultsFile?: string;
+  files: string[];
+  schemaFile?: string;
+  /** name of the env var holding a JSON override */
+  env: string;
+  kvPrefix?: string;
+}
+
+export type NotifyPlan =
+  | { kind: 'stdout' }
+  | { kind: 'webhook'; url: string; timeoutMs: number; queue: number }
+  | { kind: 'exec'; command: Command; timeoutMs: number }
+  | { kind: 'file'; path: string }
+  | { kind: 'kv'; key: string };
+
+export interface Plan {
+  /** absolute path of the manifest file; undefined for `tend run` */
+  file?: string;
+  /** the manifest's folder: relative paths resolve against it */
+  dir: string;
+  name: string;
+  dataDir: string;
+  stateDir: string;
+  http?: string;
+  kv: string;
+  settings: SettingsPlan;
+  stages: {
+    boot?: StagePlan;
+    firstboot?: StagePlan;
+    upgrade?: StagePlan;
+    warmup?: StagePlan;
+    monitor?: MonitorPlan;
+  };
+  notify: NotifyPlan[];
+  /** enabled services only, keyed by name, in start order */
+  services: Record<string, ServicePlan>;
+  /** names of services that are defined but disabled (`enabled: false` or not in --only) */
+  disabled: string[];
+  /** start order: enabled service names, each after its `after` deps */
+  order: string[];
+}
