@@ -91,7 +91,18 @@ export interface FinishEvent extends Stamp {
   output?: string;
 }
 
-export type TendEvent = AppEvent | ServiceEvent | StatsEvent | ConfigEvent | JobEvent | HealthEvent | FinishEvent;
+export type TendEvent =
+  | AppEvent
+  | ServiceEvent
+  | StatsEvent
+  | ConfigEvent
+  | JobEvent
+  | HealthEvent
+  | FinishEvent;
 
 /** What a publisher supplies; the bus stamps time and seq. */
-export type EventInput = TendEvent extends infer E ? (E extends TendEvent ? Omit<E, 'time' | 'seq'> : never) : never;
+export type EventInput = TendEvent extends infer E
+  ? E extends TendEvent
+    ? Omit<E, 'time' | 'seq'>
+    : never
+  : never;

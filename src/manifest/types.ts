@@ -158,12 +158,18 @@ export interface SettingsPlan {
   kvPrefix?: string;
 }
 
-export type NotifyPlan =
+export type EventKind = 'app' | 'service' | 'stats' | 'config' | 'job' | 'health' | 'finish';
+
+/** Every sink may narrow the event kinds it receives (`events: [app, service]`). */
+export type NotifyPlan = { events?: EventKind[] } & (
   | { kind: 'stdout' }
-  | { kind: 'webhook'; url: string; timeoutMs: number; queue: number }
+  | { kind: 'webhook'; url: string; timeoutMs: number; queue: number; headers: Record<string, string> }
+  /** whaleware's `lifecycle STATE`: the event's new state as argument, the event JSON on stdin */
   | { kind: 'exec'; command: Command; timeoutMs: number }
   | { kind: 'file'; path: string }
-  | { kind: 'kv'; key: string };
+  /** key may contain {service} and {app} */
+  | { kind: 'kv'; key: string }
+);
 
 export interface Plan {
   /** absolute path of the manifest file; undefined for `tend run` */
