@@ -1,0 +1,311 @@
+/**
+ * The log file of one service: formatted lines are copied into large blocks in memory and written in batches,
+ * one `fs.write` in flight at a time, so tend's event loop never waits for the disk and never pays a syscall per
+ * line. Everything appended ends with `\n`, which is what lets rotation cut a batch exactly between two lines
+ * with a byte search instead of keeping per-line offsets.
+ *
+ * Errors (ENOSPC, EIO, EDQUOT, a vanished directory...) drop the batch being written, count its lines and are
+ * reported once per episode; the next batch tries again, so logging resumes by itself when space returns.
+ */
+import { close, fstat, ftruncate, mkdir, open, rename, unlink, write } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface FileSinkOptions {
+  file: string;
+  /** rotate when the file would pass this size; 0 = never */
+  maxSizeBytes: number;
+  /** rotated files to keep (`file.1` newest); 0 = truncate in place */
+  keep: number;
+  warn: (message: string) => void;
+  /** after each batch, with the bytes still waiting: lets the owner resume the streams it paused */
+  onProgress: (pending: number) => void;
+  /** the file is writable again after `dropped` lines were lost: worth a line in the log itself */
+  onRecover: (dropped: number, error: string) => void;
+}
+
+export interface FileSink {
+  /** `prefix`, `src[start..end]`, `\n` */
+  appendBytes(prefix: Buffer, src: Buffer, start: number, end: number): void;
+  /** `prefix`, `text` (UTF-8), `suffix` which must end with `\n` */
+  appendText(prefix: Buffer, text: string, suffix: string): void;
+  /** start writing what was appended, if no write is in flight */
+  kick(): void;
+  /** bytes appended and not yet written or dropped */
+  pending(): number;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  readonly bytes: number;
+  readonly dropped: number;
+  readonly rotations: number;
+}
+
+const BLOCK = 256 * 1024;
+const NL = 10;
+
+export function createFileSink(opts: FileSinkOptions): FileSink {
+  const { file, keep, warn, onProgress, onRecover } = opts;
+  const maxSize = opts.maxSizeBytes > 0 ? opts.maxSizeBytes : Number.POSITIVE_INFINITY;
+
+  // Blocks that are full, waiting to be written, oldest first, then the block being filled: its bytes from
+  // `curStart` to `curPos` are appended but not yet handed to a write. A write reads only below `curPos`
+  // while appends go above it, so filling and writing the same block never overlap.
+  const sealed: Buffer[] = [];
+  let cur = Buffer.allocUnsafe(BLOCK);
+  let curStart = 0;
+  let curPos = 0;
+  let appended = 0;
+  let processed = 0;
+  const waiters: { until: number; resolve: () => void }[] = [];
+
+  let fd = -1;
+  let size = 0;
+  let writing = false;
+  let closed = false;
+  // a failed write left part of a line in the file: the next write starts with `\n` so the torn piece does not
+  // glue itself to a good line
+  let torn = false;
+  let failing: string | undefined;
+  let droppedInEpisode = 0;
+  let bytes = 0;
+  let dropped = 0;
+  let rotations = 0;
+
+  function room(n: number): void {
+    if (curPos + n <= cur.length) return;
+    if (curPos > curStart) sealed.push(cur.subarray(curStart, curPos));
+    cur = Buffer.allocUnsafe(Math.max(BLOCK, n));
+    curStart = curPos = 0;
+  }
+
+  function settle(): void {
+    while (waiters.length > 0 && waiters[0].until <= processed) waiters.shift()!.resolve();
+  }
+
+  function countLines(buf: Buffer, from: number): number {
+    let n = 0;
+    let i = buf.indexOf(NL, from);
+    while (i !== -1) {
+      n++;
+      i = buf.indexOf(NL, i + 1);
+    }
+    return n;
+  }
+
+  function drop(buf: Buffer, from: number, err: NodeJS.ErrnoException): void {
+    const n = countLines(buf, from);
+    dropped += n;
+    droppedInEpisode += n;
+    if (failing === undefined) {
+      failing = err.code ?? err.message;
+      warn(`cannot write ${file}: ${err.message}; log lines are dropped and counted until it works again`);
+    }
+  }
+
+  function recovered(): void {
+    if (failing === undefined) return;
+    const error = failing;
+    const n = droppedInEpisode;
+    failing = undefined;
+    droppedInEpisode = 0;
+    if (n > 0) onRecover(n, error);
+  }
+
+  async function openFile(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      mkdir(dirname(file), { recursive: true }, (err) => (err ? reject(err) : resolve())),
+    );
+    const f = await new Promise<number>((resolve, reject) =>
+      open(file, 'a', 0o644, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+    const st = await new Promise<number>((resolve) => fstat(f, (err, s) => resolve(err ? 0 : s.size)));
+    fd = f;
+    size = st;
+  }
+
+  /** writes buf[from..to] fully; on error, returns the errno with how far it got */
+  function writeAll(
+    buf: Buffer,
+    from: number,
+    to: number,
+  ): Promise<{ at: number; err?: NodeJS.ErrnoException }> {
+    return new Promise((resolve) => {
+      const step = (at: number): void => {
+        if (at >= to) {
+          resolve({ at });
+          return;
+        }
+        write(fd, buf, at, to - at, null, (err, n) => {
+          if (err) resolve({ at, err });
+          else if (n === 0)
+            resolve({ at, err: Object.assign(new Error('write returned 0'), { code: 'EIO' }) });
+          else {
+            bytes += n;
+            size += n;
+            step(at + n);
+          }
+        });
+      };
+      step(from);
+    });
+  }
+
+  async function rotate(): Promise<void> {
+    rotations++;
+    if (keep <= 0) {
+      await new Promise<void>((resolve) =>
+        ftruncate(fd, 0, (err) => {
+          if (err) warn(`cannot truncate ${file}: ${err.message}`);
+          resolve();
+        }),
+      );
+      size = 0;
+      return;
+    }
+    const mv = (from: string, to: string): Promise<NodeJS.ErrnoException | null> =>
+      new Promise((resolve) => rename(from, to, (err) => resolve(err && err.code !== 'ENOENT' ? err : null)));
+    for (let i = keep - 1; i >= 1; i--) await mv(`${file}.${i}`, `${file}.${i + 1}`);
+    const err = await mv(file, `${file}.1`);
+    if (err) {
+      // keep appending to the same file rather than lose lines; try again after another max_size
+      warn(`cannot rotate ${file}: ${err.message}`);
+      size = 0;
+      return;
+    }
+    // a larger `keep` on an earlier run leaves older files behind
+    await new Promise<void>((resolve) => unlink(`${file}.${keep + 1}`, () => resolve()));
+    const old = fd;
+    fd = -1;
+    await new Promise<void>((resolve) => close(old, () => resolve()));
+    try {
+      await openFile();
+    } catch {
+      // the next batch opens it again, or drops and reports
+    }
+  }
+
+  async function writeRegion(buf: Buffer): Promise<void> {
+    let off = 0;
+    while (off < buf.length) {
+      if (fd < 0) {
+        try {
+          await openFile();
+        } catch (err) {
+          drop(buf, off, err as NodeJS.ErrnoException);
+          return;
+        }
+      }
+      if (torn) {
+        const r = await writeAll(Buffer.from('\n'), 0, 1);
+        if (r.err) {
+          drop(buf, off, r.err);
+          return;
+        }
+        torn = false;
+      }
+      let end = buf.length;
+      if (size + (end - off) > maxSize) {
+        const space = maxSize - size;
+        const cut = space > 0 ? buf.lastIndexOf(NL, off + space - 1) : -1;
+        if (cut >= off) end = cut + 1;
+        else if (size > 0) {
+          await rotate();
+          continue;
+        } else end = buf.indexOf(NL, off) + 1; // one line larger than max_size: alone in its file
+      }
+      const r = await writeAll(buf, off, end);
+      if (r.err) {
+        if (r.at > off && buf[r.at - 1] !== NL) torn = true;
+        // the rest of this batch would most likely fail the same way: drop it, try again with the next one
+        drop(buf, r.at, r.err);
+        return;
+      }
+      recovered();
+      off = end;
+    }
+  }
+
+  async function pump(): Promise<void> {
+    writing = true;
+    try {
+      for (;;) {
+        let region: Buffer;
+        if (sealed.length > 0) region = sealed.shift()!;
+        else if (curPos > curStart) {
+          region = cur.subarray(curStart, curPos);
+          curStart = curPos;
+        } else break;
+        await writeRegion(region);
+        processed += region.length;
+        settle();
+        onProgress(appended - processed);
+      }
+    } finally {
+      writing = false;
+    }
+  }
+
+  function kick(): void {
+    if (!writing && appended > processed) void pump();
+  }
+
+  return {
+    appendBytes(prefix, src, start, end) {
+      if (closed) {
+        dropped++;
+        return;
+      }
+      const n = prefix.length + (end - start) + 1;
+      room(n);
+      let p = curPos;
+      cur.set(prefix, p);
+      p += prefix.length;
+      p += src.copy(cur, p, start, end);
+      cur[p++] = NL;
+      curPos = p;
+      appended += n;
+    },
+    appendText(prefix, text, suffix) {
+      if (closed) {
+        dropped++;
+        return;
+      }
+      const max = prefix.length + (text.length + suffix.length) * 3;
+      room(max);
+      let p = curPos;
+      cur.set(prefix, p);
+      p += prefix.length;
+      p += cur.write(text, p, 'utf8');
+      p += cur.write(suffix, p, 'utf8');
+      appended += p - curPos;
+      curPos = p;
+    },
+    kick,
+    pending: () => appended - processed,
+    flush() {
+      kick();
+      if (processed >= appended) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ until: appended, resolve }));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      kick();
+      if (processed < appended)
+        await new Promise<void>((resolve) => waiters.push({ until: appended, resolve }));
+      if (fd >= 0) {
+        const f = fd;
+        fd = -1;
+        await new Promise<void>((resolve) => close(f, () => resolve()));
+      }
+    },
+    get bytes() {
+      return bytes;
+    },
+    get dropped() {
+      return dropped;
+    },
+    get rotations() {
+      return rotations;
+    },
+  };
+}

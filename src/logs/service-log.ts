@@ -1,0 +1,197 @@
+/**
+ * One service's log: child output in, lines out to the file, the echo, the ring and the listeners.
+ *
+ * Every line is decoded once (the ring and listeners need text) and the file gets bytes copied into a batch, so
+ * the per-line cost is a string, a few copies and no syscall. When the file falls more than `highWaterBytes`
+ * behind, the child's pipes are paused: the child then blocks on its own write, which keeps every line without
+ * letting a fast child fill tend's memory or a slow disk stall tend's loop.
+ */
+
+import type { LogPlan } from '../manifest/types.js';
+import { createFileSink, type FileSink } from './file-sink.js';
+import { createPrefixCache, STREAMS } from './format.js';
+import { createLineSplitter } from './split.js';
+import type { EchoTarget, LogLine, LogStats } from './types.js';
+
+export interface ServiceLogOptions {
+  service: string;
+  plan: LogPlan;
+  /** where `plan.stdout` lines go; without it nothing is echoed */
+  echo?: EchoTarget;
+  /** recent lines kept in memory for `tail` (default 1000) */
+  ringSize?: number;
+  /** longer lines are cut into pieces of this many bytes (default 64 KiB) */
+  maxLineBytes?: number;
+  /** pause the children's output when this many bytes wait for the disk (default 4 MiB) */
+  highWaterBytes?: number;
+  /** where the first error of a failing file goes (default: tend's stderr) */
+  warn?: (message: string) => void;
+}
+
+export interface ServiceLog {
+  /** reads a child's output stream until it ends; returns at once */
+  attach(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void;
+  /** a line tend writes on the service's behalf, e.g. "exited with code 3" (stream `tend`) */
+  note(text: string): void;
+  /** every line, in order, as it is read; returns the unsubscribe function */
+  onLine(listener: (line: LogLine) => void): () => void;
+  /** the last `n` lines from memory, oldest first */
+  tail(n?: number): LogLine[];
+  stats(): LogStats;
+  /** resolves when every line accepted so far is on disk (or counted as dropped) */
+  flush(): Promise<void>;
+  /** flushes and closes the file; later lines still reach the ring, listeners and echo */
+  close(): Promise<void>;
+}
+
+export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
+  const { service, plan } = opts;
+  const ringSize = Math.max(0, opts.ringSize ?? 1000);
+  const maxLineBytes = opts.maxLineBytes ?? 64 * 1024;
+  const highWater = opts.highWaterBytes ?? 4 * 1024 * 1024;
+  const lowWater = highWater / 4;
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`tend: logs of ${service}: ${m}\n`));
+  const echo = plan.stdout ? opts.echo : undefined;
+  const json = plan.format === 'json';
+  const prefixes = createPrefixCache(plan.format, service);
+  const listeners = new Set<(line: LogLine) => void>();
+
+  // The ring is three parallel arrays rather than an object per line: tail() builds objects only when asked.
+  const ringTime = new Float64Array(ringSize);
+  const ringStream = new Uint8Array(ringSize);
+  const ringText: string[] = new Array(ringSize).fill('');
+  let ringNext = 0;
+  let ringCount = 0;
+
+  let lines = 0;
+  let echoDropped = 0;
+  let listenerErrors = 0;
+
+  const streams = new Set<NodeJS.ReadableStream>();
+  let paused = false;
+
+  const file: FileSink | undefined =
+    plan.file === undefined
+      ? undefined
+      : createFileSink({
+          file: plan.file,
+          maxSizeBytes: plan.maxSizeBytes,
+          keep: plan.keep,
+          warn,
+          onProgress(pending) {
+            if (paused && pending <= lowWater) {
+              paused = false;
+              for (const s of streams) s.resume();
+            }
+          },
+          onRecover(n, error) {
+            note(`${n} log lines were dropped (${error})`);
+          },
+        });
+
+  // Reading a chunk is one moment: its lines share a timestamp, which also keeps the prefix cache hot.
+  let now = 0;
+
+  function emit(s: number, buf: Buffer, start: number, end: number): void {
+    lines++;
+    const text = buf.toString('utf8', start, end);
+    if (ringSize > 0) {
+      ringTime[ringNext] = now;
+      ringStream[ringNext] = s;
+      ringText[ringNext] = text;
+      ringNext = ringNext + 1 === ringSize ? 0 : ringNext + 1;
+      if (ringCount < ringSize) ringCount++;
+    }
+    if (file !== undefined) {
+      if (json) file.appendText(prefixes.prefix(now, s), JSON.stringify(text), '}\n');
+      else file.appendBytes(prefixes.prefix(now, s), buf, start, end);
+    }
+    if (echo !== undefined && !echo.write(service, STREAMS[s], text)) echoDropped++;
+    if (listeners.size > 0) {
+      const line: LogLine = { time: now, service, stream: STREAMS[s], text };
+      for (const l of listeners) {
+        try {
+          l(line);
+        } catch {
+          // a listener's bug must not cost the service its log
+          listenerErrors++;
+        }
+      }
+    }
+  }
+
+  function written(): void {
+    if (file === undefined) return;
+    file.kick();
+    if (!paused && file.pending() > highWater) {
+      paused = true;
+      for (const s of streams) s.pause();
+    }
+  }
+
+  function note(text: string): void {
+    now = Date.now();
+    const b = Buffer.from(text.replace(/\r?\n/g, ' '));
+    emit(2, b, 0, b.length);
+    written();
+  }
+
+  return {
+    attach(stream, name) {
+      const s = name === 'stderr' ? 1 : 0;
+      const splitter = createLineSplitter(maxLineBytes, (buf, start, end) => emit(s, buf, start, end));
+      streams.add(stream);
+      const done = (): void => {
+        if (!streams.delete(stream)) return;
+        now = Date.now();
+        splitter.end();
+        written();
+      };
+      stream.on('data', (chunk: Buffer | string) => {
+        now = Date.now();
+        splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        written();
+      });
+      stream.on('end', done);
+      stream.on('close', done);
+      // a broken pipe ends the stream; the error itself is not the service's log
+      stream.on('error', done);
+      if (paused) stream.pause();
+    },
+    note,
+    onLine(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    tail(n = ringSize) {
+      const k = Math.max(0, Math.min(Math.floor(n), ringCount));
+      const out: LogLine[] = new Array(k);
+      let i = (ringNext - k + ringSize) % ringSize;
+      for (let j = 0; j < k; j++) {
+        out[j] = { time: ringTime[i], service, stream: STREAMS[ringStream[i]], text: ringText[i] };
+        i = i + 1 === ringSize ? 0 : i + 1;
+      }
+      return out;
+    },
+    stats() {
+      return {
+        lines,
+        bytes: file?.bytes ?? 0,
+        dropped: file?.dropped ?? 0,
+        echoDropped,
+        rotations: file?.rotations ?? 0,
+        listenerErrors,
+      };
+    },
+    flush() {
+      return file ? file.flush() : Promise.resolve();
+    },
+    close() {
+      for (const s of streams) if (paused) s.resume();
+      paused = false;
+      return file ? file.close() : Promise.resolve();
+    },
+  };
+}
