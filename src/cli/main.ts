@@ -1,2 +1,75 @@
 #!/usr/bin/env node
-console.log('tend: work in progress');
+/**
+ * The command line: parse, call a library function or the control API, print. Heavy modules are imported
+ * inside each action so that `tend status` and `tend --help` start fast.
+ */
+import { Command, Option } from 'commander';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('tend')
+  .description('Supervises the services of one container or VM: processes, lifecycle, config, discovery.')
+  .version(VERSION, '-v, --version')
+  .showHelpAfterError('(run `tend help` for the list of commands)')
+  .exitOverride((err) => {
+    // commander exits 1 on usage errors; the contract says 2
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
+      process.exit(0);
+    }
+    process.exit(2);
+  });
+
+const manifestOption = () =>
+  new Option('-f, --file <file>', 'the manifest (default: ./tend.yaml, or $TEND_FILE)').env('TEND_FILE');
+
+program
+  .command('up')
+  .description('run the stack in the foreground until SIGTERM/SIGINT')
+  .addOption(manifestOption())
+  .option('--only <services>', 'enable just these services (comma-separated; or $TEND_ONLY)')
+  .option('--http <addr>', 'also serve the API, metrics and dashboard on this TCP address')
+  .option('--kv <url>', 'KV store URL (file:DIR, etcd://HOST:PORT, consul://HOST:PORT; or $TEND_KV)')
+  .action(async (opts) => {
+    const { upCommand } = await import('./commands.js');
+    process.exitCode = await upCommand(opts);
+  });
+
+program
+  .command('run')
+  .description('supervise one command, no manifest: tend run [--name N] [--restart P] -- CMD ARGS…')
+  .option('--name <name>', 'service name (default: the command’s base name)')
+  .addOption(
+    new Option('--restart <policy>', 'restart policy')
+      .choices(['always', 'on-failure', 'never'])
+      .default('always'),
+  )
+  .argument('<command...>', 'the command and its arguments')
+  .action(async (argv: string[], opts) => {
+    const { runCommand } = await import('./commands.js');
+    process.exitCode = await runCommand(argv, opts);
+  });
+
+program
+  .command('check')
+  .description('validate the manifest and print the plan')
+  .addOption(manifestOption())
+  .option('--only <services>', 'enable just these services')
+  .option('--json', 'print the plan as JSON')
+  .action(async (opts) => {
+    const { checkCommand } = await import('./commands.js');
+    process.exitCode = await checkCommand(opts);
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of tend.yaml')
+  .action(async () => {
+    const { schemaCommand } = await import('./commands.js');
+    process.exitCode = await schemaCommand();
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`tend: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

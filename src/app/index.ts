@@ -1,0 +1,1 @@
+export { describeEvent, EXIT, handleSignals, type Running, startUp, type UpOptions } from './up.js';

@@ -1,0 +1,100 @@
+/** Command actions: each parses what it was given, calls a library, prints and returns an exit code. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { EXIT, handleSignals, startUp } from '../app/index.js';
+import { formatPlan, jsonSchema, loadManifest, ManifestError, planForCommand } from '../manifest/index.js';
+import type { Plan, RestartPolicy } from '../manifest/types.js';
+
+const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+export function resolveManifestPath(file?: string, cwd = process.cwd()): string {
+  if (file) return resolve(cwd, file);
+  for (const name of ['tend.yaml', 'tend.yml']) {
+    const p = resolve(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  return resolve(cwd, 'tend.yaml');
+}
+
+export function parseOnly(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return names.length ? names : undefined;
+}
+
+/** Loads the manifest or prints why not; undefined means "exit 2". */
+function loadPlan(opts: { file?: string; only?: string }): Plan | undefined {
+  const file = resolveManifestPath(opts.file);
+  if (!existsSync(file)) {
+    err(
+      `tend: no manifest at ${file}\n  create tend.yaml here, pass -f FILE, or use \`tend run -- CMD\` for one command`,
+    );
+    return undefined;
+  }
+  try {
+    const { plan, warnings } = loadManifest(file, {
+      env: process.env,
+      only: parseOnly(opts.only ?? process.env.TEND_ONLY),
+    });
+    for (const w of warnings) err(`tend: warning: ${w}`);
+    return plan;
+  } catch (e) {
+    if (e instanceof ManifestError) {
+      err(e.message);
+      err(`tend: ${file} is invalid; nothing was started`);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+async function runForeground(plan: Plan): Promise<number> {
+  const running = startUp({ plan, env: process.env });
+  const removeSignals = handleSignals(running);
+  const code = await running.done;
+  removeSignals();
+  // Anything still holding the loop open past this point is a bug; don't let it keep a container alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
+}
+
+export async function upCommand(opts: { file?: string; only?: string; http?: string; kv?: string }) {
+  const plan = loadPlan(opts);
+  if (!plan) return EXIT.usage;
+  if (opts.http) plan.http = opts.http;
+  const kv = opts.kv ?? process.env.TEND_KV;
+  if (kv) plan.kv = kv;
+  return runForeground(plan);
+}
+
+export async function runCommand(argv: string[], opts: { name?: string; restart: RestartPolicy }) {
+  if (argv.length === 0) {
+    err('tend run: give the command after --, e.g. `tend run -- gunicorn app:app`');
+    return EXIT.usage;
+  }
+  const plan = planForCommand({
+    name: opts.name,
+    argv,
+    restart: opts.restart,
+    cwd: process.cwd(),
+    env: process.env,
+  });
+  // With no manifest the one command is the stack: when it ends for good, tend ends with its code.
+  for (const s of Object.values(plan.services)) s.essential = true;
+  return runForeground(plan);
+}
+
+export async function checkCommand(opts: { file?: string; only?: string; json?: boolean }) {
+  const plan = loadPlan(opts);
+  if (!plan) return EXIT.usage;
+  process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  return EXIT.ok;
+}
+
+export async function schemaCommand() {
+  process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}

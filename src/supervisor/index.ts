@@ -1,0 +1,4 @@
+export { type Effect, type Input, initialModel, type Model, restartsOf, transition } from './machine.js';
+export { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
+export { argvOf, exitStatus, groupAlive, signalGroup, spawnService } from './spawn.js';
+export { createStack, type Stack, type StackEnd, type StackOptions } from './stack.js';

@@ -1,0 +1,285 @@
+/**
+ * The service state machine, pure: `transition(model, input, plan) → { model, effects }`.
+ * It decides; the runner (service.ts) performs. Nothing here touches a process, a timer or a clock.
+ */
+import type { ServiceState } from '../events/index.js';
+import type { ServicePlan } from '../manifest/types.js';
+
+export type TimerName = 'backoff' | 'cooldown' | 'kill';
+
+/** What the process should do once a stop completes. */
+export type AfterStop = 'stay-down' | 'start-again' | 'count-as-failure';
+
+export interface Model {
+  state: ServiceState;
+  reason?: string;
+  pid?: number;
+  /** ready for `after` dependants and /readyz: a probe passed, or there is no probe and it runs */
+  ready: boolean;
+  /** `up` while tend should keep it running */
+  desired: 'up' | 'down';
+  /** every gate (after, requires, config) is open */
+  gatesOpen: boolean;
+  gateReason?: string;
+  spawns: number;
+  /** consecutive failures, for the backoff */
+  streak: number;
+  /** times of failures still inside the window */
+  failures: number[];
+  startedAt?: number;
+  lastExit?: { code: number | null; signal: string | null; at: number };
+  afterStop: AfterStop;
+}
+
+export type Input =
+  | { t: 'start'; now: number; reason?: string }
+  | { t: 'stop'; now: number; reason?: string }
+  | { t: 'restart'; now: number; reason?: string }
+  | { t: 'gates'; now: number; open: boolean; reason?: string }
+  | { t: 'spawned'; now: number; pid: number }
+  | { t: 'spawn-error'; now: number; message: string }
+  /** the process and every member of its group are gone */
+  | { t: 'exit'; now: number; code: number | null; signal: string | null }
+  | { t: 'timer'; now: number; name: TimerName }
+  | { t: 'ready'; now: number }
+  | { t: 'not-ready'; now: number; reason: string }
+  | { t: 'unhealthy'; now: number; reason: string };
+
+export type Effect =
+  | { t: 'spawn' }
+  | { t: 'signal'; signal: NodeJS.Signals }
+  | { t: 'timer'; name: TimerName; ms: number }
+  | { t: 'clear-timer'; name: TimerName }
+  | { t: 'probe-ready' }
+  | { t: 'probe-health' }
+  | { t: 'stop-probes' }
+  | { t: 'finish'; code: number | null; signal: string | null };
+
+export function initialModel(): Model {
+  return {
+    state: 'stopped',
+    ready: false,
+    desired: 'down',
+    gatesOpen: true,
+    spawns: 0,
+    streak: 0,
+    failures: [],
+    afterStop: 'stay-down',
+  };
+}
+
+/** Restarts so far: every spawn after the first. */
+export function restartsOf(m: Model): number {
+  return Math.max(0, m.spawns - 1);
+}
+
+/** Full-jitter-free but spread: a delay in [d/2, d], so that many services failing together do not retry in step. */
+export function backoffDelay(plan: ServicePlan, streak: number, random: number): number {
+  if (streak <= 1) return 0;
+  const { initialMs, maxMs } = plan.restart.backoff;
+  const d = Math.min(maxMs, initialMs * 2 ** Math.min(streak - 2, 30));
+  return Math.round(d / 2 + (d / 2) * random);
+}
+
+const hasProcess = (s: ServiceState) =>
+  s === 'starting' || s === 'running' || s === 'ready' || s === 'unhealthy' || s === 'stopping';
+
+export interface Result {
+  model: Model;
+  effects: Effect[];
+}
+
+export function transition(m0: Model, input: Input, plan: ServicePlan, random = Math.random()): Result {
+  const m: Model = { ...m0 };
+  const fx: Effect[] = [];
+
+  const spawn = (reason?: string) => {
+    m.state = 'starting';
+    m.reason = reason;
+    m.ready = false;
+    fx.push({ t: 'spawn' });
+  };
+  const startIfGated = (reason?: string) => {
+    if (m.gatesOpen) spawn(reason);
+    else {
+      m.state = 'waiting';
+      m.reason = m.gateReason;
+    }
+  };
+  const beginStop = (afterStop: AfterStop, reason?: string) => {
+    m.state = 'stopping';
+    m.reason = reason;
+    m.ready = false;
+    m.afterStop = afterStop;
+    fx.push({ t: 'stop-probes' }, { t: 'signal', signal: plan.stop.signal });
+    fx.push({ t: 'timer', name: 'kill', ms: plan.stop.timeoutMs });
+  };
+  const clearWaits = () => {
+    fx.push({ t: 'clear-timer', name: 'backoff' }, { t: 'clear-timer', name: 'cooldown' });
+  };
+
+  /** An exit tend did not ask for (or a failed start): restart per policy, back off, or give up. */
+  const onFailure = (code: number | null, signal: string | null, now: number, why: string) => {
+    if (m.startedAt !== undefined && now - m.startedAt >= plan.restart.resetAfterMs) {
+      m.streak = 0;
+      m.failures = [];
+    }
+    const policy = plan.restart.policy;
+    const clean = code === 0 && signal === null;
+    if (plan.isJob || policy === 'never' || (policy === 'on-failure' && clean) || m.desired === 'down') {
+      m.state = 'exited';
+      m.reason = why;
+      return;
+    }
+    m.streak++;
+    m.failures = [...m.failures.filter((t) => now - t < plan.restart.windowMs), now];
+    const max = plan.restart.maxFailures;
+    if (max > 0 && m.failures.length >= max) {
+      m.state = 'failed';
+      const retry = plan.restart.cooldownMs > 0 ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}` : '';
+      m.reason = `${m.failures.length} failures in ${fmtMs(plan.restart.windowMs)} (last: ${why})${retry}`;
+      if (plan.restart.cooldownMs > 0) fx.push({ t: 'timer', name: 'cooldown', ms: plan.restart.cooldownMs });
+      return;
+    }
+    const delay = backoffDelay(plan, m.streak, random);
+    if (delay === 0) {
+      startIfGated(`restarted after ${why}`);
+      return;
+    }
+    m.state = 'backoff';
+    m.reason = `${why}; restarting in ${fmtMs(delay)}`;
+    fx.push({ t: 'timer', name: 'backoff', ms: delay });
+  };
+
+  switch (input.t) {
+    case 'start': {
+      m.desired = 'up';
+      if (m.state === 'stopping') m.afterStop = 'start-again';
+      else if (!hasProcess(m.state) && m.state !== 'backoff') {
+        if (m.state === 'failed' || m.state === 'exited' || m.state === 'stopped') {
+          m.streak = 0;
+          m.failures = [];
+        }
+        clearWaits();
+        startIfGated(input.reason);
+      }
+      break;
+    }
+    case 'stop': {
+      m.desired = 'down';
+      if (m.state === 'stopping') m.afterStop = 'stay-down';
+      else if (hasProcess(m.state)) beginStop('stay-down', input.reason);
+      else if (m.state !== 'stopped' && m.state !== 'exited') {
+        clearWaits();
+        m.state = 'stopped';
+        m.reason = input.reason;
+      }
+      break;
+    }
+    case 'restart': {
+      m.desired = 'up';
+      if (m.state === 'stopping') m.afterStop = 'start-again';
+      else if (hasProcess(m.state)) beginStop('start-again', input.reason);
+      else {
+        m.streak = 0;
+        m.failures = [];
+        clearWaits();
+        startIfGated(input.reason);
+      }
+      break;
+    }
+    case 'gates': {
+      m.gatesOpen = input.open;
+      m.gateReason = input.open ? undefined : input.reason;
+      if (m.state === 'waiting') {
+        if (input.open && m.desired === 'up') spawn(input.reason);
+        else m.reason = m.gateReason;
+      }
+      break;
+    }
+    case 'spawned': {
+      m.pid = input.pid;
+      m.spawns++;
+      m.startedAt = input.now;
+      m.state = 'running';
+      if (plan.ready) fx.push({ t: 'probe-ready' });
+      else {
+        m.ready = true;
+        if (plan.health) fx.push({ t: 'probe-health' });
+      }
+      break;
+    }
+    case 'spawn-error': {
+      m.pid = undefined;
+      m.startedAt = input.now;
+      onFailure(null, null, input.now, `could not start: ${input.message}`);
+      break;
+    }
+    case 'exit': {
+      const { code, signal, now } = input;
+      m.pid = undefined;
+      m.ready = false;
+      m.lastExit = { code, signal, at: now };
+      fx.push({ t: 'clear-timer', name: 'kill' }, { t: 'stop-probes' }, { t: 'finish', code, signal });
+      const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+      if (m.state === 'stopping') {
+        const after = m.afterStop;
+        m.afterStop = 'stay-down';
+        if (after === 'start-again' && m.desired === 'up') startIfGated(m.reason);
+        else if (after === 'count-as-failure' && m.desired === 'up')
+          onFailure(code, signal, now, m.reason ?? how);
+        else {
+          m.state = 'stopped';
+          m.reason = undefined;
+        }
+      } else if (plan.isJob) {
+        m.state = 'exited';
+        m.reason = how;
+      } else onFailure(code, signal, now, how);
+      break;
+    }
+    case 'timer': {
+      if (input.name === 'kill' && m.state === 'stopping') {
+        fx.push({ t: 'signal', signal: 'SIGKILL' });
+        m.reason = `did not stop within ${fmtMs(plan.stop.timeoutMs)}; killed`;
+      } else if (input.name === 'backoff' && m.state === 'backoff' && m.desired === 'up')
+        startIfGated(m.reason);
+      else if (input.name === 'cooldown' && m.state === 'failed' && m.desired === 'up') {
+        m.streak = 0;
+        m.failures = [];
+        startIfGated('cooldown over');
+      }
+      break;
+    }
+    case 'ready': {
+      if (m.state === 'running' || m.state === 'unhealthy') {
+        m.state = 'ready';
+        m.reason = undefined;
+        m.ready = true;
+        if (plan.health) fx.push({ t: 'probe-health' });
+      }
+      break;
+    }
+    case 'not-ready': {
+      if (m.state === 'running' || m.state === 'starting') beginStop('count-as-failure', input.reason);
+      break;
+    }
+    case 'unhealthy': {
+      if (m.state === 'running' || m.state === 'ready') {
+        m.state = 'unhealthy';
+        m.reason = input.reason;
+        m.ready = false;
+        beginStop('count-as-failure', input.reason);
+      }
+      break;
+    }
+  }
+  return { model: m, effects: fx };
+}
+
+export function fmtMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
+  return `${+(ms / 3_600_000).toFixed(1)}h`;
+}

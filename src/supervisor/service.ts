@@ -1,0 +1,258 @@
+/**
+ * The runner of one service: feeds inputs to the pure machine and performs the effects it returns
+ * (spawn, signal, timers, probes), publishing a `service` event for every state change.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Bus, ServiceState } from '../events/index.js';
+import type { ServicePlan } from '../manifest/types.js';
+import {
+  type Effect,
+  type Input,
+  initialModel,
+  type Model,
+  restartsOf,
+  type TimerName,
+  transition,
+} from './machine.js';
+import { groupAlive, signalGroup, spawnService } from './spawn.js';
+
+/** What the runner needs from the rest of tend; every part optional so tests and `tend run` stay small. */
+export interface ServiceHooks {
+  /** a new child: attach its output to the log, record its pid */
+  onSpawn?(child: ChildProcess): void;
+  onExit?(pid: number, code: number | null, signal: string | null): void;
+  /** start polling readiness; call `report` once with the outcome */
+  probeReady?(report: (ok: boolean, reason?: string) => void): void;
+  /** start liveness checks; call `unhealthy` when `failures` in a row failed */
+  probeHealth?(unhealthy: (reason: string) => void): void;
+  stopProbes?(): void;
+  /** runs the `finish` command after an exit */
+  finish?(code: number | null, signal: string | null, restarts: number): void;
+  onState?(model: Model, previous: Model): void;
+}
+
+export interface ServiceStatus {
+  name: string;
+  state: ServiceState;
+  reason?: string;
+  pid?: number;
+  ready: boolean;
+  restarts: number;
+  startedAt?: number;
+  uptimeMs?: number;
+  lastExit?: { code: number | null; signal: string | null; at: number };
+  job: boolean;
+}
+
+export interface ServiceRunner {
+  readonly name: string;
+  plan: ServicePlan;
+  model(): Model;
+  send(input: DistributiveOmit<Input, 'now'>): void;
+  /** sends a signal to the service's process group (reload, forwarded signals) */
+  signal(signal: NodeJS.Signals): boolean;
+  status(now?: number): ServiceStatus;
+  /** resolves once no process of the service is left (immediately if none) */
+  settled(): Promise<void>;
+  /** true while a child or its group still runs */
+  hasProcess(): boolean;
+  /** every pid this runner has spawned and not yet collected */
+  pid(): number | undefined;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface RunnerOptions {
+  plan: ServicePlan;
+  bus: Bus;
+  env: NodeJS.ProcessEnv;
+  hooks?: ServiceHooks;
+  uid?: number;
+  gid?: number;
+}
+
+const GROUP_POLL_MS = 10;
+
+export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
+  const { bus } = opts;
+  const hooks = opts.hooks ?? {};
+  let plan = opts.plan;
+  let model = initialModel();
+  let child: ChildProcess | undefined;
+  /** process group of the current or last child, while any member may still run */
+  let pgid: number | undefined;
+  const timers = new Map<TimerName, NodeJS.Timeout>();
+  let settledWaiters: Array<() => void> = [];
+
+  const send = (partial: DistributiveOmit<Input, 'now'>) => {
+    const input = { ...partial, now: Date.now() } as Input;
+    const previous = model;
+    const { model: next, effects } = transition(previous, input, plan);
+    model = next;
+    if (next.state !== previous.state || next.reason !== previous.reason || next.pid !== previous.pid) {
+      publish(previous, next, input);
+    }
+    hooks.onState?.(next, previous);
+    for (const e of effects) perform(e);
+    if (!runnerHasProcess()) flushSettled();
+  };
+
+  const publish = (previous: Model, next: Model, input: Input) => {
+    if (next.state === previous.state && next.reason === previous.reason && next.pid === previous.pid) return;
+    bus.publish({
+      kind: 'service',
+      service: plan.name,
+      from: previous.state,
+      to: next.state,
+      reason: next.reason,
+      pid: next.pid ?? (input.t === 'exit' ? undefined : previous.pid),
+      exitCode: input.t === 'exit' ? input.code : undefined,
+      signal: input.t === 'exit' ? input.signal : undefined,
+      restarts: restartsOf(next),
+    });
+  };
+
+  const perform = (e: Effect) => {
+    switch (e.t) {
+      case 'spawn':
+        doSpawn();
+        break;
+      case 'signal':
+        if (pgid !== undefined) signalGroup(pgid, e.signal);
+        break;
+      case 'timer': {
+        clearTimer(e.name);
+        const name = e.name;
+        timers.set(
+          name,
+          setTimeout(() => {
+            timers.delete(name);
+            send({ t: 'timer', name });
+          }, e.ms),
+        );
+        break;
+      }
+      case 'clear-timer':
+        clearTimer(e.name);
+        break;
+      case 'probe-ready':
+        hooks.probeReady?.((ok, reason) => {
+          if (ok) send({ t: 'ready' });
+          else send({ t: 'not-ready', reason: reason ?? 'not ready in time' });
+        });
+        break;
+      case 'probe-health':
+        hooks.probeHealth?.((reason) => send({ t: 'unhealthy', reason }));
+        break;
+      case 'stop-probes':
+        hooks.stopProbes?.();
+        break;
+      case 'finish':
+        hooks.finish?.(e.code, e.signal, restartsOf(model));
+        break;
+    }
+  };
+
+  const clearTimer = (name: TimerName) => {
+    const t = timers.get(name);
+    if (t) {
+      clearTimeout(t);
+      timers.delete(name);
+    }
+  };
+
+  const doSpawn = () => {
+    let c: ChildProcess;
+    try {
+      c = spawnService(plan.command, { cwd: plan.cwd, env: opts.env, uid: opts.uid, gid: opts.gid });
+    } catch (err) {
+      queueMicrotask(() => send({ t: 'spawn-error', message: (err as Error).message }));
+      return;
+    }
+    if (c.pid === undefined) {
+      // spawn failed (ENOENT for the cwd or the file): the error event follows on the next tick
+      c.once('error', (err) => send({ t: 'spawn-error', message: err.message }));
+      return;
+    }
+    child = c;
+    pgid = c.pid;
+    const pid = c.pid;
+    c.once('error', () => {
+      /* exit follows; the error alone (e.g. a failed kill) is not a state change */
+    });
+    c.once('exit', (code, signal) => onChildExit(c, pid, code, signal));
+    hooks.onSpawn?.(c);
+    send({ t: 'spawned', pid });
+  };
+
+  /**
+   * The leader is gone. The service counts as exited only once its whole group is gone: leftovers of a
+   * crashed leader get the stop signal, then SIGKILL after the stop timeout, before any restart.
+   */
+  const onChildExit = (c: ChildProcess, pid: number, code: number | null, signal: NodeJS.Signals | null) => {
+    if (child === c) child = undefined;
+    hooks.onExit?.(pid, code, signal);
+    const group = pid;
+    const done = () => {
+      if (pgid === group) pgid = undefined;
+      send({ t: 'exit', code, signal });
+    };
+    if (!groupAlive(group)) return done();
+    if (model.state !== 'stopping') signalGroup(group, plan.stop.signal);
+    const deadline = Date.now() + plan.stop.timeoutMs;
+    const poll = () => {
+      if (!groupAlive(group)) {
+        return done();
+      }
+      if (Date.now() >= deadline) signalGroup(group, 'SIGKILL');
+      setTimeout(poll, GROUP_POLL_MS);
+    };
+    setTimeout(poll, GROUP_POLL_MS);
+  };
+
+  const runnerHasProcess = () => child !== undefined || pgid !== undefined;
+
+  const flushSettled = () => {
+    const waiters = settledWaiters;
+    settledWaiters = [];
+    for (const w of waiters) w();
+  };
+
+  return {
+    name: plan.name,
+    get plan() {
+      return plan;
+    },
+    set plan(p: ServicePlan) {
+      plan = p;
+    },
+    model: () => model,
+    send,
+    signal(sig) {
+      if (pgid === undefined) return false;
+      return signalGroup(pgid, sig);
+    },
+    status(now = Date.now()) {
+      const running = model.pid !== undefined && model.startedAt !== undefined;
+      return {
+        name: plan.name,
+        state: model.state,
+        reason: model.reason,
+        pid: model.pid,
+        ready: model.ready,
+        restarts: restartsOf(model),
+        startedAt: running ? model.startedAt : undefined,
+        uptimeMs: running ? now - (model.startedAt ?? now) : undefined,
+        lastExit: model.lastExit,
+        job: plan.isJob,
+      };
+    },
+    settled() {
+      if (!runnerHasProcess() && model.state !== 'stopping' && model.state !== 'starting')
+        return Promise.resolve();
+      return new Promise((resolve) => settledWaiters.push(resolve));
+    },
+    hasProcess: runnerHasProcess,
+    pid: () => child?.pid,
+  };
+}

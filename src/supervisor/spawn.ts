@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Command } from '../manifest/types.js';
+
+/** argv for a Command: a string runs under `sh -c` (like runit's `run` and supervisord), a list runs as is. */
+export function argvOf(command: Command): [string, string[]] {
+  if (command.kind === 'shell') return ['/bin/sh', ['-c', command.script]];
+  return [command.argv[0], command.argv.slice(1)];
+}
+
+export interface SpawnOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * Starts a command as the leader of a new session and process group (`detached`), so that a stop can signal
+ * the whole group and a terminal's Ctrl-C reaches tend only, which then stops services in order.
+ */
+export function spawnService(command: Command, opts: SpawnOptions): ChildProcess {
+  const [file, args] = argvOf(command);
+  return spawn(file, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: opts.uid,
+    gid: opts.gid,
+  });
+}
+
+/** Signals a whole process group; false when the group is already gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    // EPERM: something in the group is not ours to signal; it still exists.
+    return true;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}
+
+export function signalNumber(signal: string | null): number {
+  if (!signal) return 0;
+  return (constants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+/** The exit status a shell would report: the code, or 128 + the signal's number. */
+export function exitStatus(code: number | null, signal: string | null): number {
+  if (signal) return 128 + signalNumber(signal);
+  return code ?? 0;
+}

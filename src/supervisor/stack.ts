@@ -1,0 +1,226 @@
+/**
+ * The stack: every enabled service of a Plan, started in `after` order through gates, stopped in reverse,
+ * with the essential-service rule. Other modules (render loop, discovery, lifecycle) hold a service back by
+ * closing a gate on it, and act on it through start/stop/restart/signal; none of them spawns anything.
+ */
+import type { Bus } from '../events/index.js';
+import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/index.js';
+import type { Plan, ServicePlan } from '../manifest/types.js';
+import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
+import { exitStatus } from './spawn.js';
+
+export interface StackOptions {
+  plan: Plan;
+  bus: Bus;
+  echo?: EchoTarget;
+  env?: NodeJS.ProcessEnv;
+  /** extra env for every service (markers, settings file) */
+  extraEnv?: Record<string, string>;
+  /** more hooks per service, from the modules that own probes, finish commands and pid records */
+  hooks?: (service: ServicePlan, log: ServiceLog) => ServiceHooks;
+}
+
+export interface StackEnd {
+  service: string;
+  code: number;
+  reason: string;
+}
+
+export interface Stack {
+  readonly plan: Plan;
+  runner(name: string): ServiceRunner | undefined;
+  log(name: string): ServiceLog | undefined;
+  names(): string[];
+  /** wants every long-running service up; gates decide when each one spawns */
+  startAll(): void;
+  start(name: string, reason?: string): void;
+  stop(name: string, reason?: string): Promise<void>;
+  restart(name: string, reason?: string): void;
+  /** stops every service, dependants before their dependencies; resolves when no process is left */
+  stopAll(reason?: string): Promise<void>;
+  setGate(name: string, id: string, reason: string | null): void;
+  gates(name: string): Array<{ id: string; reason: string }>;
+  status(): ServiceStatus[];
+  /** every enabled long-running service is ready */
+  allReady(): boolean;
+  /** resolves when an essential service ends */
+  readonly ended: Promise<StackEnd>;
+  /** adds services of a new plan and removes ones no longer in it (reload); the caller stops/starts them */
+  addService(plan: ServicePlan): void;
+  removeService(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createStack(opts: StackOptions): Stack {
+  const { bus } = opts;
+  let plan = opts.plan;
+  const runners = new Map<string, ServiceRunner>();
+  const logs = new Map<string, ServiceLog>();
+  const gates = new Map<string, Map<string, string>>();
+  let endResolve!: (e: StackEnd) => void;
+  const ended = new Promise<StackEnd>((r) => {
+    endResolve = r;
+  });
+  let stoppingAll = false;
+  const baseEnv = opts.env ?? process.env;
+
+  const dependants = (name: string) =>
+    [...runners.values()].filter((r) => r.plan.after.includes(name)).map((r) => r.name);
+
+  const applyGates = (name: string) => {
+    const r = runners.get(name);
+    if (!r) return;
+    const g = gates.get(name);
+    const open = !g || g.size === 0;
+    const reason = open ? undefined : [...(g?.values() ?? [])].join('; ');
+    const m = r.model();
+    if (m.gatesOpen !== open || (!open && m.gateReason !== reason)) r.send({ t: 'gates', open, reason });
+  };
+
+  const setGate = (name: string, id: string, reason: string | null) => {
+    let g = gates.get(name);
+    if (!g) {
+      g = new Map();
+      gates.set(name, g);
+    }
+    if (reason === null) {
+      if (!g.delete(id)) return;
+    } else {
+      if (g.get(id) === reason) return;
+      g.set(id, reason);
+    }
+    applyGates(name);
+  };
+
+  const refreshAfterGates = (dependency: string, ready: boolean) => {
+    for (const d of dependants(dependency)) {
+      setGate(d, `after:${dependency}`, ready ? null : `waiting for ${dependency} to be ready`);
+    }
+  };
+
+  const addService = (sp: ServicePlan) => {
+    const log = createServiceLog({
+      service: sp.name,
+      plan: sp.logs,
+      echo: sp.logs.stdout ? opts.echo : undefined,
+    });
+    logs.set(sp.name, log);
+    const extra = opts.hooks?.(sp, log) ?? {};
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      ...opts.extraEnv,
+      ...sp.env,
+      TEND_SERVICE: sp.name,
+      TEND_APP: plan.name,
+    };
+    const hooks: ServiceHooks = {
+      ...extra,
+      onSpawn(child) {
+        if (child.stdout) log.attach(child.stdout, 'stdout');
+        if (child.stderr) log.attach(child.stderr, 'stderr');
+        extra.onSpawn?.(child);
+      },
+      onExit(pid, code, signal) {
+        log.note(signal ? `process ${pid} killed by ${signal}` : `process ${pid} exited with code ${code}`);
+        extra.onExit?.(pid, code, signal);
+      },
+      onState(next, previous) {
+        if (next.ready !== previous.ready) refreshAfterGates(sp.name, next.ready);
+        const r = runners.get(sp.name);
+        if (
+          r?.plan.essential &&
+          !stoppingAll &&
+          next.desired === 'up' &&
+          (next.state === 'exited' || next.state === 'failed') &&
+          previous.state !== next.state
+        ) {
+          const exit = next.lastExit;
+          endResolve({
+            service: sp.name,
+            code: exit ? exitStatus(exit.code, exit.signal) : 1,
+            reason: `essential service ${sp.name} ended (${next.reason ?? next.state})`,
+          });
+        }
+        extra.onState?.(next, previous);
+      },
+    };
+    const runner = createServiceRunner({ plan: sp, bus, env, hooks });
+    runners.set(sp.name, runner);
+    for (const dep of sp.after) {
+      const d = runners.get(dep);
+      if (!d?.model().ready) setGate(sp.name, `after:${dep}`, `waiting for ${dep} to be ready`);
+    }
+  };
+
+  for (const name of plan.order) addService(plan.services[name]);
+
+  const stopAll = async (reason = 'stopping') => {
+    stoppingAll = true;
+    const done = new Map<string, Promise<void>>();
+    const stopOne = (name: string): Promise<void> => {
+      let p = done.get(name);
+      if (p) return p;
+      p = Promise.all(dependants(name).map(stopOne)).then(() => {
+        const r = runners.get(name);
+        if (!r) return;
+        r.send({ t: 'stop', reason });
+        return r.settled();
+      });
+      done.set(name, p);
+      return p;
+    };
+    // Reverse start order, so that unrelated services are also signalled last-started-first.
+    await Promise.all([...runners.keys()].reverse().map(stopOne));
+  };
+
+  return {
+    get plan() {
+      return plan;
+    },
+    runner: (name) => runners.get(name),
+    log: (name) => logs.get(name),
+    names: () => [...runners.keys()],
+    startAll() {
+      stoppingAll = false;
+      for (const r of runners.values()) if (!r.plan.isJob) r.send({ t: 'start' });
+    },
+    start(name, reason) {
+      stoppingAll = false;
+      runners.get(name)?.send({ t: 'start', reason });
+    },
+    async stop(name, reason) {
+      const r = runners.get(name);
+      if (!r) return;
+      r.send({ t: 'stop', reason });
+      await r.settled();
+    },
+    restart(name, reason) {
+      runners.get(name)?.send({ t: 'restart', reason });
+    },
+    stopAll,
+    setGate,
+    gates: (name) =>
+      [...(gates.get(name) ?? new Map<string, string>())].map(([id, reason]) => ({ id, reason })),
+    status: () => [...runners.values()].map((r) => r.status()),
+    allReady: () => [...runners.values()].every((r) => r.plan.isJob || r.model().ready),
+    ended,
+    addService(sp) {
+      plan = { ...plan, services: { ...plan.services, [sp.name]: sp } };
+      addService(sp);
+    },
+    async removeService(name) {
+      const r = runners.get(name);
+      if (!r) return;
+      r.send({ t: 'stop', reason: 'removed from the manifest' });
+      await r.settled();
+      runners.delete(name);
+      gates.delete(name);
+      await logs.get(name)?.close();
+      logs.delete(name);
+      for (const d of dependants(name)) setGate(d, `after:${name}`, null);
+    },
+    async close() {
+      await Promise.all([...logs.values()].map((l) => l.close()));
+    },
+  };
+}
