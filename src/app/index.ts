@@ -1,1 +1,11 @@
-export { describeEvent, EXIT, handleSignals, type Running, startUp, type UpOptions } from './up.js';
+export {
+  type Attachment,
+  describeEvent,
+  EXIT,
+  handleSignals,
+  type Running,
+  type Runtime,
+  StartError,
+  startUp,
+  type UpOptions,
+} from './up.js';

@@ -1,9 +1,10 @@
 /**
- * `tend up`: the composition root. It loads the Plan, wires the modules around one event bus and owns the
- * process-level concerns (signals, exit code). Each module stays ignorant of the others.
+ * `tend up`: the composition root. It loads nothing itself: given a Plan it builds the event bus and the
+ * stack, attaches the optional modules (control plane, …) to one Runtime context, and owns the
+ * process-level concerns: signals and the exit code. Modules never import each other through here.
  */
 import { mkdirSync } from 'node:fs';
-import { createBus, type TendEvent } from '../events/index.js';
+import { type AppState, type Bus, createBus, type TendEvent } from '../events/index.js';
 import { createEcho } from '../logs/index.js';
 import type { Plan } from '../manifest/types.js';
 import { createStack, type Stack } from '../supervisor/index.js';
@@ -14,38 +15,74 @@ export interface UpOptions {
   /** print one line per state change on stdout (tend's own voice in `docker logs`) */
   printEvents?: boolean;
   out?: NodeJS.WritableStream;
+  /** modules to attach, in order; each is closed in reverse order at shutdown */
+  attach?: Attachment[];
 }
 
-export interface Running {
+/** What an attached module sees: everything it may read or drive. */
+export interface Runtime {
+  plan: Plan;
+  bus: Bus;
   stack: Stack;
+  env: NodeJS.ProcessEnv;
+  out: NodeJS.WritableStream;
+  /** stops the stack and ends tend with `code` */
+  shutdown(code: number, reason: string): Promise<number>;
+  /** the app lifecycle state (BOOT … UP … STOPPED); set by the lifecycle module */
+  appState(): AppState;
+  /** the effective settings (whaleware CFG); set by the lifecycle module once loaded */
+  settings(): Record<string, unknown>;
+}
+
+/** A module plugged into `tend up`: started before the services, closed after they stopped. */
+export type Attachment = (rt: Runtime) => Promise<{ close(): Promise<void> } | undefined>;
+
+export interface Running extends Runtime {
   /** resolves with tend's exit code once everything has stopped */
   done: Promise<number>;
-  shutdown(code: number, reason: string): Promise<number>;
 }
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, incomplete: 3, stage: 4 } as const;
 
-export function startUp(opts: UpOptions): Running {
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
+  const env = opts.env ?? process.env;
   const out = opts.out ?? process.stdout;
   mkdirSync(plan.stateDir, { recursive: true });
   mkdirSync(plan.dataDir, { recursive: true });
   const bus = createBus();
   const echo = createEcho(out);
   if (opts.printEvents !== false) bus.subscribe((e) => printEvent(out, e));
-  const stack = createStack({ plan, bus, echo, env: opts.env });
+  const stack = createStack({ plan, bus, echo, env });
 
   let finished: Promise<number> | undefined;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => {
     resolveDone = r;
   });
+  const closers: Array<() => Promise<void>> = [];
 
   const shutdown = (code: number, reason: string) => {
     if (finished) return finished;
     out.write(`tend | stopping: ${reason}\n`);
     finished = (async () => {
       await stack.stopAll(reason);
+      for (const close of closers.reverse()) {
+        try {
+          await close();
+        } catch (err) {
+          process.stderr.write(`tend: while stopping: ${(err as Error).message}\n`);
+        }
+      }
       await stack.close();
       out.write(`tend | stopped\n`);
       resolveDone(code);
@@ -54,9 +91,15 @@ export function startUp(opts: UpOptions): Running {
     return finished;
   };
 
+  const rt: Runtime = { plan, bus, stack, env, out, shutdown, appState: () => 'UP', settings: () => ({}) };
+  for (const attach of opts.attach ?? []) {
+    const handle = await attach(rt);
+    if (handle) closers.push(() => handle.close());
+  }
+
   stack.ended.then((end) => shutdown(end.code, end.reason));
   stack.startAll();
-  return { stack, done, shutdown };
+  return { ...rt, done };
 }
 
 /** Installs tend's signal handling for a foreground run and returns a function that removes it. */

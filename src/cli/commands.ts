@@ -1,7 +1,7 @@
 /** Command actions: each parses what it was given, calls a library, prints and returns an exit code. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EXIT, handleSignals, startUp } from '../app/index.js';
+import { type Attachment, EXIT, handleSignals, type Running, StartError, startUp } from '../app/index.js';
 import { formatPlan, jsonSchema, loadManifest, ManifestError, planForCommand } from '../manifest/index.js';
 import type { Plan, RestartPolicy } from '../manifest/types.js';
 
@@ -52,13 +52,27 @@ function loadPlan(opts: { file?: string; only?: string }): Plan | undefined {
 }
 
 async function runForeground(plan: Plan): Promise<number> {
-  const running = startUp({ plan, env: process.env });
+  let running: Running;
+  try {
+    running = await startUp({ plan, env: process.env, attach: defaultAttachments() });
+  } catch (e) {
+    if (e instanceof StartError) {
+      err(`tend: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
   const removeSignals = handleSignals(running);
   const code = await running.done;
   removeSignals();
   // Anything still holding the loop open past this point is a bug; don't let it keep a container alive.
   setTimeout(() => process.exit(code), 2000).unref();
   return code;
+}
+
+/** The modules `tend up` and `tend run` plug in, in start order. */
+function defaultAttachments(): Attachment[] {
+  return [];
 }
 
 export async function upCommand(opts: { file?: string; only?: string; http?: string; kv?: string }) {
