@@ -24,8 +24,8 @@ export interface FileSinkOptions {
 }
 
 export interface FileSink {
-  /** `prefix`, `src[start..end]`, `\n` */
-  appendBytes(prefix: Buffer, src: Buffer, start: number, end: number): void;
+  /** `prefix`, `src[start..end]`, `suffix` which must end with `\n` */
+  appendBytes(prefix: Buffer, src: Buffer, start: number, end: number, suffix: Buffer): void;
   /** `prefix`, `text` (UTF-8), `suffix` which must end with `\n` */
   appendText(prefix: Buffer, text: string, suffix: string): void;
   /** start writing what was appended, if no write is in flight */
@@ -39,7 +39,11 @@ export interface FileSink {
   readonly rotations: number;
 }
 
-const BLOCK = 256 * 1024;
+// Blocks start small and double while a burst lasts, up to MAX_BLOCK; an idle log gives its big block back,
+// so twenty quiet services do not each hold a megabyte.
+const MIN_BLOCK = 16 * 1024;
+const MAX_BLOCK = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 const NL = 10;
 
 export function createFileSink(opts: FileSinkOptions): FileSink {
@@ -50,7 +54,8 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   // `curStart` to `curPos` are appended but not yet handed to a write. A write reads only below `curPos`
   // while appends go above it, so filling and writing the same block never overlap.
   const sealed: Buffer[] = [];
-  let cur = Buffer.allocUnsafe(BLOCK);
+  let cur = EMPTY;
+  let nextBlock = MIN_BLOCK;
   let curStart = 0;
   let curPos = 0;
   let appended = 0;
@@ -73,7 +78,8 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   function room(n: number): void {
     if (curPos + n <= cur.length) return;
     if (curPos > curStart) sealed.push(cur.subarray(curStart, curPos));
-    cur = Buffer.allocUnsafe(Math.max(BLOCK, n));
+    cur = Buffer.allocUnsafe(Math.max(nextBlock, n));
+    nextBlock = Math.min(nextBlock * 2, MAX_BLOCK);
     curStart = curPos = 0;
   }
 
@@ -242,6 +248,11 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     } finally {
       writing = false;
     }
+    if (cur.length > MIN_BLOCK) {
+      cur = EMPTY;
+      curStart = curPos = 0;
+      nextBlock = MIN_BLOCK;
+    }
   }
 
   function kick(): void {
@@ -249,18 +260,18 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   }
 
   return {
-    appendBytes(prefix, src, start, end) {
+    appendBytes(prefix, src, start, end, suffix) {
       if (closed) {
         dropped++;
         return;
       }
-      const n = prefix.length + (end - start) + 1;
+      const n = prefix.length + (end - start) + suffix.length;
       room(n);
       let p = curPos;
       cur.set(prefix, p);
       p += prefix.length;
       p += src.copy(cur, p, start, end);
-      cur[p++] = NL;
+      for (let i = 0; i < suffix.length; i++) cur[p++] = suffix[i];
       curPos = p;
       appended += n;
     },

@@ -18,30 +18,37 @@ export const STREAMS: readonly LogStream[] = ['stdout', 'stderr', 'tend'];
  * costs far more than copying 30 bytes, and a burst of lines shares a handful of distinct milliseconds.
  */
 export interface PrefixCache {
-  /** bytes before the text of a line at `time` on stream `s` (index into STREAMS) */
-  prefix(time: number, s: number): Buffer;
+  /**
+   * bytes before the text of a line at `time` on stream `s` (index into STREAMS); for json, `quoted` adds the
+   * opening quote of the message for text that is copied as it is
+   */
+  prefix(time: number, s: number, quoted?: boolean): Buffer;
 }
+
+/** text that can go between JSON quotes as it is: printable ASCII without `"` and `\` */
+export const JSON_NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
 
 export function createPrefixCache(format: 'raw' | 'json', service: string): PrefixCache {
   let ms = Number.NaN;
   let iso = '';
-  const cache: (Buffer | undefined)[] = [undefined, undefined, undefined];
+  const cache: (Buffer | undefined)[] = [];
   const serviceJson = JSON.stringify(service);
   return {
-    prefix(time, s) {
+    prefix(time, s, quoted = false) {
       if (time !== ms) {
         ms = time;
         iso = new Date(time).toISOString();
-        cache[0] = cache[1] = cache[2] = undefined;
+        cache.fill(undefined);
       }
-      let p = cache[s];
+      const k = quoted ? s + 3 : s;
+      let p = cache[k];
       if (p === undefined) {
         p = Buffer.from(
           format === 'raw'
             ? `${iso} ${STREAMS[s]} `
-            : `{"time":"${iso}","service":${serviceJson},"stream":"${STREAMS[s]}","msg":`,
+            : `{"time":"${iso}","service":${serviceJson},"stream":"${STREAMS[s]}","msg":${quoted ? '"' : ''}`,
         );
-        cache[s] = p;
+        cache[k] = p;
       }
       return p;
     },

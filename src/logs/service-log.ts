@@ -9,7 +9,7 @@
 
 import type { LogPlan } from '../manifest/types.js';
 import { createFileSink, type FileSink } from './file-sink.js';
-import { createPrefixCache, STREAMS } from './format.js';
+import { createPrefixCache, JSON_NEEDS_ESCAPE, STREAMS } from './format.js';
 import { createLineSplitter } from './split.js';
 import type { EchoTarget, LogLine, LogStats } from './types.js';
 
@@ -43,6 +43,9 @@ export interface ServiceLog {
   /** flushes and closes the file; later lines still reach the ring, listeners and echo */
   close(): Promise<void>;
 }
+
+const NL = Buffer.from('\n');
+const QUOTE_END = Buffer.from('"}\n');
 
 export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   const { service, plan } = opts;
@@ -103,8 +106,11 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       if (ringCount < ringSize) ringCount++;
     }
     if (file !== undefined) {
-      if (json) file.appendText(prefixes.prefix(now, s), JSON.stringify(text), '}\n');
-      else file.appendBytes(prefixes.prefix(now, s), buf, start, end);
+      if (!json) file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
+      // most lines need no escaping, and copying their bytes is a third of the cost of JSON.stringify
+      else if (!JSON_NEEDS_ESCAPE.test(text))
+        file.appendBytes(prefixes.prefix(now, s, true), buf, start, end, QUOTE_END);
+      else file.appendText(prefixes.prefix(now, s), JSON.stringify(text), '}\n');
     }
     if (echo !== undefined && !echo.write(service, STREAMS[s], text)) echoDropped++;
     if (listeners.size > 0) {
