@@ -1,0 +1,27 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { TendEvent } from '../events/index.js';
+import { payload } from './format.js';
+import type { Outcome } from './runner.js';
+
+/**
+ * JSON lines, one append per batch. The file is opened per batch, so logrotate's move-and-recreate works
+ * without a signal, and its folder is (re)created when missing.
+ */
+export function fileDeliver(path: string, app: string, host: string) {
+  let needDir = true;
+  return async (events: TendEvent[]): Promise<Outcome> => {
+    const text = `${events.map((e) => payload(e, app, host)).join('\n')}\n`;
+    try {
+      if (needDir) {
+        await mkdir(dirname(path), { recursive: true });
+        needDir = false;
+      }
+      await appendFile(path, text);
+      return { ok: true };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') needDir = true;
+      return { ok: false, retry: false, error: `cannot append to ${path}: ${(err as Error).message}` };
+    }
+  };
+}
