@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBus, type ServiceEvent } from '../../src/events/index.js';
+import { createStack, type Stack } from '../../src/supervisor/index.js';
+import { servicePlan, stackPlan } from '../helpers/plan.js';
+import { waitFor } from '../helpers/wait.js';
+
+const stacks: Stack[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const s of stacks.splice(0)) {
+    await s.stopAll('test cleanup');
+    await s.close();
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp() {
+  const d = mkdtempSync(join(tmpdir(), 'tend-stack-'));
+  dirs.push(d);
+  return d;
+}
+
+function setup(services: ReturnType<typeof servicePlan>[]) {
+  const dir = tmp();
+  const bus = createBus();
+  const events: ServiceEvent[] = [];
+  bus.subscribe((e) => {
+    if (e.kind === 'service') events.push(e);
+  });
+  const stack = createStack({ plan: stackPlan(dir, services), bus });
+  stacks.push(stack);
+  return { stack, events, dir };
+}
+
+describe('stack', () => {
+  it('starts in `after` order and stops in reverse', async () => {
+    const { stack, events } = setup([
+      servicePlan('db', 'exec sleep 30'),
+      servicePlan('api', 'exec sleep 30', { after: ['db'] }),
+      servicePlan('web', 'exec sleep 30', { after: ['api'] }),
+    ]);
+    stack.startAll();
+    await waitFor(() => stack.allReady());
+    const started = events.filter((e) => e.to === 'running').map((e) => e.service);
+    expect(started).toEqual(['db', 'api', 'web']);
+    await stack.stopAll();
+    const stopped = events.filter((e) => e.to === 'stopped').map((e) => e.service);
+    expect(stopped).toEqual(['web', 'api', 'db']);
+  });
+
+  it('ends with the exit code of an essential service', async () => {
+    const { stack } = setup([
+      servicePlan('main', 'sleep 0.3; exit 7', { essential: true, restart: { policy: 'never' } }),
+      servicePlan('side', 'exec sleep 30'),
+    ]);
+    stack.startAll();
+    const end = await stack.ended;
+    expect(end).toMatchObject({ service: 'main', code: 7 });
+  });
+
+  it('writes every line of a service to its log file', async () => {
+    const dir = tmp();
+    const file = join(dir, 'out.log');
+    const { stack } = setup([
+      servicePlan('talker', 'for i in 1 2 3; do echo line $i; done; echo oops >&2; exec sleep 30', {
+        logs: { file },
+      }),
+    ]);
+    stack.startAll();
+    await waitFor(() => stack.log('talker')?.tail(10).length === 4);
+    await stack.log('talker')?.flush();
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/stdout line 1\n.*stdout line 2\n.*stdout line 3\n.*stderr oops\n/);
+  });
+});
