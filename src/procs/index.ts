@@ -1,0 +1,37 @@
+/**
+ * Low-level Linux process utilities for the supervisor: subreaper and orphan reaping, process trees from
+ * /proc, finding a service's escaped daemons by an environment marker, surviving a SIGKILLed tend (pid record,
+ * leftovers, pid file). Linux only; elsewhere each piece degrades to doing nothing and says so.
+ */
+export { type KillTreeOptions, killTree } from './kill.js';
+export {
+  findMarked,
+  MARKER_VAR,
+  type Marker,
+  markerEnv,
+  newRunId,
+  parseMarker,
+  readMarker,
+} from './marker.js';
+export { acquirePidFile, PID_FILE, type PidFileResult } from './pidfile.js';
+export {
+  descendants,
+  isAlive,
+  listChildren,
+  type ProcessInfo,
+  procAvailable,
+  processInfo,
+} from './proc.js';
+export { decodeWaitStatus, type Reaper, type ReaperOptions, startReaper } from './reaper.js';
+export {
+  createPidRecord,
+  type KillLeftoversOptions,
+  killLeftovers,
+  type LeftoverOutcome,
+  type PidEntry,
+  type PidRecord,
+  type PidRecordOptions,
+  RECORD_FILE,
+} from './record.js';
+export { becomeSubreaper } from './subreaper.js';
+export { installSpawnHook, isNodeChild, spawnTracked, trackChild } from './tracked.js';
