@@ -72,6 +72,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
 
   const streams = new Set<NodeJS.ReadableStream>();
   let paused = false;
+  let pauses = 0;
 
   const file: FileSink | undefined =
     plan.file === undefined
@@ -131,6 +132,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     file.kick();
     if (!paused && file.pending() > highWater) {
       paused = true;
+      pauses++;
       for (const s of streams) s.pause();
     }
   }
@@ -188,6 +190,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
         dropped: file?.dropped ?? 0,
         echoDropped,
         rotations: file?.rotations ?? 0,
+        pauses,
         listenerErrors,
       };
     },
