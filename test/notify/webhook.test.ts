@@ -163,6 +163,7 @@ describe('webhook sink', () => {
     expect(s.sent).toBe(0);
     expect(s.sent + s.failed + s.dropped + s.queued).toBe(total);
     expect(s.lastError).toBe('connection refused');
+    expect(bus.listenerErrors).toBe(0);
     expect(stderr.text().trim().split('\n')).toHaveLength(1);
 
     const c0 = Date.now();
