@@ -94,7 +94,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    // A sink waiting to retry is no reason for tend to stay alive.
+    const timer = setTimeout(done, ms).unref();
     signal.addEventListener('abort', done, { once: true });
   });
 }
