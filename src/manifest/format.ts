@@ -1,0 +1,179 @@
+/** The Plan as `tend check` prints it: what will run, in what order, from which sources. */
+import type {
+  Command,
+  NotifyPlan,
+  OnChange,
+  Plan,
+  Probe,
+  RestartPlan,
+  ServicePlan,
+  TemplatePlan,
+} from './types.js';
+import { formatDuration as d, formatSize } from './units.js';
+
+/** The Plan as JSON. It is plain data, so this is JSON.stringify; a function so callers need not know. */
+export function planToJSON(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+export function formatPlan(plan: Plan): string {
+  const out: string[] = [];
+  const row = (indent: number, label: string, value: string) =>
+    out.push(`${' '.repeat(indent)}${label.padEnd(10)} ${value}`);
+
+  out.push(`${plan.name}${plan.file ? ` (${plan.file})` : ''}`);
+  row(2, 'data', plan.dataDir);
+  row(2, 'state', plan.stateDir);
+  row(2, 'kv', plan.kv);
+  if (plan.http) row(2, 'http', plan.http);
+
+  const st = plan.settings;
+  const sources = [
+    ...(st.defaultsFile ? [`defaults ${st.defaultsFile}`] : []),
+    ...(Object.keys(st.defaults).length > 0
+      ? [`inline defaults (${Object.keys(st.defaults).join(', ')})`]
+      : []),
+    ...st.files.map((f) => `file ${f}`),
+    `$${st.env}`,
+    ...(st.kvPrefix ? [`kv ${st.kvPrefix}`] : []),
+  ];
+  row(2, 'settings', sources.join(' ← '));
+  if (st.schemaFile) row(2, '', `schema ${st.schemaFile}`);
+
+  const stages = Object.entries(plan.stages);
+  if (stages.length > 0) {
+    out.push('', 'stages');
+    for (const [name, s] of stages) {
+      const every = 'intervalMs' in s ? `every ${d(s.intervalMs)}, ` : '';
+      row(2, name, `${cmd(s.command)}  (${every}timeout ${d(s.timeoutMs)})`);
+    }
+  }
+
+  if (plan.notify.length > 0) {
+    out.push('', 'notify');
+    for (const n of plan.notify) out.push(`  ${sink(n)}`);
+  }
+
+  out.push('', `services, in start order (${plan.order.length})`);
+  if (plan.order.length === 0) out.push('  (none enabled)');
+  plan.order.forEach((name, i) => {
+    const s = plan.services[name];
+    out.push(
+      `  ${i + 1}. ${name}${s.isJob ? `  (job, schedule "${s.schedule}")` : ''}${s.essential ? '  (essential)' : ''}`,
+    );
+    service(s, plan.dir, (label, value) => row(5, label, value));
+  });
+  if (plan.disabled.length > 0) out.push('', `disabled: ${plan.disabled.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
+
+function service(s: ServicePlan, dir: string, row: (label: string, value: string) => void) {
+  row('command', cmd(s.command));
+  if (s.cwd !== dir) row('cwd', s.cwd);
+  if (s.user) row('user', s.user);
+  const env = Object.keys(s.env);
+  if (env.length > 0) row('env', env.join(', '));
+  for (const e of s.envFrom) row('env from', `kv ${e.prefix}`);
+  if (s.after.length > 0) row('after', s.after.join(', '));
+  if (s.requires.length > 0) {
+    const wait = s.requiresTimeoutMs > 0 ? ` (up to ${d(s.requiresTimeoutMs)})` : '';
+    row('requires', `${s.requires.join(', ')}${wait}`);
+  }
+  for (const t of s.templates) row('template', template(t));
+  if (s.ready) {
+    row('ready', `${probe(s.ready.probe)} (every ${d(s.ready.intervalMs)}, timeout ${d(s.ready.timeoutMs)})`);
+  }
+  if (s.health) {
+    const h = s.health;
+    const grace = h.graceMs > 0 ? `, grace ${d(h.graceMs)}` : '';
+    row(
+      'health',
+      `${probe(h.probe)} (every ${d(h.intervalMs)}, timeout ${d(h.timeoutMs)}, ${h.failures} failures${grace})`,
+    );
+  }
+  row('restart', restart(s.restart));
+  row('stop', `${s.stop.signal}, SIGKILL after ${d(s.stop.timeoutMs)}`);
+  if (s.forwardSignals.length > 0) row('signals', s.forwardSignals.join(', '));
+  if (s.register) {
+    const r = s.register;
+    const tags = r.tags.length > 0 ? ` [${r.tags.join(', ')}]` : '';
+    row(
+      'register',
+      `${r.name} port ${r.port}${r.address ? ` address ${r.address}` : ''}${tags} (ttl ${d(r.ttlMs)})`,
+    );
+  }
+  if (s.finish) row('finish', `${cmd(s.finish)} (timeout ${d(s.finishTimeoutMs)})`);
+  const l = s.logs;
+  const file = l.file
+    ? `${l.file} (${l.format}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
+    : 'no file';
+  row('logs', `${file}${l.stdout ? ', echoed to stdout' : ''}`);
+}
+
+function cmd(c: Command): string {
+  return c.kind === 'shell' ? c.script : c.argv.map(quote).join(' ');
+}
+
+function quote(a: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
+}
+
+function template(t: TemplatePlan): string {
+  const extra: string[] = [`on change ${onChange(t.onChange)}`];
+  if (t.perms !== undefined) extra.push(`mode ${t.perms.toString(8).padStart(4, '0')}`);
+  if (t.wait.maxMs > 0) extra.push(`wait ${d(t.wait.minMs)}..${d(t.wait.maxMs)}`);
+  extra.push(
+    t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
+  );
+  if (t.check) extra.push(`check: ${t.check}`);
+  return `${t.source} → ${t.destination} (${extra.join(', ')})`;
+}
+
+function onChange(o: OnChange): string {
+  switch (o.kind) {
+    case 'signal':
+      return o.signal;
+    case 'exec':
+      return `exec ${cmd(o.command)}`;
+    default:
+      return o.kind;
+  }
+}
+
+function probe(p: Probe): string {
+  switch (p.kind) {
+    case 'http':
+      return `http ${p.url}`;
+    case 'tcp':
+      return `tcp ${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`;
+    case 'exec':
+      return `exec ${cmd(p.command)}`;
+    case 'log':
+      return `log /${p.pattern}/`;
+  }
+}
+
+function restart(r: RestartPlan): string {
+  if (r.policy === 'never') return 'never';
+  const cooldown = r.cooldownMs > 0 ? `retried after ${d(r.cooldownMs)}` : 'not retried';
+  return (
+    `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ` +
+    `failed after ${r.maxFailures} failures in ${d(r.windowMs)} (${cooldown})`
+  );
+}
+
+function sink(n: NotifyPlan): string {
+  const events = n.events ? ` [${n.events.join(', ')}]` : '';
+  switch (n.kind) {
+    case 'stdout':
+      return `stdout${events}`;
+    case 'webhook':
+      return `webhook ${n.url} (timeout ${d(n.timeoutMs)}, queue ${n.queue})${events}`;
+    case 'exec':
+      return `exec ${cmd(n.command)} (timeout ${d(n.timeoutMs)})${events}`;
+    case 'file':
+      return `file ${n.path}${events}`;
+    case 'kv':
+      return `kv ${n.key}${events}`;
+  }
+}
