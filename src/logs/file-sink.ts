@@ -66,8 +66,8 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   let size = 0;
   let writing = false;
   let closed = false;
-  // a failed write left part of a line in the file: the next write starts with `\n` so the torn piece does not
-  // glue itself to a good line
+  // a failed write left part of a line in the file and it could not be cut off: the next write starts with
+  // `\n` so the torn piece does not glue itself to a good line
   let torn = false;
   let failing: string | undefined;
   let droppedInEpisode = 0;
@@ -189,6 +189,27 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     }
   }
 
+  /**
+   * Writing `buf[off..]` stopped at `at` with `err`. The fd is closed so that the next batch opens the file
+   * afresh: a file or directory that was replaced, or a remounted disk, then just works again.
+   */
+  async function failed(buf: Buffer, off: number, at: number, err: NodeJS.ErrnoException): Promise<void> {
+    if (at > off && buf[at - 1] !== NL) {
+      // a short write ended inside a line whose end never made it: cut it off, the file keeps only whole lines
+      const lineStart = Math.max(off, buf.lastIndexOf(NL, at - 1) + 1);
+      const whole = size - (at - lineStart);
+      const cut = await new Promise<boolean>((resolve) => ftruncate(fd, whole, (e) => resolve(!e)));
+      if (cut) {
+        bytes -= size - whole;
+        size = whole;
+      } else torn = true;
+    }
+    drop(buf, at, err);
+    const f = fd;
+    fd = -1;
+    await new Promise<void>((resolve) => close(f, () => resolve()));
+  }
+
   async function writeRegion(buf: Buffer): Promise<void> {
     let off = 0;
     while (off < buf.length) {
@@ -203,7 +224,7 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
       if (torn) {
         const r = await writeAll(Buffer.from('\n'), 0, 1);
         if (r.err) {
-          drop(buf, off, r.err);
+          await failed(buf, off, off, r.err);
           return;
         }
         torn = false;
@@ -220,9 +241,8 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
       }
       const r = await writeAll(buf, off, end);
       if (r.err) {
-        if (r.at > off && buf[r.at - 1] !== NL) torn = true;
         // the rest of this batch would most likely fail the same way: drop it, try again with the next one
-        drop(buf, r.at, r.err);
+        await failed(buf, off, r.at, r.err);
         return;
       }
       recovered();
@@ -299,10 +319,12 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     },
     async close() {
       if (closed) return;
-      closed = true;
-      kick();
-      if (processed < appended)
+      // a recovery note can be appended while the last batches are written: loop until nothing is left
+      while (appended > processed) {
+        kick();
         await new Promise<void>((resolve) => waiters.push({ until: appended, resolve }));
+      }
+      closed = true;
       if (fd >= 0) {
         const f = fd;
         fd = -1;

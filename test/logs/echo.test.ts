@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEcho, createServiceLog } from '../../src/logs/index.js';
+import { closed, createScratch, fileLines, plan, rawText } from './helpers.js';
+
+const scratch = createScratch();
+afterEach(() => scratch.cleanup());
+
+function collector() {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  return { out, text: () => text };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('echo', () => {
+  it('prefixes lines with the service name, aligned on the longest name seen', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false });
+    echo.write('web', 'stdout', 'one');
+    echo.write('postgres', 'stderr', 'two');
+    echo.write('web', 'stdout', 'three');
+    await tick();
+    await tick();
+    expect(text()).toBe('web | one\npostgres | two\nweb      | three\n');
+    expect(echo.dropped()).toBe(0);
+  });
+
+  it('colours the prefix per service when asked, and not by default on a pipe', async () => {
+    const c = collector();
+    const echo = createEcho(c.out, { color: true });
+    echo.write('a', 'stdout', 'x');
+    echo.write('b', 'stdout', 'y');
+    await tick();
+    await tick();
+    const [a, b] = c.text().split('\n');
+    expect(a).toMatch(/^\x1b\[\d+ma \|\x1b\[0m x$/);
+    expect(b).toMatch(/^\x1b\[\d+mb \|\x1b\[0m y$/);
+    expect(a.slice(0, 5)).not.toBe(b.slice(0, 5));
+
+    const plain = collector();
+    createEcho(plain.out).write('a', 'stdout', 'x');
+    await tick();
+    await tick();
+    expect(plain.text()).toBe('a | x\n');
+  });
+
+  it('echoes only with plan.stdout', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false });
+    createServiceLog({ service: 'quiet', plan: plan({ stdout: false }), echo }).note('hidden');
+    createServiceLog({ service: 'loud', plan: plan({ stdout: true }), echo }).note('shown');
+    await tick();
+    await tick();
+    expect(text()).toBe('loud | shown\n');
+  });
+
+  it('drops and counts lines while tend stdout is a pipe nobody reads, memory stays bounded, the file is complete', async () => {
+    // a child that never reads its stdin stands for a full stdout pipe
+    const reader = scratch.track(spawn('sh', ['-c', 'sleep 600'], { stdio: ['pipe', 'ignore', 'ignore'] }));
+    const pipe = reader.stdin as Socket;
+    const maxQueued = 256 * 1024;
+    const echo = createEcho(pipe, { color: false, maxQueued });
+    const file = join(scratch.dir(), 'web.log');
+    const log = createServiceLog({ service: 'web', plan: plan({ file, stdout: true }), echo });
+    const child = scratch.node(
+      `let i = 0; const pad = 'x'.repeat(90); (function more() { while (i < 200000) if (!process.stdout.write('line ' + i++ + ' ' + pad + '\\n')) return process.stdout.once('drain', more); })();`,
+    );
+    let maxBuffered = 0;
+    const probe = setInterval(() => {
+      maxBuffered = Math.max(maxBuffered, pipe.writableLength);
+    }, 5);
+    log.attach(child.stdout!, 'stdout');
+    await closed(child);
+    clearInterval(probe);
+    maxBuffered = Math.max(maxBuffered, pipe.writableLength);
+    await log.flush();
+    const s = log.stats();
+    expect(s.echoDropped).toBeGreaterThan(100_000);
+    expect(echo.dropped()).toBe(s.echoDropped);
+    // what waits for the pipe: at most one batch beyond the queue limit (bytes vs UTF-16 units: same for ASCII)
+    expect(maxBuffered).toBeLessThan(maxQueued + 128 * 1024);
+    expect(s.dropped).toBe(0);
+    const lines = fileLines(file);
+    expect(lines.length).toBe(200_000);
+    expect(rawText(lines[199_999]).startsWith('line 199999 ')).toBe(true);
+    await log.close();
+    // the reader going away is an EPIPE for the echo, not a crash
+    reader.kill('SIGKILL');
+    await closed(reader);
+    for (let i = 0; i < 10; i++) echo.write('web', 'stdout', 'into the void');
+    await tick();
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it('says how many lines were not echoed once the pipe drains', async () => {
+    const out = new PassThrough({ highWaterMark: 1024 });
+    const echo = createEcho(out, { color: false, maxQueued: 4096 });
+    for (let i = 0; i < 2000; i++) echo.write('web', 'stdout', `line ${i} ${'y'.repeat(40)}`);
+    await tick();
+    expect(echo.dropped()).toBeGreaterThan(0);
+    const dropped = echo.dropped();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = text.trimEnd().split('\n');
+    const marker = lines.filter((l) => l.includes('not echoed'));
+    expect(marker).toEqual([
+      `tend | ${dropped} lines were not echoed (stdout too slow); log files are complete`,
+    ]);
+    // what was echoed is a prefix of what was written, in order
+    const echoed = lines.filter((l) => !l.includes('not echoed'));
+    expect(echoed.every((l, i) => new RegExp(`^web +\\| line ${i} `).test(l))).toBe(true);
+    expect(echoed.length + dropped).toBe(2000);
+  });
+});

@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServiceLog } from '../../src/logs/index.js';
+import { closed, createScratch, fileLines, plan, rawStream, rawText } from './helpers.js';
+
+const scratch = createScratch();
+const mounts: string[] = [];
+afterEach(async () => {
+  // unmount before the temp dirs go, even when the test failed half-way
+  for (const m of mounts.splice(0)) {
+    try {
+      execFileSync('umount', [m], { stdio: 'ignore' });
+    } catch {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    }
+  }
+  await scratch.cleanup();
+});
+
+function tryMountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    mounts.push(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const numbered = (n: number, word: string) =>
+  `let i = 0; (function more() { while (i < ${n}) if (!process.stdout.write('${word} ' + i++ + ' end\\n')) return process.stdout.once('drain', more); })();`;
+
+describe('service log: write errors', () => {
+  it('counts lines lost on a full disk and resumes when space returns (tmpfs)', async (ctx) => {
+    const mnt = join(scratch.dir(), 'mnt');
+    mkdirSync(mnt);
+    if (!tryMountTmpfs(mnt, '64k')) return ctx.skip();
+    const filler = join(mnt, 'filler');
+    writeFileSync(filler, Buffer.alloc(56 * 1024));
+    const file = join(mnt, 'web.log');
+    const warnings: string[] = [];
+    const log = createServiceLog({ service: 'web', plan: plan({ file }), warn: (m) => warnings.push(m) });
+
+    const child = scratch.node(numbered(2000, 'line'));
+    log.attach(child.stdout!, 'stdout');
+    expect(await closed(child)).toBe(0);
+    await log.flush();
+    const { dropped, lines } = log.stats();
+    expect(lines).toBe(2000);
+    expect(dropped).toBeGreaterThan(0);
+    // the file holds only whole lines, in order, and together with the dropped ones they are all the lines
+    const kept = fileLines(file);
+    let last = -1;
+    for (const l of kept) {
+      const m = /^stdout line (\d+) end$/.exec(l.slice(25));
+      expect(m, l).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(last);
+      last = Number(m![1]);
+    }
+    expect(kept.length + dropped).toBe(2000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/ENOSPC|no space/i);
+
+    unlinkSync(filler);
+    const again = scratch.node(numbered(100, 'after'));
+    log.attach(again.stdout!, 'stdout');
+    await closed(again);
+    await log.close();
+    const after = fileLines(file).slice(kept.length);
+    expect(after.filter((l) => rawStream(l) === 'stdout').map(rawText)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `after ${i} end`),
+    );
+    expect(after.filter((l) => rawStream(l) === 'tend').map(rawText)).toEqual([
+      `${dropped} log lines were dropped (ENOSPC)`,
+    ]);
+    expect(log.stats().dropped).toBe(dropped);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('counts lines lost on a device that is always full and resumes when the file is replaced (/dev/full)', async () => {
+    const file = join(scratch.dir(), 'web.log');
+    symlinkSync('/dev/full', file);
+    const warnings: string[] = [];
+    const log = createServiceLog({ service: 'web', plan: plan({ file }), warn: (m) => warnings.push(m) });
+    for (let i = 0; i < 10; i++) log.note(`lost ${i}`);
+    await log.flush();
+    log.note('lost 10');
+    await log.flush();
+    expect(log.stats().dropped).toBe(11);
+    expect(warnings).toHaveLength(1);
+
+    unlinkSync(file);
+    log.note('kept');
+    await log.flush();
+    log.note('kept too');
+    await log.close();
+    expect(fileLines(file).map(rawText)).toEqual(['kept', '11 log lines were dropped (ENOSPC)', 'kept too']);
+    expect(log.stats()).toMatchObject({ dropped: 11, lines: 14 });
+  });
+
+  it('counts lines lost while the directory cannot be created, and creates it when it can', async () => {
+    const dir = scratch.dir();
+    writeFileSync(join(dir, 'sub'), 'a file where the log directory should be');
+    const file = join(dir, 'sub', 'web.log');
+    const warnings: string[] = [];
+    const log = createServiceLog({ service: 'web', plan: plan({ file }), warn: (m) => warnings.push(m) });
+    const child = scratch.node(numbered(500, 'line'));
+    log.attach(child.stdout!, 'stdout');
+    await closed(child);
+    await log.flush();
+    expect(log.stats().dropped).toBe(500);
+    expect(warnings).toHaveLength(1);
+
+    unlinkSync(join(dir, 'sub'));
+    log.note('back');
+    await log.close();
+    expect(fileLines(file).map(rawText)).toEqual(['back', '500 log lines were dropped (EEXIST)']);
+  });
+});
