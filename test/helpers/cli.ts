@@ -1,0 +1,83 @@
+/** Runs the built CLI as a real process, and makes sure no tend outlives its test. */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface TendProcess {
+  proc: ChildProcess;
+  output(): string;
+  /** resolves with the exit code (128+n for a signal) */
+  exited: Promise<number>;
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Starts `tend ARGS` in its own process group, so cleanup can take its services down with it. */
+export function startTend(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): TendProcess {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: '1', CI: 'true', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  live.add(proc);
+  let out = '';
+  const waiters: Array<() => void> = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<number>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      live.delete(proc);
+      resolve(code ?? 128 + (signal ? (spawnSync('kill', ['-l', signal]).status ?? 0) : 0));
+    });
+  });
+  return {
+    proc,
+    output: () => out,
+    exited,
+    kill: (signal = 'SIGTERM') => proc.kill(signal),
+    async waitForOutput(re, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(re);
+        if (m) return m;
+        if (Date.now() > deadline || proc.exitCode !== null) {
+          throw new Error(`timed out waiting for ${re} in tend output:\n${out}`);
+        }
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 100);
+        });
+      }
+    },
+  };
+}
+
+/** Runs `tend ARGS` to completion. */
+export function runTend(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: '1', CI: 'true', ...opts.env },
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** SIGKILLs every tend started by startTend that is still running, with its whole process group. */
+export function killAllTends() {
+  for (const p of live) {
+    try {
+      if (p.pid) process.kill(-p.pid, 'SIGKILL');
+    } catch {}
+  }
+  live.clear();
+}
