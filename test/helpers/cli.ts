@@ -72,12 +72,25 @@ export function runTend(args: string[], opts: { cwd: string; env?: NodeJS.Proces
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** SIGKILLs every tend started by startTend that is still running, with its whole process group. */
-export function killAllTends() {
-  for (const p of live) {
-    try {
-      if (p.pid) process.kill(-p.pid, 'SIGKILL');
-    } catch {}
-  }
+/**
+ * Stops every tend started by startTend that still runs: SIGTERM first so it stops its services (they live in
+ * their own process groups), SIGKILL after a few seconds as a last resort.
+ */
+export async function stopAllTends(graceMs = 8000) {
+  const procs = [...live];
   live.clear();
+  await Promise.all(
+    procs.map(async (p) => {
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      const t = setTimeout(() => {
+        try {
+          if (p.pid) process.kill(-p.pid, 'SIGKILL');
+        } catch {}
+      }, graceMs);
+      await gone;
+      clearTimeout(t);
+    }),
+  );
 }
