@@ -1,22 +1,43 @@
 /**
- * `tend up`: the composition root. It loads nothing itself: given a Plan it builds the event bus and the
- * stack, attaches the optional modules (control plane, …) to one Runtime context, and owns the
- * process-level concerns: signals and the exit code. Modules never import each other through here.
+ * `tend up`: the composition root. It loads nothing itself: given a Plan it loads the settings, builds the
+ * event bus, the notify sinks, the stack and the app lifecycle, attaches the optional modules (control
+ * plane, …) to one Runtime context, and owns the process-level concerns: signals and the exit code.
+ * Modules never import each other through here.
+ *
+ * Start: settings (a bad value refuses to start, exit 2) → attachments → lifecycle (stages, services,
+ * warmup, UP). Stop: STOPPING → services down → finish hooks drained → STOPPED → attachments closed →
+ * notify sinks flushed, so the last events still reach webhooks and the `lifecycle` script.
  */
 import { mkdirSync } from 'node:fs';
 import { type AppState, type Bus, createBus, type TendEvent } from '../events/index.js';
+import {
+  createFinishHooks,
+  createLifecycle,
+  type JobStatus,
+  type KvPairs,
+  prepareSettings,
+} from '../lifecycle/index.js';
 import { createEcho } from '../logs/index.js';
 import type { Plan } from '../manifest/types.js';
+import { createNotifier, type KvPut, type SinkStats } from '../notify/index.js';
+import { SettingsError } from '../settings/index.js';
 import { createStack, type Stack } from '../supervisor/index.js';
 
 export interface UpOptions {
   plan: Plan;
   env?: NodeJS.ProcessEnv;
-  /** print one line per state change on stdout (tend's own voice in `docker logs`) */
+  /**
+   * print one line per state change on stdout (tend's own voice in `docker logs`); default: on, unless the
+   * manifest has a `stdout` notify sink, which prints them instead
+   */
   printEvents?: boolean;
   out?: NodeJS.WritableStream;
+  /** where notify sinks report delivery problems; default process.stderr */
+  err?: NodeJS.WritableStream;
   /** modules to attach, in order; each is closed in reverse order at shutdown */
   attach?: Attachment[];
+  /** writes a KV key for `kv` notify sinks, once the KV store is wired in */
+  kvPut?: KvPut;
 }
 
 /** What an attached module sees: everything it may read or drive. */
@@ -28,10 +49,29 @@ export interface Runtime {
   out: NodeJS.WritableStream;
   /** stops the stack and ends tend with `code` */
   shutdown(code: number, reason: string): Promise<number>;
-  /** the app lifecycle state (BOOT … UP … STOPPED); set by the lifecycle module */
+  /** the app lifecycle state (BOOT … UP … STOPPED) */
   appState(): AppState;
-  /** the effective settings (whaleware CFG); set by the lifecycle module once loaded */
+  /** the effective settings (whaleware CFG): defaults ← files ← $CFG ← KV overlay, validated */
   settings(): Record<string, unknown>;
+  /** `<state_dir>/settings.json`, given to every service and stage as TEND_SETTINGS_FILE; none for `tend run` */
+  settingsFile?: string;
+  /**
+   * Re-computes the settings with a new KV overlay (pairs relative to `settings.kv_prefix`), rewrites the
+   * file and publishes a `config` event when the value changed. Throws SettingsError, keeping the last value.
+   */
+  updateSettings(kv: KvPairs): Promise<boolean>;
+  /** whaleware RESTARTING: restarts the long-running services (not jobs), then UP; no-op unless UP */
+  restartApp(reason: string): Promise<void>;
+  /** what SIGHUP does: RESTARTING, running the `onHangup` handlers while the services are down */
+  hangup(reason?: string): Promise<void>;
+  /** work for SIGHUP while the services are down (the manifest reload); returns the unregister function */
+  onHangup(handler: () => Promise<void> | void): () => void;
+  /** scheduled jobs: runs, skips, next run */
+  jobs(): JobStatus[];
+  /** picks up jobs added, removed or re-scheduled after the stack changed (reload) */
+  syncJobs(): void;
+  /** per notify sink: sent, failed, dropped, queued */
+  notifyStats(): SinkStats[];
 }
 
 /** A module plugged into `tend up`: started before the services, closed after they stopped. */
@@ -53,6 +93,11 @@ export class StartError extends Error {
   }
 }
 
+/** How long a stop waits for finish hooks still running (each also has its own timeout). */
+const FINISH_DRAIN_MS = 5000;
+/** How long a stop waits for notify sinks to deliver the last events (STOPPED, …). */
+const NOTIFY_FLUSH_MS = 5000;
+
 export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
   const env = opts.env ?? process.env;
@@ -60,9 +105,44 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   mkdirSync(plan.stateDir, { recursive: true });
   mkdirSync(plan.dataDir, { recursive: true });
   const bus = createBus();
+
+  let settings: Awaited<ReturnType<typeof prepareSettings>>;
+  try {
+    settings = await prepareSettings(plan, env, bus);
+  } catch (e) {
+    if (e instanceof SettingsError) {
+      throw new StartError(
+        `${e.message}\n  fix the value where it comes from, then start again; nothing was started`,
+        EXIT.usage,
+      );
+    }
+    throw e;
+  }
+  const extraEnv: Record<string, string> = { TEND_DATA_DIR: plan.dataDir };
+  if (settings.file) extraEnv.TEND_SETTINGS_FILE = settings.file;
+  const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
+
+  const notifier = createNotifier(plan.notify, {
+    bus,
+    app: plan.name,
+    kvPut: opts.kvPut,
+    stdout: out,
+    stderr: opts.err,
+    cwd: plan.dir,
+    env: { ...childEnv, TEND_APP: plan.name },
+  });
+  const printEvents = opts.printEvents ?? !plan.notify.some((n) => n.kind === 'stdout');
+  if (printEvents) bus.subscribe((e) => printEvent(out, e));
   const echo = createEcho(out);
-  if (opts.printEvents !== false) bus.subscribe((e) => printEvent(out, e));
-  const stack = createStack({ plan, bus, echo, env });
+  const finish = createFinishHooks({ bus, app: plan.name, env: childEnv });
+  const stack = createStack({ plan, bus, echo, env, extraEnv, hooks: (sp, log) => finish.hooksFor(sp, log) });
+  let lifecycle: ReturnType<typeof createLifecycle>;
+  try {
+    lifecycle = createLifecycle({ plan, bus, stack, env: childEnv, echo });
+  } catch (e) {
+    await notifier.close(0);
+    throw new StartError((e as Error).message, EXIT.usage);
+  }
 
   let finished: Promise<number> | undefined;
   let resolveDone!: (code: number) => void;
@@ -70,35 +150,86 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     resolveDone = r;
   });
   const closers: Array<() => Promise<void>> = [];
+  const hangupHandlers = new Set<() => Promise<void> | void>();
+  const warn = (text: string) => process.stderr.write(`tend: ${text}\n`);
 
   const shutdown = (code: number, reason: string) => {
     if (finished) return finished;
-    out.write(`tend | stopping: ${reason}\n`);
     finished = (async () => {
+      lifecycle.beginStop(reason);
       await stack.stopAll(reason);
+      await finish.drain(FINISH_DRAIN_MS);
+      lifecycle.stopped();
       for (const close of closers.reverse()) {
         try {
           await close();
         } catch (err) {
-          process.stderr.write(`tend: while stopping: ${(err as Error).message}\n`);
+          warn(`while stopping: ${(err as Error).message}`);
         }
       }
+      lifecycle.close();
       await stack.close();
-      out.write(`tend | stopped\n`);
+      await notifier.close(NOTIFY_FLUSH_MS);
       resolveDone(code);
       return code;
     })();
     return finished;
   };
 
-  const rt: Runtime = { plan, bus, stack, env, out, shutdown, appState: () => 'UP', settings: () => ({}) };
-  for (const attach of opts.attach ?? []) {
-    const handle = await attach(rt);
-    if (handle) closers.push(() => handle.close());
+  const rt: Runtime = {
+    plan,
+    bus,
+    stack,
+    env,
+    out,
+    shutdown,
+    appState: () => lifecycle.state(),
+    settings: () => settings.value(),
+    settingsFile: settings.file,
+    updateSettings: (kv) => settings.update(kv),
+    restartApp: (reason) => lifecycle.restart(reason),
+    hangup(reason = 'received SIGHUP') {
+      if (lifecycle.state() !== 'UP') {
+        out.write(`tend | ${reason}: ignored while the app is ${lifecycle.state()}\n`);
+        return Promise.resolve();
+      }
+      return lifecycle.restart(reason, {
+        async whileDown() {
+          for (const h of hangupHandlers) await h();
+        },
+      });
+    },
+    onHangup(handler) {
+      hangupHandlers.add(handler);
+      return () => hangupHandlers.delete(handler);
+    },
+    jobs: () => lifecycle.jobs(),
+    syncJobs: () => lifecycle.syncJobs(),
+    notifyStats: () => notifier.stats(),
+  };
+  try {
+    for (const attach of opts.attach ?? []) {
+      const handle = await attach(rt);
+      if (handle) closers.push(() => handle.close());
+    }
+  } catch (e) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    lifecycle.close();
+    await stack.close();
+    await notifier.close(0);
+    throw e;
   }
 
   stack.ended.then((end) => shutdown(end.code, end.reason));
-  stack.startAll();
+  lifecycle.start().then(
+    (outcome) => {
+      if (!outcome.ok && 'stage' in outcome) void shutdown(EXIT.stage, outcome.reason);
+    },
+    (err: Error) => {
+      warn(`lifecycle: ${err.stack ?? err.message}`);
+      void shutdown(EXIT.internal, `internal error: ${err.message}`);
+    },
+  );
   return { ...rt, done };
 }
 
@@ -106,9 +237,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
 export function handleSignals(running: Running): () => void {
   const { stack } = running;
   const onStop = (sig: NodeJS.Signals) => void running.shutdown(EXIT.ok, `received ${sig}`);
-  const onHup = () => {
-    for (const name of stack.names()) stack.restart(name, 'SIGHUP');
-  };
+  const onHup = () => void running.hangup('received SIGHUP');
   const forward = (sig: NodeJS.Signals) => {
     for (const name of stack.names()) {
       const r = stack.runner(name);
