@@ -1,0 +1,559 @@
+/**
+ * The Consul backend, on the agent's HTTP API (KV and sessions).
+ *
+ * Watching runs one blocking-query loop per watched key or prefix (`?recurse`) and follows the rules of
+ * Consul's "Blocking Queries" documentation:
+ *  - the first query (and the first after a reset) carries no index and returns at once;
+ *  - if X-Consul-Index goes backwards (snapshot restore, a deleted key that held the highest index, an upgrade),
+ *    the index is reset to 0 and the loop starts over with a non-blocking read;
+ *  - an index below 1 after a response is used as 1, so that a buggy 0 cannot turn the loop into a busy loop;
+ *  - a 404 still carries a valid X-Consul-Index: the key is absent and the loop blocks on that index;
+ *  - the start of two queries of one loop are at least `minQueryIntervalMs` apart, so a server that answers
+ *    at once, again and again, cannot make the loop spin;
+ *  - a response is not a change: every response is diffed with what was known.
+ * Every response is the full state of its key or prefix, so a gap (outage, index reset) needs no replay: the
+ * next response is diffed like any other.
+ *
+ * Leases are sessions (`Behavior: delete`, no lock-delay) renewed at half their TTL; keys are written with
+ * `?acquire=` so that Consul deletes them when the session ends. Consul accepts TTLs from 10 s to 24 h.
+ *
+ * Keys ending with `/` (the "folders" of Consul's UI) are left out of list() and watches.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { hostname } from 'node:os';
+import {
+  backoffDelay,
+  compareKeys,
+  createStatusTracker,
+  createSyncGate,
+  deliver,
+  errorMessage,
+  KvError,
+  normalizeSpec,
+  sleep,
+} from './common.js';
+import type {
+  ConsulKvConfig,
+  KvBackend,
+  KvChange,
+  KvPair,
+  KvTiming,
+  Lease,
+  Watcher,
+  WatchSpec,
+} from './types.js';
+
+interface HttpResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One entry of a KV read, as Consul documents it. */
+interface ConsulKvEntry {
+  Key: string;
+  Value: string | null;
+  CreateIndex: number;
+  ModifyIndex: number;
+  LockIndex?: number;
+  Flags?: number;
+  Session?: string;
+}
+
+class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
+    super(`HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 200)}` : ''}`);
+  }
+}
+
+function formatWait(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function parseIndex(headers: IncomingHttpHeaders): number | undefined {
+  const raw = headers['x-consul-index'];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text);
+}
+
+/** Path segments are escaped one by one, so `/` stays the separator and `?`, `#`, `%` stay part of the key. */
+function keyPath(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+function decodeValue(value: string | null): string {
+  return value === null ? '' : Buffer.from(value, 'base64').toString('utf8');
+}
+
+interface Known {
+  value: string | undefined;
+  /** ModifyIndex of `value`, or the X-Consul-Index at which the key was seen absent */
+  index: number;
+}
+
+interface Entry {
+  kind: 'key' | 'prefix';
+  name: string;
+  active: boolean;
+  synced: boolean;
+  abort: AbortController;
+}
+
+interface WatchState {
+  spec: WatchSpec;
+  entries: Map<string, Entry>;
+  known: Map<string, Known>;
+  onChange: (changes: KvChange[]) => void;
+  gate: ReturnType<typeof createSyncGate>;
+  closed: boolean;
+}
+
+const covers = (e: Entry, key: string) => (e.kind === 'key' ? key === e.name : key.startsWith(e.name));
+
+export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTiming }): KvBackend {
+  const { url, prefix: ns } = config;
+  const { timing } = opts;
+  const status = createStatusTracker(false);
+  const watches = new Set<WatchState>();
+  const renewals = new Set<{ stop(): void }>();
+  let agent: HttpAgent | undefined;
+  let token: string | undefined = config.token;
+  let closed = false;
+
+  const readConfigFile = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new KvError(url, 'invalid', `cannot read the ${what} ${file}: ${errorMessage(err)}`);
+    }
+  };
+
+  /** Built on first use, so that opening a backend does no I/O. */
+  const getAgent = (): HttpAgent => {
+    if (closed) throw new KvError(url, 'closed', 'the backend is closed');
+    if (agent) return agent;
+    if (token === undefined && config.tokenFile)
+      token = readConfigFile(config.tokenFile, 'token file').toString().trim();
+    if (config.tls) {
+      agent = new HttpsAgent({
+        keepAlive: true,
+        ca: config.caFile ? readConfigFile(config.caFile, 'CA certificate') : undefined,
+        cert: config.certFile ? readConfigFile(config.certFile, 'client certificate') : undefined,
+        key: config.keyFile ? readConfigFile(config.keyFile, 'client key') : undefined,
+        rejectUnauthorized: !config.insecure,
+      });
+    } else {
+      agent = new HttpAgent({ keepAlive: true });
+    }
+    return agent;
+  };
+
+  const request = (
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    query: Record<string, string>,
+    o: { body?: string; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<HttpResult> => {
+    const httpAgent = getAgent();
+    const params = new URLSearchParams(query);
+    if (config.datacenter) params.set('dc', config.datacenter);
+    // Consul reads flags such as `recurse` by presence; `recurse=` is what URLSearchParams writes and is accepted
+    const qs = params.toString();
+    const headers: Record<string, string> = {};
+    if (token) headers['X-Consul-Token'] = token;
+    if (o.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(o.body));
+    const send = config.tls ? httpsRequest : httpRequest;
+    const [host, port] = splitAddress(config.address);
+    return new Promise((resolve, reject) => {
+      const req = send(
+        {
+          host,
+          port,
+          method,
+          path: `${path}${qs ? `?${qs}` : ''}`,
+          headers,
+          agent: httpAgent,
+          signal: o.signal,
+          timeout: o.timeoutMs ?? timing.requestTimeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString(),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('request timed out')));
+      req.on('error', reject);
+      req.end(o.body);
+    });
+  };
+
+  const toKvError = (err: unknown, what: string): KvError => {
+    if (err instanceof KvError) return err;
+    if (err instanceof HttpStatusError) {
+      if (err.status === 401 || err.status === 403)
+        return new KvError(url, 'denied', `${what}: ${err.message}`);
+      if (err.status >= 500)
+        return new KvError(url, 'unavailable', `${what}: Consul unavailable (${err.message})`);
+      return new KvError(url, 'failed', `${what}: ${err.message}`);
+    }
+    return new KvError(url, 'unavailable', `${what}: Consul unreachable (${errorMessage(err)})`, {
+      cause: err,
+    });
+  };
+
+  const noteFailure = (e: KvError) => {
+    if (e.code === 'unavailable' || e.code === 'denied') status.set(false, e.message);
+  };
+
+  /** Runs one request, updates the status, and turns every failure into a KvError. */
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await fn();
+      status.set(true);
+      return result;
+    } catch (err) {
+      const e = toKvError(err, what);
+      noteFailure(e);
+      throw e;
+    }
+  };
+
+  const expect = (res: HttpResult, ...ok: number[]): HttpResult => {
+    if (!ok.includes(res.status)) throw new HttpStatusError(res.status, res.body);
+    return res;
+  };
+
+  const parseEntries = (res: HttpResult): ConsulKvEntry[] => {
+    if (res.status === 404) return [];
+    const parsed: unknown = JSON.parse(res.body);
+    if (!Array.isArray(parsed)) throw new Error('unexpected KV response (not a list)');
+    return parsed as ConsulKvEntry[];
+  };
+
+  const kvPath = (key: string) => `/v1/kv/${keyPath(ns + key)}`;
+  const strip = (key: string) => key.slice(ns.length);
+  const isFolder = (e: ConsulKvEntry) => e.Key.endsWith('/');
+
+  // ── watching ────────────────────────────────────────────────────────────────────────────────────────────
+
+  const checkSynced = (w: WatchState) => {
+    w.gate.check(w.closed || [...w.entries.values()].every((e) => e.synced));
+  };
+
+  const hasBaseline = (w: WatchState, key: string, self: Entry) =>
+    self.synced || [...w.entries.values()].some((e) => e !== self && e.active && e.synced && covers(e, key));
+
+  /** Diffs one response (the full state of the entry's key or prefix) with what was known. */
+  const apply = (w: WatchState, e: Entry, entries: ConsulKvEntry[], index: number, reset: boolean) => {
+    if (reset) {
+      // indexes restarted lower: older news can no longer be told from newer by index, so trust this read
+      for (const [key, k] of w.known) if (covers(e, key)) k.index = 0;
+    }
+    const before = new Map<string, string | undefined>();
+    const learn = (key: string, value: string | undefined, at: number) => {
+      const prev = w.known.get(key);
+      // a response older than what another loop already reported (overlapping key and prefix) is stale
+      if (prev && prev.index > at) return;
+      const report = hasBaseline(w, key, e);
+      w.known.set(key, { value, index: at });
+      if (report && prev?.value !== value && !before.has(key)) before.set(key, prev?.value);
+    };
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      if (isFolder(entry) || !entry.Key.startsWith(ns)) continue;
+      const key = strip(entry.Key);
+      if (!covers(e, key)) continue;
+      seen.add(key);
+      learn(key, decodeValue(entry.Value), entry.ModifyIndex);
+    }
+    for (const [key, k] of [...w.known]) {
+      if (covers(e, key) && !seen.has(key) && k.value !== undefined) learn(key, undefined, index);
+    }
+    e.synced = true;
+    checkSynced(w);
+    const changes: KvChange[] = [];
+    for (const [key, old] of before) {
+      const value = w.known.get(key)?.value;
+      if (value !== old) changes.push({ key, value });
+    }
+    deliver(
+      w.onChange,
+      changes.sort((a, b) => compareKeys(a.key, b.key)),
+    );
+  };
+
+  const loop = async (w: WatchState, e: Entry) => {
+    let index = 0;
+    let lastStart = Number.NEGATIVE_INFINITY;
+    let attempt = 0;
+    const signal = e.abort.signal;
+    while (e.active) {
+      await sleep(lastStart + timing.minQueryIntervalMs - Date.now(), signal);
+      if (!e.active) return;
+      lastStart = Date.now();
+      const query: Record<string, string> = e.kind === 'prefix' ? { recurse: '' } : {};
+      if (index > 0) {
+        query.index = String(index);
+        query.wait = formatWait(config.waitMs);
+      }
+      try {
+        const res = expect(
+          await request('GET', kvPath(e.name), query, {
+            signal,
+            // Consul adds up to wait/16 of jitter to a blocking query
+            timeoutMs: index > 0 ? config.waitMs + config.waitMs / 16 + timing.requestTimeoutMs : undefined,
+          }),
+          200,
+          404,
+        );
+        const entries = parseEntries(res);
+        status.set(true);
+        attempt = 0;
+        const next = parseIndex(res.headers);
+        // no index at all is treated like one that went backwards: nothing to block on, start over
+        const reset = next === undefined || next < index;
+        if (e.active) apply(w, e, entries, next ?? 0, reset);
+        index = reset ? 0 : Math.max(next, 1);
+      } catch (err) {
+        if (!e.active) return;
+        noteFailure(toKvError(err, `watch ${e.name}`));
+        index = 0;
+        await sleep(backoffDelay(attempt++, timing), signal);
+      }
+    }
+  };
+
+  const entryId = (kind: Entry['kind'], name: string) => `${kind}:${name}`;
+
+  const applySpec = (w: WatchState) => {
+    const wanted = new Map<string, Entry['kind']>();
+    for (const key of w.spec.keys) wanted.set(entryId('key', key), 'key');
+    for (const p of w.spec.prefixes) wanted.set(entryId('prefix', p), 'prefix');
+    for (const [id, e] of w.entries) {
+      if (!wanted.has(id)) {
+        e.active = false;
+        e.abort.abort();
+        w.entries.delete(id);
+      }
+    }
+    for (const key of [...w.known.keys()]) {
+      if (![...w.entries.values()].some((e) => covers(e, key))) w.known.delete(key);
+    }
+    const added: Entry[] = [];
+    for (const [id, kind] of wanted) {
+      if (w.entries.has(id)) continue;
+      const e: Entry = {
+        kind,
+        name: id.slice(kind.length + 1),
+        active: true,
+        synced: false,
+        abort: new AbortController(),
+      };
+      w.entries.set(id, e);
+      added.push(e);
+    }
+    checkSynced(w);
+    for (const e of added) void loop(w, e);
+  };
+
+  const closeWatch = (w: WatchState) => {
+    if (w.closed) return;
+    w.closed = true;
+    watches.delete(w);
+    for (const e of w.entries.values()) {
+      e.active = false;
+      e.abort.abort();
+    }
+    w.entries.clear();
+    checkSynced(w);
+  };
+
+  // ── sessions ────────────────────────────────────────────────────────────────────────────────────────────
+
+  const sessionIds = new WeakMap<Lease, string>();
+
+  const grantLease = (ttlMs: number) =>
+    call('create session', async () => {
+      const ttl = Math.min(86_400, Math.max(10, Math.ceil(ttlMs / 1000)));
+      const res = expect(
+        await request(
+          'PUT',
+          '/v1/session/create',
+          {},
+          {
+            body: JSON.stringify({
+              Name: `tend@${hostname()}`,
+              TTL: `${ttl}s`,
+              Behavior: 'delete',
+              // a registration re-created right after its session was lost must not wait the default 15 s
+              LockDelay: '0s',
+            }),
+          },
+        ),
+        200,
+      );
+      const id = (JSON.parse(res.body) as { ID?: string }).ID;
+      if (!id) throw new Error('session/create returned no ID');
+      const lostCallbacks: Array<() => void> = [];
+      let lostFired = false;
+      let ended = false;
+      let timer: NodeJS.Timeout | undefined;
+      let lastRenewal = Date.now();
+      let attempt = 0;
+      const stop = () => {
+        ended = true;
+        clearTimeout(timer);
+        renewals.delete(renewal);
+      };
+      const renewal = { stop };
+      const lose = () => {
+        stop();
+        if (lostFired) return;
+        lostFired = true;
+        for (const cb of lostCallbacks.splice(0)) cb();
+      };
+      const schedule = (ms: number) => {
+        timer = setTimeout(renew, ms);
+        // renewals alone must not keep a finished process alive
+        timer.unref();
+      };
+      const renew = async () => {
+        if (ended) return;
+        try {
+          const r = await request('PUT', `/v1/session/renew/${encodeURIComponent(id)}`, {});
+          if (ended) return;
+          if (r.status === 404) return lose();
+          expect(r, 200);
+          status.set(true);
+          lastRenewal = Date.now();
+          attempt = 0;
+          schedule((ttl * 1000) / 2);
+        } catch (err) {
+          if (ended) return;
+          noteFailure(toKvError(err, `renew session ${id}`));
+          // Consul may take up to twice the TTL to invalidate a session; past that it is surely gone
+          if (Date.now() - lastRenewal > ttl * 2000) return lose();
+          schedule(Math.min(backoffDelay(attempt++, timing), (ttl * 1000) / 4));
+        }
+      };
+      renewals.add(renewal);
+      schedule((ttl * 1000) / 2);
+      const lease: Lease = {
+        id,
+        ttlMs: ttl * 1000,
+        revoke: () =>
+          call(`destroy session ${id}`, async () => {
+            stop();
+            expect(await request('PUT', `/v1/session/destroy/${encodeURIComponent(id)}`, {}), 200);
+          }),
+        onLost(cb) {
+          if (lostFired) queueMicrotask(cb);
+          else lostCallbacks.push(cb);
+        },
+      };
+      sessionIds.set(lease, id);
+      return lease;
+    });
+
+  const backend: KvBackend = {
+    kind: 'consul',
+    url,
+    get: (key) =>
+      call(`get ${key}`, async () => {
+        const res = expect(await request('GET', kvPath(key), {}), 200, 404);
+        const entry = parseEntries(res).find((e) => e.Key === ns + key);
+        return entry ? decodeValue(entry.Value) : undefined;
+      }),
+    list: (prefix) =>
+      call(`list ${prefix}`, async () => {
+        const res = expect(await request('GET', kvPath(prefix), { recurse: '' }), 200, 404);
+        return parseEntries(res)
+          .filter((e) => !isFolder(e) && e.Key.startsWith(ns + prefix))
+          .map(
+            (e): KvPair => ({ key: strip(e.Key), value: decodeValue(e.Value), modifyIndex: e.ModifyIndex }),
+          )
+          .sort((a, b) => compareKeys(a.key, b.key));
+      }),
+    put: (key, value, putOpts) =>
+      call(`put ${key}`, async () => {
+        if (key === '' || key.startsWith('/'))
+          throw new KvError(url, 'invalid', `put: "${key}" is not a Consul key`);
+        const query: Record<string, string> = {};
+        if (putOpts?.lease) {
+          const id = sessionIds.get(putOpts.lease);
+          if (id === undefined)
+            throw new KvError(url, 'invalid', `put ${key}: lease ${putOpts.lease.id} is not ours`);
+          query.acquire = id;
+        }
+        const res = expect(await request('PUT', kvPath(key), query, { body: value }), 200);
+        if (res.body.trim() !== 'true') {
+          throw new KvError(
+            url,
+            'conflict',
+            `put ${key}: Consul refused the write (held by another session?)`,
+          );
+        }
+      }),
+    delete: (key, delOpts) =>
+      call(`delete ${key}`, async () => {
+        expect(await request('DELETE', kvPath(key), delOpts?.prefix ? { recurse: '' } : {}), 200);
+      }),
+    watch(spec, onChange): Watcher {
+      const w: WatchState = {
+        spec: normalizeSpec(spec),
+        entries: new Map(),
+        known: new Map(),
+        onChange,
+        gate: createSyncGate(),
+        closed,
+      };
+      if (!closed) {
+        watches.add(w);
+        applySpec(w);
+      }
+      checkSynced(w);
+      return {
+        update(next) {
+          if (w.closed) return;
+          w.spec = normalizeSpec(next);
+          applySpec(w);
+        },
+        synced: () => w.gate.wait(),
+        close: async () => closeWatch(w),
+      };
+    },
+    onStatus: (cb) => status.on(cb),
+    status: () => status.get(),
+    grantLease,
+    async close() {
+      if (closed) return;
+      for (const w of [...watches]) closeWatch(w);
+      // renewals stop; Consul ends the sessions (and deletes their keys) once the TTL runs out
+      for (const r of [...renewals]) r.stop();
+      closed = true;
+      agent?.destroy();
+      agent = undefined;
+    },
+  };
+  return backend;
+}
+
+function splitAddress(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return [host, Number(address.slice(colon + 1))];
+}

@@ -1,0 +1,55 @@
+/**
+ * Key/value stores behind one interface: `file` (embedded default), `etcd` v3, `consul`. The render loop,
+ * discovery and the settings overlay talk to a KvBackend and never to a particular store; each backend keeps its
+ * own rules (Consul's index resets, etcd's compaction, fs.watch quirks) to itself. See types.ts for the contract
+ * and url.ts for the URL forms.
+ */
+import { createConsulBackend } from './consul.js';
+import { createEtcdBackend } from './etcd.js';
+import { createFileBackend } from './file.js';
+import { defaultTiming, type KvBackend, type KvTiming } from './types.js';
+import { parseKvUrl } from './url.js';
+
+export { KvError, type KvErrorCode } from './common.js';
+export type {
+  ConsulKvConfig,
+  EtcdKvConfig,
+  FileKvConfig,
+  KvBackend,
+  KvChange,
+  KvConfig,
+  KvKind,
+  KvPair,
+  KvStatus,
+  KvTiming,
+  Lease,
+  Watcher,
+  WatchSpec,
+} from './types.js';
+export { DEFAULT_KV_URL, parseKvUrl, redactUrl, resolveKvUrl } from './url.js';
+
+export interface OpenKvOptions {
+  /** environment for ETCDCTL_* and CONSUL_* (default process.env) */
+  env?: NodeJS.ProcessEnv;
+  /** folder that relative `file:` paths are resolved against (default: the current directory) */
+  baseDir?: string;
+  /** timings, for tests */
+  timing?: Partial<KvTiming>;
+}
+
+/**
+ * Opens a store. Does no I/O: connections are made on first use, an unreachable server is reported through
+ * onStatus and retried, and only a malformed URL throws (a KvError with code 'invalid').
+ */
+export function openKv(url: string, opts: OpenKvOptions = {}): KvBackend {
+  const config = parseKvUrl(url, opts.env ?? process.env);
+  const timing: KvTiming = { ...defaultTiming, ...opts.timing };
+  switch (config.kind) {
+    case 'file':
+      return createFileBackend(config, { baseDir: opts.baseDir ?? process.cwd(), timing });
+    case 'etcd':
+      return createEtcdBackend(config, { timing });
+    case 'consul':
+      return createConsulBackend(config, { timing });
+  }
+}
