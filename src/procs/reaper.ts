@@ -55,18 +55,22 @@ export interface Reaper {
  */
 export function startReaper(opts: ReaperOptions = {}): Reaper {
   const intervalMs = opts.intervalMs ?? 1000;
+  const loaded = loadLibc();
   const unavailable = !procAvailable()
-    ? 'cannot reap orphans: /proc is not available'
-    : (() => {
-        const loaded = loadLibc();
-        return 'error' in loaded ? `cannot reap orphans: ${loaded.error}` : undefined;
-      })();
-  if (unavailable) return { stop() {}, reapNow: () => 0, warning: unavailable };
-  const libc = (loadLibc() as { libc: Libc }).libc;
+    ? '/proc is not available'
+    : 'error' in loaded
+      ? loaded.error
+      : undefined;
+  if (unavailable || !('libc' in loaded)) {
+    return { stop() {}, reapNow: () => 0, warning: `cannot reap orphans: ${unavailable}` };
+  }
+  const { libc } = loaded;
 
   if (opts.hookSpawns !== false) installSpawnHook();
 
-  const skip = (pid: number) => isNodeChild(pid) || (opts.isTracked?.(pid) ?? false);
+  const preexisting = snapshotUntrackedChildren();
+  const skip = (pid: number, startTime: number) =>
+    isNodeChild(pid) || (opts.isTracked?.(pid) ?? false) || preexisting(pid, startTime);
   const reapNow = () => reapZombieChildren(libc, skip, opts.onReaped);
 
   let stopped = false;
@@ -100,14 +104,14 @@ export function startReaper(opts: ReaperOptions = {}): Reaper {
 
 function reapZombieChildren(
   libc: Libc,
-  skip: (pid: number) => boolean,
+  skip: (pid: number, startTime: number) => boolean,
   onReaped: ((pid: number, status: number) => void) | undefined,
 ): number {
   let reaped = 0;
   for (const pid of listChildren(process.pid)) {
-    if (skip(pid)) continue;
     // Only zombies: waitpid(WNOHANG) on a live child would return 0 anyway, but this saves the FFI call.
-    if (processInfo(pid)?.state !== 'Z') continue;
+    const info = processInfo(pid);
+    if (info?.state !== 'Z' || skip(pid, info.startTime)) continue;
     const status = [0];
     let got = -1;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -126,6 +130,32 @@ function reapZombieChildren(
   }
   return reaped;
 }
+
+/**
+ * Children that existed before the reaper (and its spawn hook) started could be Node's own, spawned before
+ * anything tracked them: the supervisor should start the reaper before its first spawn, but a mistake there
+ * must not cost an exit event. Such a child is left alone until it has been a zombie for a while: libuv
+ * collects its own children on the first loop turn after their SIGCHLD, so a zombie still there a second
+ * later is an orphan. Returns whether to skip pid (identified with its start time) now.
+ */
+function snapshotUntrackedChildren(): (pid: number, startTime: number) => boolean {
+  const known = new Map<number, { startTime: number; zombieSince?: number }>();
+  for (const pid of listChildren(process.pid)) {
+    const info = processInfo(pid);
+    if (info && !isNodeChild(pid)) known.set(pid, { startTime: info.startTime });
+  }
+  return (pid, startTime) => {
+    const entry = known.get(pid);
+    if (!entry || entry.startTime !== startTime) return false;
+    const now = Date.now();
+    entry.zombieSince ??= now;
+    if (now - entry.zombieSince < PREEXISTING_GRACE_MS) return true;
+    known.delete(pid);
+    return false;
+  };
+}
+
+const PREEXISTING_GRACE_MS = 1000;
 
 /** Exit code or terminating signal number from a raw wait status (WIFEXITED/WEXITSTATUS/WTERMSIG). */
 export function decodeWaitStatus(status: number): { code: number | null; signal: number | null } {

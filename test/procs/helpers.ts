@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,14 @@ export function buildFixtures(): { script(name: string): string; cleanup(): void
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
   return {
     script: (name) => join(out, 'test/procs/fixtures', name),
-    cleanup: () => rmSync(out, { recursive: true, force: true }),
+    cleanup: () => {
+      rmSync(out, { recursive: true, force: true });
+      try {
+        rmdirSync(cache);
+      } catch {
+        // Another test file's build is still there.
+      }
+    },
   };
 }
 

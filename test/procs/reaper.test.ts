@@ -53,6 +53,14 @@ describe.skipIf(!linux)('reaper', () => {
     expect(r.exitEvents).toBe(0);
   });
 
+  it('protects children spawned before the reaper started, and still reaps an orphan zombie found then', async () => {
+    const r = await scenario('preexisting');
+    // 20 children + the orphan's parent: 21 exit events; the orphan: reaped after the grace period.
+    expect(r).toMatchObject({ n: 20, stolen: 0, exitEvents: 21, reaped: 1, zombies: [] });
+    // Normally all 22 are zombies by then; what matters is that there were some to protect.
+    expect(r.before).toBeGreaterThan(0);
+  });
+
   it.skipIf(!linux || !canUnsharePid())(
     'as PID 1 of a new PID namespace, orphans leave no zombies',
     async () => {
