@@ -156,8 +156,8 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   }
 
   async function rotate(): Promise<void> {
-    rotations++;
     if (keep <= 0) {
+      rotations++;
       await new Promise<void>((resolve) =>
         ftruncate(fd, 0, (err) => {
           if (err) warn(`cannot truncate ${file}: ${err.message}`);
@@ -177,6 +177,7 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
       size = 0;
       return;
     }
+    rotations++;
     // a larger `keep` on an earlier run leaves older files behind
     await new Promise<void>((resolve) => unlink(`${file}.${keep + 1}`, () => resolve()));
     const old = fd;

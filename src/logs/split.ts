@@ -21,8 +21,10 @@ const CR = 13;
 
 export function createLineSplitter(maxLineBytes: number, sink: LineSink): LineSplitter {
   const max = Math.max(4, Math.floor(maxLineBytes));
-  // the bytes of an unfinished line, at most `max` (longer runs are cut into pieces right away)
-  let carry: Buffer | null = null;
+  // the bytes of an unfinished line, at most `max` in all (longer runs are cut into pieces right away); kept as a
+  // list so a line trickling in by small writes is copied once, not once per write
+  let carry: Buffer[] = [];
+  let carryLen = 0;
   // the last piece handed over was a cut, so an empty remainder is the end of a long line, not an empty line
   let cutPending = false;
 
@@ -46,7 +48,10 @@ export function createLineSplitter(maxLineBytes: number, sink: LineSink): LineSp
       start = p;
     }
     if (!complete) {
-      carry = start < end ? Buffer.from(buf.subarray(start, end)) : null;
+      if (start < end) {
+        carry.push(Buffer.from(buf.subarray(start, end)));
+        carryLen = end - start;
+      }
       return;
     }
     if (end > start && buf[end - 1] === CR) end--;
@@ -58,15 +63,19 @@ export function createLineSplitter(maxLineBytes: number, sink: LineSink): LineSp
     push(chunk) {
       let start = 0;
       const len = chunk.length;
-      if (carry !== null) {
+      if (carryLen > 0) {
         const nl = chunk.indexOf(NL);
         const head = nl === -1 ? len : nl;
-        if (nl === -1 && carry.length + len < max) {
-          carry = Buffer.concat([carry, chunk]);
+        if (nl === -1 && carryLen + len < max) {
+          // the stream may reuse its buffer: keep a copy
+          carry.push(Buffer.from(chunk));
+          carryLen += len;
           return;
         }
-        const joined = Buffer.concat([carry, chunk.subarray(0, head)]);
-        carry = null;
+        carry.push(chunk.subarray(0, head));
+        const joined = Buffer.concat(carry, carryLen + head);
+        carry = [];
+        carryLen = 0;
         line(joined, 0, joined.length, nl !== -1);
         if (nl === -1) return;
         start = nl + 1;
@@ -86,9 +95,10 @@ export function createLineSplitter(maxLineBytes: number, sink: LineSink): LineSp
       if (start < len) line(chunk, start, len, false);
     },
     end() {
-      if (carry !== null) {
-        const c = carry;
-        carry = null;
+      if (carryLen > 0) {
+        const c = Buffer.concat(carry, carryLen);
+        carry = [];
+        carryLen = 0;
         line(c, 0, c.length, true);
       }
       cutPending = false;

@@ -64,7 +64,7 @@ describe('echo', () => {
 
   it('drops and counts lines while tend stdout is a pipe nobody reads, memory stays bounded, the file is complete', async () => {
     // a child that never reads its stdin stands for a full stdout pipe
-    const reader = scratch.track(spawn('sh', ['-c', 'sleep 600'], { stdio: ['pipe', 'ignore', 'ignore'] }));
+    const reader = scratch.track(spawn('sleep', ['600'], { stdio: ['pipe', 'ignore', 'ignore'] }));
     const pipe = reader.stdin as Socket;
     const maxQueued = 256 * 1024;
     const echo = createEcho(pipe, { color: false, maxQueued });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLineSplitter } from '../../src/logs/split.js';
 
@@ -73,5 +74,48 @@ describe('line splitter', () => {
     s.push(Buffer.from('abcdefgh\n'));
     s.end();
     expect(out).toEqual(['12345678', 'abcdefgh']);
+  });
+
+  it('gives back the same lines however the bytes are chunked (property)', () => {
+    const line = fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => t.replace(/[\r\n]/g, ''));
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.boolean(),
+        (lines, cuts, finalNl) => {
+          const bytes = Buffer.from(lines.join('\n') + (finalNl && lines.length > 0 ? '\n' : ''));
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const { s, out } = collect();
+          let prev = 0;
+          for (const p of [...points, bytes.length]) {
+            s.push(bytes.subarray(prev, p));
+            prev = p;
+          }
+          s.end();
+          // a text's lines: what is between `\n`s, and a last line only if it is not empty
+          const expected = bytes.toString().split('\n');
+          if (expected[expected.length - 1] === '') expected.pop();
+          expect(out).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it('cuts long lines into pieces that rebuild them (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 4, max: 50 }),
+        (t, max) => {
+          const text = t.replace(/[\r\n]/g, 'x');
+          const { s, out } = collect(max);
+          s.push(Buffer.from(`${text}\n`));
+          s.end();
+          for (const piece of out) expect(Buffer.byteLength(piece)).toBeLessThanOrEqual(max);
+          expect(out.join('')).toBe(text);
+        },
+      ),
+    );
   });
 });
