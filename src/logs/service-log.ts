@@ -190,6 +190,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
         dropped: file?.dropped ?? 0,
         echoDropped,
         rotations: file?.rotations ?? 0,
+        pending: file?.pending() ?? 0,
         pauses,
         listenerErrors,
       };

@@ -25,6 +25,8 @@ export interface LogStats {
   /** lines not echoed because tend's stdout was full */
   echoDropped: number;
   rotations: number;
+  /** bytes accepted and not yet on disk */
+  pending: number;
   /** times the children's output was paused because the file fell behind (a slow disk, or a very fast child) */
   pauses: number;
   /** onLine listeners that threw (counted, not fatal) */
