@@ -277,7 +277,9 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   }
 
   function kick(): void {
-    if (!writing && appended > processed) void pump();
+    // pump() handles its own errors; a bug in it must still not become an unhandled rejection that kills tend
+    if (!writing && appended > processed)
+      pump().catch((err: Error) => warn(`log writer failed: ${err.message}`));
   }
 
   return {
