@@ -40,7 +40,7 @@ export interface ServiceLog {
   stats(): LogStats;
   /** resolves when every line accepted so far is on disk (or counted as dropped) */
   flush(): Promise<void>;
-  /** flushes and closes the file; later lines still reach the ring, listeners and echo */
+  /** flushes and closes the file; later lines still reach the ring, listeners and echo, and count as dropped */
   close(): Promise<void>;
 }
 
