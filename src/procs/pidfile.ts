@@ -54,7 +54,8 @@ function withWarning(result: PidFileResult, warning: string): PidFileResult {
 
 /** undefined when locking does not work on this file system (e.g. some network mounts). */
 function acquireLocked(path: string, libc: Libc): PidFileResult | undefined {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  const deadline = Date.now() + 2000;
+  for (let inodeRaces = 0; inodeRaces < 10; ) {
     const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
     if (libc.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
       const errno = libc.errno();
@@ -64,6 +65,12 @@ function acquireLocked(path: string, libc: Libc): PidFileResult | undefined {
       }
       const pid = readHolderPid(fd);
       closeSync(fd);
+      // A holder that is exiting (a tend SIGKILLed a moment ago) keeps its lock until its last thread is
+      // gone: wait for that rather than refuse to start.
+      if (pid > 0 && !isAlive(pid) && Date.now() < deadline) {
+        sleepSync(10);
+        continue;
+      }
       return { ok: false, path, pid };
     }
     // The previous owner may have unlinked the file between our open and our lock: our lock would then be on
@@ -71,6 +78,7 @@ function acquireLocked(path: string, libc: Libc): PidFileResult | undefined {
     // names now counts.
     if (!sameFile(fd, path)) {
       closeSync(fd);
+      inodeRaces++;
       continue;
     }
     ftruncateSync(fd, 0);
@@ -112,9 +120,13 @@ function readHolderPid(fd: number): number {
     const n = readSync(fd, buf, 0, buf.length, 0);
     const pid = Number.parseInt(buf.toString('latin1', 0, n), 10);
     if (pid > 0) return pid;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    sleepSync(10);
   }
   return 0;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function acquireByPid(path: string): PidFileResult {

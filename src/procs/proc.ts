@@ -174,7 +174,7 @@ export function isAlive(pid: number): boolean {
   if (!isPid(pid)) return false;
   if (procAvailable()) {
     const info = processInfo(pid);
-    return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+    return info !== undefined && !hasExited(info);
   }
   try {
     process.kill(pid, 0);
@@ -187,7 +187,28 @@ export function isAlive(pid: number): boolean {
 /** Whether pid still is the very process that had startTime (same pid, not reused), and has not exited. */
 export function isSameProcess(pid: number, startTime: number): boolean {
   const info = processInfo(pid);
-  return info !== undefined && info.startTime === startTime && info.state !== 'Z' && info.state !== 'X';
+  return info !== undefined && info.startTime === startTime && !hasExited(info);
+}
+
+/**
+ * Whether a process has exited (zombie or dead). The stat of a process is its main thread's: that thread can
+ * be a zombie while others still run (it called pthread_exit) or are still dying (after SIGKILL, with the
+ * process's files — and so its locks — not yet released). The process is gone only with its last thread.
+ */
+export function hasExited(info: ProcessInfo): boolean {
+  if (info.state !== 'Z' && info.state !== 'X') return false;
+  let tids: string[];
+  try {
+    tids = readdirSync(`${PROC}/${info.pid}/task`);
+  } catch {
+    return true;
+  }
+  for (const tid of tids) {
+    if (tid === String(info.pid)) continue;
+    const state = processInfo(Number(tid))?.state;
+    if (state !== undefined && state !== 'Z' && state !== 'X') return false;
+  }
+  return true;
 }
 
 /** argv of pid; empty when unreadable or a kernel thread. */

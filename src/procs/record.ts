@@ -2,7 +2,14 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { killTree, type ProcessId, waitGone } from './kill.js';
 import { findMarked, readMarker } from './marker.js';
-import { allProcesses, descendantsOfAll, procAvailable, processInfo, selfAndAncestors } from './proc.js';
+import {
+  allProcesses,
+  descendantsOfAll,
+  hasExited,
+  procAvailable,
+  processInfo,
+  selfAndAncestors,
+} from './proc.js';
 
 export const RECORD_FILE = 'procs.json';
 
@@ -69,19 +76,32 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
   // version counts changes; written is the version last on disk: a flush with nothing new is free.
   let version = 0;
   let written = 0;
+  // After clear() and until the next add(), the file should not exist rather than list nothing.
+  let removed = false;
   let chain: Promise<void> = Promise.resolve();
-  let cleared = false;
 
-  const write = (): Promise<void> => {
-    // Serialised: two renames racing could leave the older content last.
+  const persist = (): Promise<void> => {
+    // Serialised: two renames racing could leave the older content last. Each run writes the state as it is
+    // then, so a burst of changes costs one write.
     chain = chain.then(async () => {
-      if (cleared || written === version) return;
+      if (written === version) return;
       const target = version;
-      const content: RecordFile = { version: 1, runId, tendPid: process.pid, entries: [...entries.values()] };
       try {
-        await mkdir(stateDir, { recursive: true });
-        await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`);
-        await rename(tmp, file);
+        if (removed) {
+          await unlink(file).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+          });
+        } else {
+          const content: RecordFile = {
+            version: 1,
+            runId,
+            tendPid: process.pid,
+            entries: [...entries.values()],
+          };
+          await mkdir(stateDir, { recursive: true });
+          await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`);
+          await rename(tmp, file);
+        }
         written = target;
       } catch (err) {
         report(err as Error);
@@ -90,12 +110,17 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
     return chain;
   };
 
+  const cancelTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+
   const schedule = () => {
     version++;
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      void write();
+      void persist();
     }, debounceMs);
     // A pending write never keeps tend alive; at a clean exit the supervisor flushes or clears.
     timer.unref();
@@ -111,7 +136,7 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
         startTime,
         runId,
       });
-      cleared = false;
+      removed = false;
       schedule();
     },
     remove(pid) {
@@ -119,28 +144,15 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
     },
     entries: () => [...entries.values()],
     flush() {
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
-      return write();
+      cancelTimer();
+      return persist();
     },
     clear() {
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      cancelTimer();
       entries.clear();
-      chain = chain.then(async () => {
-        cleared = true;
-        written = version;
-        try {
-          await unlink(file);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') report(err as Error);
-        }
-      });
-      return chain;
+      removed = true;
+      version++;
+      return persist();
     },
   };
 }
@@ -206,21 +218,18 @@ export async function killLeftovers(
   const byPid = new Map(snapshot.map((p) => [p.pid, p]));
   const addTarget = (pid: number, service: string) => {
     const info = byPid.get(pid);
-    if (!info || spare.has(pid) || info.state === 'Z' || targets.has(pid)) return;
+    if (!info || spare.has(pid) || targets.has(pid) || hasExited(info)) return;
     targets.set(pid, { pid, startTime: info.startTime, service });
   };
 
   const verifiedGroups = new Map<number, string>();
   for (const entry of record.entries) {
     const info = byPid.get(entry.pid);
-    const ours = info !== undefined && entry.startTime !== null && info.startTime === entry.startTime;
-    if (!ours || info.state === 'Z') {
-      outcomes.push({ pid: entry.pid, service: entry.service, outcome: 'gone' });
-      continue;
-    }
+    if (entry.startTime === null && info)
+      log(`cannot verify pid ${entry.pid} (${entry.service}): no start time`);
+    if (!info || entry.startTime === null || info.startTime !== entry.startTime) continue;
     addTarget(entry.pid, entry.service);
-    // The group still bears the leader's pid only while the leader lives on or some member does; with the
-    // leader verified, its group is the one we created.
+    // With the leader verified, the group that bears its pid is the one tend created for the service.
     if (info.pgid === entry.pgid) verifiedGroups.set(entry.pgid, entry.service);
   }
   for (const p of snapshot) {
@@ -231,13 +240,23 @@ export async function killLeftovers(
   for (const pid of findMarked((m) => runIds.has(m.runId))) {
     addTarget(pid, readMarker(pid)?.service ?? '?');
   }
-  const rootService = new Map([...targets.values()].map((t) => [t.pid, t.service]));
-  for (const pid of descendantsOfAll(rootService.keys(), snapshot)) {
-    const parent = byPid.get(pid)?.ppid;
-    addTarget(
-      pid,
-      readMarker(pid)?.service ?? (parent !== undefined ? rootService.get(parent) : undefined) ?? '?',
-    );
+  // Descendants that lost the marker (a scrubbed environment) belong to the service of their nearest target.
+  const serviceOf = (pid: number): string => {
+    for (
+      let p = byPid.get(pid)?.ppid, hops = 0;
+      p !== undefined && hops < 1000;
+      p = byPid.get(p)?.ppid, hops++
+    ) {
+      const target = targets.get(p);
+      if (target) return target.service;
+    }
+    return '?';
+  };
+  for (const pid of descendantsOfAll([...targets.keys()], snapshot)) {
+    addTarget(pid, readMarker(pid)?.service ?? serviceOf(pid));
+  }
+  for (const entry of record.entries) {
+    if (!targets.has(entry.pid)) outcomes.push({ pid: entry.pid, service: entry.service, outcome: 'gone' });
   }
 
   if (targets.size > 0) {

@@ -81,7 +81,7 @@ describe.skipIf(!linux)('pid file', () => {
         first.child.kill('SIGKILL');
         await waitFor(() => !isAlive(first.pid!), 5000, 'first tend to die');
         const claim = acquirePidFile(d, opts);
-        expect(claim.ok).toBe(true);
+        expect(claim).toMatchObject({ ok: true });
         expect(readFileSync(join(d, PID_FILE), 'utf8').trim()).toBe(String(process.pid));
         // Same process again: still held.
         expect(acquirePidFile(d, opts)).toMatchObject({ ok: false, pid: process.pid });

@@ -67,6 +67,12 @@ describe.skipIf(!linux)('pid record and leftovers', () => {
     expect(record.entries().map((e) => e.service)).toEqual(['db']);
     await record.clear();
     expect(existsSync(join(d, RECORD_FILE))).toBe(false);
+    // A service started right after a clear is recorded again.
+    void record.clear();
+    record.add({ pid: 4343, service: 'late', startTime: 2 });
+    await record.flush();
+    expect(readRecord(d).entries.map((e: { pid: number }) => e.pid)).toEqual([4343]);
+    await record.clear();
   });
 
   it('reports a write failure instead of throwing', async () => {
