@@ -102,12 +102,11 @@ function expression(s: string, start: number, env: NodeJS.ProcessEnv, out: Inter
     const close = s.indexOf('}', i);
     const end = close < 0 ? s.length : close + 1;
     const raw = s.slice(start, end);
-    const what = i < s.length ? `unexpected "${s[i]}"` : 'missing "}"';
-    out.errors.push({
-      raw,
-      index: start,
-      message: `invalid interpolation "${raw}": ${what}; expected "}", ":-", "-", ":?", "?", ":+" or "+" after the name`,
-    });
+    const what =
+      i < s.length
+        ? `unexpected "${s[i]}"; expected "}", ":-", "-", ":?", "?", ":+" or "+" after the name`
+        : 'missing "}"';
+    out.errors.push({ raw, index: start, message: `invalid interpolation "${raw}": ${what}` });
     return ['', end];
   }
   // The word is scanned into its own collector: its warnings count only if the word is used.

@@ -470,6 +470,8 @@ export function obj<S extends Shape>(
     decode(n, cx, path) {
       if (n.t !== 'map' && !(n.t === 'scalar' && n.value === null)) return typeError(cx, n, path, expected);
       const given = new Map<string, { keyPos: Pos; value: LNode }>();
+      // A misspelt required key is one mistake: "did you mean" says it, "missing" would repeat it.
+      const suggested = new Set<string>();
       let ok = true;
       for (const e of n.t === 'map' ? n.entries : []) {
         if (Object.hasOwn(shape, e.key)) given.set(e.key, e);
@@ -477,7 +479,9 @@ export function obj<S extends Shape>(
         else {
           ok = false;
           const hint = opts.hints?.[e.key];
-          const near = didYouMean(e.key, keys);
+          const nearKey = nearest(e.key, keys);
+          if (nearKey) suggested.add(nearKey);
+          const near = nearKey ? `; did you mean "${nearKey}"?` : '';
           const valid = !near && keys.length <= 8 ? `; valid keys: ${keys.join(', ')}` : '';
           cx.error(e.keyPos, `unknown key "${e.key}" ${where(path)}${hint ? `: ${hint}` : near || valid}`);
         }
@@ -494,7 +498,7 @@ export function obj<S extends Shape>(
             const empty = g.value.t === 'scalar' && g.value.interpolated;
             const msg = empty ? 'is empty after interpolation' : 'needs a value';
             cx.error(empty ? g.value.pos : g.keyPos, `${pathText([...path, k])}: ${msg}`);
-          } else cx.error(n.pos, `missing required key "${k}" ${where(path)}`);
+          } else if (!suggested.has(k)) cx.error(n.pos, `missing required key "${k}" ${where(path)}`);
           continue;
         }
         if (!node && f.default !== undefined) node = fromJS(f.default, g?.keyPos ?? n.pos);

@@ -15,6 +15,7 @@ import {
   entries,
   enumOf,
   fail,
+  INVALID,
   int,
   isBoolean,
   isMap,
@@ -208,7 +209,12 @@ const regex: Decoder<string> = map(
       new RegExp(s);
       return s;
     } catch (e) {
-      return fail(cx, n, path, `invalid regular expression: ${(e as Error).message}`);
+      return fail(
+        cx,
+        n,
+        path,
+        `invalid regular expression ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+      );
     }
   },
 );
@@ -341,10 +347,12 @@ function orShort<T>(key: string, full: Decoder<T>, short: Decoder<unknown>): Dec
   return {
     expected: `${short.expected}, or ${full.expected}`,
     schema: () => ({ anyOf: [short.schema(), full.schema()] }),
-    decode: (n, cx, path) =>
-      n.t === 'map' || (n.t === 'scalar' && n.value === null)
-        ? full.decode(n, cx, path)
-        : full.decode(wrap(key, n), cx, path),
+    decode(n, cx, path) {
+      if (n.t === 'map' || (n.t === 'scalar' && n.value === null)) return full.decode(n, cx, path);
+      // Checked on its own first, so an error names the key the user wrote (`restart`, not `restart.policy`).
+      if (short.decode(n, cx, path) === INVALID) return INVALID;
+      return full.decode(wrap(key, n), cx, path);
+    },
   };
 }
 
