@@ -3,7 +3,7 @@
  * /proc, finding a service's escaped daemons by an environment marker, surviving a SIGKILLed tend (pid record,
  * leftovers, pid file). Linux only; elsewhere each piece degrades to doing nothing and says so.
  */
-export { type KillTreeOptions, killTree } from './kill.js';
+export { type KillTreeOptions, killTree, type ProcessId, waitGone } from './kill.js';
 export {
   findMarked,
   MARKER_VAR,

@@ -54,7 +54,7 @@ export function parseStat(text: string): ProcessInfo | undefined {
 }
 
 export function processInfo(pid: number): ProcessInfo | undefined {
-  if (!isPid(pid)) return undefined;
+  if (!isPid(pid) || !procAvailable()) return undefined;
   try {
     return parseStat(readFileSync(`${PROC}/${pid}/stat`, 'latin1'));
   } catch {
@@ -64,6 +64,7 @@ export function processInfo(pid: number): ProcessInfo | undefined {
 
 /** Every pid in /proc (processes, not threads). */
 export function allPids(): number[] {
+  if (!procAvailable()) return [];
   let names: string[];
   try {
     names = readdirSync(PROC);
