@@ -214,7 +214,8 @@ function le(a: unknown, b: unknown): boolean {
 
 function evalArgs(args: unknown[]): string {
   if (args.length === 1 && typeof args[0] === 'string') return args[0];
-  return sprint(args);
+  // Go passes each argument through printableValue, which turns nil into the string "<no value>".
+  return sprint(args.map((a) => (a === null || a === undefined ? '<no value>' : a)));
 }
 
 export function htmlEscapeString(s: string): string {

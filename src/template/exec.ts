@@ -34,8 +34,10 @@ import {
   hasKey,
   Kind,
   kindOf,
+  methodsOf,
   sortedKeys,
   truth,
+  underlyingTypeOf,
 } from './values.js';
 
 /**
@@ -398,7 +400,8 @@ export class ExecState {
     if (chain.field.length === 0) this.errorf('internal error: no fields in evalChainNode');
     if (chain.node.type === 'nil') this.errorf(`indirection through explicit nil in ${nodeString(chain)}`);
     const pipe = this.evalArg(dot, dotIface, null, chain.node);
-    return this.evalFieldChain(dot, pipe, this.iface, chain, chain.field, args, final);
+    // The base of a chain is a pipeline or a function result: never an interface{} any more.
+    return this.evalFieldChain(dot, pipe, false, chain, chain.field, args, final);
   }
 
   evalVariableNode(dot: unknown, variable: VariableNode, args: ArgNode[] | null, final: Final): unknown {
@@ -445,9 +448,9 @@ export class ExecState {
     }
     const typ = recvIface ? 'interface {}' : goTypeOf(receiver);
     if (receiver === null) this.errorf(`nil pointer evaluating ${typ}.${fieldName}`);
-    if (receiver instanceof GoStruct) {
-      const method = receiver.methods[fieldName];
-      if (method) return this.evalCall(dot, false, method, false, node, fieldName, args, final);
+    const methods = methodsOf(receiver);
+    if (methods && Object.hasOwn(methods, fieldName)) {
+      return this.evalCall(dot, false, methods[fieldName], false, node, fieldName, args, final);
     }
     const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
     if (receiver instanceof GoStruct) {
@@ -569,7 +572,9 @@ export class ExecState {
     const vt = goTypeOf(value);
     if (vt === typ) return typ === 'float64' ? (value instanceof GoFloat ? value.value : value) : value;
     if (typ === 'int64' && vt === 'int') return value;
-    this.errorf(`wrong type for value; expected ${typ}; got ${iface && vt === 'interface {}' ? vt : vt}`);
+    // A named slice or map type is assignable to its unnamed underlying type.
+    if ((typ.startsWith('[]') || typ.startsWith('map[')) && underlyingTypeOf(value) === typ) return value;
+    this.errorf(`wrong type for value; expected ${typ}; got ${vt}`);
   }
 
   evalArg(dot: unknown, dotIface: boolean, typ: ParamType | null, n: ArgNode): unknown {

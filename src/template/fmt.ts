@@ -313,7 +313,7 @@ class Printer {
         this.fmtQc(v);
         return;
       case 'U':
-        this.fmtUnicode(v);
+        this.fmtUnicode(v < 0n ? v + (1n << 64n) : v);
         return;
       default:
         this.badVerb(verb, orig, true);
@@ -398,8 +398,15 @@ class Printer {
 
   printValue(v: unknown, verb: string, depth: number): void {
     switch (kindOf(v)) {
-      case Kind.Invalid:
       case Kind.Nil:
+        // A nil interface inside a container.
+        if (depth > 0) {
+          this.buf += this.f.sharpV ? 'interface {}(nil)' : '<nil>';
+          return;
+        }
+        this.buf += '<invalid reflect.Value>';
+        return;
+      case Kind.Invalid:
         if (depth === 0) {
           this.buf += '<invalid reflect.Value>';
         } else if (verb === 'v') this.buf += '<nil>';

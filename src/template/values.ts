@@ -22,7 +22,8 @@ export function float(n: number): number | GoFloat {
   return Number.isInteger(n) ? new GoFloat(n) : n;
 }
 
-export type GoMethod = (...args: unknown[]) => unknown;
+// biome-ignore lint/suspicious/noExplicitAny: methods receive values of their declared Go types
+export type GoMethod = (...args: any[]) => unknown;
 
 export class GoStruct {
   constructor(
@@ -30,7 +31,7 @@ export class GoStruct {
     readonly typeName: string,
     /** Field values, in declaration order (used by `%v`). */
     readonly fields: Record<string, unknown>,
-    readonly methods: Record<string, { params: string[]; variadic?: string; fn: GoMethod }> = {},
+    readonly methods: MethodTable = {},
   ) {}
 }
 
@@ -45,6 +46,30 @@ export class GoChan {
 export type GoFunc = (...args: unknown[]) => unknown;
 
 const ELEM = Symbol.for('tend.template.elemType');
+const NAMED = Symbol.for('tend.template.namedType');
+const METHODS = Symbol.for('tend.template.methods');
+
+export type MethodTable = Record<string, { params: string[]; variadic?: string; fn: GoMethod }>;
+
+/** Give a slice or map a named Go type with methods (e.g. `dependency.ServiceTags.Contains`). */
+export function named<T extends object>(container: T, typeName: string, methods: MethodTable): T {
+  Object.defineProperty(container, NAMED, { value: typeName, enumerable: false });
+  Object.defineProperty(container, METHODS, { value: methods, enumerable: false });
+  return container;
+}
+
+export function methodsOf(v: unknown): MethodTable | undefined {
+  if (v instanceof GoStruct) return v.methods;
+  if (v !== null && typeof v === 'object') return (v as { [METHODS]?: MethodTable })[METHODS];
+  return undefined;
+}
+
+/** The unnamed type underlying a value's type (`[]string` for `dependency.ServiceTags`). */
+export function underlyingTypeOf(v: unknown): string {
+  if (Array.isArray(v)) return '[]' + elemTypeOf(v);
+  if (isMap(v)) return 'map[string]' + elemTypeOf(v);
+  return goTypeOf(v);
+}
 
 /** Tag an array or map with its Go element type (default `interface {}`). */
 export function typed<T extends object>(container: T, elemType: string): T {
@@ -121,9 +146,9 @@ export function goTypeOf(v: unknown): string {
     case Kind.String:
       return 'string';
     case Kind.Slice:
-      return '[]' + elemTypeOf(v as object);
+      return (v as { [NAMED]?: string })[NAMED] ?? '[]' + elemTypeOf(v as object);
     case Kind.Map:
-      return 'map[string]' + elemTypeOf(v as object);
+      return (v as { [NAMED]?: string })[NAMED] ?? 'map[string]' + elemTypeOf(v as object);
     case Kind.Struct:
       return (v as GoStruct).typeName;
     case Kind.Chan:

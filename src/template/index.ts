@@ -1,0 +1,152 @@
+/**
+ * tend's template engine: Go's text/template, faithfully, with consul-template's functions.
+ * A pure library: it knows nothing about KV stores; callers hand it a synchronous
+ * TemplateSource (a snapshot) and get back the output plus everything the render read.
+ *
+ * Public API
+ * - parse(name, text, opts?) → Template              (throws TemplateError, kind 'parse')
+ * - execute(tpl, data, opts?) → string               (throws TemplateError, kind 'exec')
+ * - renderWithSource(tplOrText, data, source, opts?) → RenderResult
+ *     consul-template's multi-pass model: functions whose data the source does not know yet
+ *     (`undefined`), and `key` on an absent key, are listed in `missing`; `deps` lists every key,
+ *     prefix, service, catalog, file and env var read. A template is complete when `missing`
+ *     is empty. On an execution error with `missing` non-empty, `error` is set instead of
+ *     throwing (incomplete data often causes it); with nothing missing the error is thrown.
+ * - renderFileOnce({ file, data?, dataFile?, source? }) → { output, deps, missing }
+ *     for `tend template FILE [--data JSON_FILE]`: throws TemplateError with Go's message.
+ * - memorySource({ kv, services, files, env, readFiles }) → TemplateSource over plain data.
+ * - parseJSONData(text): JSON → template data; integers are Go ints, numbers written with a
+ *   fraction or exponent are float64 (`goFloat(n)` marks such a float when building data by hand).
+ *
+ * Data model (see values.ts): JSON/JS values map to Go's `interface{}` world. Maps iterate in
+ * sorted key order; `null` is a nil interface; a missing key prints `<no value>`.
+ */
+import { readFileSync } from 'node:fs';
+import { CONSUL_FUNC_NAMES, type ConsulFuncOptions, consulFuncs } from './consul.js';
+import { TemplateError } from './errors.js';
+import type { FuncMap, FuncSpec } from './exec.js';
+import { type Deps, emptyDeps, memorySource, Recorder, type TemplateSource } from './source.js';
+import { execute, type ParseOptions, parse, type Template } from './template.js';
+import { GoFloat, parseJSONData } from './values.js';
+
+export { TemplateError } from './errors.js';
+export type { FuncMap, FuncSpec, MissingKey, ParamType, TemplateFunc } from './exec.js';
+export { sprintf } from './fmt.js';
+export {
+  type CatalogService,
+  type Deps,
+  type KVPair,
+  type MemorySourceInit,
+  memorySource,
+  type ServiceInput,
+  type ServiceInstance,
+  type TemplateSource,
+} from './source.js';
+export { builtinNames, type ExecuteOptions, execute, type ParseOptions, parse, type Template } from './template.js';
+export { parseJSONData } from './values.js';
+
+/** A float64 for hand-built data whose value is integral (`goFloat(2)` prints `2`, is `%T` float64). */
+export function goFloat(n: number): GoFloat {
+  return new GoFloat(n);
+}
+
+export interface RenderOptions extends Omit<ConsulFuncOptions, 'executeTemplate'> {
+  /** Template name when `text` is given (errors read `template: NAME:…`). Default `template`. */
+  name?: string;
+  leftDelim?: string;
+  rightDelim?: string;
+  missingKey?: ParseOptions['missingKey'];
+  /** Extra functions, available besides consul-template's. */
+  funcs?: FuncMap;
+}
+
+export interface RenderResult {
+  output: string;
+  deps: Deps;
+  /** What blocked this render: `key:PATH`, `prefix:PATH`, `service:QUERY`, `services:@DC`, `file:PATH`. */
+  missing: string[];
+  /** Set only when execution failed while data was missing. */
+  error?: TemplateError;
+}
+
+const placeholder: FuncSpec = {
+  params: [],
+  variadic: 'any',
+  fn: () => {
+    throw new Error('function is not bound to a source');
+  },
+};
+
+function placeholderFuncs(extra?: FuncMap): FuncMap {
+  const m: FuncMap = {};
+  for (const n of CONSUL_FUNC_NAMES) m[n] = placeholder;
+  return { ...m, ...extra };
+}
+
+/** Parse a template that may use consul-template's functions (bound later, per render). */
+export function parseConsulTemplate(name: string, text: string, opts: ParseOptions = {}): Template {
+  return parse(name, text, { ...opts, funcs: placeholderFuncs(opts.funcs) });
+}
+
+/** Render once against a source snapshot; see the module comment for the multi-pass model. */
+export function renderWithSource(
+  tpl: Template | string,
+  data: unknown,
+  source: TemplateSource,
+  opts: RenderOptions = {},
+): RenderResult {
+  const t =
+    typeof tpl === 'string'
+      ? parseConsulTemplate(opts.name ?? 'template', tpl, {
+          leftDelim: opts.leftDelim,
+          rightDelim: opts.rightDelim,
+          missingKey: opts.missingKey,
+          funcs: opts.funcs,
+        })
+      : tpl;
+  const rec = new Recorder(source);
+  const funcs: Map<string, FuncSpec> = consulFuncs(rec, {
+    ...opts,
+    executeTemplate: (name, dot) => execute(t, dot, { name, funcs: bound }),
+  });
+  const bound: FuncMap = Object.fromEntries(funcs);
+  if (opts.funcs) Object.assign(bound, opts.funcs);
+  try {
+    const output = execute(t, data, { funcs: bound, missingKey: opts.missingKey });
+    return { output, deps: rec.deps(), missing: rec.missing() };
+  } catch (e) {
+    const missing = rec.missing();
+    if (e instanceof TemplateError && missing.length > 0) return { output: '', deps: rec.deps(), missing, error: e };
+    throw e;
+  }
+}
+
+export interface RenderFileOnceOptions {
+  /** Template file; its base name is the template name in errors, as consul-template does. */
+  file: string;
+  /** Dot. Takes precedence over dataFile. */
+  data?: unknown;
+  /** JSON file read with parseJSONData. */
+  dataFile?: string;
+  /** Where functions read; default an empty memory source that reads files from disk. */
+  source?: TemplateSource;
+  render?: RenderOptions;
+}
+
+/** `tend template FILE [--data JSON_FILE]`: render once; throws TemplateError on failure. */
+export function renderFileOnce(opts: RenderFileOnceOptions): RenderResult {
+  const text = readFileSync(opts.file, 'utf8');
+  let data = opts.data;
+  if (data === undefined && opts.dataFile !== undefined) {
+    try {
+      data = parseJSONData(readFileSync(opts.dataFile, 'utf8'));
+    } catch (e) {
+      throw new TemplateError(`template: data file ${opts.dataFile}: ${(e as Error).message}`, 'exec');
+    }
+  }
+  const source = opts.source ?? memorySource({ readFiles: true });
+  const name = opts.render?.name ?? opts.file;
+  return renderWithSource(text, data, source, { ...opts.render, name });
+}
+
+export { emptyDeps };
