@@ -17,11 +17,12 @@ import {
   type KvPairs,
   prepareSettings,
 } from '../lifecycle/index.js';
+import type { ServiceLog } from '../logs/index.js';
 import { createEcho } from '../logs/index.js';
-import type { Plan } from '../manifest/types.js';
+import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createNotifier, type KvPut, type SinkStats } from '../notify/index.js';
 import { SettingsError } from '../settings/index.js';
-import { createStack, type Stack } from '../supervisor/index.js';
+import { createStack, type ServiceHooks, type Stack } from '../supervisor/index.js';
 
 export interface UpOptions {
   plan: Plan;
@@ -38,7 +39,14 @@ export interface UpOptions {
   attach?: Attachment[];
   /** writes a KV key for `kv` notify sinks, once the KV store is wired in */
   kvPut?: KvPut;
+  /**
+   * per-service hooks of other modules (readiness and health probes, pid records), merged with the
+   * lifecycle's finish hooks; the stack is built before attachments run, so they plug in here
+   */
+  serviceHooks?: ServiceHooksFactory[];
 }
+
+export type ServiceHooksFactory = (service: ServicePlan, log: ServiceLog) => ServiceHooks;
 
 /** What an attached module sees: everything it may read or drive. */
 export interface Runtime {
@@ -96,7 +104,7 @@ export class StartError extends Error {
 /** How long a stop waits for finish hooks still running (each also has its own timeout). */
 const FINISH_DRAIN_MS = 5000;
 /** How long a stop waits for notify sinks to deliver the last events (STOPPED, …). */
-const NOTIFY_FLUSH_MS = 5000;
+const NOTIFY_FLUSH_MS = 3000;
 
 export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
@@ -135,7 +143,18 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   if (printEvents) bus.subscribe((e) => printEvent(out, e));
   const echo = createEcho(out);
   const finish = createFinishHooks({ bus, app: plan.name, env: childEnv });
-  const stack = createStack({ plan, bus, echo, env, extraEnv, hooks: (sp, log) => finish.hooksFor(sp, log) });
+  const factories: ServiceHooksFactory[] = [
+    ...(opts.serviceHooks ?? []),
+    (sp, log) => finish.hooksFor(sp, log),
+  ];
+  const stack = createStack({
+    plan,
+    bus,
+    echo,
+    env,
+    extraEnv,
+    hooks: (sp, log) => mergeHooks(factories.map((f) => f(sp, log))),
+  });
   let lifecycle: ReturnType<typeof createLifecycle>;
   try {
     lifecycle = createLifecycle({ plan, bus, stack, env: childEnv, echo });
@@ -157,7 +176,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     if (finished) return finished;
     finished = (async () => {
       lifecycle.beginStop(reason);
-      await stack.stopAll(reason);
+      await Promise.all([stack.stopAll(reason), lifecycle.idle()]);
       await finish.drain(FINISH_DRAIN_MS);
       lifecycle.stopped();
       for (const close of closers.reverse()) {
@@ -231,6 +250,19 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     },
   );
   return { ...rt, done };
+}
+
+/** Several modules' hooks as one: each hook calls every module's, in order. */
+export function mergeHooks(list: ServiceHooks[]): ServiceHooks {
+  const merged: ServiceHooks = {};
+  const keys = new Set(list.flatMap((h) => Object.keys(h) as Array<keyof ServiceHooks>));
+  for (const key of keys) {
+    const fns = list.map((h) => h[key]).filter((f) => f !== undefined) as Array<(...a: unknown[]) => void>;
+    (merged as Record<string, unknown>)[key] = (...args: unknown[]) => {
+      for (const f of fns) f(...args);
+    };
+  }
+  return merged;
 }
 
 /** Installs tend's signal handling for a foreground run and returns a function that removes it. */

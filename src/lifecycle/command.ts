@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createLineSplitter } from '../logs/split.js';
 import type { EchoTarget } from '../logs/types.js';
 import type { Command } from '../manifest/types.js';
+import { allProcesses, procAvailable } from '../procs/proc.js';
 import { argvOf, groupAlive, signalGroup } from '../supervisor/index.js';
 
 /** After SIGTERM, how long the group gets before SIGKILL. */
@@ -74,6 +75,16 @@ export function fmtDuration(ms: number): string {
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
   if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
   return `${+(ms / 3_600_000).toFixed(1)}h`;
+}
+
+/**
+ * Whether any process of the group still runs. Zombies don't count: the killed members of a group were
+ * re-parented to PID 1, which may take its time to reap them, and they hold nothing.
+ */
+function groupRunning(pgid: number): boolean {
+  if (!groupAlive(pgid)) return false;
+  if (!procAvailable()) return true;
+  return allProcesses().some((p) => p.pgid === pgid && p.state !== 'Z' && p.state !== 'X');
 }
 
 export function runCommand(command: Command, opts: CommandOptions): Promise<CommandResult> {
@@ -164,7 +175,7 @@ export function runCommand(command: Command, opts: CommandOptions): Promise<Comm
         done({ ok, code, signal: sig });
       };
       const settle = () => {
-        if (pid === undefined || !groupAlive(pid)) {
+        if (pid === undefined || !groupRunning(pid)) {
           // Grandchildren that escaped the group may still hold the pipes: don't wait for them.
           const t = setTimeout(() => {
             child.stdout?.destroy();

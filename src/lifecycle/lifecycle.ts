@@ -47,6 +47,8 @@ export interface Lifecycle {
   restart(reason: string, opts?: { output?: string; whileDown?: () => Promise<void> }): Promise<void>;
   /** STOPPING (unless in ERROR): interrupts a running stage, the monitor and the job schedules */
   beginStop(reason: string): void;
+  /** resolves once no stage or monitor process is left (after beginStop: soon) */
+  idle(): Promise<void>;
   /** STOPPED (unless in ERROR), once every service is down */
   stopped(reason?: string): void;
   jobs(): JobStatus[];
@@ -83,14 +85,19 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     });
   };
 
-  const runStage = (name: StageName, stage: StagePlan, echoStdout = true): Promise<CommandResult> =>
-    runCommand(stage.command, {
+  const inFlight = new Set<Promise<unknown>>();
+  const runStage = (name: StageName, stage: StagePlan, echoStdout = true): Promise<CommandResult> => {
+    const p = runCommand(stage.command, {
       cwd: plan.dir,
       env: { ...opts.env, TEND_APP: plan.name, TEND_DATA_DIR: plan.dataDir, TEND_STAGE: name },
       timeoutMs: stage.timeoutMs,
       echo: { target: opts.echo, label: name, stdout: echoStdout },
       signal: stopping.signal,
     });
+    inFlight.add(p);
+    p.finally(() => inFlight.delete(p));
+    return p;
+  };
 
   const longRunning = () => stack.names().filter((n) => !stack.runner(n)?.plan.isJob);
 
@@ -267,6 +274,10 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
         stopping.abort();
       }
       if (state !== 'ERROR' && state !== 'STOPPING' && state !== 'STOPPED') set('STOPPING', reason);
+    },
+
+    async idle() {
+      while (inFlight.size > 0) await Promise.all(inFlight);
     },
 
     stopped(reason) {
