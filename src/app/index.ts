@@ -1,7 +1,9 @@
 export {
   type Attachment,
+  actOnSignal,
   describeEvent,
   EXIT,
+  HANDLED_SIGNALS,
   handleSignals,
   mergeHooks,
   type Running,

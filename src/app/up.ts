@@ -265,27 +265,42 @@ export function mergeHooks(list: ServiceHooks[]): ServiceHooks {
   return merged;
 }
 
-/** Installs tend's signal handling for a foreground run and returns a function that removes it. */
-export function handleSignals(running: Running): () => void {
-  const { stack } = running;
-  const onStop = (sig: NodeJS.Signals) => void running.shutdown(EXIT.ok, `received ${sig}`);
-  const onHup = () => void running.hangup('received SIGHUP');
-  const forward = (sig: NodeJS.Signals) => {
-    for (const name of stack.names()) {
-      const r = stack.runner(name);
+export const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+
+/** What a signal to tend means: stop, restart the app (SIGHUP), or pass it on to services that asked. */
+export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
+  if (sig === 'SIGTERM' || sig === 'SIGINT') void running.shutdown(EXIT.ok, `received ${sig}`);
+  else if (sig === 'SIGHUP') void running.hangup('received SIGHUP');
+  else {
+    for (const name of running.stack.names()) {
+      const r = running.stack.runner(name);
       if (r?.plan.forwardSignals.includes(sig)) r.signal(sig);
     }
+  }
+}
+
+/**
+ * Installs tend's signal handling before anything starts, and returns `bind`: signals that arrive before the
+ * runtime exists are held and acted on once it is bound. One listener for the whole run, because removing a
+ * listener drops a signal libuv has caught but not yet dispatched (and with no listener, SIGTERM would kill
+ * tend outright and orphan its services).
+ */
+export function handleSignals(): { bind(running: Running): void; remove(): void } {
+  let target: Running | undefined;
+  const held: NodeJS.Signals[] = [];
+  const listener = (sig: NodeJS.Signals) => {
+    if (target) actOnSignal(target, sig);
+    else held.push(sig);
   };
-  const handlers: Array<[NodeJS.Signals, (s: NodeJS.Signals) => void]> = [
-    ['SIGTERM', onStop],
-    ['SIGINT', onStop],
-    ['SIGHUP', onHup],
-    ['SIGUSR1', forward],
-    ['SIGUSR2', forward],
-  ];
-  for (const [s, h] of handlers) process.on(s, h);
-  return () => {
-    for (const [s, h] of handlers) process.off(s, h);
+  for (const s of HANDLED_SIGNALS) process.on(s, listener);
+  return {
+    bind(running) {
+      target = running;
+      for (const s of held.splice(0)) actOnSignal(running, s);
+    },
+    remove() {
+      for (const s of HANDLED_SIGNALS) process.off(s, listener);
+    },
   };
 }
 

@@ -52,19 +52,21 @@ function loadPlan(opts: { file?: string; only?: string }): Plan | undefined {
 }
 
 async function runForeground(plan: Plan): Promise<number> {
+  const signals = handleSignals();
   let running: Running;
   try {
     running = await startUp({ plan, env: process.env, attach: defaultAttachments() });
   } catch (e) {
+    signals.remove();
     if (e instanceof StartError) {
       err(`tend: ${e.message}`);
       return e.exitCode;
     }
     throw e;
   }
-  const removeSignals = handleSignals(running);
+  signals.bind(running);
   const code = await running.done;
-  removeSignals();
+  signals.remove();
   // Anything still holding the loop open past this point is a bug; don't let it keep a container alive.
   setTimeout(() => process.exit(code), 2000).unref();
   return code;
@@ -72,7 +74,11 @@ async function runForeground(plan: Plan): Promise<number> {
 
 /** The modules `tend up` and `tend run` plug in, in start order. */
 function defaultAttachments(): Attachment[] {
-  return [];
+  return [
+    // control plane first: a second `tend up` on the same state folder is refused before anything starts
+    async (rt) => (await import('../control/index.js')).controlAttachment()(rt),
+    async (rt) => (await import('../control/index.js')).liveViewAttachment()(rt),
+  ];
 }
 
 export async function upCommand(opts: { file?: string; only?: string; http?: string; kv?: string }) {

@@ -1,14 +1,19 @@
 /** Runs the built CLI as a real process, and makes sure no tend outlives its test. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** the build of this test run (see test/global-setup.ts), else dist/ */
+export const CLI =
+  process.env.TEND_TEST_CLI ?? fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface TendProcess {
   proc: ChildProcess;
   output(): string;
   /** resolves with the exit code (128+n for a signal) */
   exited: Promise<number>;
+  /** like `exited`, but fails with tend's output if it has not exited within the time */
+  exit(timeoutMs?: number): Promise<number>;
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   kill(signal?: NodeJS.Signals): void;
 }
@@ -35,13 +40,24 @@ export function startTend(args: string[], opts: { cwd: string; env?: NodeJS.Proc
   const exited = new Promise<number>((resolve) => {
     proc.once('exit', (code, signal) => {
       live.delete(proc);
-      resolve(code ?? 128 + (signal ? (spawnSync('kill', ['-l', signal]).status ?? 0) : 0));
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
     });
   });
   return {
     proc,
     output: () => out,
     exited,
+    exit(timeoutMs = 15_000) {
+      return Promise.race([
+        exited,
+        new Promise<number>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`tend did not exit within ${timeoutMs}ms; output:\n${out}`)),
+            timeoutMs,
+          ).unref(),
+        ),
+      ]);
+    },
     kill: (signal = 'SIGTERM') => proc.kill(signal),
     async waitForOutput(re, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

@@ -64,7 +64,9 @@ async function waitHealthy(endpoint: string, child: ChildProcess, stderr: () => 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`etcd exited during startup (${child.exitCode ?? child.signalCode}): ${stderr().slice(-2000)}`);
+      throw new Error(
+        `etcd exited during startup (${child.exitCode ?? child.signalCode}): ${stderr().slice(-2000)}`,
+      );
     }
     try {
       const res = await fetch(`http://${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
