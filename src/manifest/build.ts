@@ -68,6 +68,23 @@ export function buildPlan(
   }
   if (enabled.size === 0 && ok) cx.warn(servicesPos, 'no service is enabled');
 
+  // Two templates writing one file would overwrite each other on every render. Only enabled services count:
+  // roles of one image may well render the same file differently.
+  const writers = new Map<string, string>();
+  for (const { key: name, value: s } of defined) {
+    if (!enabled.has(name)) continue;
+    s.templates.forEach((t, i) => {
+      const here = `services.${name}.templates[${i}]`;
+      const other = writers.get(t.destination);
+      if (other) {
+        error(
+          keyPos(t, 'destination') ?? mapPos(t) ?? servicesPos,
+          `${here}.destination: ${t.destination} is also written by ${other}`,
+        );
+      } else writers.set(t.destination, here);
+    });
+  }
+
   const after = new Map<string, string[]>();
   for (const { key: name, value: s } of defined) {
     if (!enabled.has(name)) continue;

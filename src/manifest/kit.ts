@@ -69,6 +69,7 @@ export function describe(n: LNode): string {
 }
 
 export function fail(cx: Cx, n: LNode, path: Path, message: string): Invalid {
+  if (n.t === 'scalar' && n.broken) return INVALID;
   cx.error(n.pos, `${pathText(path)}: ${message}`);
   return INVALID;
 }
@@ -494,6 +495,7 @@ export function obj<S extends Shape>(
         let node: LNode | undefined = g && !unset(g.value) ? g.value : undefined;
         if (!node && f.required) {
           ok = false;
+          if (g?.value.t === 'scalar' && g.value.broken) continue;
           if (g) {
             const empty = g.value.t === 'scalar' && g.value.interpolated;
             const msg = empty ? 'is empty after interpolation' : 'needs a value';

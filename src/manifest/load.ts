@@ -54,7 +54,8 @@ export function parseManifestText(text: string, fileName: string, opts: LoadOpti
       warn: (pos: Pos, message: string) => warnings.push({ pos, message }),
     };
     const raw = manifest.decode(tree.root, cx, []);
-    if (raw !== INVALID && errors.length === 0) plan = buildPlan(raw, cx, { file: abs, only: opts.only });
+    // Checks across services still run after a bad `${...}`, so one pass reports everything it can.
+    if (raw !== INVALID) plan = buildPlan(raw, cx, { file: abs, only: opts.only });
   }
   if (errors.length > 0 || !plan) throw new ManifestError(issues(errors, fileName));
   return {

@@ -190,14 +190,10 @@ const kvUrl: Decoder<string> = map(str({ nonEmpty: true, expected: 'a KV URL' })
     if (p === '') return fail(cx, n, path, `${expected}; file: needs a path`);
     return `file:${resolve(cx.dir, p)}`;
   }
-  const family = scheme.split('+')[0].replace(/s$/, '');
-  if (family !== 'etcd' && family !== 'consul') {
-    return fail(
-      cx,
-      n,
-      path,
-      `unknown KV backend "${m[1]}"${didYouMean(family, ['file', 'etcd', 'consul'])}; ${expected}`,
-    );
+  // The schemes src/kv understands; `s` is the TLS variant.
+  const known = ['file', 'etcd', 'etcds', 'consul', 'consuls'];
+  if (!known.includes(scheme)) {
+    return fail(cx, n, path, `unknown KV backend "${m[1]}"${didYouMean(scheme, known)}; ${expected}`);
   }
   return s.trim();
 });

@@ -33,6 +33,8 @@ export type LNode =
       raw: string;
       /** the value came out of `${...}` interpolation */
       interpolated: boolean;
+      /** its interpolation failed (already reported): decoders stay quiet about it rather than repeat */
+      broken?: boolean;
       pos: Pos;
     }
   | { t: 'map'; entries: LEntry[]; pos: Pos }
@@ -247,5 +249,13 @@ function interpolated(v: string, range: Node['range'], pos: Pos, cx: Cx): LNode 
   };
   for (const w of r.warnings) cx.warnings.push({ pos: where(w.raw), message: w.message });
   for (const e of r.errors) cx.errors.push({ pos: where(e.raw), message: e.message });
-  return { t: 'scalar', value: r.value, raw: r.value, interpolated: v.includes('${'), pos };
+  const broken = r.errors.length > 0;
+  return {
+    t: 'scalar',
+    value: r.value,
+    raw: r.value,
+    interpolated: v.includes('${'),
+    pos,
+    ...(broken ? { broken } : {}),
+  };
 }

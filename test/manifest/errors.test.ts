@@ -410,3 +410,45 @@ test('a missing file is a ManifestError without a position', () => {
     expect((e as Error).message).toBe('/nonexistent/tend.yaml: cannot read the manifest: no such file');
   }
 });
+
+test('two enabled services rendering the same file', () => {
+  const yaml = [
+    'services:',
+    '  a:',
+    '    command: x',
+    '    templates: [{ source: a.tmpl, destination: out.conf }]',
+    '  b:',
+    '    command: x',
+    '    templates:',
+    '      - source: b.tmpl',
+    '        destination: ./out.conf',
+    '  c:',
+    '    command: x',
+    '    enabled: false',
+    '    templates: [{ source: c.tmpl, destination: out.conf }]',
+    '',
+  ].join('\n');
+  const [e, ...rest] = errorsOf(yaml);
+  expect(rest).toEqual([]);
+  expect(e).toMatch(
+    /^9:9: services\.b\.templates\[0\]\.destination: \/.*\/out\.conf is also written by services\.a\.templates\[0\]$/,
+  );
+});
+
+test('checks across services still run when a ${...} is malformed', () => {
+  expect(errorsOf('services:\n  web:\n    command: x\n    env: { A: "${" }\n    after: [nope]\n')).toEqual([
+    '4:16: invalid interpolation "${": expected a variable name after "${"',
+    '5:13: service "web": "after" names unknown service "nope"',
+  ]);
+  // A value whose interpolation failed is not reported a second time as empty or mistyped.
+  expect(errorsOf('services:\n  web:\n    command: "${"\n    enabled: "${X:?say yes or no}"\n')).toEqual([
+    '3:15: invalid interpolation "${": expected a variable name after "${"',
+    '4:15: variable "X" is required: say yes or no',
+  ]);
+});
+
+test('a KV scheme close to a known one', () => {
+  expect(errorsOf('kv: etdc://h:2379\nservices:\n  a:\n    command: x\n')).toEqual([
+    '1:5: kv: unknown KV backend "etdc"; did you mean "etcd"?; expected a KV URL such as file:./kv, etcd://127.0.0.1:2379 or consul://127.0.0.1:8500',
+  ]);
+});

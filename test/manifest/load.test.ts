@@ -243,7 +243,8 @@ describe('shorthands and spellings', () => {
   });
 
   test('perms: quoted, unquoted (YAML would read 0640 as decimal), without the 0, and 0o', () => {
-    const t = (p: string) => `      - { source: a, destination: b, perms: ${p} }\n`;
+    let i = 0;
+    const t = (p: string) => `      - { source: a, destination: out${i++}, perms: ${p} }\n`;
     const { plan } = load(
       `services:\n  web:\n    command: x\n    templates:\n${t('"0640"')}${t('0640')}${t('640')}${t('0o600')}${t('"4755"')}`,
     );
@@ -251,7 +252,7 @@ describe('shorthands and spellings', () => {
   });
 
   test('on_change kinds', () => {
-    const t = (o: string) => `      - { source: a, destination: b, on_change: ${o} }\n`;
+    const t = (o: string) => `      - { source: a, destination: ${o.replace(/\W/g, '')}, on_change: ${o} }\n`;
     const { plan } = load(
       `services:\n  web:\n    command: x\n    templates:\n${t('reload')}${t('none')}${t('{ signal: USR2 }')}${t('{ exec: [nginx, -s, reload] }')}`,
     );
