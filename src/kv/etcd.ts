@@ -309,16 +309,17 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     });
     watcher.on('disconnected', (err) => {
       if (!mine()) return;
-      noteFailure(toKvError(err, `watch ${e.name}`));
+      // the stream's end or error arrives raw from grpc: whatever it says, the watch has lost the server
+      status.set(false, `watch ${e.name}: etcd unreachable (${errorMessage(err)})`);
       // etcd3 advances its resume point to the header revision of the "created" response, before the replayed
       // events have arrived; resuming from what we processed cannot skip anything
       watcher.request.start_revision = String(e.rev + 1);
     });
     watcher.on('error', () => {
       // the server cancelled the watch: its revision was compacted (or permissions changed); range again
+      // (etcd3 has already detached it: cancelling it again would make etcd3 throw on the server's reply)
       if (!mine()) return;
       e.watcher = undefined;
-      watcher.cancel().catch(() => {});
       e.timer = setTimeout(() => void sync(w, e), backoffDelay(e.attempt++, timing));
     });
   };

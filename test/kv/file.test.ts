@@ -45,7 +45,10 @@ describe('file: folder store', () => {
       { key: 'config/web/port', value: '8080' },
       { key: 'config/web2', value: 'other' },
     ]);
-    expect((await store.list('config/web/')).map((p) => p.key)).toEqual(['config/web/host', 'config/web/port']);
+    expect((await store.list('config/web/')).map((p) => p.key)).toEqual([
+      'config/web/host',
+      'config/web/port',
+    ]);
     expect((await store.list('')).length).toBe(3);
 
     await store.put('config/db/url', 'postgres://db');
@@ -264,7 +267,9 @@ describe('file: flattened YAML and JSON', () => {
       { key: 'a/c/1', value: '' },
     ]);
     await store.put('a/d', 'x');
-    expect(JSON.parse(await readFile(join(dir, 'kv.json'), 'utf8'))).toEqual({ a: { b: 1, c: [true, null], d: 'x' } });
+    expect(JSON.parse(await readFile(join(dir, 'kv.json'), 'utf8'))).toEqual({
+      a: { b: 1, c: [true, null], d: 'x' },
+    });
   });
 
   it('reports the keys that changed when the file is edited, and survives a broken save', async () => {

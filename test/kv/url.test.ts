@@ -4,7 +4,9 @@ import { KvError, openKv, parseKvUrl, redactUrl, resolveKvUrl } from '../../src/
 describe('resolveKvUrl', () => {
   it('takes --kv, else TEND_KV, else the manifest, else file:./kv', () => {
     const env = { TEND_KV: 'etcd://env:2379' };
-    expect(resolveKvUrl({ flag: 'consul://flag:8500', env, manifest: 'file:./m' })).toBe('consul://flag:8500');
+    expect(resolveKvUrl({ flag: 'consul://flag:8500', env, manifest: 'file:./m' })).toBe(
+      'consul://flag:8500',
+    );
     expect(resolveKvUrl({ env, manifest: 'file:./m' })).toBe('etcd://env:2379');
     expect(resolveKvUrl({ env: {}, manifest: 'file:./m' })).toBe('file:./m');
     expect(resolveKvUrl({ env: {} })).toBe('file:./kv');
@@ -18,7 +20,10 @@ describe('resolveKvUrl', () => {
 describe('parseKvUrl: file', () => {
   it('recognises folders and flattened YAML/JSON files', () => {
     expect(parseKvUrl('file:./kv', {})).toMatchObject({ kind: 'file', path: './kv', format: 'dir' });
-    expect(parseKvUrl('file:/etc/app/kv.yaml', {})).toMatchObject({ path: '/etc/app/kv.yaml', format: 'yaml' });
+    expect(parseKvUrl('file:/etc/app/kv.yaml', {})).toMatchObject({
+      path: '/etc/app/kv.yaml',
+      format: 'yaml',
+    });
     expect(parseKvUrl('file:conf.YML', {})).toMatchObject({ format: 'yaml' });
     expect(parseKvUrl('file:/x/kv.json', {})).toMatchObject({ format: 'json' });
     expect(parseKvUrl('file:///abs/kv', {})).toMatchObject({ path: '/abs/kv', format: 'dir' });
@@ -48,25 +53,38 @@ describe('parseKvUrl: etcd', () => {
   it('uses ETCDCTL_ENDPOINTS only when the URL names no host, and the default otherwise', () => {
     const env = { ETCDCTL_ENDPOINTS: 'https://e1:2379,https://e2:2380' };
     expect(parseKvUrl('etcd://', env)).toMatchObject({ endpoints: ['e1:2379', 'e2:2380'], tls: true });
-    expect(parseKvUrl('etcd:///ns/', env)).toMatchObject({ endpoints: ['e1:2379', 'e2:2380'], prefix: 'ns/' });
+    expect(parseKvUrl('etcd:///ns/', env)).toMatchObject({
+      endpoints: ['e1:2379', 'e2:2380'],
+      prefix: 'ns/',
+    });
     expect(parseKvUrl('etcd://u:2379', env)).toMatchObject({ endpoints: ['u:2379'], tls: false });
     expect(parseKvUrl('etcd://', {})).toMatchObject({ endpoints: ['127.0.0.1:2379'], prefix: '' });
   });
 
   it('turns TLS on with etcds:// or the ETCDCTL_* certificate variables', () => {
     expect(parseKvUrl('etcds://h:2379', {})).toMatchObject({ tls: true });
-    const c = parseKvUrl('etcd://h:2379', { ETCDCTL_CACERT: '/ca.pem', ETCDCTL_CERT: '/c.pem', ETCDCTL_KEY: '/k.pem' });
+    const c = parseKvUrl('etcd://h:2379', {
+      ETCDCTL_CACERT: '/ca.pem',
+      ETCDCTL_CERT: '/c.pem',
+      ETCDCTL_KEY: '/k.pem',
+    });
     expect(c).toMatchObject({ tls: true, caFile: '/ca.pem', certFile: '/c.pem', keyFile: '/k.pem' });
     expect(c.url.startsWith('etcds://')).toBe(true);
   });
 
   it('takes the user from ETCDCTL_USER (user:password, or with ETCDCTL_PASSWORD)', () => {
-    expect(parseKvUrl('etcd://h', { ETCDCTL_USER: 'bob:pw' })).toMatchObject({ username: 'bob', password: 'pw' });
+    expect(parseKvUrl('etcd://h', { ETCDCTL_USER: 'bob:pw' })).toMatchObject({
+      username: 'bob',
+      password: 'pw',
+    });
     expect(parseKvUrl('etcd://h', { ETCDCTL_USER: 'bob', ETCDCTL_PASSWORD: 'pw2' })).toMatchObject({
       username: 'bob',
       password: 'pw2',
     });
-    expect(parseKvUrl('etcd://a:b@h', { ETCDCTL_USER: 'bob:pw' })).toMatchObject({ username: 'a', password: 'b' });
+    expect(parseKvUrl('etcd://a:b@h', { ETCDCTL_USER: 'bob:pw' })).toMatchObject({
+      username: 'a',
+      password: 'b',
+    });
     expect(() => parseKvUrl('etcd://h', { ETCDCTL_USER: 'bob' })).toThrow(/no password/);
   });
 
@@ -100,7 +118,9 @@ describe('parseKvUrl: consul', () => {
     const c = parseKvUrl('consul://', env);
     expect(c).toMatchObject({ address: 'agent:8501', tls: true, token: 'tok', caFile: '/ca.pem' });
     expect(c.url).not.toContain('tok');
-    expect(parseKvUrl('consul://', { CONSUL_HTTP_ADDR: 'agent:1234', CONSUL_HTTP_SSL: 'true' })).toMatchObject({
+    expect(
+      parseKvUrl('consul://', { CONSUL_HTTP_ADDR: 'agent:1234', CONSUL_HTTP_SSL: 'true' }),
+    ).toMatchObject({
       address: 'agent:1234',
       tls: true,
     });
