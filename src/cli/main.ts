@@ -4,6 +4,7 @@
  * inside each action so that `tend status` and `tend --help` start fast.
  */
 import { Command, Option } from 'commander';
+import { registerClientCommands } from './client.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -68,6 +69,8 @@ program
     const { schemaCommand } = await import('./commands.js');
     process.exitCode = await schemaCommand();
   });
+
+registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`tend: ${(err as Error)?.stack ?? String(err)}\n`);

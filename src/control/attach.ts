@@ -1,0 +1,43 @@
+/** The control plane as an Attachment of `tend up`: socket and TCP server, metrics binding, control state. */
+import { join } from 'node:path';
+import type { Attachment } from '../app/index.js';
+import { bindMetrics } from './metrics.js';
+import { startControlServer } from './server.js';
+import { controlState } from './state.js';
+
+/** `<state_dir>/tend.sock`: where `tend up` listens and the CLI looks. */
+export function socketPathOf(stateDir: string): string {
+  return join(stateDir, 'tend.sock');
+}
+
+/**
+ * Starts the API before any service starts, so that a second `tend up` on the same state folder is refused
+ * (StartError, exit 2) while nothing has been spawned yet.
+ */
+export function controlAttachment(): Attachment {
+  return async (rt) => {
+    const cs = controlState(rt);
+    const server = await startControlServer({
+      rt,
+      cs,
+      socketPath: socketPathOf(rt.plan.stateDir),
+      http: rt.plan.http,
+    });
+    cs.httpUrl = server.httpUrl;
+    if (server.httpUrl) rt.out.write(`tend | dashboard, API and metrics on ${server.httpUrl}\n`);
+    const unbind = bindMetrics({
+      app: rt.plan.name,
+      appState: () => rt.appState(),
+      services: () => rt.stack.status(),
+      logStats: (name) => rt.stack.log(name)?.stats(),
+      maintenance: () => cs.maintenance(),
+    });
+    return {
+      async close() {
+        unbind();
+        await server.close();
+        cs.close();
+      },
+    };
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Human text for the CLI and tend's own output. Light on purpose: the CLI imports it, so it depends on types
+ * only.
+ */
+import type { LogLineView, ReloadResult, ServiceView, StatusView } from './types.js';
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}
+
+export function formatExit(e: ServiceView['lastExit']): string {
+  if (!e) return '-';
+  return e.signal ? e.signal : `${e.code ?? '?'}`;
+}
+
+/** The service's reason, or what it waits for, or its last check's failure. */
+export function formatReason(s: ServiceView): string {
+  if (s.state === 'waiting' && s.waitingFor.length > 0) return s.waitingFor.join('; ');
+  if (s.reason) return s.reason;
+  if (s.health && !s.health.ok)
+    return `${s.health.check} check failing${s.health.output ? `: ${s.health.output}` : ''}`;
+  return '';
+}
+
+export function formatHealth(s: ServiceView): string {
+  if (!s.checks.health && !s.checks.ready) return '-';
+  if (!s.health) return s.ready ? 'ok' : '…';
+  return s.health.ok ? 'ok' : 'failing';
+}
+
+/** A plain-text table; the last column may be cut to `width`. */
+export function table(rows: string[][], width = Number.POSITIVE_INFINITY): string {
+  if (rows.length === 0) return '';
+  const cols = rows[0].length;
+  const widths = Array.from({ length: cols }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => {
+      let line = r
+        .map((cell, i) => (i === cols - 1 ? cell : (cell ?? '').padEnd(widths[i])))
+        .join('  ')
+        .trimEnd();
+      if (line.length > width) line = `${line.slice(0, Math.max(0, width - 1))}…`;
+      return line;
+    })
+    .join('\n');
+}
+
+export function formatStatus(st: StatusView, width?: number): string {
+  const a = st.app;
+  const head = [
+    `${a.name}: ${a.state}${a.maintenance ? ' (maintenance)' : ''}`,
+    `tend pid ${a.pid}, up ${formatDuration(a.uptimeMs)}`,
+    a.ready ? 'ready' : 'not ready',
+  ];
+  if (a.http) head.push(a.http);
+  const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'HEALTH', 'REASON']];
+  for (const s of st.services) {
+    rows.push([
+      s.name + (s.job ? ' (job)' : ''),
+      s.state,
+      s.pid ? String(s.pid) : '-',
+      formatDuration(s.uptimeMs),
+      String(s.restarts),
+      formatExit(s.lastExit),
+      formatHealth(s),
+      formatReason(s),
+    ]);
+  }
+  let text = `${head.join(' · ')}\n${table(rows, width)}\n`;
+  if (st.disabled.length > 0) text += `disabled: ${st.disabled.join(', ')}\n`;
+  return text;
+}
+
+export function describeReload(r: ReloadResult): string {
+  const parts: string[] = [];
+  if (r.added.length) parts.push(`started ${r.added.join(', ')}`);
+  if (r.removed.length) parts.push(`stopped ${r.removed.join(', ')}`);
+  if (r.changed.length) parts.push(`restarted ${r.changed.join(', ')}`);
+  if (parts.length === 0) parts.push('no service changed');
+  let text = parts.join('; ');
+  if (r.unchanged.length) text += ` (unchanged: ${r.unchanged.join(', ')})`;
+  if (r.ignored.length) text += `; restart tend to apply changes to: ${r.ignored.join(', ')}`;
+  return text;
+}
+
+export function formatLogLine(l: LogLineView, opts: { prefix?: number; timestamps?: boolean }): string {
+  let text = l.text;
+  if (opts.prefix !== undefined) text = `${l.service.padEnd(opts.prefix)} | ${text}`;
+  if (opts.timestamps) text = `${new Date(l.time).toISOString()} ${text}`;
+  return text;
+}

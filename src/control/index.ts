@@ -1,0 +1,33 @@
+/**
+ * The control plane: an HTTP API on the unix socket `<state_dir>/tend.sock` (mode 0600) and, with `http:` /
+ * `--http`, on TCP, plus Prometheus metrics, the live dashboard and the terminal live view of `tend up`.
+ *
+ * Routes (JSON unless noted; every error is `{ "error": "...", "issues"?: [...] }` with a 4xx/5xx status):
+ *   GET  /api                         this list
+ *   GET  /api/status                  app (state, pid, uptime, maintenance, ready) + services + lifecycle timeline
+ *   GET  /api/services/:name          one service
+ *   POST /api/services/:name/start    also stop, restart; answers once it took effect (?wait=ms, default 10000)
+ *   POST /api/reload                  re-read the manifest, apply the difference; 400 + issues when invalid
+ *   GET  /api/logs?service=&n=&follow=1   {lines: [...]}; with follow, NDJSON lines as they come
+ *   GET  /api/maintenance             {maintenance: bool}
+ *   POST /api/maintenance             body {"on": true|false}
+ *   GET  /api/cfg?path=a.b            {path, value}; 404 when the path is missing
+ *   GET  /api/events                  server-sent events, `id:` = event seq, Last-Event-ID / ?since=SEQ resume,
+ *                                     ?kinds=service,app filters
+ *   GET  /healthz                     200 "ok" while tend runs (text)
+ *   GET  /readyz                      200 when the app is UP and every enabled service is ready, else 503 + why
+ *   GET  /metrics                     Prometheus text
+ *   GET  /                            the dashboard (HTML)
+ *
+ * Access: the socket is for whoever may open it (0600: tend's user). On TCP, POSTs and /api/cfg need
+ * `Authorization: Bearer $TEND_TOKEN` unless the listener is bound to loopback; bound elsewhere without
+ * TEND_TOKEN they are refused. Nothing secret is served: no env values, commands, tokens or rendered files.
+ *
+ * The CLI does not import this file (it would load the server); it uses ./client.ts, ./locate.ts, ./format.ts.
+ */
+export { controlAttachment, socketPathOf } from './attach.js';
+export { isPlainOutput, liveViewAttachment } from './live.js';
+export { bindMetrics, type MetricsSource, metrics, scrape } from './metrics.js';
+export { ReloadError, reload } from './reload.js';
+export { type ControlState, controlState, maintenanceOf, onReload } from './state.js';
+export type * from './types.js';

@@ -1,0 +1,177 @@
+/**
+ * `tend up` in a terminal: while the stack starts, a compact table (service, state, reason) stays drawn below
+ * the output and is redrawn in place, like `docker compose up`; once every service has settled (or after a
+ * while) it is printed one last time and tend goes back to plain log streaming. Piped output or CI=true gets
+ * plain lines only: this attachment then does nothing.
+ *
+ * Other modules write to the same stdout (the service echo, tend's event lines). Rather than asking all of them
+ * to cooperate, the view wraps `out.write` for the start-up phase: each write erases the table, lets the text
+ * through, and draws the table again, in one write so that backpressure and callbacks behave as before. Event
+ * lines about service states are left out meanwhile, since the table shows exactly that.
+ */
+import { type Attachment, describeEvent, type Runtime } from '../app/index.js';
+import type { ServiceState } from '../events/index.js';
+
+/** Longest the table stays up when something never settles (e.g. a service waiting for config). */
+const MAX_LIVE_MS = 120_000;
+const TICK_MS = 250;
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+type Write = NodeJS.WritableStream['write'];
+
+export interface LiveViewOptions {
+  /** draw even when `out` is not a TTY (tests) */
+  force?: boolean;
+  /** terminal width when `out` does not say (default 80) */
+  columns?: number;
+  maxLiveMs?: number;
+}
+
+export function isPlainOutput(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv): boolean {
+  const ci = (env.CI ?? '').toLowerCase();
+  return (
+    (out as { isTTY?: boolean }).isTTY !== true ||
+    (ci !== '' && ci !== 'false' && ci !== '0') ||
+    env.TERM === 'dumb'
+  );
+}
+
+export function liveViewAttachment(opts: LiveViewOptions = {}): Attachment {
+  return async (rt) => {
+    if (!opts.force && isPlainOutput(rt.out, rt.env)) return undefined;
+    const view = startLiveView(rt, opts);
+    return { close: async () => view.end() };
+  };
+}
+
+const SETTLED: ReadonlySet<ServiceState> = new Set(['ready', 'failed', 'exited', 'stopped']);
+
+export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end(): void } {
+  const out = rt.out as NodeJS.WritableStream & { columns?: number; on?: NodeJS.WriteStream['on'] };
+  const color = !rt.env.NO_COLOR;
+  const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const original: Write = out.write;
+  const write = (text: string, cb?: (err?: Error | null) => void) =>
+    (original as (s: string, cb?: (err?: Error | null) => void) => boolean).call(out, text, cb);
+  const t0 = Date.now();
+  let drawn = 0;
+  let frame = 0;
+  let ended = false;
+
+  const columns = () => Math.max(20, out.columns ?? opts.columns ?? 80);
+
+  const symbol = (state: ServiceState, ready: boolean) => {
+    if (state === 'ready' || (state === 'running' && ready)) return paint(32, '✔');
+    if (state === 'failed' || state === 'exited') return paint(31, '✖');
+    if (state === 'backoff' || state === 'unhealthy') return paint(33, '!');
+    if (state === 'stopped' || state === 'stopping') return paint(90, '·');
+    return paint(36, SPINNER[frame % SPINNER.length]);
+  };
+
+  const lines = (final: boolean): string[] => {
+    const services = rt.stack
+      .names()
+      .map((n) => ({ status: rt.stack.runner(n)?.status(), gates: rt.stack.gates(n) }))
+      .filter((s) => s.status && !s.status.job);
+    const width = Math.max(0, ...services.map((s) => s.status!.name.length));
+    const ready = services.filter((s) => s.status!.ready).length;
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    const head = final
+      ? `${rt.plan.name}: ${ready}/${services.length} ready after ${secs}s`
+      : `${rt.plan.name}: ${rt.appState()} · starting ${ready}/${services.length} ready · ${secs}s`;
+    const max = columns() - 1;
+    const cut = (s: string, visible: number) =>
+      visible > max ? `${s.slice(0, s.length - (visible - max) - 1)}…` : s;
+    const rows = services.map(({ status: s, gates }) => {
+      const st = s!;
+      const why =
+        st.state === 'waiting' && gates.length ? gates.map((g) => g.reason).join('; ') : (st.reason ?? '');
+      const extra = st.pid && (st.state === 'running' || st.state === 'ready') ? `pid ${st.pid}` : why;
+      const plain = ` x ${st.name.padEnd(width)}  ${st.state.padEnd(9)}  ${extra}`.trimEnd();
+      const text = ` ${symbol(st.state, st.ready)} ${st.name.padEnd(width)}  ${st.state.padEnd(9)}  ${paint(90, extra)}`;
+      return cut(text.trimEnd(), plain.length);
+    });
+    return [paint(1, cut(head, head.length)), ...rows];
+  };
+
+  const footer = () => {
+    const ls = lines(false);
+    drawn = ls.length;
+    return `${ls.join('\n')}\n`;
+  };
+  // Cursor up to the table's first line, then clear to the end of the screen.
+  const erase = () => (drawn > 0 ? `\x1b[${drawn}F\x1b[J` : '');
+
+  const redraw = () => {
+    if (ended) return;
+    write(erase() + footer());
+  };
+
+  const intercepted = function (this: unknown, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    const callback = (typeof encoding === 'function' ? encoding : cb) as
+      | ((err?: Error | null) => void)
+      | undefined;
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk as Uint8Array).toString(
+            typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+          );
+    const last = rt.bus.recent(1)[0];
+    if (last?.kind === 'service' && text === `tend | ${describeEvent(last)}\n`) {
+      if (callback) queueMicrotask(() => callback(null));
+      return true;
+    }
+    // the table must start on a line of its own
+    const body = text.endsWith('\n') ? text : `${text}\n`;
+    return write(erase() + body + footer(), callback);
+  } as Write;
+
+  const settled = () =>
+    rt.stack.names().every((n) => {
+      const s = rt.stack.runner(n)?.status();
+      return !s || s.job || s.ready || SETTLED.has(s.state);
+    });
+
+  const maxMs = opts.maxLiveMs ?? MAX_LIVE_MS;
+  const tick = setInterval(() => {
+    frame++;
+    if (settled() || Date.now() - t0 > maxMs) end();
+    else redraw();
+  }, TICK_MS);
+  tick.unref();
+
+  let pending = false;
+  const unsubscribe = rt.bus.subscribe((e) => {
+    if (e.kind !== 'service' || pending || ended) return;
+    // the shutdown has begun: the start-up view has nothing more to say
+    if (e.to === 'stopping' && rt.stack.runner(e.service)?.model().desired === 'down') {
+      queueMicrotask(end);
+      return;
+    }
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      if (settled()) end();
+      else redraw();
+    });
+  });
+
+  const onResize = () => redraw();
+  out.on?.('resize', onResize);
+
+  function end() {
+    if (ended) return;
+    ended = true;
+    clearInterval(tick);
+    unsubscribe();
+    (out as { off?: (e: string, l: () => void) => void }).off?.('resize', onResize);
+    out.write = original;
+    write(`${erase()}${lines(true).join('\n')}\n`);
+    drawn = 0;
+  }
+
+  out.write = intercepted;
+  redraw();
+  return { end };
+}

@@ -1,0 +1,212 @@
+/**
+ * Prometheus metrics: one registry per tend process, independent of the HTTP server, so that any module (the
+ * render loop, the KV watcher, probes, notify sinks) can count into it without starting anything.
+ *
+ * Counters other modules drive:  metrics.templateRenders.inc(), metrics.kvWatchErrors.inc(),
+ *   metrics.eventsDropped.inc(n), metrics.healthCheckDuration.observe({ service, check }, seconds).
+ * Per-service gauges are read from the running stack at scrape time (bindMetrics), never pushed per event.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppState, ServiceState } from '../events/index.js';
+import type { LogStats } from '../logs/index.js';
+import type { ServiceStatus } from '../supervisor/service.js';
+import { exitStatus } from '../supervisor/spawn.js';
+
+export const SERVICE_STATES: readonly ServiceState[] = [
+  'waiting',
+  'starting',
+  'running',
+  'ready',
+  'unhealthy',
+  'backoff',
+  'stopping',
+  'stopped',
+  'exited',
+  'failed',
+];
+
+export const APP_STATES: readonly AppState[] = [
+  'BOOT',
+  'FIRSTBOOT',
+  'UPGRADING',
+  'WARMUP',
+  'UP',
+  'RESTARTING',
+  'STOPPING',
+  'STOPPED',
+  'ERROR',
+];
+
+/** What the scrape reads; the control attachment binds the running stack to it. */
+export interface MetricsSource {
+  app: string;
+  appState(): AppState;
+  services(): ServiceStatus[];
+  logStats(service: string): LogStats | undefined;
+  maintenance(): boolean;
+}
+
+const registry = new Registry();
+let source: MetricsSource | undefined;
+let defaultsOn = false;
+
+const serviceLabels = ['service'] as const;
+
+const templateRenders = new Counter({
+  name: 'tend_template_renders_total',
+  help: 'Templates rendered (files whose content changed and went live).',
+  registers: [registry],
+});
+const kvWatchErrors = new Counter({
+  name: 'tend_kv_watch_errors_total',
+  help: 'Errors of KV store watches (each one is retried with backoff).',
+  registers: [registry],
+});
+const eventsDropped = new Counter({
+  name: 'tend_events_dropped_total',
+  help: 'Events that a slow or dead consumer (notify sink, SSE client) did not get.',
+  registers: [registry],
+});
+const healthCheckDuration = new Histogram({
+  name: 'tend_health_check_duration_seconds',
+  help: 'Duration of readiness and health checks.',
+  labelNames: ['service', 'check'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+new Gauge({
+  name: 'tend_service_up',
+  help: '1 while the service has a running process.',
+  labelNames: serviceLabels,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) {
+      const up = s.state === 'running' || s.state === 'ready' || s.state === 'unhealthy';
+      this.set({ service: s.name }, up ? 1 : 0);
+    }
+  },
+});
+
+new Gauge({
+  name: 'tend_service_ready',
+  help: '1 while the service is ready (its probe passed, or it runs and has none).',
+  labelNames: serviceLabels,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) this.set({ service: s.name }, s.ready ? 1 : 0);
+  },
+});
+
+new Gauge({
+  name: 'tend_service_state',
+  help: 'The state of each service, one-hot: 1 for the current state, 0 for the others.',
+  labelNames: ['service', 'state'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) {
+      for (const state of SERVICE_STATES) this.set({ service: s.name, state }, s.state === state ? 1 : 0);
+    }
+  },
+});
+
+new Counter({
+  name: 'tend_service_restarts_total',
+  help: 'Times the service was started again after its first start.',
+  labelNames: serviceLabels,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) this.inc({ service: s.name }, s.restarts);
+  },
+});
+
+new Gauge({
+  name: 'tend_service_uptime_seconds',
+  help: 'Seconds since the current process of the service started; 0 when it does not run.',
+  labelNames: serviceLabels,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) this.set({ service: s.name }, (s.uptimeMs ?? 0) / 1000);
+  },
+});
+
+new Gauge({
+  name: 'tend_service_last_exit_code',
+  help: 'Exit status of the last process of the service (128 + signal number when killed by a signal).',
+  labelNames: serviceLabels,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) {
+      if (s.lastExit) this.set({ service: s.name }, exitStatus(s.lastExit.code, s.lastExit.signal));
+    }
+  },
+});
+
+new Counter({
+  name: 'tend_log_lines_dropped_total',
+  help: 'Log lines of the service that never reached its log file (write errors, full disk).',
+  labelNames: serviceLabels,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const s of source?.services() ?? []) {
+      this.inc({ service: s.name }, source?.logStats(s.name)?.dropped ?? 0);
+    }
+  },
+});
+
+new Gauge({
+  name: 'tend_app_state',
+  help: 'The app lifecycle state, one-hot.',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    if (!source) return;
+    const current = source.appState();
+    for (const state of APP_STATES) this.set({ state }, current === state ? 1 : 0);
+  },
+});
+
+new Gauge({
+  name: 'tend_maintenance',
+  help: '1 while maintenance mode is on (services deregistered from discovery, still running).',
+  registers: [registry],
+  collect() {
+    this.set(source?.maintenance() ? 1 : 0);
+  },
+});
+
+export const metrics = {
+  registry,
+  templateRenders,
+  kvWatchErrors,
+  eventsDropped,
+  healthCheckDuration,
+};
+
+/**
+ * Makes the scrape read `src`; returns the function that unbinds it. Node process metrics are registered on
+ * the first bind, so a module that only counts pays nothing for them.
+ */
+export function bindMetrics(src: MetricsSource): () => void {
+  if (!defaultsOn) {
+    defaultsOn = true;
+    collectDefaultMetrics({ register: registry });
+  }
+  source = src;
+  return () => {
+    if (source === src) source = undefined;
+  };
+}
+
+/** The Prometheus text exposition of every metric, and its content type. */
+export async function scrape(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}

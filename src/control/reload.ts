@@ -1,0 +1,81 @@
+/**
+ * `tend reload` / SIGHUP: re-read the manifest tend was started with, validate it, and apply the difference to
+ * the running stack. An invalid manifest changes nothing.
+ */
+import type { Runtime } from '../app/index.js';
+import { formatIssue, loadManifest, ManifestError } from '../manifest/index.js';
+import { applyPlanDiff, planDiff } from '../supervisor/reload.js';
+import { describeReload } from './format.js';
+import { controlState } from './state.js';
+import type { ReloadResult } from './types.js';
+
+export class ReloadError extends Error {
+  constructor(
+    message: string,
+    /** the loader's `file:line:col: message` lines, for an invalid manifest */
+    readonly issues: string[] = [],
+    /** 400: the manifest is the problem; 409: there is nothing to reload */
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The command-line choices `tend up` made on top of the file, which a reload keeps: the file itself does not
+ * record them. Read from tend's own argv and env, as `tend up` saw them.
+ */
+export function startupOverrides(env: NodeJS.ProcessEnv, argv: string[] = process.argv) {
+  const flag = (name: string) => {
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === name) return argv[i + 1];
+      if (argv[i].startsWith(`${name}=`)) return argv[i].slice(name.length + 1);
+    }
+    return undefined;
+  };
+  const onlyText = flag('--only') ?? env.TEND_ONLY;
+  const only = onlyText
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    only: only && only.length > 0 ? only : undefined,
+    http: flag('--http') !== undefined,
+    kv: flag('--kv') !== undefined || Boolean(env.TEND_KV),
+  };
+}
+
+/** Reloads the manifest of a running tend; throws ReloadError when the new manifest is invalid. */
+export function reload(rt: Runtime, opts: { argv?: string[] } = {}): Promise<ReloadResult> {
+  const cs = controlState(rt);
+  return cs.exclusive(async () => {
+    const current = cs.plan;
+    const file = current.file;
+    if (!file)
+      throw new ReloadError('this tend runs one command (`tend run`); it has no manifest to reload', [], 409);
+    const overrides = startupOverrides(rt.env, opts.argv);
+    let loaded: ReturnType<typeof loadManifest>;
+    try {
+      loaded = loadManifest(file, { env: rt.env, only: overrides.only });
+    } catch (e) {
+      if (e instanceof ManifestError) {
+        const issues = e.errors.map(formatIssue);
+        rt.out.write(
+          `tend | reload refused, ${file} is invalid; nothing was changed:\n${issues.map((i) => `tend |   ${i}\n`).join('')}`,
+        );
+        throw new ReloadError(`${file} is invalid; nothing was changed`, issues);
+      }
+      throw e;
+    }
+    const next = loaded.plan;
+    // What the command line chose stays chosen; the reload is about the file.
+    if (overrides.http) next.http = current.http;
+    if (overrides.kv) next.kv = current.kv;
+    const diff = planDiff(current, next);
+    await applyPlanDiff(rt.stack, next, diff);
+    const result: ReloadResult = { file, ...diff, warnings: loaded.warnings };
+    cs.reloaded(result, next);
+    rt.out.write(`tend | reloaded ${file}: ${describeReload(result)}\n`);
+    return result;
+  });
+}

@@ -1,0 +1,544 @@
+/**
+ * The control plane's HTTP server: one request handler behind two listeners, the unix socket (the CLI's way
+ * in; file mode 0600 is its access control) and the optional TCP listener (dashboard, Prometheus, probes).
+ * Routes are listed in index.ts.
+ *
+ * TCP rules: mutating calls (POST) and `/api/cfg` (settings may hold credentials) need
+ * `Authorization: Bearer $TEND_TOKEN`, unless the listener is bound to a loopback address; bound elsewhere
+ * without TEND_TOKEN they are refused outright. On a loopback listener the Host header must name a loopback
+ * host, which stops DNS-rebinding pages from reaching it, and a browser POST must come from the dashboard's
+ * own origin, which stops cross-site form posts.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { type Runtime, StartError } from '../app/index.js';
+import type { ServiceState } from '../events/index.js';
+import { getPath } from '../settings/path.js';
+import { DASHBOARD_HTML } from './dashboard.js';
+import { scrape } from './metrics.js';
+import { ReloadError, reload } from './reload.js';
+import type { ControlState } from './state.js';
+import { notReadyReason, serviceView, statusView } from './status.js';
+import { serveEvents, serveLogs } from './streams.js';
+import type { ActionResult, ErrorBody } from './types.js';
+
+/** EXIT.usage: a second tend on the same state folder, or an address that cannot be used, is the caller's to fix */
+export const REFUSED_EXIT = 2;
+
+interface Listener {
+  kind: 'unix' | 'tcp';
+  loopback: boolean;
+  /** TEND_TOKEN, for TCP */
+  token?: string;
+}
+
+export interface ControlServerOptions {
+  rt: Runtime;
+  cs: ControlState;
+  socketPath: string;
+  /** TCP address: `PORT`, `:PORT`, `HOST:PORT`, `[V6]:PORT` */
+  http?: string;
+}
+
+export interface ControlServer {
+  socketPath: string;
+  httpUrl?: string;
+  close(): Promise<void>;
+}
+
+const MAX_SOCKET_PATH = 107;
+const MAX_BODY = 64 * 1024;
+const DEFAULT_ACTION_WAIT_MS = 10_000;
+
+export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
+  const { rt, cs, socketPath } = opts;
+  const servers: Server[] = [];
+  const make = (l: Listener) => {
+    const s = createServer((req, res) => {
+      handle(rt, cs, l, req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, { error: `internal error: ${(err as Error).message}` });
+        else res.destroy();
+      });
+    });
+    // SSE and log followers are long-lived by design.
+    s.requestTimeout = 0;
+    s.headersTimeout = 30_000;
+    servers.push(s);
+    return s;
+  };
+
+  await listenUnix(make({ kind: 'unix', loopback: true }), socketPath, rt.plan.file);
+  let httpUrl: string | undefined;
+  try {
+    if (opts.http) {
+      const { host, port } = parseListenAddress(opts.http);
+      const loopback = host !== '' && isLoopbackHost(host);
+      const server = make({ kind: 'tcp', loopback, token: rt.env.TEND_TOKEN || undefined });
+      const bound = await listenTcp(server, host, port, opts.http);
+      httpUrl = `http://${bound}/`;
+      if (!loopback && !rt.env.TEND_TOKEN) {
+        rt.out.write(
+          `tend | http ${opts.http} is not a loopback address and TEND_TOKEN is unset: start/stop/restart/reload/maintenance/cfg are refused over TCP\n`,
+        );
+      }
+    }
+  } catch (err) {
+    await closeAll(servers, socketPath);
+    throw err;
+  }
+
+  return {
+    socketPath,
+    httpUrl,
+    close: () => closeAll(servers, socketPath),
+  };
+}
+
+async function closeAll(servers: Server[], socketPath: string) {
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (!s.listening) return resolve();
+          s.close(() => resolve());
+          s.closeAllConnections();
+        }),
+    ),
+  );
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // already gone (or never ours)
+  }
+}
+
+/** Listens on the unix socket, replacing a stale one and refusing to start next to a live tend. */
+async function listenUnix(server: Server, path: string, manifest: string | undefined) {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new StartError(
+      `the control socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes, which unix sockets do not allow; set a shorter state_dir`,
+      REFUSED_EXIT,
+    );
+  }
+  try {
+    await listenOnce(server, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if (await socketAnswers(path)) {
+      throw new StartError(
+        `another tend is already running for ${manifest ?? 'this folder'} (its control socket ${path} answers); ` +
+          'stop it first (`tend status` shows it), or give this one another state_dir',
+        REFUSED_EXIT,
+      );
+    }
+    // Left behind by a tend that died: nobody listens, so it is ours to replace.
+    unlinkSync(path);
+    await listenOnce(server, path);
+  }
+  chmodSync(path, 0o600);
+}
+
+function listenOnce(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    // The socket file is created by bind(): a umask makes it 0600 from the first moment, not after a chmod.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
+  });
+}
+
+function listenTcp(server: Server, host: string, port: number, given: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.message;
+      reject(
+        new StartError(
+          `cannot listen on http ${given}: ${why}; choose another with --http or http:`,
+          REFUSED_EXIT,
+        ),
+      );
+    });
+    server.listen({ host: host || undefined, port }, () => {
+      const a = server.address();
+      if (a && typeof a === 'object') {
+        const h = host === '' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        resolve(`${h}:${a.port}`);
+      } else resolve(given);
+    });
+  });
+}
+
+/** Whether something accepts connections on the socket (a live tend) rather than refusing them (stale). */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    const done = (alive: boolean) => {
+      clearTimeout(timer);
+      c.destroy();
+      resolve(alive);
+    };
+    // A tend too busy to accept within a second is still alive: refusing is the safe side.
+    const timer = setTimeout(() => done(true), 1000);
+    c.once('connect', () => done(true));
+    c.once('error', () => done(false));
+  });
+}
+
+export function parseListenAddress(addr: string): { host: string; port: number } {
+  const text = addr.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  let host = '';
+  let portText = text;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (v6) {
+    host = v6[1];
+    portText = v6[2];
+  } else if (text.includes(':')) {
+    const i = text.lastIndexOf(':');
+    host = text.slice(0, i);
+    portText = text.slice(i + 1);
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new StartError(
+      `http address ${JSON.stringify(addr)} is not HOST:PORT (e.g. 127.0.0.1:7070, :7070 or [::1]:7070)`,
+      REFUSED_EXIT,
+    );
+  }
+  return { host, port };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    h === 'localhost' ||
+    h.endsWith('.localhost') ||
+    /^127\.\d+\.\d+\.\d+$/.test(h) ||
+    h === '::1' ||
+    /^::ffff:127\.\d+\.\d+\.\d+$/.test(h)
+  );
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8') {
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+const fail = (res: ServerResponse, status: number, error: string, extra: Partial<ErrorBody> = {}) =>
+  send(res, status, { error, ...extra } satisfies ErrorBody);
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'request body is not JSON');
+  }
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+/** Why a request may not go on (status and message), or undefined when it may. */
+function refusal(req: IncomingMessage, l: Listener, sensitive: boolean): [number, string] | undefined {
+  if (l.kind === 'unix') return undefined;
+  if (l.loopback) {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (host !== '' && !isLoopbackHost(host)) {
+      return [
+        421,
+        `this listener is bound to loopback and answers only for loopback host names, not ${host}`,
+      ];
+    }
+    const origin = req.headers.origin;
+    if (sensitive && origin && origin !== 'null') {
+      let originHost = '';
+      try {
+        originHost = new URL(origin).host;
+      } catch {}
+      if (originHost !== req.headers.host) return [403, `cross-origin request from ${origin} refused`];
+    }
+    return undefined;
+  }
+  if (!sensitive) return undefined;
+  if (!l.token) {
+    return [
+      403,
+      'this listener is not bound to loopback and TEND_TOKEN is unset, so it accepts no mutating calls; ' +
+        'set TEND_TOKEN for tend and send `Authorization: Bearer <token>`, or use the unix socket (the tend CLI)',
+    ];
+  }
+  const auth = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(auth);
+  if (!m || !safeEqual(m[1].trim(), l.token)) {
+    return [401, 'missing or wrong token: send `Authorization: Bearer $TEND_TOKEN`'];
+  }
+  return undefined;
+}
+
+async function handle(rt: Runtime, cs: ControlState, l: Listener, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? '/', 'http://tend');
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const mutating = method !== 'GET';
+  const denied = refusal(req, l, mutating || path === '/api/cfg');
+  if (denied) {
+    const [status, message] = denied;
+    if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="tend"');
+    return fail(res, status, message);
+  }
+  try {
+    await route(rt, cs, req, res, url, method, path);
+  } catch (err) {
+    if (err instanceof HttpError) return fail(res, err.status, err.message);
+    throw err;
+  }
+}
+
+const ACTIONS = new Set(['start', 'stop', 'restart']);
+
+async function route(
+  rt: Runtime,
+  cs: ControlState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  method: string,
+  path: string,
+) {
+  const only = (m: string) => {
+    if (method !== m) throw new HttpError(405, `${path} answers ${m} only`);
+  };
+  const q = url.searchParams;
+
+  if (path === '/healthz') {
+    only('GET');
+    return sendText(res, 200, 'ok\n');
+  }
+  if (path === '/readyz') {
+    only('GET');
+    const why = notReadyReason(rt, cs);
+    return why === undefined ? sendText(res, 200, 'ready\n') : sendText(res, 503, `not ready: ${why}\n`);
+  }
+  if (path === '/metrics') {
+    only('GET');
+    const { contentType, body } = await scrape();
+    return sendText(res, 200, body, contentType);
+  }
+  if (path === '/' || path === '/index.html') {
+    only('GET');
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'",
+    );
+    return sendText(res, 200, DASHBOARD_HTML, 'text/html; charset=utf-8');
+  }
+  if (path === '/api') {
+    only('GET');
+    return send(res, 200, { routes: ROUTES });
+  }
+  if (path === '/api/status') {
+    only('GET');
+    return send(res, 200, statusView(rt, cs));
+  }
+  const svc = /^\/api\/services\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
+  if (svc) {
+    const name = decodeURIComponent(svc[1]);
+    const action = svc[2];
+    if (!rt.stack.runner(name)) {
+      const known = rt.stack.names();
+      throw new HttpError(
+        404,
+        `no service ${JSON.stringify(name)} in this tend (services: ${known.join(', ') || 'none'})`,
+      );
+    }
+    if (action === undefined) {
+      only('GET');
+      return send(res, 200, serviceView(rt, cs, name));
+    }
+    if (!ACTIONS.has(action))
+      throw new HttpError(404, `unknown action ${action}: use start, stop or restart`);
+    only('POST');
+    const wait = q.has('wait') ? Math.max(0, Number(q.get('wait')) || 0) : DEFAULT_ACTION_WAIT_MS;
+    return send(res, 200, await act(rt, cs, name, action as ActionResult['action'], wait));
+  }
+  if (path === '/api/reload') {
+    only('POST');
+    try {
+      return send(res, 200, await reload(rt));
+    } catch (err) {
+      if (err instanceof ReloadError) return fail(res, err.status, err.message, { issues: err.issues });
+      throw err;
+    }
+  }
+  if (path === '/api/maintenance') {
+    if (method === 'POST') {
+      const body = (await readBody(req)) as { on?: unknown } | undefined;
+      const on = body?.on ?? (q.has('on') ? q.get('on') === '1' || q.get('on') === 'true' : undefined);
+      if (typeof on !== 'boolean') throw new HttpError(400, 'send {"on": true} or {"on": false}');
+      cs.setMaintenance(on);
+    } else only('GET');
+    return send(res, 200, { maintenance: cs.maintenance() });
+  }
+  if (path === '/api/cfg') {
+    only('GET');
+    let settings: Record<string, unknown>;
+    try {
+      settings = rt.settings();
+    } catch (err) {
+      throw new HttpError(503, `settings are not available yet (${(err as Error).message})`);
+    }
+    const p = q.get('path') ?? '';
+    const value = getPath(settings, p);
+    if (value === undefined) throw new HttpError(404, `no setting at ${p}`);
+    return send(res, 200, { path: p, value });
+  }
+  if (path === '/api/logs') {
+    only('GET');
+    const service = q.get('service') ?? '';
+    if (service && !rt.stack.runner(service)) {
+      throw new HttpError(
+        404,
+        `no service ${JSON.stringify(service)} (services: ${rt.stack.names().join(', ')})`,
+      );
+    }
+    const n = q.has('n') ? Number(q.get('n')) : 100;
+    if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'n must be a whole number of lines');
+    const follow = q.get('follow') === '1' || q.get('follow') === 'true';
+    const services = service ? [service] : rt.stack.names();
+    return serveLogs(rt, res, { services, all: !service, n: Math.min(n, 100_000), follow });
+  }
+  if (path === '/api/events') {
+    only('GET');
+    return serveEvents(rt, req, res, url);
+  }
+  throw new HttpError(404, `no route ${path}; GET /api lists them`);
+}
+
+const SETTLING: ReadonlySet<ServiceState> = new Set(['starting', 'stopping', 'stopped']);
+
+/**
+ * Performs an action and answers once it has taken effect (stop: no process left; start/restart: the new
+ * process runs or the service settled otherwise), or after `waitMs`, whichever comes first.
+ */
+async function act(
+  rt: Runtime,
+  cs: ControlState,
+  name: string,
+  action: ActionResult['action'],
+  waitMs: number,
+): Promise<ActionResult> {
+  const runner = rt.stack.runner(name)!;
+  const m = runner.model();
+  const before = { state: m.state, pid: m.pid };
+  const spawnsBefore = m.spawns;
+  const reason = `${action} requested`;
+  if (action === 'stop') {
+    await withTimeout(rt.stack.stop(name, reason), waitMs);
+  } else {
+    if (action === 'start') rt.stack.start(name, reason);
+    else rt.stack.restart(name, reason);
+    const settled = () => {
+      const now = runner.model();
+      if (SETTLING.has(now.state)) return false;
+      // a restart of a running service has settled only once its new process exists
+      if (action === 'restart' && before.pid !== undefined && now.spawns === spawnsBefore) {
+        return now.state === 'waiting' || now.state === 'failed';
+      }
+      return true;
+    };
+    await waitUntil(rt, name, settled, waitMs);
+  }
+  return { service: name, action, before, after: serviceView(rt, cs, name)! };
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+function waitUntil(rt: Runtime, name: string, ok: () => boolean, ms: number): Promise<void> {
+  if (ok() || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const off = rt.bus.subscribe((e) => {
+      if (e.kind === 'service' && e.service === name && ok()) done();
+    });
+  });
+}
+
+/** Served at GET /api; the same list is in index.ts. */
+const ROUTES = [
+  'GET  /api/status',
+  'GET  /api/services/:name',
+  'POST /api/services/:name/start|stop|restart   (?wait=ms, default 10000)',
+  'POST /api/reload',
+  'GET  /api/logs?service=&n=&follow=1',
+  'GET  /api/maintenance',
+  'POST /api/maintenance {"on": true|false}',
+  'GET  /api/cfg?path=',
+  'GET  /api/events   (server-sent events; Last-Event-ID or ?since=SEQ; ?kinds=service,app)',
+  'GET  /healthz',
+  'GET  /readyz',
+  'GET  /metrics',
+  'GET  /   (dashboard)',
+];

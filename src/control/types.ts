@@ -1,0 +1,97 @@
+/**
+ * The JSON the control API speaks. Types only: the CLI imports this without loading anything of the server.
+ * Nothing here carries a secret: no environment values, no commands, no tokens, no rendered file contents.
+ */
+import type { AppState, ServiceState } from '../events/types.js';
+
+export interface HealthSummary {
+  check: 'ready' | 'health';
+  ok: boolean;
+  /** the check's output when it last changed result, trimmed */
+  output?: string;
+  /** ISO-8601 */
+  time: string;
+}
+
+export interface ServiceView {
+  name: string;
+  state: ServiceState;
+  reason?: string;
+  pid?: number;
+  ready: boolean;
+  restarts: number;
+  /** ms since the epoch */
+  startedAt?: number;
+  uptimeMs?: number;
+  lastExit?: { code: number | null; signal: string | null; at: number };
+  job: boolean;
+  essential: boolean;
+  /** what holds the service back (after, requires, config), while it waits */
+  waitingFor: string[];
+  /** whether a ready / health check is configured, and the last result of one */
+  checks: { ready: boolean; health: boolean };
+  health?: HealthSummary;
+}
+
+export interface AppTimelineEntry {
+  state: AppState;
+  from: AppState | null;
+  reason?: string;
+  /** ISO-8601 */
+  time: string;
+}
+
+export interface StatusView {
+  app: {
+    name: string;
+    state: AppState;
+    /** the manifest tend runs, absent for `tend run` */
+    file?: string;
+    pid: number;
+    version: string;
+    startedAt: number;
+    uptimeMs: number;
+    maintenance: boolean;
+    /** the TCP listener's URL, when there is one */
+    http?: string;
+    ready: boolean;
+  };
+  services: ServiceView[];
+  /** defined in the manifest but not enabled (enabled: false, --only) */
+  disabled: string[];
+  /** app state changes, oldest first (bounded) */
+  timeline: AppTimelineEntry[];
+}
+
+export interface ReloadResult {
+  file: string;
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+  /** top-level keys that changed but need a restart of tend to apply */
+  ignored: string[];
+  warnings: string[];
+}
+
+/** Every error answer: what went wrong and, where there is one, what to do. */
+export interface ErrorBody {
+  error: string;
+  /** the manifest loader's `file:line:col: message` lines for an invalid manifest */
+  issues?: string[];
+}
+
+export interface LogLineView {
+  /** ms since the epoch */
+  time: number;
+  service: string;
+  stream: 'stdout' | 'stderr' | 'tend';
+  text: string;
+}
+
+export interface ActionResult {
+  service: string;
+  action: 'start' | 'stop' | 'restart';
+  before: { state: ServiceState; pid?: number };
+  after: ServiceView;
+}

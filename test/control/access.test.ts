@@ -1,0 +1,260 @@
+/**
+ * The control plane of a real tend: the socket (mode, one tend per state folder, stale sockets), the TCP
+ * listener's access rules, /healthz, /readyz, /metrics and the event stream.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StatusView } from '../../src/control/types.js';
+import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
+import { alive, waitFor } from '../helpers/wait.js';
+import { http, parsePrometheus } from './http.js';
+
+const dirs: string[] = [];
+const others: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const c of others.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await stopAllTends();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function project(manifest: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'tend-ctl-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'tend.yaml'), manifest);
+  return dir;
+}
+
+const SIMPLE = `
+services:
+  web:
+    command: exec sleep 600
+  db:
+    command: exec sleep 600
+`;
+
+async function up(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const t = startTend(['up', ...args], { cwd: dir, env });
+  await t.waitForOutput(/app UP|web running/, 20_000);
+  const url = args.includes('--http') ? (await t.waitForOutput(/metrics on (http:\/\/\S+\/)/))[1] : undefined;
+  return { t, url, socketPath: join(dir, '.tend', 'tend.sock') };
+}
+
+describe('the unix socket', () => {
+  it('is created with mode 0600 and answers the API', async () => {
+    const dir = project(SIMPLE);
+    const { socketPath } = await up(dir);
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+    expect(statSync(socketPath).isSocket()).toBe(true);
+    const r = await http({ socketPath }, '/api/status');
+    expect(r.status).toBe(200);
+    expect(
+      r
+        .json<StatusView>()
+        .services.map((s) => s.name)
+        .sort(),
+    ).toEqual(['db', 'web']);
+  });
+
+  it('a second tend up on the same state folder is refused with exit 2 before it starts anything', async () => {
+    const dir = project(`
+services:
+  web:
+    command: echo started >> started.txt; exec sleep 600
+`);
+    const first = await up(dir);
+    await waitFor(() => runTend(['status'], { cwd: dir }).stdout.includes('running'));
+    const second = runTend(['up'], { cwd: dir });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/another tend is already running for .*tend\.yaml/);
+    expect(second.stderr).toMatch(/stop it first/);
+    // the first one is untouched, and the service was spawned once only
+    expect(alive(first.t.proc.pid!)).toBe(true);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(join(dir, 'started.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(runTend(['status'], { cwd: dir }).code).toBe(0);
+  });
+
+  it('a stale socket left by a dead tend is replaced', async () => {
+    const dir = project(SIMPLE);
+    mkdirSync(join(dir, '.tend'), { recursive: true });
+    const sock = join(dir, '.tend', 'tend.sock');
+    // a process that listens on the socket and then dies without cleaning up, like a SIGKILLed tend
+    const squatter = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('listening'))`,
+    ]);
+    others.push(squatter);
+    await new Promise<void>((r) => squatter.stdout!.once('data', () => r()));
+    squatter.kill('SIGKILL');
+    await new Promise((r) => squatter.once('exit', r));
+    expect(statSync(sock).isSocket()).toBe(true);
+
+    const { socketPath } = await up(dir);
+    expect((await http({ socketPath }, '/api/status')).status).toBe(200);
+  });
+});
+
+describe('the TCP listener', () => {
+  it('serves healthz, readyz, metrics, the API and the dashboard; loopback allows mutating calls', async () => {
+    const dir = project(SIMPLE);
+    const { url } = await up(dir, ['--http', '127.0.0.1:0']);
+    const t = { url: url! };
+    expect((await http(t, '/healthz')).text).toBe('ok\n');
+    await waitFor(async () => (await http(t, '/readyz')).status === 200, { what: 'readyz 200' });
+    expect((await http(t, '/')).text).toMatch(/<!doctype html>/i);
+    expect((await http(t, '/api/status')).json<StatusView>().app.http).toBe(url);
+
+    const restart = await http(t, '/api/services/web/restart', { method: 'POST' });
+    expect(restart.status).toBe(200);
+    // a page of another site cannot drive it, neither by a cross-site POST nor through DNS rebinding
+    const cross = await http(t, '/api/services/web/restart', {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+    });
+    expect(cross.status).toBe(403);
+    const rebound = await http(t, '/api/status', { headers: { host: `evil.example:${new URL(url!).port}` } });
+    expect(rebound.status).toBe(421);
+  });
+
+  it('bound to a non-loopback address, refuses mutating calls without TEND_TOKEN', async () => {
+    const dir = project(SIMPLE);
+    const { url, t: tend } = await up(dir, ['--http', '0.0.0.0:0']);
+    expect(tend.output()).toMatch(/not a loopback address and TEND_TOKEN is unset/);
+    const t = { url: `http://127.0.0.1:${new URL(url!).port}/` };
+    // reading is fine
+    expect((await http(t, '/api/status')).status).toBe(200);
+    expect((await http(t, '/metrics')).status).toBe(200);
+    for (const path of [
+      '/api/services/web/restart',
+      '/api/services/web/stop',
+      '/api/reload',
+      '/api/maintenance',
+    ]) {
+      const r = await http(t, path, {
+        method: 'POST',
+        body: { on: true },
+        headers: { authorization: 'Bearer guess' },
+      });
+      expect(r.status, path).toBe(403);
+      expect(r.json<{ error: string }>().error).toMatch(/TEND_TOKEN/);
+    }
+    // settings may hold credentials: not readable either
+    expect((await http(t, '/api/cfg')).status).toBe(403);
+    // nothing happened
+    const st = (await http(t, '/api/status')).json<StatusView>();
+    expect(st.services.find((s) => s.name === 'web')?.restarts).toBe(0);
+    expect(st.app.maintenance).toBe(false);
+    // the socket still does everything
+    expect(runTend(['restart', 'web'], { cwd: dir }).code).toBe(0);
+  });
+
+  it('bound to a non-loopback address with TEND_TOKEN, needs the bearer token', async () => {
+    const dir = project(SIMPLE);
+    const { url } = await up(dir, ['--http', '0.0.0.0:0'], { TEND_TOKEN: 's3cret-token' });
+    const t = { url: `http://127.0.0.1:${new URL(url!).port}/` };
+    const none = await http(t, '/api/services/web/restart', { method: 'POST' });
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/Bearer/);
+    const wrong = await http(t, '/api/services/web/restart', {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(wrong.status).toBe(401);
+    const right = await http(t, '/api/services/web/restart', {
+      method: 'POST',
+      headers: { authorization: 'Bearer s3cret-token' },
+    });
+    expect(right.status).toBe(200);
+    // the token never shows up in what the API serves
+    for (const path of ['/api/status', '/metrics', '/api/logs?n=1000']) {
+      expect((await http(t, path)).text).not.toMatch(/s3cret-token/);
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('/metrics parses as Prometheus text and counts a restart', async () => {
+    const dir = project(SIMPLE);
+    const { url } = await up(dir, ['--http', '127.0.0.1:0']);
+    const read = async () => parsePrometheus((await http({ url: url! }, '/metrics')).text);
+    const value = (
+      samples: Awaited<ReturnType<typeof read>>,
+      name: string,
+      labels: Record<string, string> = {},
+    ) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        ?.value;
+
+    let m = await read();
+    expect(value(m, 'tend_service_restarts_total', { service: 'web' })).toBe(0);
+    expect(value(m, 'tend_service_up', { service: 'web' })).toBe(1);
+    expect(value(m, 'tend_service_state', { service: 'web', state: 'running' })).toBe(1);
+    expect(value(m, 'tend_service_state', { service: 'web', state: 'failed' })).toBe(0);
+    for (const name of [
+      'tend_template_renders_total',
+      'tend_kv_watch_errors_total',
+      'tend_events_dropped_total',
+      'tend_log_lines_dropped_total',
+      'tend_service_uptime_seconds',
+      'process_cpu_user_seconds_total',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
+      expect(value(m, name), name).toBeDefined();
+    }
+    const text = (await http({ url: url! }, '/metrics')).text;
+    expect(text).toMatch(/# TYPE tend_health_check_duration_seconds histogram/);
+
+    expect(runTend(['restart', 'web'], { cwd: dir }).code).toBe(0);
+    m = await read();
+    expect(value(m, 'tend_service_restarts_total', { service: 'web' })).toBe(1);
+    expect(value(m, 'tend_service_restarts_total', { service: 'db' })).toBe(0);
+    expect(value(m, 'tend_service_last_exit_code', { service: 'web' })).toBe(143);
+  });
+});
+
+describe('server-sent events', () => {
+  it('streams events with their seq as id, and resumes after Last-Event-ID', async () => {
+    const dir = project(SIMPLE);
+    const { url } = await up(dir, ['--http', '127.0.0.1:0']);
+    const collect = async (
+      headers: Record<string, string>,
+      until: (ids: number[], text: string) => boolean,
+    ) => {
+      const ac = new AbortController();
+      const res = await fetch(new URL('/api/events', url), { headers, signal: ac.signal });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      let text = '';
+      const ids = () => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      while (!until(ids(), text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      ac.abort();
+      return { ids: ids(), text };
+    };
+    const live = collect({}, (_, text) => /"service":"web".*"to":"running"/.test(text));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runTend(['restart', 'web'], { cwd: dir }).code).toBe(0);
+    const first = await live;
+    expect(first.ids.length).toBeGreaterThan(0);
+    for (let i = 1; i < first.ids.length; i++) expect(first.ids[i]).toBeGreaterThan(first.ids[i - 1]);
+    const events = first.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
+    expect(events.map((e) => e.to)).toEqual(expect.arrayContaining(['stopping', 'running']));
+
+    // missed events are replayed after the id the client last saw
+    const from = first.ids[0];
+    const resumed = await collect({ 'last-event-id': String(from) }, (ids) =>
+      ids.includes(first.ids.at(-1)!),
+    );
+    expect(resumed.ids[0]).toBe(from + 1);
+  });
+});
