@@ -586,7 +586,21 @@ const service = obj(
     schedule: opt(cron, 'cron expression (5 fields, or 6 with seconds): makes the service a job'),
     user: opt(str({ nonEmpty: true, numbers: true }), 'user (name or uid) to run as when tend runs as root'),
   },
-  { description: 'a service' },
+  {
+    description: 'a service',
+    // docker-compose spellings, since many manifests start as a compose file
+    hints: {
+      depends_on: 'tend calls it "after"',
+      environment: 'tend calls it "env"',
+      env_file: 'use "env" (or "env_from" for KV keys)',
+      healthcheck: 'tend calls it "health"',
+      working_dir: 'tend calls it "cwd"',
+      entrypoint: 'put the whole command in "command"',
+      stop_signal: 'use stop: { signal: ... }',
+      stop_grace_period: 'use stop: { timeout: ... }',
+      image: 'tend runs commands, not images',
+    },
+  },
 );
 
 const services = map(

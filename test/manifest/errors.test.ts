@@ -452,3 +452,12 @@ test('a KV scheme close to a known one', () => {
     '1:5: kv: unknown KV backend "etdc"; did you mean "etcd"?; expected a KV URL such as file:./kv, etcd://127.0.0.1:2379 or consul://127.0.0.1:8500',
   ]);
 });
+
+test('compose spellings get a pointer to the tend key', () => {
+  expect(
+    errorsOf('services:\n  web:\n    command: x\n    depends_on: [db]\n    environment: { A: 1 }\n'),
+  ).toEqual([
+    '4:5: unknown key "depends_on" in service "web": tend calls it "after"',
+    '5:5: unknown key "environment" in service "web": tend calls it "env"',
+  ]);
+});
