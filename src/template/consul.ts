@@ -725,9 +725,9 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     return m;
   });
   def('contains', ['any', 'any'], (v: unknown, l: unknown) => inFn(l, v));
-  def('containsAll', ['[]interface {}', 'any'], containsSome(true, false).fn);
+  def('containsAll', ['[]interface {}', 'any'], containsSome(true, true).fn);
   def('containsAny', ['[]interface {}', 'any'], containsSome(false, false).fn);
-  def('containsNone', ['[]interface {}', 'any'], containsSome(true, true).fn);
+  def('containsNone', ['[]interface {}', 'any'], containsSome(true, false).fn);
   def('containsNotAll', ['[]interface {}', 'any'], containsSome(false, true).fn);
   def('explode', ['[]' + KEYPAIR], (pairs: unknown) => {
     const m: Record<string, unknown> = {};
