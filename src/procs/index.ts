@@ -15,7 +15,9 @@ export {
 } from './marker.js';
 export { acquirePidFile, PID_FILE, type PidFileResult } from './pidfile.js';
 export {
+  allProcesses,
   descendants,
+  groupMembers,
   isAlive,
   listChildren,
   type ProcessInfo,

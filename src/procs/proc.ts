@@ -90,6 +90,17 @@ export function allProcesses(): ProcessInfo[] {
 }
 
 /**
+ * Running members of process group pgid. Unlike kill(-pgid, 0), which succeeds while a member is a zombie
+ * nobody has collected yet, empty means the group has really finished. Empty without /proc.
+ */
+export function groupMembers(pgid: number, snapshot: ProcessInfo[] = allProcesses()): number[] {
+  return snapshot
+    .filter((p) => p.pgid === pgid && !hasExited(p))
+    .map((p) => p.pid)
+    .sort((a, b) => a - b);
+}
+
+/**
  * Direct children of pid. Uses /proc/<pid>/task/<tid>/children (one small read per thread, needs
  * CONFIG_PROC_CHILDREN) and falls back to scanning every process's parent.
  */

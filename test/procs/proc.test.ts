@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { descendants, isAlive, listChildren, processInfo } from '../../src/procs/index.js';
+import { descendants, groupMembers, isAlive, listChildren, processInfo } from '../../src/procs/index.js';
 import { parseStat } from '../../src/procs/proc.js';
 import { isNodeChild, spawnTracked } from '../../src/procs/tracked.js';
 import { processJanitor, waitFor } from './helpers.js';
@@ -60,11 +60,14 @@ describe.skipIf(!linux)('/proc', () => {
     expect(descendants(sh)).toEqual(kids);
     expect(descendants(process.pid)).toEqual(expect.arrayContaining([sh, ...kids]));
     expect(isAlive(sh)).toBe(true);
+    expect(groupMembers(sh)).toEqual([sh, ...kids].sort((a, b) => a - b));
 
     process.kill(kids[0], 'SIGKILL');
     // The sleep is now a zombie of sh (which is busy being sleep and never waits): not alive.
     await waitFor(() => processInfo(kids[0])?.state === 'Z', 5000, 'zombie');
     expect(isAlive(kids[0])).toBe(false);
+    // Still in the group as a zombie, but no longer a running member.
+    expect(groupMembers(sh)).toEqual([sh, kids[1]].sort((a, b) => a - b));
     expect(isAlive(999_999_999)).toBe(false);
   });
 
