@@ -5,7 +5,7 @@ import {
   compareGoStrings,
   elemTypeOf,
   floatValue,
-  GoChan,
+  type GoChan,
   GoStruct,
   goTypeOf,
   hasKey,
@@ -111,7 +111,7 @@ function call(fn: unknown, ...args: unknown[]): unknown {
   return (fn as (...a: unknown[]) => unknown)(...args.map((a) => (a === undefined ? null : a)));
 }
 
-const enum BK {
+enum BK {
   Invalid = 0,
   Bool = 1,
   Int = 2,
@@ -175,7 +175,8 @@ function eq(arg1: unknown, ...arg2: unknown[]): boolean {
           }
           if (isNilValue(arg1) || isNilValue(arg)) t = isNilValue(arg) === isNilValue(arg1);
           else {
-            if (!comparable(arg)) throw new Error(`non-comparable type ${sprintf('%s', [arg])}: ${goTypeOf(arg)}`);
+            if (!comparable(arg))
+              throw new Error(`non-comparable type ${sprintf('%s', [arg])}: ${goTypeOf(arg)}`);
             t = arg1 === arg;
           }
         }

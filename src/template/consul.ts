@@ -9,7 +9,7 @@ import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
 import { parseGoFloat } from './parse.js';
-import { type CatalogService, type Recorder, type ServiceInstance, fullInstance } from './source.js';
+import { type CatalogService, fullInstance, type Recorder, type ServiceInstance } from './source.js';
 import {
   compareGoStrings,
   float,
@@ -96,7 +96,12 @@ function catalogSnippet(s: CatalogService): GoStruct {
 }
 
 /** consul-template's health-service query: `[tag.]name[@dc][~near][|filter]`. */
-export function parseServiceQuery(q: string): { name: string; tag?: string; dc?: string; statuses: string[] | 'any' } {
+export function parseServiceQuery(q: string): {
+  name: string;
+  tag?: string;
+  dc?: string;
+  statuses: string[] | 'any';
+} {
   const m = /^(?:(.+)\.)?([^.@|~]+)(?:@([^|~]+))?(?:~([^|]+))?(?:\|(.+))?$/.exec(q);
   if (!m) throw new Error(`health.service: invalid format: ${quote(q)}`);
   let statuses: string[] | 'any' = ['passing'];
@@ -288,17 +293,23 @@ function goRegexp(re: string): RegExp {
 function goReplacement(repl: string): (match: string, ...groups: unknown[]) => string {
   return (match: string, ...rest: unknown[]) => {
     const groups = rest.slice(0, -2) as (string | undefined)[];
-    const named = (typeof rest[rest.length - 1] === 'object' ? rest[rest.length - 1] : {}) as Record<string, string>;
-    return repl.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (_m, all: string, braced?: string, bare?: string) => {
-      if (all === '$') return '$';
-      const name = braced ?? bare ?? '';
-      if (/^\d+$/.test(name)) {
-        const i = Number(name);
-        if (i === 0) return match;
-        return groups[i - 1] ?? '';
-      }
-      return named?.[name] ?? '';
-    });
+    const named = (typeof rest[rest.length - 1] === 'object' ? rest[rest.length - 1] : {}) as Record<
+      string,
+      string
+    >;
+    return repl.replace(
+      /\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g,
+      (_m, all: string, braced?: string, bare?: string) => {
+        if (all === '$') return '$';
+        const name = braced ?? bare ?? '';
+        if (/^\d+$/.test(name)) {
+          const i = Number(name);
+          if (i === 0) return match;
+          return groups[i - 1] ?? '';
+        }
+        return named?.[name] ?? '';
+      },
+    );
   };
 }
 
@@ -352,7 +363,10 @@ export function goTimeFormat(d: Date, layout: string): string {
     ['.000000000', () => '.' + pad(d.getUTCMilliseconds(), 3) + '000000'],
     ['.000000', () => '.' + pad(d.getUTCMilliseconds(), 3) + '000'],
     ['.000', () => '.' + pad(d.getUTCMilliseconds(), 3)],
-    ['.999999999', () => (d.getUTCMilliseconds() ? '.' + pad(d.getUTCMilliseconds(), 3).replace(/0+$/, '') : '')],
+    [
+      '.999999999',
+      () => (d.getUTCMilliseconds() ? '.' + pad(d.getUTCMilliseconds(), 3).replace(/0+$/, '') : ''),
+    ],
     ['.999', () => (d.getUTCMilliseconds() ? '.' + pad(d.getUTCMilliseconds(), 3).replace(/0+$/, '') : '')],
     ['01', () => pad(d.getUTCMonth() + 1)],
     ['02', () => pad(d.getUTCDate())],
@@ -440,7 +454,9 @@ function explodeInto(m: Record<string, unknown>, k: string, v: unknown, p: strin
     if (!Object.hasOwn(m, top)) m[top] = {};
     const nest = m[top];
     if (!isMap(nest)) {
-      throw new Error(`explode: not a map: ${quote(p)}: ${quote(top)} already has value ${quote(String(nest))}`);
+      throw new Error(
+        `explode: not a map: ${quote(p)}: ${quote(top)} already has value ${quote(String(nest))}`,
+      );
     }
     explodeInto(nest, rest, v, k);
     return;
@@ -448,7 +464,7 @@ function explodeInto(m: Record<string, unknown>, k: string, v: unknown, p: strin
   if (k !== '') m[k] = v;
 }
 
-function keyPairsArg(name: string, pairs: unknown): GoStruct[] {
+function keyPairsArg(pairs: unknown): GoStruct[] {
   if (pairs === null || pairs === undefined) return [];
   return pairs as GoStruct[];
 }
@@ -459,7 +475,8 @@ function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, o
     const s = src[k];
     const d = dst[k];
     if (isMap(d) && isMap(s)) mergeInto(d, s, overwrite);
-    else if (!Object.hasOwn(dst, k) || overwrite || d === null || d === '' || d === 0 || d === false) dst[k] = s;
+    else if (!Object.hasOwn(dst, k) || overwrite || d === null || d === '' || d === 0 || d === false)
+      dst[k] = s;
   }
 }
 
@@ -646,7 +663,8 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
         rec.miss('services', query);
         return result;
       }
-      for (const c of [...list].sort((a, b) => compareGoStrings(a.Name, b.Name))) result.push(catalogSnippet(c));
+      for (const c of [...list].sort((a, b) => compareGoStrings(a.Name, b.Name)))
+        result.push(catalogSnippet(c));
       return result;
     },
     S,
@@ -701,7 +719,7 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
 
   def('byKey', ['[]' + KEYPAIR], (pairs: unknown) => {
     const m: Record<string, Record<string, unknown>> = typed({}, 'map[string]' + KEYPAIR);
-    for (const p of keyPairsArg('byKey', pairs)) {
+    for (const p of keyPairsArg(pairs)) {
       const parts = (p.fields.Key as string).split('/');
       const top = parts[0];
       const key = parts.slice(1).join('/');
@@ -731,7 +749,8 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def('containsNotAll', ['[]interface {}', 'any'], containsSome(false, true).fn);
   def('explode', ['[]' + KEYPAIR], (pairs: unknown) => {
     const m: Record<string, unknown> = {};
-    for (const p of keyPairsArg('explode', pairs)) explodeInto(m, p.fields.Key as string, p.fields.Value, p.fields.Key as string);
+    for (const p of keyPairsArg(pairs))
+      explodeInto(m, p.fields.Key as string, p.fields.Value, p.fields.Key as string);
     return m;
   });
   def('explodeMap', ['map[string]interface {}'], (mapIn: Record<string, unknown> | null) => {
@@ -787,14 +806,17 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     return chars.slice(i, j).join('');
   });
   def('trimPrefix', [S, S], (p: string, s: string) => (p !== '' && s.startsWith(p) ? s.slice(p.length) : s));
-  def('trimSuffix', [S, S], (p: string, s: string) => (p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s));
+  def('trimSuffix', [S, S], (p: string, s: string) =>
+    p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s,
+  );
   def('trimSpace', [S], (s: string) => s.replace(/^[\s\u0085]+|[\s\u0085]+$/gu, ''));
   def('parseBool', [S], parseBool);
   def('parseFloat', [S], parseFloatGo);
   def('parseInt', [S], (s: string) => parseInt64(s));
   def('parseUint', [S], (s: string) => {
     if (s === '') return 0;
-    if (!/^\+?\d+$/.test(s)) throw new Error(`parseUint: strconv.ParseUint: parsing ${quote(s)}: invalid syntax`);
+    if (!/^\+?\d+$/.test(s))
+      throw new Error(`parseUint: strconv.ParseUint: parsing ${quote(s)}: invalid syntax`);
     const v = BigInt(s);
     return Number.isSafeInteger(Number(v)) ? Number(v) : v;
   });
@@ -806,14 +828,18 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     (name: string, ...args: string[]) => {
       if (!opts.allowPlugin || !opts.runPlugin) throw new Error('function is disabled');
       if (name === '') return '';
-      return opts.runPlugin(
-        name,
-        args.map((a) => a.trim()).filter((a) => a !== ''),
-      ).trim();
+      return opts
+        .runPlugin(
+          name,
+          args.map((a) => a.trim()).filter((a) => a !== ''),
+        )
+        .trim();
     },
     S,
   );
-  def('regexReplaceAll', [S, S, S], (re: string, pl: string, s: string) => s.replace(goRegexp(re), goReplacement(pl)));
+  def('regexReplaceAll', [S, S, S], (re: string, pl: string, s: string) =>
+    s.replace(goRegexp(re), goReplacement(pl)),
+  );
   def('regexMatch', [S, S], (re: string, s: string) => {
     const r = goRegexp(re);
     return new RegExp(r.source, r.flags.replace('g', '')).test(s);
@@ -860,10 +886,16 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def('toJSON', ['any'], (v: unknown) => toJSON(v));
   def('toJSONPretty', ['any'], (v: unknown) => toJSON(v, '  '));
   def('toUnescapedJSON', ['any'], (v: unknown) =>
-    toJSON(v).replace(/\\u003c/g, '<').replace(/\\u003e/g, '>').replace(/\\u0026/g, '&'),
+    toJSON(v)
+      .replace(/\\u003c/g, '<')
+      .replace(/\\u003e/g, '>')
+      .replace(/\\u0026/g, '&'),
   );
   def('toUnescapedJSONPretty', ['any'], (v: unknown) =>
-    toJSON(v, '  ').replace(/\\u003c/g, '<').replace(/\\u003e/g, '>').replace(/\\u0026/g, '&'),
+    toJSON(v, '  ')
+      .replace(/\\u003c/g, '<')
+      .replace(/\\u003e/g, '>')
+      .replace(/\\u0026/g, '&'),
   );
   def('toLower', [S], (s: string) => s.toLowerCase());
   def('toTitle', [S], toTitle);
@@ -872,7 +904,9 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def('toYAML', ['any'], (v: unknown) => toYAML(v));
   def('sha256Hex', [S], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex'));
   def('md5sum', [S], (s: string) => createHash('md5').update(s, 'utf8').digest('hex'));
-  def('hmacSHA256Hex', [S, S], (msg: string, key: string) => createHmac('sha256', key).update(msg).digest('hex'));
+  def('hmacSHA256Hex', [S, S], (msg: string, key: string) =>
+    createHmac('sha256', key).update(msg).digest('hex'),
+  );
   def(
     'writeToFile',
     [S, S, S, S],

@@ -3,7 +3,7 @@
  * encoding/json, gopkg.in/yaml.v2 and BurntSushi/toml print for template values.
  */
 import { stringify as yamlStringify } from 'yaml';
-import { GoChan, GoFloat, GoStruct, Kind, kindOf, sortedKeys } from './values.js';
+import { type GoChan, GoFloat, GoStruct, Kind, kindOf, sortedKeys } from './values.js';
 
 function jsonString(s: string): string {
   let out = '"';
@@ -56,7 +56,8 @@ function jsonString(s: string): string {
 function jsonNumber(v: unknown, path: string): string {
   if (typeof v === 'bigint') return v.toString();
   const n = v instanceof GoFloat ? v.value : (v as number);
-  if (!Number.isFinite(n)) throw new Error(`json: unsupported value: ${n === Infinity ? '+Inf' : String(n)}${path}`);
+  if (!Number.isFinite(n))
+    throw new Error(`json: unsupported value: ${n === Infinity ? '+Inf' : String(n)}${path}`);
   return String(n);
 }
 
@@ -89,7 +90,13 @@ export function toJSON(v: unknown, indent = ''): string {
         const sep = indent ? ': ' : ':';
         if (!indent) return '{' + keys.map((k) => jsonString(k) + sep + enc(fields[k], cur)).join(',') + '}';
         const inner = cur + indent;
-        return '{\n' + keys.map((k) => inner + jsonString(k) + sep + enc(fields[k], inner)).join(',\n') + '\n' + cur + '}';
+        return (
+          '{\n' +
+          keys.map((k) => inner + jsonString(k) + sep + enc(fields[k], inner)).join(',\n') +
+          '\n' +
+          cur +
+          '}'
+        );
       }
       case Kind.Chan:
         throw new Error(`json: unsupported type: <-chan ${(x as GoChan).elemType}`);
@@ -184,7 +191,13 @@ function tomlValue(v: unknown): string {
       return '[' + (v as unknown[]).map(tomlValue).join(', ') + ']';
     case Kind.Map: {
       const m = v as Record<string, unknown>;
-      return '{' + sortedKeys(m).map((k) => `${tomlKey(k)} = ${tomlValue(m[k])}`).join(', ') + '}';
+      return (
+        '{' +
+        sortedKeys(m)
+          .map((k) => `${tomlKey(k)} = ${tomlValue(m[k])}`)
+          .join(', ') +
+        '}'
+      );
     }
     default:
       throw new Error(`toml: cannot encode a value of type ${kindOf(v) === Kind.Nil ? '<nil>' : typeof v}`);

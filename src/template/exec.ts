@@ -339,7 +339,8 @@ export class ExecState {
   }
 
   notAFunction(args: ArgNode[], final: Final): void {
-    if (args.length > 1 || final !== MISSING) this.errorf(`can't give argument to non-function ${nodeString(args[0])}`);
+    if (args.length > 1 || final !== MISSING)
+      this.errorf(`can't give argument to non-function ${nodeString(args[0])}`);
   }
 
   evalCommand(dot: unknown, dotIface: boolean, cmd: CommandNode, final: Final): unknown {
@@ -390,12 +391,24 @@ export class ExecState {
     return undefined;
   }
 
-  evalFieldNode(dot: unknown, dotIface: boolean, field: FieldNode, args: ArgNode[] | null, final: Final): unknown {
+  evalFieldNode(
+    dot: unknown,
+    dotIface: boolean,
+    field: FieldNode,
+    args: ArgNode[] | null,
+    final: Final,
+  ): unknown {
     this.at(field);
     return this.evalFieldChain(dot, dot, dotIface, field, field.ident, args, final);
   }
 
-  evalChainNode(dot: unknown, dotIface: boolean, chain: ChainNode, args: ArgNode[] | null, final: Final): unknown {
+  evalChainNode(
+    dot: unknown,
+    dotIface: boolean,
+    chain: ChainNode,
+    args: ArgNode[] | null,
+    final: Final,
+  ): unknown {
     this.at(chain);
     if (chain.field.length === 0) this.errorf('internal error: no fields in evalChainNode');
     if (chain.node.type === 'nil') this.errorf(`indirection through explicit nil in ${nodeString(chain)}`);
@@ -520,7 +533,9 @@ export class ExecState {
     if (spec.variadic !== undefined) {
       numFixed = params.length;
       if (numIn < numFixed) {
-        this.errorf(`wrong number of args for ${name}: want at least ${params.length} got ${argNodes.length}`);
+        this.errorf(
+          `wrong number of args for ${name}: want at least ${params.length} got ${argNodes.length}`,
+        );
       }
     } else if (numIn !== params.length) {
       this.errorf(`wrong number of args for ${name}: want ${params.length} got ${numIn}`);
@@ -538,7 +553,8 @@ export class ExecState {
 
     const argv: unknown[] = new Array(numIn);
     let i = 0;
-    for (; i < numFixed && i < argNodes.length; i++) argv[i] = this.evalArg(dot, dotIface, params[i], argNodes[i]);
+    for (; i < numFixed && i < argNodes.length; i++)
+      argv[i] = this.evalArg(dot, dotIface, params[i], argNodes[i]);
     if (spec.variadic !== undefined) {
       for (; i < argNodes.length; i++) argv[i] = this.evalArg(dot, dotIface, spec.variadic, argNodes[i]);
     }
@@ -546,7 +562,7 @@ export class ExecState {
       let t: ParamType;
       if (spec.variadic !== undefined) t = numIn - 1 < numFixed ? params[numIn - 1] : spec.variadic;
       else t = params[params.length - 1];
-      argv[i] = this.validateType(final, false, t);
+      argv[i] = this.validateType(final, t);
     }
     let result: unknown;
     try {
@@ -561,7 +577,7 @@ export class ExecState {
     return result;
   }
 
-  validateType(value: unknown, iface: boolean, typ: ParamType | null): unknown {
+  validateType(value: unknown, typ: ParamType | null): unknown {
     if (value === undefined) {
       if (typ === null) return undefined;
       if (canBeNil(typ)) return zeroOf(typ);
@@ -581,26 +597,26 @@ export class ExecState {
     this.at(n);
     switch (n.type) {
       case 'dot':
-        return this.validateType(dot, dotIface, typ);
+        return this.validateType(dot, typ);
       case 'nil':
         if (typ !== null && canBeNil(typ)) return zeroOf(typ);
         this.errorf(`cannot assign nil to ${typ}`);
         break;
       case 'field': {
         const v = this.evalFieldNode(dot, dotIface, n, [n], MISSING);
-        return this.validateType(v, this.iface, typ);
+        return this.validateType(v, typ);
       }
       case 'variable': {
         const v = this.evalVariableNode(dot, n, null, MISSING);
-        return this.validateType(v, this.iface, typ);
+        return this.validateType(v, typ);
       }
       case 'pipe':
-        return this.validateType(this.evalPipeline(dot, dotIface, n), false, typ);
+        return this.validateType(this.evalPipeline(dot, dotIface, n), typ);
       case 'identifier':
-        return this.validateType(this.evalFunction(dot, dotIface, n, n, null, MISSING), false, typ);
+        return this.validateType(this.evalFunction(dot, dotIface, n, n, null, MISSING), typ);
       case 'chain': {
         const v = this.evalChainNode(dot, dotIface, n, null, MISSING);
-        return this.validateType(v, this.iface, typ);
+        return this.validateType(v, typ);
       }
     }
     switch (typ) {

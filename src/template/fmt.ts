@@ -3,17 +3,7 @@
  * flags of fmt, applied to the value model of values.ts. Output must match Go byte for byte,
  * including the `%!verb(type=value)` complaints.
  */
-import {
-  GoChan,
-  GoFloat,
-  GoStruct,
-  goTypeOf,
-  isMap,
-  Kind,
-  kindOf,
-  sortedKeys,
-  utf8Bytes,
-} from './values.js';
+import { GoChan, GoFloat, type GoStruct, goTypeOf, Kind, kindOf, sortedKeys, utf8Bytes } from './values.js';
 
 interface Flags {
   widPresent: boolean;

@@ -42,7 +42,14 @@ export {
   type ServiceInstance,
   type TemplateSource,
 } from './source.js';
-export { builtinNames, type ExecuteOptions, execute, type ParseOptions, parse, type Template } from './template.js';
+export {
+  builtinNames,
+  type ExecuteOptions,
+  execute,
+  type ParseOptions,
+  parse,
+  type Template,
+} from './template.js';
 export { parseJSONData } from './values.js';
 
 /** A float64 for hand-built data whose value is integral (`goFloat(2)` prints `2`, is `%T` float64). */
@@ -116,7 +123,8 @@ export function renderWithSource(
     return { output, deps: rec.deps(), missing: rec.missing() };
   } catch (e) {
     const missing = rec.missing();
-    if (e instanceof TemplateError && missing.length > 0) return { output: '', deps: rec.deps(), missing, error: e };
+    if (e instanceof TemplateError && missing.length > 0)
+      return { output: '', deps: rec.deps(), missing, error: e };
     throw e;
   }
 }

@@ -5,7 +5,7 @@
 
 import { quote } from './fmt.js';
 
-export const enum T {
+export enum T {
   Error = 0,
   Bool = 1,
   Char = 2,
@@ -118,7 +118,6 @@ export class Lexer {
   parenDepth = 0;
   line = 1;
   startLine = 1;
-  private lastWidth = 0;
 
   constructor(
     readonly input: string,
@@ -138,12 +137,10 @@ export class Lexer {
   next(): number {
     if (this.pos >= this.input.length) {
       this.atEOF = true;
-      this.lastWidth = 0;
       return EOF;
     }
     const r = this.input.codePointAt(this.pos)!;
     const w = r > 0xffff ? 2 : 1;
-    this.lastWidth = w;
     this.pos += w;
     if (r === 10) this.line++;
     return r;
@@ -164,7 +161,12 @@ export class Lexer {
   }
 
   emit(t: T): void {
-    this.items.push({ typ: t, pos: this.start, val: this.input.slice(this.start, this.pos), line: this.startLine });
+    this.items.push({
+      typ: t,
+      pos: this.start,
+      val: this.input.slice(this.start, this.pos),
+      line: this.startLine,
+    });
     this.start = this.pos;
     this.startLine = this.line;
   }

@@ -214,7 +214,6 @@ export function errorLocation(n: Node): string {
   return `${n.src.name}:${line}:${col}`;
 }
 
-
 function itemString(i: Item): string {
   if (i.typ === T.EOF) return 'EOF';
   if (i.typ === T.Error) return i.val;
@@ -448,7 +447,7 @@ class TreeParser {
   pipeline(context: string, end: T): PipeNode {
     const token = this.peekNonSpace();
     const pipe: PipeNode = { type: 'pipe', isAssign: false, decl: [], cmds: [], ...this.base(token.pos) };
-    decls: for (;;) {
+    for (;;) {
       const v = this.peekNonSpace();
       if (v.typ === T.Variable) {
         this.next();
@@ -465,7 +464,7 @@ class TreeParser {
           this.vars.push(v.val);
           if (context === 'range' && pipe.decl.length < 2) {
             const p = this.peekNonSpace().typ;
-            if (p === T.Variable || p === T.RightDelim || p === T.RightParen) continue decls;
+            if (p === T.Variable || p === T.RightDelim || p === T.RightParen) continue;
             this.errorf('range can only initialize variables');
           }
           this.errorf(`too many declarations in ${context}`);
@@ -813,7 +812,7 @@ function decodeBytes(bytes: number[]): string {
 }
 
 /** strconv.UnquoteChar-based decoding of one escape; returns code point (or byte with isByte). */
-function unescape(
+function unescapeAt(
   s: string,
   i: number,
   quoteChar: string,
@@ -903,7 +902,7 @@ export function unquoteGo(s: string): string | null {
       i++;
       continue;
     }
-    const e = unescape(body, i, '"');
+    const e = unescapeAt(body, i, '"');
     if (!e) return null;
     if (e.isByte) bytes.push(e.value);
     else {
@@ -921,7 +920,7 @@ function unquoteChar(text: string): { rune: number; tail: string } | null {
   if (s.length === 0) return null;
   if (s[0] === "'") return null;
   if (s[0] === '\\') {
-    const e = unescape(s, 0, "'");
+    const e = unescapeAt(s, 0, "'");
     if (!e) return null;
     return { rune: e.value, tail: s.slice(e.next) };
   }
@@ -934,9 +933,22 @@ function unquoteChar(text: string): { rune: number; tail: string } | null {
 export function parseTrees(name: string, text: string, opts: ParseOptions): Map<string, Tree> {
   const left = opts.leftDelim || '{{';
   const right = opts.rightDelim || '}}';
-  const lexer = new Lexer(text, left, right, false, !opts.hasFunction('break'), !opts.hasFunction('continue'));
+  const lexer = new Lexer(
+    text,
+    left,
+    right,
+    false,
+    !opts.hasFunction('break'),
+    !opts.hasFunction('continue'),
+  );
   const items = lexer.run();
-  const sh: Shared = { items, idx: 0, src: { name, text }, treeSet: new Map(), hasFunction: opts.hasFunction };
+  const sh: Shared = {
+    items,
+    idx: 0,
+    src: { name, text },
+    treeSet: new Map(),
+    hasFunction: opts.hasFunction,
+  };
   const t = new TreeParser(name, sh);
   t.parse();
   t.add();

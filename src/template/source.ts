@@ -129,7 +129,8 @@ export interface MemorySourceInit {
 function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, string>): void {
   for (const [k, v] of Object.entries(obj)) {
     const path = prefix ? `${prefix}/${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, path, out);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      flatten(v as Record<string, unknown>, path, out);
     else if (v === null || v === undefined) out.set(path, '');
     else if (typeof v === 'string') out.set(path, v);
     else out.set(path, JSON.stringify(v));

@@ -43,7 +43,8 @@ function specMap(funcs: FuncMap | undefined): Map<string, FuncSpec> {
   const m = new Map<string, FuncSpec>();
   if (!funcs) return m;
   for (const [name, f] of Object.entries(funcs)) {
-    if (!goodName(name)) throw new TemplateError(`function name ${quote(name)} is not a valid identifier`, 'parse');
+    if (!goodName(name))
+      throw new TemplateError(`function name ${quote(name)} is not a valid identifier`, 'parse');
     m.set(name, toSpec(f));
   }
   return m;
@@ -76,7 +77,10 @@ export function execute(tpl: Template, data: unknown, opts: ExecuteOptions = {})
   const name = opts.name ?? tpl.name;
   const tree = tpl.trees.get(name);
   if (opts.name !== undefined && !tree) {
-    throw new TemplateError(`template: no template ${quote(name)} associated with template ${quote(tpl.name)}`, 'exec');
+    throw new TemplateError(
+      `template: no template ${quote(name)} associated with template ${quote(tpl.name)}`,
+      'exec',
+    );
   }
   return executeTree(env, tree, name, data);
 }

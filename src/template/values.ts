@@ -88,7 +88,7 @@ export function isMap(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-export const enum Kind {
+export enum Kind {
   Invalid = 0,
   Bool = 1,
   Int = 2,
@@ -273,7 +273,12 @@ export function parseJSONData(text: string): unknown {
         ws();
         if (text[i] !== ':') fail('expected :');
         i++;
-        Object.defineProperty(obj, k, { value: value(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, k, {
+          value: value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         ws();
         if (text[i] === ',') {
           i++;
