@@ -78,7 +78,7 @@ async function benchTend(child) {
       '  child:',
       '    command: [./child]',
       // the child lives 1.2 s: with reset_after 1s each run counts as healthy, so every restart is immediate
-      '    restart: { policy: always, reset_after: 1s, max_failures: 0 }',
+      '    restart: { policy: always, reset_after: 1s }',
       '    logs: { file: false, stdout: false }',
       '',
     ].join('\n'),

@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { type AppState, type Bus, createBus, type TendEvent } from '../events/index.js';
+import { type KvBackend, openKv } from '../kv/index.js';
 import {
   createFinishHooks,
   createLifecycle,
@@ -37,8 +38,10 @@ export interface UpOptions {
   err?: NodeJS.WritableStream;
   /** modules to attach, in order; each is closed in reverse order at shutdown */
   attach?: Attachment[];
-  /** writes a KV key for `kv` notify sinks, once the KV store is wired in */
+  /** writes a KV key for `kv` notify sinks; default: a put into `kv` */
   kvPut?: KvPut;
+  /** the KV store (tests inject one); default: `openKv(plan.kv)`, which does no I/O until first used */
+  kv?: KvBackend;
   /**
    * per-service hooks of other modules (readiness and health probes, pid records), merged with the
    * lifecycle's finish hooks; the stack is built before attachments run, so they plug in here
@@ -52,6 +55,8 @@ export type ServiceHooksFactory = (service: ServicePlan, log: ServiceLog) => Ser
 export interface Runtime {
   plan: Plan;
   bus: Bus;
+  /** the one KV store of this run: render loop, env_from, settings overlay, discovery and kv sinks share it */
+  kv: KvBackend;
   stack: Stack;
   env: NodeJS.ProcessEnv;
   out: NodeJS.WritableStream;
@@ -113,6 +118,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   mkdirSync(plan.stateDir, { recursive: true });
   mkdirSync(plan.dataDir, { recursive: true });
   const bus = createBus();
+  const kv = opts.kv ?? openKv(plan.kv, { env, baseDir: plan.dir });
 
   let settings: Awaited<ReturnType<typeof prepareSettings>>;
   try {
@@ -133,7 +139,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const notifier = createNotifier(plan.notify, {
     bus,
     app: plan.name,
-    kvPut: opts.kvPut,
+    kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
     stdout: out,
     stderr: opts.err,
     cwd: plan.dir,
@@ -189,6 +195,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       lifecycle.close();
       await stack.close();
       await notifier.close(NOTIFY_FLUSH_MS);
+      await kv.close().catch(() => {});
       resolveDone(code);
       return code;
     })();
@@ -198,6 +205,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const rt: Runtime = {
     plan,
     bus,
+    kv,
     stack,
     env,
     out,
@@ -236,6 +244,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     lifecycle.close();
     await stack.close();
     await notifier.close(0);
+    await kv.close().catch(() => {});
     throw e;
   }
 
