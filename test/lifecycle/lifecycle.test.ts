@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StatsEvent } from '../../src/events/index.js';
+import type { ServiceEvent, StatsEvent } from '../../src/events/index.js';
 import type { Plan, StagePlan } from '../../src/manifest/types.js';
 import { isAlive as alive } from '../../src/procs/index.js';
 import { servicePlan, sh, stackPlan } from '../helpers/plan.js';
@@ -95,7 +95,8 @@ describe('app lifecycle', () => {
       reason: 'warmup failed: exit code 1',
       output: 'cache cold',
     });
-    const pid = s.events.find((e) => e.kind === 'service' && e.to === 'running')?.pid as number;
+    const pid = s.events.find((e): e is ServiceEvent => e.kind === 'service' && e.to === 'running')
+      ?.pid as number;
     expect(pid).toBeGreaterThan(0);
     expect(alive(pid)).toBe(false);
     expect(s.rt.stack.status()[0].state).toBe('stopped');
