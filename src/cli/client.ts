@@ -206,7 +206,7 @@ async function cfgGetCommand(path: string | undefined, opts: Common & { only?: s
   return cfgOffline(path, opts);
 }
 
-/** No tend running: the settings as a tend started now would see them (defaults ← files ← $CFG). */
+/** No tend running: the settings as a tend started now would see them (defaults ← files ← $CFG; no KV). */
 async function cfgOffline(path: string | undefined, opts: Common & { only?: string }): Promise<number> {
   const { findManifest } = await import('../control/locate.js');
   const file = findManifest(opts.file ?? process.env.TEND_FILE, process.cwd());
@@ -215,11 +215,12 @@ async function cfgOffline(path: string | undefined, opts: Common & { only?: stri
     return EXIT_FAIL;
   }
   const { loadManifest, ManifestError } = await import('../manifest/index.js');
-  const { getPath, loadSettings } = await import('../settings/index.js');
+  const { getPath } = await import('../settings/index.js');
+  const { effectiveSettings } = await import('../lifecycle/index.js');
   let value: unknown;
   try {
     const { plan } = loadManifest(file, { env: process.env });
-    value = (await loadSettings(plan.settings, { env: process.env })).value;
+    value = (await effectiveSettings(plan, process.env, await kvOverlay(plan))).value;
   } catch (e) {
     if (e instanceof ManifestError) {
       err(e.message);
@@ -235,6 +236,32 @@ async function cfgOffline(path: string | undefined, opts: Common & { only?: stri
   }
   out(JSON.stringify(v, null, 2));
   return EXIT_OK;
+}
+
+/** The settings overlay from the KV store, when the manifest has one; a store that does not answer is skipped. */
+async function kvOverlay(plan: import('../manifest/types.js').Plan) {
+  const prefix = plan.settings.kvPrefix;
+  if (prefix === undefined) return undefined;
+  const { openKv } = await import('../kv/index.js');
+  const kv = openKv(process.env.TEND_KV || plan.kv, { env: process.env, baseDir: plan.dir });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pairs = await Promise.race([
+      kv.list(prefix),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 5s')), 5000);
+      }),
+    ]);
+    return pairs.map((p) => ({ key: p.key.slice(prefix.length), value: p.value }));
+  } catch (e) {
+    err(
+      `tend: warning: the KV store ${kv.url} did not answer (${(e as Error).message}); settings without its overlay`,
+    );
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await kv.close().catch(() => undefined);
+  }
 }
 
 /** Adds status, start, stop, restart, reload, logs, maintenance and cfg to the program. */

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { Attachment } from '../app/index.js';
 import { bindMetrics } from './metrics.js';
+import { ReloadError, reload } from './reload.js';
 import { startControlServer } from './server.js';
 import { controlState } from './state.js';
 
@@ -32,8 +33,18 @@ export function controlAttachment(): Attachment {
       logStats: (name) => rt.stack.log(name)?.stats(),
       maintenance: () => cs.maintenance(),
     });
+    // SIGHUP: the lifecycle restarts the app and reloads the manifest while the services are down
+    const offHangup = rt.onHangup(async () => {
+      try {
+        await reload(rt, { start: false });
+      } catch (err) {
+        // an invalid manifest was reported by reload(); `tend run` has none to reload
+        if (!(err instanceof ReloadError)) throw err;
+      }
+    });
     return {
       async close() {
+        offHangup();
         unbind();
         await server.close();
         cs.close();

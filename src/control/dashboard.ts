@@ -22,6 +22,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     --ok: #3ccf7d; --warn: #e5b33a; --bad: #ff6b6f; --off: #7d8794; --info: #6ea1ff; }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
 header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; padding: 12px 20px; background: var(--panel); border-bottom: 1px solid var(--line); }
 header h1 { font-size: 18px; margin: 0; font-weight: 650; }

@@ -45,8 +45,12 @@ export function startupOverrides(env: NodeJS.ProcessEnv, argv: string[] = proces
   };
 }
 
-/** Reloads the manifest of a running tend; throws ReloadError when the new manifest is invalid. */
-export function reload(rt: Runtime, opts: { argv?: string[] } = {}): Promise<ReloadResult> {
+/**
+ * Reloads the manifest of a running tend; throws ReloadError when the new manifest is invalid. With
+ * `start: false` added and changed services are left for the caller to start (SIGHUP: the lifecycle restarts
+ * every service after the reload).
+ */
+export function reload(rt: Runtime, opts: { argv?: string[]; start?: boolean } = {}): Promise<ReloadResult> {
   const cs = controlState(rt);
   return cs.exclusive(async () => {
     const current = cs.plan;
@@ -72,7 +76,8 @@ export function reload(rt: Runtime, opts: { argv?: string[] } = {}): Promise<Rel
     if (overrides.http) next.http = current.http;
     if (overrides.kv) next.kv = current.kv;
     const diff = planDiff(current, next);
-    await applyPlanDiff(rt.stack, next, diff);
+    await applyPlanDiff(rt.stack, next, diff, { start: opts.start });
+    rt.syncJobs();
     const result: ReloadResult = { file, ...diff, warnings: loaded.warnings };
     cs.reloaded(result, next);
     rt.out.write(`tend | reloaded ${file}: ${describeReload(result)}\n`);

@@ -42,9 +42,15 @@ export function planDiff(old: Plan, next: Plan): PlanDiff {
 /**
  * Applies `diff` (computed from the stack's current services to `next`): removed services stop (dependants
  * first), changed ones are replaced by a fresh runner with the new definition and started, added ones are
- * started. Resolves once removed and changed services have stopped; starting is left to the stack's gates.
+ * started (unless `start` is false: SIGHUP reloads while the app restarts, and the lifecycle starts everything
+ * afterwards). Resolves once removed and changed services have stopped; starting is left to the stack's gates.
  */
-export async function applyPlanDiff(stack: Stack, next: Plan, diff: PlanDiff): Promise<void> {
+export async function applyPlanDiff(
+  stack: Stack,
+  next: Plan,
+  diff: PlanDiff,
+  opts: { start?: boolean } = {},
+): Promise<void> {
   const reason = 'manifest reloaded';
   const dependantsFirst = (names: string[]) => {
     const order = stack.names();
@@ -60,7 +66,7 @@ export async function applyPlanDiff(stack: Stack, next: Plan, diff: PlanDiff): P
     if (!diff.added.includes(name) && !diff.changed.includes(name)) continue;
     const sp: ServicePlan = next.services[name];
     stack.addService(sp);
-    if (!sp.isJob) stack.start(name, reason);
+    if (opts.start !== false && !sp.isJob) stack.start(name, reason);
   }
 }
 
