@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createLineSplitter } from '../logs/split.js';
 import type { EchoTarget } from '../logs/types.js';
 import type { Command } from '../manifest/types.js';
-import { allProcesses, procAvailable } from '../procs/proc.js';
+import { groupMembers, procAvailable } from '../procs/index.js';
 import { argvOf, groupAlive, signalGroup } from '../supervisor/index.js';
 
 /** After SIGTERM, how long the group gets before SIGKILL. */
@@ -84,7 +84,7 @@ export function fmtDuration(ms: number): string {
 function groupRunning(pgid: number): boolean {
   if (!groupAlive(pgid)) return false;
   if (!procAvailable()) return true;
-  return allProcesses().some((p) => p.pgid === pgid && p.state !== 'Z' && p.state !== 'X');
+  return groupMembers(pgid).length > 0;
 }
 
 export function runCommand(command: Command, opts: CommandOptions): Promise<CommandResult> {

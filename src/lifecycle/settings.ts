@@ -4,7 +4,7 @@
  */
 import type { Bus } from '../events/index.js';
 import type { Plan } from '../manifest/types.js';
-import { type LoadedSettings, loadSettings, writeSettingsFile } from '../settings/index.js';
+import { type LoadedSettings, loadSettings, SettingsError, writeSettingsFile } from '../settings/index.js';
 
 export type KvPairs = Array<{ key: string; value: string }>;
 
@@ -34,7 +34,14 @@ export async function prepareSettings(plan: Plan, env: NodeJS.ProcessEnv, bus?: 
     return { value: () => ({}), sources: () => [], update: async () => false };
   }
   let loaded = await effectiveSettings(plan, env);
-  const file = await writeSettingsFile(plan.stateDir, loaded.value);
+  let file: string;
+  try {
+    file = await writeSettingsFile(plan.stateDir, loaded.value);
+  } catch (err) {
+    throw new SettingsError(
+      `cannot write the settings file in ${plan.stateDir}: ${(err as Error).message}; make state_dir writable`,
+    );
+  }
   return {
     value: () => loaded.value,
     sources: () => loaded.sources,
