@@ -156,10 +156,11 @@ function probe(p: Probe): string {
 function restart(r: RestartPlan): string {
   if (r.policy === 'never') return 'never';
   const cooldown = r.cooldownMs > 0 ? `retried after ${d(r.cooldownMs)}` : 'not retried';
-  return (
-    `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ` +
-    `failed after ${r.maxFailures} failures in ${d(r.windowMs)} (${cooldown})`
-  );
+  const giveUp =
+    r.maxFailures > 0
+      ? `failed after ${r.maxFailures} failures in ${d(r.windowMs)} (${cooldown})`
+      : 'never gives up';
+  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}`;
 }
 
 function sink(n: NotifyPlan): string {

@@ -495,7 +495,11 @@ const restartObj = obj({
     {},
     'exponential backoff with jitter between restarts',
   ),
-  max_failures: def(int({ min: 1 }), 5, 'failures within window that make the service failed'),
+  max_failures: def(
+    int({ min: 0 }),
+    5,
+    'failures within window that make the service failed; 0 = never give up',
+  ),
   window: def(duration(), '60s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
   reset_after: def(duration(), '60s', 'uptime after which backoff and failure history are forgotten'),
