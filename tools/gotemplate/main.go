@@ -117,6 +117,8 @@ func run(c Case) (r Result) {
 	return
 }
 
+func runtimeVersion() string { return runtime.Version() }
+
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
