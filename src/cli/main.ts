@@ -7,6 +7,12 @@ import { Command, Option } from 'commander';
 import { registerClientCommands } from './client.js';
 import { VERSION } from './version.js';
 
+// `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('tend')
