@@ -146,7 +146,6 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     if (client) return client;
     const options: IOptions = {
       hosts: config.endpoints.map((h) => `${config.tls ? 'https' : 'http'}://${h}`),
-      dialTimeout: timing.requestTimeoutMs,
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + timing.requestTimeoutMs },
       faultHandling: { host: () => passthrough, global: passthrough, watchBackoff: watchBackoff(timing, -1) },

@@ -302,8 +302,13 @@ export function createFileBackend(
   const fail = (err: unknown, what: string): KvError => {
     if (err instanceof KvError) return err;
     if (err instanceof FlatDocError) return new KvError(url, 'invalid', err.message, { cause: err });
-    const c = code(err);
-    const kind = c === 'EACCES' || c === 'EPERM' ? 'denied' : 'failed';
+    const c = code(err) ?? '';
+    // a key that collides with a folder (or a file where a folder is needed) is the caller's problem
+    const kind = ['EACCES', 'EPERM'].includes(c)
+      ? 'denied'
+      : ['EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY'].includes(c)
+        ? 'conflict'
+        : 'failed';
     return new KvError(url, kind, `${what}: ${errorMessage(err)}`, { cause: err });
   };
 
@@ -315,7 +320,8 @@ export function createFileBackend(
       return result;
     } catch (err) {
       const e = fail(err, what);
-      if (e.code !== 'invalid' || err instanceof FlatDocError) status.set(false, e.message);
+      if (e.code === 'failed' || e.code === 'denied' || err instanceof FlatDocError)
+        status.set(false, e.message);
       throw e;
     }
   };

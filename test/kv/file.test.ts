@@ -75,6 +75,12 @@ describe('file: folder store', () => {
     await expect(store.put('../escape', 'x')).rejects.toThrow(KvError);
     await expect(store.put('a//b', 'x')).rejects.toThrow(/cannot be a key/);
     await expect(store.put('.dot', 'x')).rejects.toThrow(/cannot be a key/);
+    await store.put('folder/inner', '1');
+    await expect(store.put('folder', 'x')).rejects.toMatchObject({ code: 'conflict' });
+    await expect(store.put('folder/inner/deeper', 'x')).rejects.toMatchObject({ code: 'conflict' });
+    // a caller's mistake is not an outage of the store
+    expect(store.status().connected).toBe(true);
+    expect((await readdir(join(dir, 'kv'))).sort()).toEqual(['folder']);
   });
 
   it('treats a missing folder as an empty store and notices when it appears', async () => {
