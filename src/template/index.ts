@@ -22,6 +22,7 @@
  * sorted key order; `null` is a nil interface; a missing key prints `<no value>`.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { CONSUL_FUNC_NAMES, type ConsulFuncOptions, consulFuncs } from './consul.js';
 import { TemplateError } from './errors.js';
 import type { FuncMap, FuncSpec } from './exec.js';
@@ -130,7 +131,7 @@ export function renderWithSource(
 }
 
 export interface RenderFileOnceOptions {
-  /** Template file; its base name is the template name in errors, as consul-template does. */
+  /** Template file; its base name names the template in errors, as Go's ParseFiles does. */
   file: string;
   /** Dot. Takes precedence over dataFile. */
   data?: unknown;
@@ -153,7 +154,7 @@ export function renderFileOnce(opts: RenderFileOnceOptions): RenderResult {
     }
   }
   const source = opts.source ?? memorySource({ readFiles: true });
-  const name = opts.render?.name ?? opts.file;
+  const name = opts.render?.name ?? basename(opts.file);
   return renderWithSource(text, data, source, { ...opts.render, name });
 }
 
