@@ -11,7 +11,10 @@ export default function setup() {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const outDir = `${root}.test-dist/run-${process.pid}`;
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root, stdio: 'ignore' });
+  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   if (!existsSync(`${outDir}/cli/main.js`)) throw new Error(`build failed: ${outDir}/cli/main.js is missing`);
   process.env.TEND_TEST_CLI = `${outDir}/cli/main.js`;
   return () => rmSync(outDir, { recursive: true, force: true });

@@ -4,7 +4,15 @@
 // Usage: node bench/restart-latency/run.mjs [--restarts 30] [--only tend,runit,pm2]
 // Needs: cc, `npm run build`; runit (Debian `runit`) and pm2 (npm) are skipped with a note when missing.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +104,8 @@ async function benchTend(child) {
 }
 
 async function benchRunit(child) {
-  if (spawnSync('which', ['runsv']).status !== 0) return { skipped: 'runsv not installed (Debian package runit)' };
+  if (spawnSync('which', ['runsv']).status !== 0)
+    return { skipped: 'runsv not installed (Debian package runit)' };
   const dir = serviceDir('runit', child);
   copyFileSync(join(dir, 'child'), join(dir, 'run'));
   execFileSync('chmod', ['+x', join(dir, 'run')]);
@@ -113,17 +122,35 @@ async function benchRunit(child) {
 async function benchPm2(child) {
   const pm2 = join(root, 'bench/.peers/node_modules/.bin/pm2');
   if (!existsSync(pm2)) {
-    const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', join(root, 'bench/.peers'), 'pm2'], {
-      stdio: 'ignore',
-    });
+    const r = spawnSync(
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', join(root, 'bench/.peers'), 'pm2'],
+      {
+        stdio: 'ignore',
+      },
+    );
     if (r.status !== 0 || !existsSync(pm2)) return { skipped: 'could not install pm2 from npm' };
   }
   const dir = serviceDir('pm2', child);
   const env = { ...process.env, PM2_HOME: join(work, 'pm2-home') };
-  execFileSync(pm2, ['start', join(dir, 'child'), '--name', 'child', '--cwd', dir, '--interpreter', 'none', '--no-autorestart=false'], {
-    env,
-    stdio: 'ignore',
-  });
+  execFileSync(
+    pm2,
+    [
+      'start',
+      join(dir, 'child'),
+      '--name',
+      'child',
+      '--cwd',
+      dir,
+      '--interpreter',
+      'none',
+      '--no-autorestart=false',
+    ],
+    {
+      env,
+      stdio: 'ignore',
+    },
+  );
   try {
     return await collect(dir, restarts + 1, (restarts + 5) * 2500 + 20_000);
   } finally {
