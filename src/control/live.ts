@@ -58,7 +58,8 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
   let frame = 0;
   let ended = false;
 
-  const columns = () => Math.max(20, out.columns ?? opts.columns ?? 80);
+  // a pty that does not know its size says 0
+  const columns = () => Math.max(20, out.columns || opts.columns || 80);
 
   const symbol = (state: ServiceState, ready: boolean) => {
     if (state === 'ready' || (state === 'running' && ready)) return paint(32, '✔');
@@ -68,6 +69,10 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
     return paint(36, SPINNER[frame % SPINNER.length]);
   };
 
+  // Lines are cut to the terminal width before colouring: a wrapped line would break the erase arithmetic.
+  const fit = (text: string, room: number) =>
+    text.length <= room ? text : room <= 1 ? '' : `${text.slice(0, room - 1)}…`;
+
   const lines = (final: boolean): string[] => {
     const services = rt.stack
       .names()
@@ -76,22 +81,20 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
     const width = Math.max(0, ...services.map((s) => s.status!.name.length));
     const ready = services.filter((s) => s.status!.ready).length;
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    const max = columns() - 1;
     const head = final
       ? `${rt.plan.name}: ${ready}/${services.length} ready after ${secs}s`
-      : `${rt.plan.name}: ${rt.appState()} · starting ${ready}/${services.length} ready · ${secs}s`;
-    const max = columns() - 1;
-    const cut = (s: string, visible: number) =>
-      visible > max ? `${s.slice(0, s.length - (visible - max) - 1)}…` : s;
+      : `${rt.plan.name}: ${rt.appState()} · ${ready}/${services.length} ready · ${secs}s`;
     const rows = services.map(({ status: s, gates }) => {
       const st = s!;
-      const why =
-        st.state === 'waiting' && gates.length ? gates.map((g) => g.reason).join('; ') : (st.reason ?? '');
+      const why = st.state === 'waiting' && gates.length ? gates.map((g) => g.reason).join('; ') : (st.reason ?? '');
       const extra = st.pid && (st.state === 'running' || st.state === 'ready') ? `pid ${st.pid}` : why;
-      const plain = ` x ${st.name.padEnd(width)}  ${st.state.padEnd(9)}  ${extra}`.trimEnd();
-      const text = ` ${symbol(st.state, st.ready)} ${st.name.padEnd(width)}  ${st.state.padEnd(9)}  ${paint(90, extra)}`;
-      return cut(text.trimEnd(), plain.length);
+      const left = `${st.name.padEnd(width)}  ${st.state.padEnd(9)}  `;
+      // ' x ' + left takes 3 + left.length columns
+      const rest = fit(extra, max - 3 - left.length);
+      return ` ${symbol(st.state, st.ready)} ${fit(left, max - 3)}${rest ? paint(90, rest) : ''}`.trimEnd();
     });
-    return [paint(1, cut(head, head.length)), ...rows];
+    return [paint(1, fit(head, max)), ...rows];
   };
 
   const footer = () => {
