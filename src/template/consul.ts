@@ -237,7 +237,10 @@ function parseFloatGo(s: string): number | GoFloat {
   if (/^[+-]?(inf|infinity)$/.test(lower)) f = lower.startsWith('-') ? -Infinity : Infinity;
   else if (/^[+-]?nan$/.test(lower)) f = Number.NaN;
   else f = parseGoFloat(s);
-  if (f === null) throw new Error(`parseFloat: strconv.ParseFloat: parsing ${quote(s)}: invalid syntax`);
+  if (f === null) {
+    const why = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) ? 'value out of range' : 'invalid syntax';
+    throw new Error(`parseFloat: strconv.ParseFloat: parsing ${quote(s)}: ${why}`);
+  }
   return float(f);
 }
 

@@ -797,11 +797,16 @@ export function parseGoFloat(text: string): number | null {
     if (!underscoreOK(text)) return null;
     s = s.replace(/_/g, '');
   }
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
+  // Out-of-range values are errors in strconv.ParseFloat, not infinities.
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) {
+    const v = Number(s);
+    return Number.isFinite(v) ? v : null;
+  }
   const m = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/.exec(s);
   if (m && (m[2] || m[3])) {
     const mant = Number.parseInt((m[2] || '0') + (m[3] || ''), 16);
     const v = mant * 2 ** (Number(m[4]) - 4 * m[3].length);
+    if (!Number.isFinite(v)) return null;
     return m[1] === '-' ? -v : v;
   }
   return null;
