@@ -568,7 +568,8 @@ export class ExecState {
     try {
       result = spec.fn(...argv);
     } catch (e) {
-      if (e instanceof TemplateError || e === BREAK || e === CONTINUE) throw e;
+      // A TemplateError here comes from a nested execution (executeTemplate): Go wraps it too.
+      if (e === BREAK || e === CONTINUE) throw e;
       if (e instanceof RangeError && /call stack/.test(e.message)) throw e;
       this.at(node);
       this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);

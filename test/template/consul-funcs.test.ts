@@ -235,6 +235,9 @@ describe('strings, lists, numbers', () => {
       out('{{ scratch.MapSet "m" "b" 2 }}{{ scratch.MapSet "m" "a" 1 }}{{ scratch.MapValues "m" }}'),
     ).toBe('[1 2]');
     expect(out('{{ define "custom" }}<{{ . }}>{{ end }}{{ executeTemplate "custom" 42 }}')).toBe('<42>');
+    expect(() => r('{{ define "c" }}{{ .x.y }}{{ end }}{{ executeTemplate "c" 1 }}')).toThrow(
+      'template: template:1:38: executing "template" at <executeTemplate "c" 1>: error calling executeTemplate: template: template:1:21: executing "c" at <.x.y>: can\'t evaluate field x in type int',
+    );
   });
   it('plugin and writeToFile are disabled unless enabled', () => {
     expect(() => r('{{ plugin "echo" "hi" }}')).toThrow('error calling plugin: function is disabled');
