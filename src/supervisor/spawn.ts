@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from '../manifest/types.js';
+import { groupMembers, procAvailable } from '../procs/index.js';
 
 /** argv for a Command: a string runs under `sh -c` (like runit's `run` and supervisord), a list runs as is. */
 export function argvOf(command: Command): [string, string[]] {
@@ -43,8 +44,14 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * True while a process of the group still runs. `kill(-pgid, 0)` answers in one syscall for the common case
+ * (nothing left); it also counts zombies waiting for a reaper, which run nothing, so a yes is checked in /proc.
+ */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  if (!signalGroup(pgid, 0)) return false;
+  if (!procAvailable()) return true;
+  return groupMembers(pgid).length > 0;
 }
 
 export function signalNumber(signal: string | null): number {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Polls until `fn` returns a truthy value or the (generous) timeout passes. */
 export async function waitFor<T>(
   fn: () => T | Promise<T>,
@@ -21,10 +23,17 @@ export async function waitFor<T>(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs, as opposed to gone or a zombie waiting for its reaper (which runs nothing). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }
