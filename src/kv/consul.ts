@@ -102,6 +102,8 @@ interface Entry {
   name: string;
   active: boolean;
   synced: boolean;
+  /** X-Consul-Index of the last response */
+  index: number;
   abort: AbortController;
 }
 
@@ -112,6 +114,9 @@ interface WatchState {
   onChange: (changes: KvChange[]) => void;
   gate: ReturnType<typeof createSyncGate>;
   closed: boolean;
+  /** deleted keys are remembered (to ignore stale responses about them) until every loop is past them */
+  tombstones: number;
+  pruneAt: number;
 }
 
 const covers = (e: Entry, key: string) => (e.kind === 'key' ? key === e.name : key.startsWith(e.name));
@@ -257,6 +262,19 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
   const hasBaseline = (w: WatchState, key: string, self: Entry) =>
     self.synced || [...w.entries.values()].some((e) => e !== self && e.active && e.synced && covers(e, key));
 
+  const pruneTombstones = (w: WatchState) => {
+    if (w.tombstones < w.pruneAt) return;
+    const floor = Math.min(...[...w.entries.values()].map((e) => (e.synced ? e.index : 0)));
+    let left = 0;
+    for (const [key, k] of w.known) {
+      if (k.value !== undefined) continue;
+      if (k.index <= floor) w.known.delete(key);
+      else left++;
+    }
+    w.tombstones = left;
+    w.pruneAt = left + 256;
+  };
+
   /** Diffs one response (the full state of the entry's key or prefix) with what was known. */
   const apply = (w: WatchState, e: Entry, entries: ConsulKvEntry[], index: number, reset: boolean) => {
     if (reset) {
@@ -270,6 +288,7 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
       if (prev && prev.index > at) return;
       const report = hasBaseline(w, key, e);
       w.known.set(key, { value, index: at });
+      if (value === undefined && prev?.value !== undefined) w.tombstones++;
       if (report && prev?.value !== value && !before.has(key)) before.set(key, prev?.value);
     };
     const seen = new Set<string>();
@@ -284,7 +303,9 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
       if (covers(e, key) && !seen.has(key) && k.value !== undefined) learn(key, undefined, index);
     }
     e.synced = true;
+    e.index = index;
     checkSynced(w);
+    pruneTombstones(w);
     const changes: KvChange[] = [];
     for (const [key, old] of before) {
       const value = w.known.get(key)?.value;
@@ -361,6 +382,7 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
         name: id.slice(kind.length + 1),
         active: true,
         synced: false,
+        index: 0,
         abort: new AbortController(),
       };
       w.entries.set(id, e);
@@ -520,6 +542,8 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
         onChange,
         gate: createSyncGate(),
         closed,
+        tombstones: 0,
+        pruneAt: 256,
       };
       if (!closed) {
         watches.add(w);

@@ -94,6 +94,9 @@ interface WatchState {
   onChange: (changes: KvChange[]) => void;
   gate: ReturnType<typeof createSyncGate>;
   closed: boolean;
+  /** deleted keys are remembered (to ignore older news about them) until every watcher is past them */
+  tombstones: number;
+  pruneAt: number;
 }
 
 const entryId = (kind: Entry['kind'], name: string) => `${kind}:${name}`;
@@ -195,7 +198,22 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     const prev = w.known.get(key);
     if (prev && prev.rev >= rev) return false;
     w.known.set(key, { value, rev });
+    if (value === undefined && prev?.value !== undefined) w.tombstones++;
     return prev?.value !== value;
+  };
+
+  /** A tombstone older than every watcher's position can no longer be contradicted by a late event. */
+  const pruneTombstones = (w: WatchState) => {
+    if (w.tombstones < w.pruneAt) return;
+    const floor = Math.min(...[...w.entries.values()].map((e) => (e.synced ? e.rev : 0)));
+    let left = 0;
+    for (const [key, k] of w.known) {
+      if (k.value !== undefined) continue;
+      if (k.rev <= floor) w.known.delete(key);
+      else left++;
+    }
+    w.tombstones = left;
+    w.pruneAt = left + 256;
   };
 
   const hasBaseline = (w: WatchState, key: string, self: Entry) =>
@@ -248,6 +266,7 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
       e.attempt = 0;
       startWatcher(w, e);
       checkSynced(w);
+      pruneTombstones(w);
       deliver(w.onChange, netChanges(w, before, touched));
     } catch (err) {
       const kvErr = toKvError(err, `watch ${e.name}`);
@@ -290,6 +309,7 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     // A catch-up response may carry the current revision in its header while more events follow (etcd sends
     // at most 1000 revisions at a time), so only a response without events (progress) vouches for the header.
     e.rev = res.events.length > 0 ? lastRev : Math.max(e.rev, Number(res.header.revision));
+    pruneTombstones(w);
     deliver(w.onChange, netChanges(w, before, touched));
   };
 
@@ -437,6 +457,8 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
         onChange,
         gate: createSyncGate(),
         closed: closed,
+        tombstones: 0,
+        pruneAt: 256,
       };
       if (!closed) {
         watches.add(w);

@@ -105,6 +105,28 @@ describe('etcd backend', () => {
     await w.close();
   });
 
+  it('stays exact through many deletions (deleted keys are forgotten once every watcher is past them)', async () => {
+    const { store, ns } = kv();
+    const c = collect();
+    const w = store.watch({ keys: ['churn/7'], prefixes: ['churn/'] }, c.onChange);
+    await w.synced();
+    for (let batch = 0; batch < 3; batch++) {
+      const puts = Array.from({ length: 100 }, (_, i) => ({
+        request_put: { key: Buffer.from(`${ns}churn/${batch * 100 + i}`), value: Buffer.from('v') },
+      }));
+      await direct.kv.txn({ compare: [], success: puts, failure: [] });
+    }
+    await eventually(() => c.latest().size === 300, 10_000, '300 keys');
+    await direct.delete().prefix(`${ns}churn/`);
+    await eventually(() => [...c.latest().values()].every((v) => v === undefined), 10_000, '300 deletions');
+    c.reset();
+    await direct.put(`${ns}churn/7`).value('back');
+    await c.until('churn/7', 'back');
+    await sleep(100);
+    expect(c.all()).toEqual([{ key: 'churn/7', value: 'back' }]);
+    await w.close();
+  });
+
   it('update() watches new keys from a silent baseline and drops old ones', async () => {
     const { store, ns } = kv();
     await store.put('a', '1');
