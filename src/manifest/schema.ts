@@ -739,9 +739,15 @@ export const manifest = obj(
       obj({
         boot: opt(stage, 'runs first, every start'),
         firstboot: opt(stage, 'runs once, when data_dir has no firstboot marker'),
-        upgrade: opt(stage, 'runs when the app version changed'),
+        upgrade: opt(
+          stage,
+          'runs on every start, after firstboot and before the services (schema migrations)',
+        ),
         warmup: opt(stage, 'runs after services are up, before the app is UP'),
-        monitor: opt(monitor, 'runs every interval while UP; failing turns the app to ERROR'),
+        monitor: opt(
+          monitor,
+          'runs every interval while UP; JSON on stdout becomes a stats event; a non-zero exit restarts the services (RESTARTING)',
+        ),
       }),
       {},
       'app lifecycle commands: a command, or { command, timeout }',
