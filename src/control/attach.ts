@@ -32,7 +32,17 @@ export function controlAttachment(): Attachment {
       services: () => rt.stack.status(),
       logStats: (name) => rt.stack.log(name)?.stats(),
       maintenance: () => cs.maintenance(),
+      // a sink's name may carry a URL or a command line: label it by position and kind only
+      notifyDropped: () =>
+        rt
+          .notifyStats()
+          .map((s, i) => ({ consumer: `notify:${i}:${s.sink.split(' ')[0]}`, dropped: s.dropped })),
     });
+    if (!rt.plan.file) {
+      // `tend run` has no manifest in the current folder to find the socket by
+      const sock = socketPathOf(rt.plan.stateDir);
+      rt.out.write(`tend | control socket ${sock} (e.g. tend status --socket ${sock})\n`);
+    }
     // SIGHUP: the lifecycle restarts the app and reloads the manifest while the services are down
     const offHangup = rt.onHangup(async () => {
       try {

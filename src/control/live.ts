@@ -70,7 +70,7 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
   };
 
   // Lines are cut to the terminal width before colouring: a wrapped line would break the erase arithmetic.
-  const fit = (text: string, room: number) =>
+  const clip = (text: string, room: number) =>
     text.length <= room ? text : room <= 1 ? '' : `${text.slice(0, room - 1)}…`;
 
   const lines = (final: boolean): string[] => {
@@ -87,14 +87,15 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
       : `${rt.plan.name}: ${rt.appState()} · ${ready}/${services.length} ready · ${secs}s`;
     const rows = services.map(({ status: s, gates }) => {
       const st = s!;
-      const why = st.state === 'waiting' && gates.length ? gates.map((g) => g.reason).join('; ') : (st.reason ?? '');
+      const why =
+        st.state === 'waiting' && gates.length ? gates.map((g) => g.reason).join('; ') : (st.reason ?? '');
       const extra = st.pid && (st.state === 'running' || st.state === 'ready') ? `pid ${st.pid}` : why;
       const left = `${st.name.padEnd(width)}  ${st.state.padEnd(9)}  `;
       // ' x ' + left takes 3 + left.length columns
-      const rest = fit(extra, max - 3 - left.length);
-      return ` ${symbol(st.state, st.ready)} ${fit(left, max - 3)}${rest ? paint(90, rest) : ''}`.trimEnd();
+      const rest = clip(extra, max - 3 - left.length);
+      return ` ${symbol(st.state, st.ready)} ${clip(left, max - 3)}${rest ? paint(90, rest) : ''}`.trimEnd();
     });
-    return [paint(1, fit(head, max)), ...rows];
+    return [paint(1, clip(head, max)), ...rows];
   };
 
   const footer = () => {

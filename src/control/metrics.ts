@@ -3,7 +3,7 @@
  * render loop, the KV watcher, probes, notify sinks) can count into it without starting anything.
  *
  * Counters other modules drive:  metrics.templateRenders.inc(), metrics.kvWatchErrors.inc(),
- *   metrics.eventsDropped.inc(n), metrics.healthCheckDuration.observe({ service, check }, seconds).
+ *   metrics.healthCheckDuration.observe({ service, check }, seconds), metrics.eventsDropped.inc(consumer).
  * Per-service gauges are read from the running stack at scrape time (bindMetrics), never pushed per event.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -44,6 +44,8 @@ export interface MetricsSource {
   services(): ServiceStatus[];
   logStats(service: string): LogStats | undefined;
   maintenance(): boolean;
+  /** events each notify sink dropped; `consumer` names the sink without its URL or command */
+  notifyDropped(): Array<{ consumer: string; dropped: number }>;
 }
 
 const registry = new Registry();
@@ -62,10 +64,20 @@ const kvWatchErrors = new Counter({
   help: 'Errors of KV store watches (each one is retried with backoff).',
   registers: [registry],
 });
-const eventsDropped = new Counter({
+/** drops counted by consumers that keep no stats of their own (SSE clients), by consumer */
+const droppedElsewhere = new Map<string, number>();
+
+new Counter({
   name: 'tend_events_dropped_total',
-  help: 'Events that a slow or dead consumer (notify sink, SSE client) did not get.',
+  help: 'Events a slow or dead consumer did not get: a notify sink (by position and kind) or an SSE client.',
+  labelNames: ['consumer'] as const,
   registers: [registry],
+  collect() {
+    this.reset();
+    this.inc({ consumer: 'sse' }, 0);
+    for (const [consumer, n] of droppedElsewhere) this.inc({ consumer }, n);
+    for (const s of source?.notifyDropped() ?? []) this.inc({ consumer: s.consumer }, s.dropped);
+  },
 });
 const healthCheckDuration = new Histogram({
   name: 'tend_health_check_duration_seconds',
@@ -187,7 +199,12 @@ export const metrics = {
   registry,
   templateRenders,
   kvWatchErrors,
-  eventsDropped,
+  /** for consumers that keep no stats tend can read (notify sinks are read from their own stats) */
+  eventsDropped: {
+    inc(consumer: string, n = 1) {
+      droppedElsewhere.set(consumer, (droppedElsewhere.get(consumer) ?? 0) + n);
+    },
+  },
   healthCheckDuration,
 };
 

@@ -33,7 +33,7 @@ export function serveEvents(rt: Runtime, req: IncomingMessage, res: ServerRespon
     if (closed || (wanted && !wanted.has(e.kind))) return;
     if (res.writableLength > MAX_BACKLOG) {
       // Cut off rather than skip silently: on reconnect the client resumes after the last id it got.
-      metrics.eventsDropped.inc();
+      metrics.eventsDropped.inc('sse');
       stop();
       res.destroy();
       return;

@@ -1,0 +1,152 @@
+/** Pure parts of the control plane: finding the socket, listen addresses, formatting. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeReload, formatDuration, formatStatus } from '../../src/control/format.js';
+import { locateSocket, readStateDir } from '../../src/control/locate.js';
+import { startupOverrides } from '../../src/control/reload.js';
+import { isLoopbackHost, parseListenAddress } from '../../src/control/server.js';
+import type { StatusView } from '../../src/control/types.js';
+
+describe('locating the socket', () => {
+  it('reads a top-level state_dir, quoted or not, with variable defaults, ignoring nested keys', () => {
+    expect(readStateDir('name: x\nstate_dir: ./run # here\n', {})).toBe('./run');
+    expect(readStateDir('state_dir: "/var/run/tend"\n', {})).toBe('/var/run/tend');
+    expect(readStateDir(`state_dir: '\${STATE:-/tmp/s}'\n`, {})).toBe('/tmp/s');
+    expect(readStateDir(`state_dir: \${STATE:-/tmp/s}\n`, { STATE: '/srv' })).toBe('/srv');
+    expect(readStateDir('services:\n  web:\n    state_dir: nope\n', {})).toBeUndefined();
+  });
+
+  it('prefers --socket, then TEND_SOCKET, then the manifest, then ./.tend', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-loc-'));
+    try {
+      expect(locateSocket({ socket: 's.sock' }, {}, dir)).toMatchObject({
+        socket: join(dir, 's.sock'),
+        how: 'flag',
+      });
+      expect(locateSocket({}, { TEND_SOCKET: '/x.sock' }, dir)).toMatchObject({
+        socket: '/x.sock',
+        how: 'env',
+      });
+      expect(locateSocket({}, {}, dir)).toMatchObject({
+        socket: join(dir, '.tend', 'tend.sock'),
+        how: 'default',
+      });
+      writeFileSync(join(dir, 'tend.yaml'), 'state_dir: run\nservices: {}\n');
+      expect(locateSocket({}, {}, dir)).toMatchObject({
+        socket: join(dir, 'run', 'tend.sock'),
+        manifest: join(dir, 'tend.yaml'),
+      });
+      writeFileSync(join(dir, 'other.yaml'), 'services: {}\n');
+      expect(locateSocket({}, { TEND_FILE: 'other.yaml' }, dir).socket).toBe(join(dir, '.tend', 'tend.sock'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('listen addresses', () => {
+  it('parses HOST:PORT forms', () => {
+    expect(parseListenAddress('127.0.0.1:7070')).toEqual({ host: '127.0.0.1', port: 7070 });
+    expect(parseListenAddress(':7070')).toEqual({ host: '', port: 7070 });
+    expect(parseListenAddress('7070')).toEqual({ host: '', port: 7070 });
+    expect(parseListenAddress('[::1]:7070')).toEqual({ host: '::1', port: 7070 });
+    expect(parseListenAddress('http://localhost:80/')).toEqual({ host: 'localhost', port: 80 });
+    expect(() => parseListenAddress('localhost')).toThrow(/HOST:PORT/);
+    expect(() => parseListenAddress('x:99999')).toThrow(/HOST:PORT/);
+  });
+
+  it('knows loopback from the rest', () => {
+    for (const h of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]', 'app.localhost']) {
+      expect(isLoopbackHost(h), h).toBe(true);
+    }
+    for (const h of ['0.0.0.0', '::', '192.0.2.2', 'example.com', '128.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(false);
+  });
+});
+
+describe('reload keeps the command line', () => {
+  it('reads --only, --http and --kv as tend up got them', () => {
+    expect(startupOverrides({}, ['node', 'tend', 'up', '--only', 'a,b', '--http=:1'])).toEqual({
+      only: ['a', 'b'],
+      http: true,
+      kv: false,
+    });
+    expect(startupOverrides({ TEND_ONLY: 'x', TEND_KV: 'file:kv' }, ['node', 'tend', 'up'])).toEqual({
+      only: ['x'],
+      http: false,
+      kv: true,
+    });
+  });
+});
+
+describe('human output', () => {
+  it('formats durations', () => {
+    expect(formatDuration(undefined)).toBe('-');
+    expect(formatDuration(5_400)).toBe('5s');
+    expect(formatDuration(125_000)).toBe('2m05s');
+    expect(formatDuration(3_726_000)).toBe('1h02m');
+    expect(formatDuration(90_000_000)).toBe('1d01h');
+  });
+
+  it('formats status as a table with reasons and what a service waits for', () => {
+    const st: StatusView = {
+      app: {
+        name: 'shop',
+        state: 'UP',
+        pid: 1,
+        version: '1',
+        startedAt: 0,
+        uptimeMs: 61_000,
+        maintenance: true,
+        ready: false,
+      },
+      services: [
+        {
+          name: 'web',
+          state: 'waiting',
+          ready: false,
+          restarts: 0,
+          job: false,
+          essential: false,
+          waitingFor: ['waiting for db to be ready'],
+          checks: { ready: true, health: false },
+        },
+        {
+          name: 'db',
+          state: 'backoff',
+          reason: 'exit code 1; retrying in 2s',
+          ready: false,
+          restarts: 3,
+          lastExit: { code: 1, signal: null, at: 0 },
+          job: false,
+          essential: true,
+          waitingFor: [],
+          checks: { ready: false, health: false },
+        },
+      ],
+      disabled: ['cron'],
+      timeline: [],
+    };
+    const text = formatStatus(st);
+    expect(text).toMatch(/^shop: UP \(maintenance\) · tend pid 1, up 1m01s · not ready/);
+    expect(text).toMatch(/^web\s+waiting\s+-\s+-\s+0\s+-\s+…\s+waiting for db to be ready$/m);
+    expect(text).toMatch(/^db\s+backoff\s+-\s+-\s+3\s+1\s+-\s+exit code 1; retrying in 2s$/m);
+    expect(text).toMatch(/^disabled: cron$/m);
+  });
+
+  it('describes a reload', () => {
+    expect(
+      describeReload({
+        file: '/x',
+        added: ['a'],
+        removed: [],
+        changed: ['c'],
+        unchanged: ['u'],
+        ignored: ['http'],
+        warnings: [],
+      }),
+    ).toBe('started a; restarted c (unchanged: u); restart tend to apply changes to: http');
+  });
+});
