@@ -43,7 +43,9 @@ export type Input =
   | { t: 'timer'; now: number; name: TimerName }
   | { t: 'ready'; now: number }
   | { t: 'not-ready'; now: number; reason: string }
-  | { t: 'unhealthy'; now: number; reason: string };
+  | { t: 'unhealthy'; now: number; reason: string }
+  /** another module gives up on starting it (e.g. its config never came); ignored while a process runs */
+  | { t: 'fail'; now: number; reason: string };
 
 export type Effect =
   | { t: 'spawn' }
@@ -270,6 +272,15 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
         m.reason = input.reason;
         m.ready = false;
         beginStop('count-as-failure', input.reason);
+      }
+      break;
+    }
+    case 'fail': {
+      // A running service keeps running: only one that could not start yet is given up on. `start` retries it.
+      if (!hasProcess(m.state)) {
+        clearWaits();
+        m.state = 'failed';
+        m.reason = input.reason;
       }
       break;
     }

@@ -58,6 +58,8 @@ export interface ServiceRunner {
   hasProcess(): boolean;
   /** every pid this runner has spawned and not yet collected */
   pid(): number | undefined;
+  /** the environment of the next spawn (env_from changes); a running process keeps its own */
+  setEnv(env: NodeJS.ProcessEnv): void;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -77,6 +79,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const { bus } = opts;
   const hooks = opts.hooks ?? {};
   let plan = opts.plan;
+  let env = opts.env;
   let model = initialModel();
   let child: ChildProcess | undefined;
   /** process group of the current or last child, while any member may still run */
@@ -164,7 +167,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const doSpawn = () => {
     let c: ChildProcess;
     try {
-      c = spawnService(plan.command, { cwd: plan.cwd, env: opts.env, uid: opts.uid, gid: opts.gid });
+      c = spawnService(plan.command, { cwd: plan.cwd, env, uid: opts.uid, gid: opts.gid });
     } catch (err) {
       queueMicrotask(() => send({ t: 'spawn-error', message: (err as Error).message }));
       return;
@@ -254,5 +257,8 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     },
     hasProcess: runnerHasProcess,
     pid: () => child?.pid,
+    setEnv(next) {
+      env = next;
+    },
   };
 }

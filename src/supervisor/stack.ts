@@ -40,6 +40,18 @@ export interface Stack {
   stopAll(reason?: string): Promise<void>;
   setGate(name: string, id: string, reason: string | null): void;
   gates(name: string): Array<{ id: string; reason: string }>;
+  /**
+   * Extra environment for a service's next spawns (env_from), on top of the plan's `env`; replaces what was set
+   * before. Kept across reloads of the service.
+   */
+  setEnv(name: string, vars: Record<string, string>): void;
+  /** gives up on starting a service that has no process (config that never came): `failed` until started */
+  fail(name: string, reason: string): void;
+  /**
+   * Called synchronously when a service is added (reload) before anything can start it, so a module can
+   * close its gates first, and when one is removed. Returns the unsubscribe function.
+   */
+  onServiceChange(listener: (name: string, change: 'added' | 'removed') => void): () => void;
   status(): ServiceStatus[];
   /** every enabled long-running service is ready */
   allReady(): boolean;
@@ -63,6 +75,19 @@ export function createStack(opts: StackOptions): Stack {
   });
   let stoppingAll = false;
   const baseEnv = opts.env ?? process.env;
+  const envOverlays = new Map<string, Record<string, string>>();
+  const serviceListeners = new Set<(name: string, change: 'added' | 'removed') => void>();
+  const notifyServices = (name: string, change: 'added' | 'removed') => {
+    for (const l of [...serviceListeners]) l(name, change);
+  };
+  const envOf = (sp: ServicePlan): NodeJS.ProcessEnv => ({
+    ...baseEnv,
+    ...opts.extraEnv,
+    ...sp.env,
+    ...envOverlays.get(sp.name),
+    TEND_SERVICE: sp.name,
+    TEND_APP: plan.name,
+  });
 
   const dependants = (name: string) =>
     [...runners.values()].filter((r) => r.plan.after.includes(name)).map((r) => r.name);
@@ -106,13 +131,7 @@ export function createStack(opts: StackOptions): Stack {
     });
     logs.set(sp.name, log);
     const extra = opts.hooks?.(sp, log) ?? {};
-    const env: NodeJS.ProcessEnv = {
-      ...baseEnv,
-      ...opts.extraEnv,
-      ...sp.env,
-      TEND_SERVICE: sp.name,
-      TEND_APP: plan.name,
-    };
+    const env = envOf(sp);
     const hooks: ServiceHooks = {
       ...extra,
       onSpawn(child) {
@@ -199,6 +218,20 @@ export function createStack(opts: StackOptions): Stack {
     },
     stopAll,
     setGate,
+    setEnv(name, vars) {
+      envOverlays.set(name, { ...vars });
+      const r = runners.get(name);
+      if (r) r.setEnv(envOf(r.plan));
+    },
+    fail(name, reason) {
+      runners.get(name)?.send({ t: 'fail', reason });
+    },
+    onServiceChange(listener) {
+      serviceListeners.add(listener);
+      return () => {
+        serviceListeners.delete(listener);
+      };
+    },
     gates: (name) =>
       [...(gates.get(name) ?? new Map<string, string>())].map(([id, reason]) => ({ id, reason })),
     status: () => [...runners.values()].map((r) => r.status()),
@@ -207,6 +240,7 @@ export function createStack(opts: StackOptions): Stack {
     addService(sp) {
       plan = { ...plan, services: { ...plan.services, [sp.name]: sp } };
       addService(sp);
+      notifyServices(sp.name, 'added');
     },
     async removeService(name) {
       const r = runners.get(name);
@@ -218,6 +252,7 @@ export function createStack(opts: StackOptions): Stack {
       await logs.get(name)?.close();
       logs.delete(name);
       for (const d of dependants(name)) setGate(d, `after:${name}`, null);
+      notifyServices(name, 'removed');
     },
     async close() {
       await Promise.all([...logs.values()].map((l) => l.close()));
