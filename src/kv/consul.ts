@@ -8,7 +8,7 @@
  *    the index is reset to 0 and the loop starts over with a non-blocking read;
  *  - an index below 1 after a response is used as 1, so that a buggy 0 cannot turn the loop into a busy loop;
  *  - a 404 still carries a valid X-Consul-Index: the key is absent and the loop blocks on that index;
- *  - the start of two queries of one loop are at least `minQueryIntervalMs` apart, so a server that answers
+ *  - the starts of two queries of one loop are at least `minQueryIntervalMs` apart, so a server that answers
  *    at once, again and again, cannot make the loop spin;
  *  - a response is not a change: every response is diffed with what was known.
  * Every response is the full state of its key or prefix, so a gap (outage, index reset) needs no replay: the
@@ -318,7 +318,10 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
   };
 
   const loop = async (w: WatchState, e: Entry) => {
+    /** what the next query blocks on; 0: a non-blocking read */
     let index = 0;
+    /** the last X-Consul-Index received, kept across errors so that a restore during an outage is noticed */
+    let lastSeen = 0;
     let lastStart = Number.NEGATIVE_INFINITY;
     let attempt = 0;
     const signal = e.abort.signal;
@@ -346,12 +349,14 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
         attempt = 0;
         const next = parseIndex(res.headers);
         // no index at all is treated like one that went backwards: nothing to block on, start over
-        const reset = next === undefined || next < index;
+        const reset = next === undefined || next < lastSeen;
         if (e.active) apply(w, e, entries, next ?? 0, reset);
+        lastSeen = next ?? 0;
         index = reset ? 0 : Math.max(next, 1);
       } catch (err) {
         if (!e.active) return;
         noteFailure(toKvError(err, `watch ${e.name}`));
+        // start over with a non-blocking read: the state may have moved on while we could not ask
         index = 0;
         await sleep(backoffDelay(attempt++, timing), signal);
       }

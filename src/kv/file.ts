@@ -383,7 +383,8 @@ export function createFileBackend(
       status.set(false, fail(err, 'read').message);
       return;
     }
-    if (closed) return;
+    // the last watcher may have gone while we were reading: do not start fs watchers for nobody
+    if (closed || subscribers.size === 0) return;
     status.set(true);
     const before = snapshot;
     snapshot = result.data;

@@ -208,6 +208,32 @@ describe('consul backend: blocking queries', () => {
     expect(afterOutage).toBeDefined();
     await w.close();
   });
+
+  it('notices indexes that went backwards during an outage (a restored snapshot) and trusts the new read', async () => {
+    const store = kv();
+    const route = 'GET /v1/kv/app/config/port';
+    fake.queue(route, kvFx.get);
+    const c = collect();
+    const w = store.watch({ keys: ['config/port'], prefixes: [] }, c.onChange);
+    await eventually(() => fake.requestsTo(route).length >= 2, 5000, 'blocking query');
+    fake.setDown(true);
+    await eventually(() => !store.status().connected, 5000, 'outage');
+    const restored: Recorded = {
+      status: 200,
+      headers: { 'X-Consul-Index': '4', 'Content-Type': 'application/json' },
+      body: [
+        { LockIndex: 0, Key: 'app/config/port', Flags: 0, Value: 'OTA5MA==', CreateIndex: 3, ModifyIndex: 3 },
+      ],
+    };
+    fake.queue(route, restored, restored);
+    fake.setDown(false);
+    await c.until('config/port', '9090');
+    await eventually(() => fake.requestsTo(route).some((r) => r.query.get('index') === '4'), 5000, 'index 4');
+    const indexes = fake.requestsTo(route).map((r) => r.query.get('index'));
+    // after the lower index: one more non-blocking read, then blocking on the new index
+    expect(indexes.slice(-3)).toEqual([null, null, '4']);
+    await w.close();
+  });
 });
 
 describe('consul backend: sessions as leases', () => {
