@@ -71,6 +71,8 @@ interface Store {
   delete(key: string, prefix: boolean): Promise<void>;
   /** whether an fs event (in a folder being watched) can concern the store */
   relevant(dir: string, filename: string | null): boolean;
+  /** where to listen while the store cannot be read, to notice when it is fixed */
+  fallbackDirs(): Promise<string[]>;
 }
 
 function code(err: unknown): string | undefined {
@@ -213,6 +215,7 @@ function createDirStore(root: string, url: string): Store {
       }
     },
     relevant: () => true,
+    fallbackDirs: async () => [await existingAncestor(root)],
   };
 }
 
@@ -264,6 +267,7 @@ function createDocStore(file: string, format: 'yaml' | 'json', url: string): Sto
       if (keys.length > 0) await edit((doc) => deleteFlatKeys(doc, keys));
     },
     relevant: (dir, filename) => dir !== dirname(file) || filename === null || filename === name,
+    fallbackDirs: async () => [await existingAncestor(dirname(file))],
   };
 }
 
@@ -346,11 +350,11 @@ export function createFileBackend(
     }, wait);
   };
 
-  const syncFsWatchers = (dirs: string[]): boolean => {
+  const syncFsWatchers = (dirs: string[], prune: boolean): boolean => {
     const wanted = new Set(dirs);
     let added = false;
     for (const [dir, w] of fsWatchers) {
-      if (!wanted.has(dir)) {
+      if (prune && !wanted.has(dir)) {
         w.close();
         fsWatchers.delete(dir);
       }
@@ -381,6 +385,8 @@ export function createFileBackend(
     } catch (err) {
       // keep the last good snapshot (e.g. a half-saved YAML file) and say why the store is unusable
       status.set(false, fail(err, 'read').message);
+      // even a store that was never readable must be watched, or fixing it would go unnoticed
+      if (!closed && subscribers.size > 0) syncFsWatchers(await store.fallbackDirs().catch(() => []), false);
       return;
     }
     // the last watcher may have gone while we were reading: do not start fs watchers for nobody
@@ -400,7 +406,7 @@ export function createFileBackend(
     }
     gate.check(true);
     // a folder that just appeared may have received files before its watcher existed
-    if (syncFsWatchers(result.dirs)) rescanRequested = true;
+    if (syncFsWatchers(result.dirs, true)) rescanRequested = true;
   };
 
   const requestScan = () => {

@@ -257,6 +257,25 @@ describe('file: flattened YAML and JSON', () => {
     expect((await store.list('')).map((p) => p.key)).toEqual(['cache/ttl', 'db/url']);
   });
 
+  it('watches a file that is broken from the start, and syncs once it is fixed', async () => {
+    await writeFile(join(dir, 'kv.yaml'), 'a: [broken\n');
+    const store = kv('file:./kv.yaml');
+    const c = collect();
+    const w = store.watch({ keys: [], prefixes: [''] }, c.onChange);
+    let synced = false;
+    void w.synced().then(() => {
+      synced = true;
+    });
+    await eventually(() => !store.status().connected, 5000, 'status error');
+    expect(synced).toBe(false);
+    await writeFile(join(dir, 'kv.yaml'), 'a: 1\n');
+    await eventually(() => synced, 5000, 'synced');
+    expect(store.status().connected).toBe(true);
+    await writeFile(join(dir, 'kv.yaml'), 'a: 2\n');
+    await c.until('a', '2');
+    await w.close();
+  });
+
   it('creates a missing file on first put', async () => {
     const store = kv('file:./new/kv.yml');
     expect(await store.list('')).toEqual([]);
