@@ -66,25 +66,45 @@ const toView = (l: LogLine): LogLineView => ({
   text: l.text,
 });
 
-/** The last `n` lines of one service: the in-memory ring, reaching back into the log file when asked for more. */
+/**
+ * The last `n` lines of one service: the in-memory ring, reaching back into the log file (which also holds
+ * earlier runs of tend) when the ring is too short. The ring is read synchronously, before any await, so a
+ * caller that subscribes to new lines in the same tick neither misses nor repeats one.
+ */
 export async function lastLines(rt: Runtime, service: string, n: number): Promise<LogLineView[]> {
   const log = rt.stack.log(service);
   if (!log || n <= 0) return [];
   const ring = log.tail(n);
   const file = rt.stack.runner(service)?.plan.logs.file;
   if (ring.length >= n || !file || !existsSync(file)) return ring.map(toView);
+  const seen = log.stats().lines;
   await log.flush().catch(() => undefined);
   let older: LogLine[] = [];
   try {
-    // The ring holds the newest lines; the file supplies what came before the ring's first one.
-    const first = ring[0]?.time ?? Number.POSITIVE_INFINITY;
-    older = (await readLastLines(file, n))
+    // Lines that came while flushing are in the file too, after the ring's: read enough to cover them.
+    const since = log.stats().lines - seen;
+    const fromFile = (await readLastLines(file, n + since + 16))
       .map((text) => parseLogLine(text, service))
-      .filter((l): l is LogLine => l !== undefined && l.time < first);
+      .filter((l): l is LogLine => l !== undefined);
+    const at = ring.length === 0 ? fromFile.length : indexOfRun(fromFile, ring);
+    // not found (a rotation in between, lines lost to a full disk): fall back to the clock
+    older = at >= 0 ? fromFile.slice(0, at) : fromFile.filter((l) => l.time < ring[0].time);
   } catch {
     // an unreadable file leaves the ring's lines, which is what there is
   }
   return [...older, ...ring].slice(-n).map(toView);
+}
+
+/** Where the ring's first lines start in the file's lines (searching from the end), or -1. */
+function indexOfRun(lines: LogLine[], ring: LogLine[]): number {
+  const k = Math.min(ring.length, 8);
+  const same = (a: LogLine, b: LogLine) => a.time === b.time && a.stream === b.stream && a.text === b.text;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    let j = 0;
+    while (j < k && i + j < lines.length && same(lines[i + j], ring[j])) j++;
+    if (j === k || (j > 0 && i + j === lines.length)) return i;
+  }
+  return -1;
 }
 
 /** The last `n` lines of several services, merged by time. */
@@ -105,12 +125,38 @@ export async function serveLogs(
   opts: { services: string[]; all: boolean; n: number; follow: boolean },
 ): Promise<void> {
   const { services, all, n, follow } = opts;
-  const initial = await mergedLines(rt, services, n);
   if (!follow) {
+    const lines = await mergedLines(rt, services, n);
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ lines: initial }));
+    res.end(JSON.stringify({ lines }));
     return;
   }
+  // Subscribe before the rings are read (same tick): new lines wait in `pending` until the first ones are out.
+  let pending: LogLineView[] | undefined = [];
+  const offs = new Map<string, () => void>();
+  const follow1 = (name: string) => {
+    offs.get(name)?.();
+    offs.delete(name);
+    const off = rt.stack.log(name)?.onLine((l) => (pending ? pending.push(toView(l)) : write(toView(l))));
+    if (off) offs.set(name, off);
+  };
+  for (const s of services) follow1(s);
+  const offReload = onReload(rt, (r) => {
+    for (const name of r.removed) {
+      offs.get(name)?.();
+      offs.delete(name);
+    }
+    for (const name of [...r.changed, ...r.added]) if (all || services.includes(name)) follow1(name);
+  });
+  // Proxies and curl want to see something flowing even when the service is quiet.
+  const keepalive = setInterval(() => res.write('\n'), HEARTBEAT_MS);
+  keepalive.unref();
+  res.on('close', () => {
+    clearInterval(keepalive);
+    offReload();
+    for (const off of offs.values()) off();
+  });
+  const initial = mergedLines(rt, services, n);
   res.writeHead(200, {
     'content-type': 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -134,28 +180,8 @@ export async function serveLogs(
     }
     res.write(`${JSON.stringify(l)}\n`);
   };
-  for (const l of initial) write(l);
-  const offs = new Map<string, () => void>();
-  const follow1 = (name: string) => {
-    offs.get(name)?.();
-    offs.delete(name);
-    const off = rt.stack.log(name)?.onLine((l) => write(toView(l)));
-    if (off) offs.set(name, off);
-  };
-  for (const s of services) follow1(s);
-  const offReload = onReload(rt, (r) => {
-    for (const name of r.removed) {
-      offs.get(name)?.();
-      offs.delete(name);
-    }
-    for (const name of [...r.changed, ...r.added]) if (all || services.includes(name)) follow1(name);
-  });
-  // Proxies and curl want to see something flowing even when the service is quiet.
-  const keepalive = setInterval(() => res.write('\n'), HEARTBEAT_MS);
-  keepalive.unref();
-  res.on('close', () => {
-    clearInterval(keepalive);
-    offReload();
-    for (const off of offs.values()) off();
-  });
+  for (const l of await initial) write(l);
+  const waiting = pending;
+  pending = undefined;
+  for (const l of waiting) write(l);
 }

@@ -22,6 +22,8 @@ services:
     after: [db]
   worker:
     command: echo "worker says hi" >&2; exec sleep 600
+  burst:
+    command: seq 1 1500; exec sleep 600
 `;
 
 let dir: string;
@@ -65,7 +67,7 @@ describe('tend status', () => {
     const st = status();
     expect(st.app.name).toBe('shop');
     expect(st.app.pid).toBe(tend.proc.pid);
-    expect(st.services.map((s) => s.name)).toEqual(['db', 'web', 'worker']);
+    expect(st.services.map((s) => s.name)).toEqual(['db', 'web', 'worker', 'burst']);
     for (const s of st.services) {
       expect(s.state).toBe('running');
       expect(alive(s.pid!)).toBe(true);
@@ -132,7 +134,7 @@ describe('tend start/stop/restart', () => {
   it('an unknown service is a usage error naming the known ones', () => {
     const r = cli('restart', 'nope');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no service "nope".*services: db, web, worker/);
+    expect(r.stderr).toMatch(/no service "nope".*services: db, web, worker, burst/);
   });
 });
 
@@ -154,6 +156,18 @@ describe('tend logs', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(parsed[0]).toMatchObject({ service: 'web', stream: 'stdout' });
+  });
+
+  it('reaches past the in-memory ring into the log file, without gaps or repeats', () => {
+    const numbers = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter((l) => /^\d+$/.test(l))
+        .map(Number);
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    expect(numbers(cli('logs', '-n', '1400', 'burst').stdout)).toEqual(range(101, 1500));
+    expect(numbers(cli('logs', '-n', '5000', 'burst').stdout)).toEqual(range(1, 1500));
   });
 
   it('-f follows new lines as the service writes them', async () => {

@@ -123,6 +123,28 @@ describe('tend reload against a running tend', () => {
     expect(human.stdout).toMatch(/reloaded \.\/tend\.yaml: stopped add \(unchanged: keep, change\)/);
   });
 
+  it('SIGHUP restarts the app and applies the edited manifest while the services are down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-reload-'));
+    dirs.push(dir);
+    const file = join(dir, 'tend.yaml');
+    writeFileSync(file, manifest({ keep: 'exec sleep 600', drop: 'exec sleep 600' }));
+    const t = startTend(['up'], { cwd: dir });
+    await t.waitForOutput(/app UP/, 20_000);
+    writeFileSync(file, manifest({ keep: 'exec sleep 600', add: 'exec sleep 600' }));
+    t.kill('SIGHUP');
+    await t.waitForOutput(/reloaded .*tend\.yaml: started add; stopped drop/);
+    await waitFor(
+      () => {
+        const st = JSON.parse(runTend(['status', '--json'], { cwd: dir }).stdout) as StatusView;
+        return (
+          st.app.state === 'UP' &&
+          st.services.map((s) => `${s.name}:${s.state}`).join() === 'keep:running,add:running'
+        );
+      },
+      { what: 'keep and add running after SIGHUP' },
+    );
+  });
+
   it('an invalid edit changes nothing and says why (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tend-reload-'));
     dirs.push(dir);
