@@ -124,7 +124,7 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
 <script>
 "use strict";
 (function () {
-  var status = null, fetchedAt = 0, selected = null, refreshTimer = null, logAbort = null;
+  var status = null, fetchedAt = 0, selected = null, refreshTimer = null, logAbort = null, askedForToken = false;
   var MAX_LOG_LINES = 2000, MAX_EVENTS = 100;
   var $ = function (id) { return document.getElementById(id); };
 
@@ -291,7 +291,18 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
     var ctrl = new AbortController(); logAbort = ctrl;
     $("logs").replaceChildren();
     var url = "api/logs?n=200&follow=1" + (selected ? "&service=" + encodeURIComponent(selected) : "");
-    fetch(url, { signal: ctrl.signal }).then(function (r) {
+    fetch(url, { signal: ctrl.signal, headers: authHeaders() }).then(function (r) {
+      if (r.status === 401 && !askedForToken) {
+        askedForToken = true;
+        var t = window.prompt("This tend needs its token (TEND_TOKEN) to show logs:");
+        if (t) { sessionStorage.setItem("tend-token", t); logAbort = null; followLogs(); return; }
+      }
+      if (!r.ok) {
+        return r.json().then(function (b) {
+          $("logs").replaceChildren(el("div", { class: "l-tend", text: "Logs are not available here: " + (b.error || r.status) }));
+          ctrl.abort();
+        });
+      }
       var reader = r.body.getReader(), dec = new TextDecoder(), buf = "";
       function pump() {
         return reader.read().then(function (x) {

@@ -19,9 +19,13 @@
  *   GET  /metrics                     Prometheus text
  *   GET  /                            the dashboard (HTML)
  *
- * Access: the socket is for whoever may open it (0600: tend's user). On TCP, POSTs and /api/cfg need
- * `Authorization: Bearer $TEND_TOKEN` unless the listener is bound to loopback; bound elsewhere without
- * TEND_TOKEN they are refused. Nothing secret is served: no env values, commands, tokens or rendered files.
+ * Access: the socket is for whoever may open it (0600: tend's user). On TCP, POSTs, /api/cfg and /api/logs
+ * need `Authorization: Bearer $TEND_TOKEN` unless the listener is bound to loopback; bound elsewhere without
+ * TEND_TOKEN they are refused (403). A loopback listener answers only to loopback Host names (DNS rebinding)
+ * and refuses cross-origin POSTs. Nothing secret is served: no env values, commands, tokens or rendered files.
+ *
+ * A second `tend up` whose socket answers is refused with exit 2 before anything starts; a socket nobody
+ * listens on (a tend that was killed) is replaced.
  *
  * The CLI does not import this file (it would load the server); it uses ./client.ts, ./locate.ts, ./format.ts.
  */

@@ -3,7 +3,7 @@
  * in; file mode 0600 is its access control) and the optional TCP listener (dashboard, Prometheus, probes).
  * Routes are listed in index.ts.
  *
- * TCP rules: mutating calls (POST) and `/api/cfg` (settings may hold credentials) need
+ * TCP rules: mutating calls (POST), `/api/cfg` and `/api/logs` (settings and logs may hold credentials) need
  * `Authorization: Bearer $TEND_TOKEN`, unless the listener is bound to a loopback address; bound elsewhere
  * without TEND_TOKEN they are refused outright. On a loopback listener the Host header must name a loopback
  * host, which stops DNS-rebinding pages from reaching it, and a browser POST must come from the dashboard's
@@ -324,7 +324,8 @@ async function handle(rt: Runtime, cs: ControlState, l: Listener, req: IncomingM
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const mutating = method !== 'GET';
-  const denied = refusal(req, l, mutating || path === '/api/cfg');
+  // settings may hold credentials and services do log them: both count as sensitive, like mutating calls
+  const denied = refusal(req, l, mutating || path === '/api/cfg' || path === '/api/logs');
   if (denied) {
     const [status, message] = denied;
     if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="tend"');
@@ -386,7 +387,12 @@ async function route(
   }
   const svc = /^\/api\/services\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
   if (svc) {
-    const name = decodeURIComponent(svc[1]);
+    let name: string;
+    try {
+      name = decodeURIComponent(svc[1]);
+    } catch {
+      throw new HttpError(400, `bad service name in ${path}`);
+    }
     const action = svc[2];
     if (!rt.stack.runner(name)) {
       const known = rt.stack.names();

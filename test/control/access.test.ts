@@ -142,8 +142,9 @@ describe('the TCP listener', () => {
       expect(r.status, path).toBe(403);
       expect(r.json<{ error: string }>().error).toMatch(/TEND_TOKEN/);
     }
-    // settings may hold credentials: not readable either
+    // settings and logs may hold credentials: not readable either
     expect((await http(t, '/api/cfg')).status).toBe(403);
+    expect((await http(t, '/api/logs?service=web')).status).toBe(403);
     // nothing happened
     const st = (await http(t, '/api/status')).json<StatusView>();
     expect(st.services.find((s) => s.name === 'web')?.restarts).toBe(0);
@@ -169,6 +170,10 @@ describe('the TCP listener', () => {
       headers: { authorization: 'Bearer s3cret-token' },
     });
     expect(right.status).toBe(200);
+    expect((await http(t, '/api/logs')).status).toBe(401);
+    expect((await http(t, '/api/logs', { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(
+      200,
+    );
     // the token never shows up in what the API serves
     for (const path of ['/api/status', '/metrics', '/api/logs?n=1000']) {
       expect((await http(t, path)).text).not.toMatch(/s3cret-token/);
