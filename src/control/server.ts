@@ -13,6 +13,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { type Runtime, StartError } from '../app/index.js';
 import type { ServiceState } from '../events/index.js';
 import { getPath } from '../settings/path.js';
@@ -62,6 +63,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         else res.destroy();
       });
     });
+    // Once listening, an error (e.g. out of file descriptors on accept) is reported, never fatal to tend.
+    s.on('error', (err) => {
+      if (s.listening) process.stderr.write(`tend: control ${l.kind} listener: ${err.message}\n`);
+    });
     // SSE and log followers are long-lived by design.
     s.requestTimeout = 0;
     s.headersTimeout = 30_000;
@@ -80,7 +85,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       httpUrl = `http://${bound}/`;
       if (!loopback && !rt.env.TEND_TOKEN) {
         rt.out.write(
-          `tend | http ${opts.http} is not a loopback address and TEND_TOKEN is unset: start/stop/restart/reload/maintenance/cfg are refused over TCP\n`,
+          `tend | http ${opts.http} is not a loopback address and TEND_TOKEN is unset: start/stop/restart/reload/maintenance, cfg and logs are refused over TCP\n`,
         );
       }
     }
@@ -125,10 +130,15 @@ async function listenUnix(server: Server, path: string, manifest: string | undef
   try {
     await listenOnce(server, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw new StartError(
+        `cannot create the control socket ${path}: ${(err as Error).message}; check that state_dir is writable`,
+        1,
+      );
+    }
     if (await socketAnswers(path)) {
       throw new StartError(
-        `another tend is already running for ${manifest ?? 'this folder'} (its control socket ${path} answers); ` +
+        `another tend is already running for ${manifest ?? `state folder ${dirname(path)}`} (its control socket ${path} answers); ` +
           'stop it first (`tend status` shows it), or give this one another state_dir',
         REFUSED_EXIT,
       );
@@ -159,7 +169,7 @@ function listenOnce(server: Server, path: string): Promise<void> {
 
 function listenTcp(server: Server, host: string, port: number, given: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
+    const onError = (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.message;
       reject(
         new StartError(
@@ -167,8 +177,10 @@ function listenTcp(server: Server, host: string, port: number, given: string): P
           REFUSED_EXIT,
         ),
       );
-    });
+    };
+    server.once('error', onError);
     server.listen({ host: host || undefined, port }, () => {
+      server.off('error', onError);
       const a = server.address();
       if (a && typeof a === 'object') {
         const h = host === '' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -307,7 +319,7 @@ function refusal(req: IncomingMessage, l: Listener, sensitive: boolean): [number
   if (!l.token) {
     return [
       403,
-      'this listener is not bound to loopback and TEND_TOKEN is unset, so it accepts no mutating calls; ' +
+      'this listener is not bound to loopback and TEND_TOKEN is unset, so it accepts no mutating calls and serves no settings or logs; ' +
         'set TEND_TOKEN for tend and send `Authorization: Bearer <token>`, or use the unix socket (the tend CLI)',
     ];
   }
