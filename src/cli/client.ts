@@ -102,7 +102,8 @@ async function actionCommand(
 function describeAction(r: ActionResult): string {
   const a = r.after;
   const pid = a.pid ? ` (pid ${a.pid})` : '';
-  const why = a.reason ? `: ${a.reason}` : '';
+  // "start requested" on a running service only repeats what was asked; other states say why they are so
+  const why = a.reason && a.state !== 'running' && a.state !== 'ready' ? `: ${a.reason}` : '';
   if (r.action === 'stop') return `${r.service}: ${a.state}${why}`;
   if (r.action === 'restart' && r.before.pid && a.pid && r.before.pid !== a.pid) {
     return `${r.service}: restarted, pid ${r.before.pid} → ${a.pid} (${a.state})`;

@@ -7,6 +7,7 @@
  * Per-service gauges are read from the running stack at scrape time (bindMetrics), never pushed per event.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { VERSION } from '../cli/version.js';
 import type { AppState, ServiceState } from '../events/index.js';
 import type { LogStats } from '../logs/index.js';
 import type { ServiceStatus } from '../supervisor/service.js';
@@ -183,6 +184,17 @@ new Gauge({
     if (!source) return;
     const current = source.appState();
     for (const state of APP_STATES) this.set({ state }, current === state ? 1 : 0);
+  },
+});
+
+new Gauge({
+  name: 'tend_info',
+  help: 'Always 1; the labels name the app and the version of tend.',
+  labelNames: ['app', 'version'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    if (source) this.set({ app: source.app, version: VERSION }, 1);
   },
 });
 

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusView } from '../../src/control/types.js';
 import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
@@ -199,6 +199,8 @@ describe('metrics', () => {
     expect(value(m, 'tend_service_up', { service: 'web' })).toBe(1);
     expect(value(m, 'tend_service_state', { service: 'web', state: 'running' })).toBe(1);
     expect(value(m, 'tend_service_state', { service: 'web', state: 'failed' })).toBe(0);
+    expect(value(m, 'tend_app_state', { state: 'UP' })).toBe(1);
+    expect(value(m, 'tend_info', { app: basename(dir) })).toBe(1);
     for (const name of [
       'tend_template_renders_total',
       'tend_kv_watch_errors_total',
