@@ -5,10 +5,10 @@
  * and url.ts for the URL forms.
  */
 import { createConsulBackend } from './consul.js';
-import { createEtcdBackend } from './etcd.js';
 import { createFileBackend } from './file.js';
+import { lazyBackend } from './lazy.js';
 import { defaultTiming, type KvBackend, type KvTiming } from './types.js';
-import { parseKvUrl } from './url.js';
+import { parseKvUrl, redactUrl } from './url.js';
 
 export { KvError, type KvErrorCode } from './common.js';
 export type {
@@ -48,7 +48,9 @@ export function openKv(url: string, opts: OpenKvOptions = {}): KvBackend {
     case 'file':
       return createFileBackend(config, { baseDir: opts.baseDir ?? process.cwd(), timing });
     case 'etcd':
-      return createEtcdBackend(config, { timing });
+      return lazyBackend('etcd', redactUrl(config.url), async () =>
+        (await import('./etcd.js')).createEtcdBackend(config, { timing }),
+      );
     case 'consul':
       return createConsulBackend(config, { timing });
   }
