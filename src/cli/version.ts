@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 
-/** Read once from package.json, so a release bump needs no code change. */
+/**
+ * Read once from package.json, so a release bump needs no code change. The build sits two folders below it
+ * (dist/cli), or three in the tests' per-run builds (.test-dist/run-N/cli).
+ */
 export const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'tend') return pkg.version;
+    } catch {}
   }
+  return '0.0.0';
 })();

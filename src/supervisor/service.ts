@@ -26,6 +26,11 @@ export interface ServiceHooks {
   /** start liveness checks; call `unhealthy` when `failures` in a row failed */
   probeHealth?(unhealthy: (reason: string) => void): void;
   stopProbes?(): void;
+  /**
+   * Runs when a stop begins, before the stop signal: the signal (and the kill timer) wait until it settles, at
+   * most BEFORE_STOP_MAX_MS, so that discovery drops the instance before its process stops serving.
+   */
+  beforeStop?(): Promise<void> | undefined;
   /** runs the `finish` command after an exit */
   finish?(code: number | null, signal: string | null, restarts: number): void;
   onState?(model: Model, previous: Model): void;
@@ -74,6 +79,8 @@ export interface RunnerOptions {
 }
 
 const GROUP_POLL_MS = 10;
+/** the longest a stop signal waits for `beforeStop` (a KV outage must not hold a stop for long) */
+export const BEFORE_STOP_MAX_MS = 5000;
 
 export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const { bus } = opts;
@@ -96,8 +103,36 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       publish(previous, next, input);
     }
     hooks.onState?.(next, previous);
-    for (const e of effects) perform(e);
+    performAll(effects);
     if (!runnerHasProcess()) flushSettled();
+  };
+
+  const performAll = (effects: Effect[]) => {
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i];
+      if (e.t === 'signal' && e.signal !== 'SIGKILL' && model.state === 'stopping' && hooks.beforeStop) {
+        const pending = hooks.beforeStop();
+        if (pending) {
+          deferStop(pending, effects.slice(i));
+          return;
+        }
+      }
+      perform(e);
+    }
+  };
+
+  /** The stop signal and what follows it wait for `pending`; skipped if that process is no longer stopping. */
+  const deferStop = (pending: Promise<void>, rest: Effect[]) => {
+    const group = pgid;
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      if (model.state === 'stopping' && pgid === group) for (const e of rest) perform(e);
+    };
+    const deadline = setTimeout(go, BEFORE_STOP_MAX_MS);
+    pending.then(go, go);
   };
 
   const publish = (previous: Model, next: Model, input: Input) => {
@@ -240,7 +275,8 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       return {
         name: plan.name,
         state: model.state,
-        reason: model.reason,
+        // why it was (re)started is news in the event, not a standing condition of a running service
+        reason: model.state === 'running' || model.state === 'ready' ? undefined : model.reason,
         pid: model.pid,
         ready: model.ready,
         restarts: restartsOf(model),
