@@ -86,6 +86,7 @@ export async function upCommand(opts: { file?: string; only?: string; http?: str
   if (!plan) return EXIT.usage;
   if (opts.http) plan.http = opts.http;
   const kv = opts.kv ?? process.env.TEND_KV;
+    async (rt) => (await import('../render/attach.js')).renderAttachment()(rt),
   if (kv) plan.kv = kv;
   return runForeground(plan);
 }

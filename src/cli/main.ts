@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { registerClientCommands } from './client.js';
+import { registerRenderCommands } from './render.js';
 import { VERSION } from './version.js';
 
 // `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's.
@@ -77,6 +78,7 @@ program
   });
 
 registerClientCommands(program);
+registerRenderCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`tend: ${(err as Error)?.stack ?? String(err)}\n`);
