@@ -261,14 +261,22 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   return { ...rt, done };
 }
 
-/** Several modules' hooks as one: each hook calls every module's, in order. */
+/**
+ * Several modules' hooks as one: each hook calls every module's, in order. A hook that returns promises
+ * (`beforeStop`) returns one promise for all of them, so the runner waits for every module.
+ */
 export function mergeHooks(list: ServiceHooks[]): ServiceHooks {
   const merged: ServiceHooks = {};
   const keys = new Set(list.flatMap((h) => Object.keys(h) as Array<keyof ServiceHooks>));
   for (const key of keys) {
-    const fns = list.map((h) => h[key]).filter((f) => f !== undefined) as Array<(...a: unknown[]) => void>;
+    const fns = list.map((h) => h[key]).filter((f) => f !== undefined) as Array<(...a: unknown[]) => unknown>;
     (merged as Record<string, unknown>)[key] = (...args: unknown[]) => {
-      for (const f of fns) f(...args);
+      const pending: Promise<unknown>[] = [];
+      for (const f of fns) {
+        const r = f(...args);
+        if (r instanceof Promise) pending.push(r);
+      }
+      return pending.length === 0 ? undefined : Promise.allSettled(pending).then(() => undefined);
     };
   }
   return merged;

@@ -53,9 +53,17 @@ function loadPlan(opts: { file?: string; only?: string }): Plan | undefined {
 
 async function runForeground(plan: Plan): Promise<number> {
   const signals = handleSignals();
+  // readiness/health probes and discovery: per-service hooks plus an attachment binding them to the run
+  const checks = (await import('../health/index.js')).healthModule();
+  const discovery = (await import('../discovery/index.js')).discoveryModule();
   let running: Running;
   try {
-    running = await startUp({ plan, env: process.env, attach: defaultAttachments() });
+    running = await startUp({
+      plan,
+      env: process.env,
+      attach: [...defaultAttachments(), checks.attach, discovery.attach],
+      serviceHooks: [checks.serviceHooks, discovery.serviceHooks],
+    });
   } catch (e) {
     signals.remove();
     if (e instanceof StartError) {
@@ -78,6 +86,7 @@ function defaultAttachments(): Attachment[] {
     // control plane first: a second `tend up` on the same state folder is refused before anything starts
     async (rt) => (await import('../control/index.js')).controlAttachment()(rt),
     async (rt) => (await import('../control/index.js')).liveViewAttachment()(rt),
+    async (rt) => (await import('../render/attach.js')).renderAttachment()(rt),
   ];
 }
 
@@ -86,7 +95,6 @@ export async function upCommand(opts: { file?: string; only?: string; http?: str
   if (!plan) return EXIT.usage;
   if (opts.http) plan.http = opts.http;
   const kv = opts.kv ?? process.env.TEND_KV;
-    async (rt) => (await import('../render/attach.js')).renderAttachment()(rt),
   if (kv) plan.kv = kv;
   return runForeground(plan);
 }

@@ -1,0 +1,74 @@
+/**
+ * `requires`: a service is held `waiting` (one gate per required service, its reason naming it) until discovery
+ * lists at least one passing instance of each. Gates follow discovery for as long as tend runs: an upstream
+ * that vanishes closes its gate again, which holds the next start (a restart waits), never a running process.
+ * With `requires_timeout`, a service still waiting that long after its gates closed is `failed`.
+ */
+
+import { formatMs } from '../health/index.js';
+import type { ServicePlan } from '../manifest/types.js';
+import type { Stack } from '../supervisor/index.js';
+import type { Discovery } from './discovery.js';
+import type { Watch } from './types.js';
+
+export const gateId = (required: string) => `requires:${required}`;
+
+export function waitingReason(required: string, where: string): string {
+  return `waiting for ${required} in discovery (${where})`;
+}
+
+export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan): Watch {
+  const closedGates = new Set<string>();
+  const watches: Watch[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const armTimeout = () => {
+    if (sp.requiresTimeoutMs <= 0) return;
+    if (closedGates.size === 0) {
+      clearTimeout(timer);
+      timer = undefined;
+      return;
+    }
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (closed || closedGates.size === 0) return;
+      if (stack.runner(sp.name)?.model().state !== 'waiting') return;
+      const names = [...closedGates].join(', ');
+      stack.fail(
+        sp.name,
+        `no healthy instance of ${names} in discovery within ${formatMs(sp.requiresTimeoutMs)} (requires_timeout); start it again once ${names} is registered`,
+      );
+    }, sp.requiresTimeoutMs);
+  };
+
+  for (const required of new Set(sp.requires)) {
+    closedGates.add(required);
+    stack.setGate(sp.name, gateId(required), waitingReason(required, discovery.where));
+  }
+  armTimeout();
+  for (const required of new Set(sp.requires)) {
+    watches.push(
+      discovery.watch(
+        required,
+        (list) => {
+          if (closed) return;
+          const open = list.length > 0;
+          if (open) closedGates.delete(required);
+          else closedGates.add(required);
+          stack.setGate(sp.name, gateId(required), open ? null : waitingReason(required, discovery.where));
+          armTimeout();
+        },
+        { passingOnly: true },
+      ),
+    );
+  }
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      for (const w of watches) w.close();
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The checks of one service, as ServiceHooks for its runner: readiness polled from spawn until it passes or
+ * `ready.timeout` ends it (a failed start), then liveness every `health.interval`, where `health.failures`
+ * failures in a row make the service unhealthy. Each result is reported (event and log line) only when it
+ * differs from the last one of the same check; the newest result of each check is kept for status.
+ *
+ * Every probe belongs to one generation (one process of the service): stopProbes and a new spawn end the
+ * generation, and a result that arrives afterwards is dropped, so a slow check can never act on the next process.
+ */
+import type { EventInput, HealthEvent } from '../events/index.js';
+import type { LogLine, ServiceLog } from '../logs/index.js';
+import type { HealthPlan, ReadyPlan, ServicePlan } from '../manifest/types.js';
+import type { ServiceHooks } from '../supervisor/index.js';
+import { type AttemptProbe, formatMs, type ProbeResult, runProbe } from './probe.js';
+
+export type CheckKind = 'ready' | 'health';
+
+export interface CheckResult {
+  check: CheckKind;
+  ok: boolean;
+  output: string;
+  /** ms since the epoch */
+  at: number;
+  /** failures in a row so far (health) */
+  failures: number;
+}
+
+export interface ServiceChecksOptions {
+  service: ServicePlan;
+  /** the service's log: log readiness reads its lines, and result changes are noted in it */
+  log?: ServiceLog;
+  /** the environment exec probes run with (the service's); read at each attempt */
+  env?: () => NodeJS.ProcessEnv;
+  /** where HealthEvents go (the bus); read at each report, so it can be bound after the hooks exist */
+  publish?: (event: EventInput) => void;
+}
+
+export interface ServiceChecks {
+  hooks: ServiceHooks;
+  /** the newest result of each check of the current process */
+  last(): { ready?: CheckResult; health?: CheckResult };
+}
+
+/** Per-attempt limit of a readiness probe: long enough for a slow answer, short enough to poll again. */
+function attemptTimeout(plan: ReadyPlan, remainingMs: number): number {
+  return Math.max(1, Math.min(remainingMs, Math.max(1000, plan.intervalMs * 4), 10_000));
+}
+
+export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
+  const sp = opts.service;
+  let generation = 0;
+  let spawnedAt = Date.now();
+  const timers = new Set<NodeJS.Timeout>();
+  let abort: AbortController | undefined;
+  let unsubscribeLog: (() => void) | undefined;
+  let readyResult: CheckResult | undefined;
+  let healthResult: CheckResult | undefined;
+  /** what was last reported per check, to report changes only */
+  const reported = new Map<CheckKind, boolean>();
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+
+  const endGeneration = () => {
+    generation++;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    abort?.abort();
+    abort = undefined;
+    unsubscribeLog?.();
+    unsubscribeLog = undefined;
+  };
+
+  const attempt = (probe: AttemptProbe, timeoutMs: number): Promise<ProbeResult> => {
+    abort ??= new AbortController();
+    return runProbe(probe, {
+      timeoutMs,
+      cwd: sp.cwd,
+      env: opts.env?.() ?? process.env,
+      signal: abort.signal,
+    });
+  };
+
+  const report = (result: CheckResult, text: string) => {
+    if (reported.get(result.check) === result.ok) return;
+    reported.set(result.check, result.ok);
+    opts.log?.note(text);
+    const event: Omit<HealthEvent, 'time' | 'seq'> = {
+      kind: 'health',
+      service: sp.name,
+      check: result.check,
+      ok: result.ok,
+      output: result.output,
+    };
+    opts.publish?.(event);
+  };
+
+  const pollReady = (plan: ReadyPlan, done: (ok: boolean, reason?: string) => void) => {
+    const gen = generation;
+    const started = Date.now();
+    const deadline = started + plan.timeoutMs;
+    const finish = (ok: boolean, output: string) => {
+      if (gen !== generation) return;
+      unsubscribeLog?.();
+      unsubscribeLog = undefined;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      readyResult = { check: 'ready', ok, output, at: Date.now(), failures: ok ? 0 : 1 };
+      const took = formatMs(Date.now() - started);
+      if (ok) {
+        report(readyResult, `ready after ${took}: ${output}`);
+        done(true);
+      } else {
+        const reason = `not ready within ${formatMs(plan.timeoutMs)}${output ? ` (last: ${output})` : ''}`;
+        report(readyResult, reason);
+        done(false, reason);
+      }
+    };
+
+    if (plan.probe.kind === 'log') {
+      let re: RegExp;
+      try {
+        re = new RegExp(plan.probe.pattern);
+      } catch (err) {
+        finish(false, `bad regular expression: ${(err as Error).message}`);
+        return;
+      }
+      if (!opts.log) {
+        finish(false, 'log readiness needs the service log');
+        return;
+      }
+      unsubscribeLog = opts.log.onLine((line: LogLine) => {
+        // tend's own notes about the service are not the service's output
+        if (line.stream !== 'tend' && re.test(line.text)) finish(true, `log line matched: ${line.text}`);
+      });
+      later(plan.timeoutMs, () => finish(false, `no output line matched /${re.source}/`));
+      return;
+    }
+
+    const probe = plan.probe;
+    let last = '';
+    const tryOnce = async () => {
+      if (gen !== generation) return;
+      const begun = Date.now();
+      const remaining = deadline - begun;
+      if (remaining <= 0) return finish(false, last);
+      const r = await attempt(probe, attemptTimeout(plan, remaining));
+      if (gen !== generation) return;
+      if (r.ok) return finish(true, r.output);
+      last = r.output;
+      const next = begun + plan.intervalMs;
+      if (next >= deadline) later(Math.max(0, deadline - Date.now()), () => finish(false, last));
+      else later(Math.max(0, next - Date.now()), () => void tryOnce());
+    };
+    void tryOnce();
+  };
+
+  const checkHealth = (plan: HealthPlan, unhealthy: (reason: string) => void) => {
+    const gen = generation;
+    let streak = 0;
+    const run = async () => {
+      if (gen !== generation) return;
+      const begun = Date.now();
+      const r = await attempt(plan.probe, plan.timeoutMs);
+      if (gen !== generation) return;
+      streak = r.ok ? 0 : streak + 1;
+      healthResult = { check: 'health', ok: r.ok, output: r.output, at: Date.now(), failures: streak };
+      if (r.ok) report(healthResult, `health check passing: ${r.output}`);
+      else report(healthResult, `health check failing: ${r.output}`);
+      if (streak >= plan.failures) {
+        const times =
+          plan.failures === 1 ? 'health check failed' : `${plan.failures} health checks failed in a row`;
+        unhealthy(`${times} (last: ${r.output})`);
+        return;
+      }
+      // start to start, never overlapping: a check slower than the interval is followed at once
+      later(Math.max(0, begun + plan.intervalMs - Date.now()), () => void run());
+    };
+    later(Math.max(0, spawnedAt + plan.graceMs - Date.now()), () => void run());
+  };
+
+  const hooks: ServiceHooks = {
+    onSpawn() {
+      endGeneration();
+      spawnedAt = Date.now();
+      readyResult = undefined;
+      healthResult = undefined;
+      reported.clear();
+    },
+    stopProbes() {
+      endGeneration();
+    },
+  };
+  if (sp.ready) {
+    const plan = sp.ready;
+    hooks.probeReady = (done) => pollReady(plan, done);
+  }
+  if (sp.health) {
+    const plan = sp.health;
+    hooks.probeHealth = (unhealthy) => checkHealth(plan, unhealthy);
+  }
+  return {
+    hooks,
+    last: () => ({ ready: readyResult, health: healthResult }),
+  };
+}
