@@ -1,0 +1,484 @@
+/**
+ * The render loop inside `tend up`, on the `file` backend (a folder, one file per key), with real services:
+ * small shell scripts that record what config they started with.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { cleanup, lines, project, put, read, upIn } from './harness.js';
+
+afterEach(cleanup);
+
+/**
+ * `sh rec.sh CONF [LOG]`: a service that logs "<pid> <config>" when it starts, then sleeps; a HUP is logged as
+ * "<pid> hup". (A script file: `$` in the manifest would be interpolation.)
+ */
+const REC = {
+  'rec.sh': `log=\${2:-starts.log}
+echo "$$ $(cat "$1")" >> "$log"
+trap 'echo "$$ hup" >> "$log"' HUP
+while :; do sleep 0.05; done
+`,
+};
+const recorder = (conf: string, log = 'starts.log') => `sh rec.sh ${conf} ${log}`;
+
+describe('render loop (file backend)', () => {
+  it('renders before the service starts, re-renders on a key change and restarts the service once', async () => {
+    const dir = project({
+      ...REC,
+      'kv/db/host': 'db1',
+      'kv/db/port': '5432',
+      'app.conf.tmpl': 'host={{ key "db/host" }} port={{ key "db/port" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - source: app.conf.tmpl
+        destination: etc/app.conf
+        perms: "0600"
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'first start' });
+    expect(lines(dir, 'starts.log')[0]).toMatch(/^\d+ host=db1 port=5432$/);
+    expect(statSync(join(dir, 'etc/app.conf')).mode & 0o777).toBe(0o600);
+
+    put(dir, 'kv/db/host', 'db2');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restart' });
+    expect(lines(dir, 'starts.log')[1]).toMatch(/^\d+ host=db2 port=5432$/);
+    expect(read(dir, 'etc/app.conf')).toBe('host=db2 port=5432');
+    expect(t.service('web').restarts).toBe(1);
+    expect(
+      t
+        .serviceEvents('web')
+        .some((e) => e.to === 'stopping' && /config changed: etc\/app.conf/.test(e.reason ?? '')),
+    ).toBe(true);
+
+    // the same bytes again: no write, no restart
+    put(dir, 'kv/db/port', '5432');
+    await sleep(400);
+    expect(t.service('web').restarts).toBe(1);
+  });
+});
+
+describe('on_change', () => {
+  const manifest = (onChange: string) => `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    reload_signal: SIGHUP
+    templates:
+      - source: app.conf.tmpl
+        destination: etc/app.conf
+        on_change: ${onChange}
+`;
+  const files = (onChange: string) => ({
+    ...REC,
+    'kv/level': 'info',
+    'app.conf.tmpl': 'level={{ key "level" }}',
+    'tend.yaml': manifest(onChange),
+  });
+
+  it('reload sends reload_signal instead of restarting', async () => {
+    const dir = project(files('reload'));
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    const pid = t.service('web').pid;
+    put(dir, 'kv/level', 'debug');
+    await waitFor(() => lines(dir, 'starts.log').some((l) => l.endsWith(' hup')), { what: 'HUP' });
+    expect(read(dir, 'etc/app.conf')).toBe('level=debug');
+    expect(t.service('web').pid).toBe(pid);
+    expect(t.service('web').restarts).toBe(0);
+    expect(t.output()).toMatch(/web: config changed \(etc\/app.conf\); sent SIGHUP/);
+  });
+
+  it('{ signal: X } sends X', async () => {
+    const dir = project({
+      ...files('{ signal: SIGUSR1 }'),
+      'rec.sh': `echo "$$ start" >> starts.log\ntrap 'echo "$$ usr1" >> starts.log' USR1\nwhile :; do sleep 0.05; done\n`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    put(dir, 'kv/level', 'debug');
+    await waitFor(() => lines(dir, 'starts.log').some((l) => l.endsWith(' usr1')), { what: 'USR1' });
+    expect(t.service('web').restarts).toBe(0);
+  });
+
+  it('none only rewrites the file', async () => {
+    const dir = project(files('none'));
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    put(dir, 'kv/level', 'debug');
+    await waitFor(() => read(dir, 'etc/app.conf') === 'level=debug', { what: 'rewrite' });
+    await sleep(300);
+    expect(lines(dir, 'starts.log')).toHaveLength(1);
+    expect(t.service('web').restarts).toBe(0);
+  });
+
+  it('{ exec: CMD } runs the command with the service environment', async () => {
+    const dir = project(files('{ exec: "echo changed-$TEND_SERVICE >> exec.log" }'));
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    expect(lines(dir, 'exec.log')).toEqual([]);
+    put(dir, 'kv/level', 'debug');
+    await waitFor(() => lines(dir, 'exec.log').length === 1, { what: 'exec' });
+    expect(lines(dir, 'exec.log')).toEqual(['changed-web']);
+    expect(t.service('web').restarts).toBe(0);
+  });
+
+  it('several templates of one service changing together cause one restart', async () => {
+    const dir = project({
+      ...REC,
+      'kv/a': '1',
+      'kv/b': '1',
+      'a.tmpl': 'a={{ key "a" }}',
+      'b.tmpl': 'b={{ key "b" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/a.conf')}
+    templates:
+      - { source: a.tmpl, destination: etc/a.conf }
+      - { source: b.tmpl, destination: etc/b.conf, wait: { min: 200ms, max: 1s } }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    put(dir, 'kv/a', '2');
+    put(dir, 'kv/b', '2');
+    await waitFor(() => read(dir, 'etc/b.conf') === 'b=2', { what: 'b rendered' });
+    await waitFor(() => t.service('web').state === 'running' && lines(dir, 'starts.log').length === 2);
+    await sleep(400);
+    expect(lines(dir, 'starts.log')).toHaveLength(2);
+    expect(t.service('web').restarts).toBe(1);
+    const stopping = t.serviceEvents('web').filter((e) => e.to === 'stopping');
+    expect(stopping).toHaveLength(1);
+    expect(stopping[0].reason).toMatch(/etc\/a.conf, etc\/b.conf|etc\/b.conf, etc\/a.conf/);
+  });
+
+  it('waits for quiescence: a burst of changes renders once, with the last value', async () => {
+    const dir = project({
+      ...REC,
+      'kv/n': '0',
+      'n.tmpl': 'n={{ key "n" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/n.conf')}
+    templates:
+      - { source: n.tmpl, destination: etc/n.conf, wait: { min: 400ms, max: 5s } }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    const rendered = () => t.config().filter((e) => e.action === 'rendered').length;
+    const before = rendered();
+    for (let i = 1; i <= 5; i++) {
+      put(dir, 'kv/n', String(i));
+      await sleep(120);
+    }
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restart' });
+    expect(lines(dir, 'starts.log')[1]).toMatch(/ n=5$/);
+    expect(rendered() - before).toBe(1);
+  });
+});
+
+describe('check', () => {
+  it('a failing check keeps the last good file, reports it, and leaves the service running', async () => {
+    const dir = project({
+      ...REC,
+      'kv/port': '80',
+      'app.tmpl': 'port={{ key "port" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - source: app.tmpl
+        destination: etc/app.conf
+        check: grep -Eq '^port=[0-9]+$' "$TEND_CHECK_FILE" || { echo "bad port in $(cat $TEND_CHECK_FILE)"; exit 1; }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    put(dir, 'kv/port', 'eighty');
+    await waitFor(() => t.config().some((e) => e.action === 'check-failed'), { what: 'check-failed event' });
+    const ev = t.config().find((e) => e.action === 'check-failed');
+    expect(ev?.reason).toMatch(/check failed \(exit code 1\): bad port in port=eighty/);
+    expect(read(dir, 'etc/app.conf')).toBe('port=80');
+    expect(t.service('web').restarts).toBe(0);
+    expect(t.service('web').state).toBe('running');
+    // no temporary file left behind
+    expect(readdirSync(join(dir, 'etc'))).toEqual(['app.conf']);
+
+    put(dir, 'kv/port', '8080');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restart with the good value' });
+    expect(read(dir, 'etc/app.conf')).toBe('port=8080');
+  });
+
+  it('a failing first check holds the service in waiting with the reason', async () => {
+    const dir = project({
+      ...REC,
+      'kv/port': 'eighty',
+      'app.tmpl': 'port={{ key "port" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf, check: "grep -Eq '^port=[0-9]+$' \\"$TEND_CHECK_FILE\\"" }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(
+      () => t.service('web').state === 'waiting' && /check failed/.test(t.service('web').reason ?? ''),
+    );
+    expect(read(dir, 'etc/app.conf')).toBeUndefined();
+    put(dir, 'kv/port', '80');
+    await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'start' });
+  });
+});
+
+describe('missing config', () => {
+  it('missing: wait holds the service in waiting naming the keys; putting them starts it', async () => {
+    const dir = project({
+      ...REC,
+      'kv/db/host': 'db1',
+      'app.tmpl': '{{ key "db/host" }}:{{ key "db/port" }} {{ keyOrDefault "db/opt" "x" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(
+      () => t.service('web').state === 'waiting' && /db\/port/.test(t.service('web').reason ?? ''),
+    );
+    expect(t.service('web').reason).toBe('waiting for config: etc/app.conf needs key:db/port');
+    expect(t.rt.stack.gates('web').map((g) => g.id)).toContain('config');
+    const missing = t.config().find((e) => e.action === 'missing');
+    expect(missing?.missing).toEqual(['key:db/port']);
+    expect(missing?.service).toBe('web');
+    expect(read(dir, 'etc/app.conf')).toBeUndefined();
+
+    put(dir, 'kv/db/port', '5432');
+    await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'start' });
+    expect(lines(dir, 'starts.log')[0]).toMatch(/ db1:5432 x$/);
+  });
+
+  it('missing_timeout turns the wait into failed; the config arriving later starts it', async () => {
+    const dir = project({
+      ...REC,
+      'app.tmpl': '{{ key "db/host" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf, missing_timeout: 500ms }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => t.service('web').state === 'waiting');
+    await waitFor(() => t.service('web').state === 'failed', { what: 'failed' });
+    expect(t.service('web').reason).toMatch(
+      /config still incomplete after 500ms: etc\/app.conf needs key:db\/host/,
+    );
+    put(dir, 'kv/db/host', 'db1');
+    await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'start' });
+    expect(t.service('web').state).toBe('running');
+  });
+
+  it('missing: fail fails at once', async () => {
+    const dir = project({
+      ...REC,
+      'app.tmpl': '{{ key "db/host" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf, missing: fail }
+  other:
+    command: exec sleep 60
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => t.service('web').state === 'failed', { what: 'failed' });
+    expect(t.service('web').reason).toBe('config incomplete: etc/app.conf needs key:db/host');
+    expect(t.service('other').state).toBe('running');
+  });
+
+  it('an essential service whose config is missing ends tend with exit code 3', async () => {
+    const dir = project({
+      ...REC,
+      'app.tmpl': '{{ key "db/host" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    essential: true
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf, missing: fail }
+`,
+    });
+    const t = await upIn(dir);
+    expect(await t.rt.done).toBe(3);
+  });
+
+  it('a sentinel in the output counts as missing (seed 000)', async () => {
+    const dir = project({
+      ...REC,
+      'app.tmpl': 'dsn={{ keyOrDefault "db/dsn" "@@MISSING@@" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf, sentinel: "@@MISSING@@" }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(
+      () => t.service('web').state === 'waiting' && /sentinel/.test(t.service('web').reason ?? ''),
+    );
+    expect(t.service('web').reason).toBe(
+      'waiting for config: etc/app.conf has the sentinel "@@MISSING@@" in its output',
+    );
+    expect(read(dir, 'etc/app.conf')).toBeUndefined();
+    put(dir, 'kv/db/dsn', 'pg://db');
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    expect(read(dir, 'etc/app.conf')).toBe('dsn=pg://db');
+  });
+
+  it('missing: empty renders absent keys as empty', async () => {
+    const dir = project({
+      ...REC,
+      'app.tmpl': 'a=[{{ key "a" }}] n={{ len (ls "list") }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf, missing: empty }
+`,
+    });
+    await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    expect(read(dir, 'etc/app.conf')).toBe('a=[] n=0');
+  });
+
+  it('a template that does not parse fails its service with the Go-style error', async () => {
+    const dir = project({
+      ...REC,
+      'app.tmpl': 'a={{ key "a" }',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => t.service('web').state === 'failed');
+    expect(t.service('web').reason).toMatch(/^config incomplete: etc\/app.conf template: app.tmpl:1: /);
+  });
+});
+
+describe('env_from', () => {
+  it('keys under the prefix become variables; a change restarts the service with the new environment', async () => {
+    const dir = project({
+      'kv/config/web/db/host': 'db1',
+      'kv/config/web/log-level': 'info',
+      'kv/config/web2/other': 'no',
+      'env.sh': 'echo "$DB_HOST $LOG_LEVEL ${OTHER:-unset} $PORT" >> starts.log; exec sleep 60\n',
+      'tend.yaml': `
+services:
+  web:
+    command: sh env.sh
+    env: { PORT: "8080", DB_HOST: overridden }
+    env_from: [{ prefix: config/web }]
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    expect(lines(dir, 'starts.log')).toEqual(['db1 info unset 8080']);
+    put(dir, 'kv/config/web/log-level', 'debug');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restart' });
+    expect(lines(dir, 'starts.log')[1]).toBe('db1 debug unset 8080');
+    expect(t.service('web').restarts).toBe(1);
+  });
+});
+
+describe('settings overlay', () => {
+  it('keys under kv_prefix reach .Settings and TEND_SETTINGS_FILE; a change re-renders what reads them', async () => {
+    const dir = project({
+      ...REC,
+      'kv/settings/db/port': '6543',
+      'schema.json': JSON.stringify({
+        type: 'object',
+        properties: { db: { type: 'object', properties: { port: { type: 'integer' } } } },
+      }),
+      'app.tmpl': 'port={{ .Settings.db.port }} app={{ .App }} svc={{ .Service }}',
+      'tend.yaml': `
+name: shop
+settings:
+  defaults: { db: { port: 5432 } }
+  schema: ./schema.json
+  kv_prefix: settings/
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf }
+  plain:
+    command: cat "$TEND_SETTINGS_FILE" > seen.json; exec sleep 60
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1);
+    expect(lines(dir, 'starts.log')[0]).toMatch(/ port=6543 app=shop svc=web$/);
+    await waitFor(() => read(dir, 'seen.json') !== undefined && read(dir, 'seen.json') !== '');
+    expect(JSON.parse(read(dir, 'seen.json') ?? '{}')).toEqual({ db: { port: 6543 } });
+    expect(t.rt.settings()).toEqual({ db: { port: 6543 } });
+
+    put(dir, 'kv/settings/db/port', '7000');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restart' });
+    expect(lines(dir, 'starts.log')[1]).toMatch(/ port=7000 /);
+    expect(t.config().some((e) => e.action === 'settings')).toBe(true);
+    expect(t.service('plain').restarts).toBe(0);
+  });
+});
+
+describe('jobs', () => {
+  it('a job is never restarted by a config change; its file is rewritten', async () => {
+    const dir = project({
+      ...REC,
+      'kv/x': '1',
+      'job.tmpl': 'x={{ key "x" }}',
+      'tend.yaml': `
+services:
+  cron-config:
+    schedule: "0 0 1 1 *"
+    command: cat etc/job.conf >> job.log
+    templates:
+      - { source: job.tmpl, destination: etc/job.conf }
+  web:
+    command: ${recorder('etc/job.conf')}
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => read(dir, 'etc/job.conf') === 'x=1');
+    put(dir, 'kv/x', '2');
+    await waitFor(() => read(dir, 'etc/job.conf') === 'x=2');
+    await sleep(200);
+    expect(t.service('cron-config').restarts).toBe(0);
+    expect(lines(dir, 'job.log')).toEqual([]);
+  });
+});
