@@ -31,6 +31,9 @@
  *   d.watch('api', cb, { passingOnly: true, tag })   // filtered
  *   d.cached('api')                                  // last list seen by a watch, for a synchronous snapshot
  *   await d.instances('api', { passingOnly: true }); d.services(); d.watchServices(cb)
+ *   discoverySource(d, (dep) => rerender(dep))       // the synchronous TemplateSource side: `service` answers
+ *                                                    // undefined until known, then the cached list; onChange
+ *                                                    // fires (`service:<name>` | `services`) on every change
  * Lists are ServiceInstance (src/template/source.ts), ordered by node then ID, as Consul orders them.
  */
 export {
@@ -47,6 +50,7 @@ export { type DiscoveryModule, discoveryModule } from './module.js';
 export { defaultAddress, instanceId, registrationOf } from './record.js';
 export { type Conditions, createRegistrar, type Registrar } from './registrar.js';
 export { gateRequires } from './requires.js';
+export { type DiscoverySource, discoverySource } from './template.js';
 export type {
   CatalogService,
   InstanceStatus,
