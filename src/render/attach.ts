@@ -11,7 +11,8 @@ const SETTINGS_WAIT_MS = 3000;
 /** How long SIGHUP waits for templates re-read from disk before the services start again. */
 const HANGUP_RENDER_MS = 10_000;
 
-const loops = new WeakMap<Runtime, RenderLoop>();
+/** keyed by the stack: the Runtime an attachment gets and the Running `startUp` returns share it */
+const loops = new WeakMap<Runtime['stack'], RenderLoop>();
 
 export function renderAttachment(): Attachment {
   return async (rt) => {
@@ -30,7 +31,7 @@ export function renderAttachment(): Attachment {
         watchError: () => metrics.kvWatchErrors.inc(),
       },
     });
-    loops.set(rt, loop);
+    loops.set(rt.stack, loop);
     // consul-template re-reads its templates on SIGHUP; so does tend, while the services are down
     const offHangup = rt.onHangup(() => within(loop.reloadTemplates(), HANGUP_RENDER_MS));
     // Stages read TEND_SETTINGS_FILE too: give the overlay a moment to land before they run.
@@ -38,7 +39,7 @@ export function renderAttachment(): Attachment {
     return {
       async close() {
         offHangup();
-        loops.delete(rt);
+        loops.delete(rt.stack);
         await loop.close();
       },
     };
@@ -46,8 +47,8 @@ export function renderAttachment(): Attachment {
 }
 
 /** Templates, env_from and the KV store's connection of a running tend; undefined before the loop started. */
-export function renderStatus(rt: Runtime): RenderStatus | undefined {
-  return loops.get(rt)?.status();
+export function renderStatus(rt: Pick<Runtime, 'stack'>): RenderStatus | undefined {
+  return loops.get(rt.stack)?.status();
 }
 
 function within(p: Promise<void>, ms: number): Promise<void> {

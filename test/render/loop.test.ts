@@ -16,12 +16,12 @@ afterEach(cleanup);
  */
 const REC = {
   'rec.sh': `log=\${2:-starts.log}
-echo "$$ $(cat "$1")" >> "$log"
 trap 'echo "$$ hup" >> "$log"' HUP
+echo "$$ $(cat "$1")" >> "$log"
 while :; do sleep 0.05; done
 `,
 };
-const recorder = (conf: string, log = 'starts.log') => `sh rec.sh ${conf} ${log}`;
+const recorder = (conf: string, log = 'starts.log') => `exec sh rec.sh ${conf} ${log}`;
 
 describe('render loop (file backend)', () => {
   it('renders before the service starts, re-renders on a key change and restarts the service once', async () => {
@@ -97,7 +97,7 @@ services:
   it('{ signal: X } sends X', async () => {
     const dir = project({
       ...files('{ signal: SIGUSR1 }'),
-      'rec.sh': `echo "$$ start" >> starts.log\ntrap 'echo "$$ usr1" >> starts.log' USR1\nwhile :; do sleep 0.05; done\n`,
+      'rec.sh': `trap 'echo "$$ usr1" >> starts.log' USR1\necho "$$ start" >> starts.log\nwhile :; do sleep 0.05; done\n`,
     });
     const t = await upIn(dir);
     await waitFor(() => lines(dir, 'starts.log').length === 1);
@@ -397,11 +397,12 @@ describe('env_from', () => {
       'kv/config/web/db/host': 'db1',
       'kv/config/web/log-level': 'info',
       'kv/config/web2/other': 'no',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a template
       'env.sh': 'echo "$DB_HOST $LOG_LEVEL ${OTHER:-unset} $PORT" >> starts.log; exec sleep 60\n',
       'tend.yaml': `
 services:
   web:
-    command: sh env.sh
+    command: exec sh env.sh
     env: { PORT: "8080", DB_HOST: overridden }
     env_from: [{ prefix: config/web }]
 `,
