@@ -142,6 +142,9 @@ export function registerBody(reg: Registration): Record<string, unknown> {
 
 export const checkId = (reg: Registration) => `service:${reg.id}`;
 
+/** A path segment, escaped except for `:` (legal in a path; check IDs read `service:<id>` as in Consul's docs). */
+const segment = (text: string) => encodeURIComponent(text).replace(/%3A/gi, ':');
+
 class ConsulHttpError extends Error {
   constructor(
     readonly status: number,
@@ -265,7 +268,7 @@ export function consulRegistry(
     signal?: AbortSignal,
     timeoutMs?: number,
   ) => {
-    const r = await request('GET', `/v1/health/service/${encodeURIComponent(name)}`, {
+    const r = await request('GET', `/v1/health/service/${segment(name)}`, {
       query,
       signal,
       timeoutMs,
@@ -356,7 +359,7 @@ export function consulRegistry(
         put(`register ${reg.id}`, '/v1/agent/service/register', { body: registerBody(current) });
       const ttlUpdate = async () => {
         const verb = TTL_VERB[current.status];
-        const r = await request('PUT', `/v1/agent/check/${verb}/${encodeURIComponent(checkId(current))}`, {
+        const r = await request('PUT', `/v1/agent/check/${verb}/${segment(checkId(current))}`, {
           query: { note: current.output ?? '' },
         });
         if (withdrawn) return;
@@ -388,7 +391,7 @@ export function consulRegistry(
         },
         async withdraw() {
           stop();
-          const r = await request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(reg.id)}`);
+          const r = await request('PUT', `/v1/agent/service/deregister/${segment(reg.id)}`);
           // 404: already gone (the agent reaped it), which is what was asked
           if (r.status !== 200 && r.status !== 404)
             throw new ConsulHttpError(r.status, `deregister ${reg.id}`, r.body);

@@ -202,6 +202,12 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
       };
       const heartbeat = setInterval(() => void touch().catch(() => {}), Math.max(100, reg.ttlMs / 3));
       heartbeat.unref();
+      // closing the registry (tend going away) stops the heartbeat and leaves the document to expire
+      const stopBeating = () => {
+        clearInterval(heartbeat);
+        closers.delete(stopBeating);
+      };
+      closers.add(stopBeating);
       return {
         async update(status: InstanceStatus, output?: string) {
           current = { ...current, status, output };
@@ -209,7 +215,7 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
         },
         async withdraw() {
           withdrawn = true;
-          clearInterval(heartbeat);
+          stopBeating();
           await unlink(file).catch((err) => {
             if (code(err) !== 'ENOENT') throw err;
           });
