@@ -47,6 +47,8 @@ export interface UpOptions {
    * lifecycle's finish hooks; the stack is built before attachments run, so they plug in here
    */
   serviceHooks?: ServiceHooksFactory[];
+  /** env of one service that its `env` and env_from cannot override (src/guard's marker) */
+  serviceEnv?: (service: ServicePlan) => Record<string, string>;
 }
 
 export type ServiceHooksFactory = (service: ServicePlan, log: ServiceLog) => ServiceHooks;
@@ -160,6 +162,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     env,
     extraEnv,
     hooks: (sp, log) => mergeHooks(factories.map((f) => f(sp, log))),
+    serviceEnv: opts.serviceEnv,
   });
   let lifecycle: ReturnType<typeof createLifecycle>;
   try {

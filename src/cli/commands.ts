@@ -53,6 +53,19 @@ function loadPlan(opts: { file?: string; only?: string }): Plan | undefined {
 
 async function runForeground(plan: Plan): Promise<number> {
   const signals = handleSignals();
+  // PID 1 / subreaper, pid file, leftovers of a killed run, pid records, sd_notify: claimed before anything
+  // else writes to the state folder or spawns
+  let guard: import('../guard/index.js').Guard;
+  try {
+    guard = await (await import('../guard/index.js')).startGuard(plan);
+  } catch (e) {
+    signals.remove();
+    if (e instanceof StartError) {
+      err(`tend: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
   // readiness/health probes and discovery: per-service hooks plus an attachment binding them to the run
   const checks = (await import('../health/index.js')).healthModule();
   const discovery = (await import('../discovery/index.js')).discoveryModule();
@@ -60,11 +73,13 @@ async function runForeground(plan: Plan): Promise<number> {
   try {
     running = await startUp({
       plan,
-      env: process.env,
-      attach: [...defaultAttachments(), checks.attach, discovery.attach],
-      serviceHooks: [checks.serviceHooks, discovery.serviceHooks],
+      env: guard.env,
+      attach: [guard.attachment, ...defaultAttachments(), checks.attach, discovery.attach],
+      serviceHooks: [guard.serviceHooks, checks.serviceHooks, discovery.serviceHooks],
+      serviceEnv: guard.serviceEnv,
     });
   } catch (e) {
+    await guard.release();
     signals.remove();
     if (e instanceof StartError) {
       err(`tend: ${e.message}`);

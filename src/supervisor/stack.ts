@@ -18,6 +18,8 @@ export interface StackOptions {
   extraEnv?: Record<string, string>;
   /** more hooks per service, from the modules that own probes, finish commands and pid records */
   hooks?: (service: ServicePlan, log: ServiceLog) => ServiceHooks;
+  /** env of one service that no `env` or env_from may override (the marker that finds its escaped daemons) */
+  serviceEnv?: (service: ServicePlan) => Record<string, string>;
 }
 
 export interface StackEnd {
@@ -85,6 +87,7 @@ export function createStack(opts: StackOptions): Stack {
     ...opts.extraEnv,
     ...sp.env,
     ...envOverlays.get(sp.name),
+    ...opts.serviceEnv?.(sp),
     TEND_SERVICE: sp.name,
     TEND_APP: plan.name,
   });
