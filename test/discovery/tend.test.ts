@@ -1,0 +1,216 @@
+/**
+ * End to end: real `tend up` processes sharing a registry (a file KV folder, or a real etcd), real services.
+ * The `api` service reports, from its own SIGTERM handler, how many `api` instances discovery still listed
+ * when the signal reached it: 0 proves the deregistration came first.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fileRegistry } from '../../src/discovery/file-registry.js';
+import { createDiscovery, type Discovery, fileRegistryDir } from '../../src/discovery/index.js';
+import { kvRegistry } from '../../src/discovery/kv-registry.js';
+import { type KvBackend, openKv } from '../../src/kv/index.js';
+import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
+import { type EtcdHarness, freePort, startEtcd } from '../helpers/etcd.js';
+import { alive, waitFor } from '../helpers/wait.js';
+
+const dirs: string[] = [];
+const strays: number[] = [];
+const closers: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  await stopAllTends();
+  for (const pid of strays.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  for (const c of closers.splice(0)) await c();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp(prefix = 'tend-disc-') {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+/**
+ * The api service: an HTTP server on PORT (/ready, /health) that, on SIGTERM, writes to TERM_REPORT the number
+ * of api instances discovery lists (read from the file registry folder, or from etcd's JSON gateway).
+ */
+const API_JS = `
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+async function listed() {
+  if (process.env.REGISTRY_DIR) {
+    const dir = path.join(process.env.REGISTRY_DIR, 'api');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
+  }
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const prefix = process.env.ETCD_PREFIX;
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const res = await fetch('http://' + process.env.ETCD_ENDPOINT + '/v3/kv/range', {
+    method: 'POST',
+    body: JSON.stringify({ key: b64(prefix), range_end: b64(end), count_only: true }),
+  });
+  return Number((await res.json()).count ?? 0);
+}
+process.on('SIGTERM', async () => {
+  fs.writeFileSync(process.env.TERM_REPORT, String(await listed()));
+  process.exit(0);
+});
+http.createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('api listening'));
+`;
+
+function apiProject(kv: string, port: number, env: Record<string, string>) {
+  const dir = tmp('tend-disc-a-');
+  writeFileSync(join(dir, 'api.js'), API_JS);
+  const report = join(dir, 'term-report');
+  const envLines = Object.entries({ ...env, PORT: String(port), TERM_REPORT: report })
+    .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  writeFileSync(
+    join(dir, 'tend.yaml'),
+    `name: a
+kv: ${kv}
+services:
+  api:
+    command: [${JSON.stringify(process.execPath)}, api.js]
+    env:
+${envLines}
+    ready: { http: "http://127.0.0.1:${port}/ready", interval: 100ms, timeout: 20s }
+    health: { http: "http://127.0.0.1:${port}/health", interval: 300ms, timeout: 2s, failures: 3 }
+    register: { port: ${port}, address: 127.0.0.1, tags: [http], ttl: 2s }
+    stop: { timeout: 5s }
+`,
+  );
+  return { dir, report };
+}
+
+function consumerProject(kv: string) {
+  const dir = tmp('tend-disc-b-');
+  writeFileSync(
+    join(dir, 'tend.yaml'),
+    `name: b
+kv: ${kv}
+services:
+  web:
+    command: exec sleep 60
+    requires: [api]
+`,
+  );
+  return dir;
+}
+
+async function apiPid(t: TendProcess) {
+  const pid = Number((await t.waitForOutput(/api running \(pid (\d+)\)/))[1]);
+  strays.push(pid);
+  return pid;
+}
+
+describe('two tends on one machine, file registry', () => {
+  it('B waits for A to publish api; maintenance and stop withdraw it, stop before the signal', async () => {
+    const shared = tmp('tend-disc-kv-');
+    const kvUrl = `file:${shared}`;
+    const registryDir = fileRegistryDir(kvUrl, '/');
+    const port = await freePort();
+    const a = apiProject(kvUrl, port, { REGISTRY_DIR: registryDir });
+    const bDir = consumerProject(kvUrl);
+
+    const b = startTend(['up'], { cwd: bDir });
+    await b.waitForOutput(/web waiting: waiting for api in discovery/);
+    const ta = startTend(['up'], { cwd: a.dir });
+    const pid = await apiPid(ta);
+    await ta.waitForOutput(/registered api as api-/, 20_000);
+    await b.waitForOutput(/web running/, 20_000);
+    // B's service started only once A's api was ready and registered
+    expect(ta.output().indexOf('api ready')).toBeGreaterThan(-1);
+
+    const reader = createDiscovery(fileRegistry(registryDir));
+    closers.push(() => reader.close());
+    const [inst] = await reader.instances('api', { passingOnly: true });
+    expect(inst).toMatchObject({
+      Name: 'api',
+      Address: '127.0.0.1',
+      Port: port,
+      Tags: ['http'],
+      Status: 'passing',
+    });
+
+    // status carries the health result (events → control plane)
+    await waitFor(() => {
+      const s = JSON.parse(runTend(['status', '--json'], { cwd: a.dir }).stdout);
+      return s.services[0].health?.ok === true;
+    });
+
+    // maintenance: deregistered, still running; then back
+    expect(runTend(['maintenance', 'on'], { cwd: a.dir }).code).toBe(0);
+    await waitFor(async () => (await reader.instances('api')).length === 0, { what: 'deregistered' });
+    expect(alive(pid)).toBe(true);
+    expect(runTend(['maintenance', 'off'], { cwd: a.dir }).code).toBe(0);
+    await waitFor(async () => (await reader.instances('api')).length === 1, { what: 'registered again' });
+
+    ta.kill('SIGTERM');
+    expect(await ta.exit()).toBe(0);
+    expect(readFileSync(a.report, 'utf8')).toBe('0');
+    expect(await reader.instances('api')).toEqual([]);
+    expect(ta.output()).toMatch(/deregistered api-/);
+  });
+});
+
+describe('two tends sharing one etcd', () => {
+  let etcd: EtcdHarness;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  });
+  afterAll(async () => {
+    await etcd?.close();
+  });
+
+  it('stop removes the instance before the signal; SIGKILL leaves it to the lease TTL', async () => {
+    const ns = `e2e${Date.now()}/`;
+    const kvUrl = `${etcd.url}/${ns}`;
+    const port = await freePort();
+    const a = apiProject(kvUrl, port, { ETCD_ENDPOINT: etcd.endpoint, ETCD_PREFIX: `${ns}services/api/` });
+    const bDir = consumerProject(kvUrl);
+    const kv: KvBackend = openKv(kvUrl, { env: {} });
+    const reader: Discovery = createDiscovery(kvRegistry(kv));
+    closers.push(async () => {
+      await reader.close();
+      await kv.close();
+    });
+
+    const b = startTend(['up'], { cwd: bDir });
+    await b.waitForOutput(/web waiting: waiting for api in discovery/);
+    let ta = startTend(['up'], { cwd: a.dir });
+    await apiPid(ta);
+    await b.waitForOutput(/web running/, 20_000);
+    expect((await reader.instances('api'))[0]).toMatchObject({ Address: '127.0.0.1', Port: port });
+
+    ta.kill('SIGTERM');
+    expect(await ta.exit()).toBe(0);
+    expect(readFileSync(a.report, 'utf8')).toBe('0');
+    expect(await reader.instances('api')).toEqual([]);
+
+    // again, and this time tend dies without a word: its api process lives on, its lease runs out
+    ta = startTend(['up'], { cwd: a.dir });
+    const pid = await apiPid(ta);
+    await waitFor(async () => (await reader.instances('api')).length === 1, {
+      what: 'registered',
+      timeoutMs: 20_000,
+    });
+    ta.kill('SIGKILL');
+    await ta.exit();
+    const killedAt = Date.now();
+    expect(await reader.instances('api')).toHaveLength(1);
+    await waitFor(async () => (await reader.instances('api')).length === 0, {
+      what: 'lease expiry',
+      timeoutMs: 15_000,
+    });
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(500);
+    expect(alive(pid)).toBe(true);
+  });
+});
