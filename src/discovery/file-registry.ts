@@ -116,26 +116,31 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
     let debounce: NodeJS.Timeout | undefined;
     const watchers = new Map<string, FSWatcher>();
 
+    /** Watch, then list again: a folder made between a listing and its watcher is caught by the next pass. */
     const syncWatchers = async () => {
-      const wanted = new Set(await folders());
-      for (const [f, w] of watchers) {
-        if (!wanted.has(f)) {
-          w.close();
-          watchers.delete(f);
+      for (let added = true; added && !closed; ) {
+        added = false;
+        const wanted = new Set(await folders());
+        for (const [f, w] of watchers) {
+          if (!wanted.has(f)) {
+            w.close();
+            watchers.delete(f);
+          }
         }
-      }
-      for (const f of wanted) {
-        if (watchers.has(f)) continue;
-        await mkdir(f, { recursive: true });
-        if (closed) return;
-        const w = fsWatch(f, () => schedule());
-        w.on('error', () => {
-          // the folder went away: forget the watcher, the next refresh makes it again
-          w.close();
-          watchers.delete(f);
-          schedule();
-        });
-        watchers.set(f, w);
+        for (const f of wanted) {
+          if (watchers.has(f)) continue;
+          await mkdir(f, { recursive: true });
+          if (closed) return;
+          const w = fsWatch(f, () => schedule());
+          w.on('error', () => {
+            // the folder went away: forget the watcher, the next refresh makes it again
+            w.close();
+            watchers.delete(f);
+            schedule();
+          });
+          watchers.set(f, w);
+          added = true;
+        }
       }
     };
 

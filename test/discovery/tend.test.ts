@@ -214,3 +214,41 @@ describe('two tends sharing one etcd', () => {
     expect(alive(pid)).toBe(true);
   });
 });
+
+describe('/readyz', () => {
+  it('says ready only once the app is UP and every service passed its readiness probe', async () => {
+    const dir = tmp();
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'tend.yaml'),
+      `http: 127.0.0.1:${port}
+services:
+  quick:
+    command: exec sleep 60
+  slow:
+    command: exec sleep 60
+    ready: { exec: "test -f ready-flag", interval: 100ms, timeout: 60s }
+`,
+    );
+    const t = startTend(['up'], { cwd: dir });
+    await t.waitForOutput(/slow running/);
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return { status: res.status, body: await res.text() };
+    };
+    // the lifecycle holds WARMUP until the services are ready, so the app is not UP either
+    await waitFor(async () => (await readyz()).status === 503, { what: '/readyz answering 503' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await readyz()).toEqual({ status: 503, body: 'not ready: app is WARMUP\n' });
+    writeFileSync(join(dir, 'ready-flag'), '');
+    await waitFor(async () => (await readyz()).status === 200, { what: '/readyz 200' });
+    expect(t.output()).toMatch(/slow ready/);
+    // UP, and one service restarted and not ready yet: not ready, naming it
+    rmSync(join(dir, 'ready-flag'));
+    expect(runTend(['restart', 'slow'], { cwd: dir }).code).toBe(0);
+    await waitFor(async () => (await readyz()).status === 503, { what: '503 again' });
+    expect((await readyz()).body).toMatch(/^not ready: slow running/);
+    writeFileSync(join(dir, 'ready-flag'), '');
+    await waitFor(async () => (await readyz()).status === 200, { what: '/readyz 200 again' });
+  });
+});
