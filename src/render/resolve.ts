@@ -3,7 +3,8 @@
  * until nothing new can be fetched. Then it is complete, incomplete (missing keys, a sentinel) or an error.
  * Shared by the render loop, `tend render` and `tend template`.
  */
-import type { Deps, Template } from '../template/index.js';
+import type { WatchSpec } from '../kv/index.js';
+import type { Deps, Template, TemplateSource } from '../template/index.js';
 import { renderWithSource, TemplateError } from '../template/index.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -18,8 +19,8 @@ export interface ResolveOptions {
   sentinel?: string;
   /** the environment `env` reads */
   env: Record<string, string | undefined>;
-  /** called after every pass with what the render read, so the caller can watch it */
-  onDeps?: (deps: Deps) => void;
+  /** called after every pass with the keys and prefixes the render read (even one that failed), to watch them */
+  onDeps?: (reads: WatchSpec) => void;
   /** stop waiting for more data after this many fetches (a template whose reads never settle) */
   maxFetches?: number;
 }
@@ -39,14 +40,31 @@ export async function resolveTemplate(
 ): Promise<Resolved> {
   const max = opts.maxFetches ?? 32;
   for (let fetches = 0; ; fetches++) {
+    // Recorded here rather than taken from the result: a render that throws still has to be watched, so
+    // that fixing the value it choked on renders it again.
+    const src = snapshot.source(opts.env);
+    const read = { keys: new Set<string>(), prefixes: new Set<string>() };
+    const recording: TemplateSource = {
+      ...src,
+      key(path) {
+        read.keys.add(path);
+        return src.key(path);
+      },
+      list(prefix) {
+        read.prefixes.add(prefix);
+        return src.list(prefix);
+      },
+    };
+    const reads = () => ({ keys: [...read.keys].sort(), prefixes: [...read.prefixes].sort() });
     let r: ReturnType<typeof renderWithSource>;
     try {
-      r = renderWithSource(tpl, data, snapshot.source(opts.env));
+      r = renderWithSource(tpl, data, recording);
     } catch (e) {
+      opts.onDeps?.(reads());
       if (e instanceof TemplateError) return { status: 'error', reason: e.message };
       throw e;
     }
-    opts.onDeps?.(r.deps);
+    opts.onDeps?.(reads());
     const want = snapshot.unknown(r.missing);
     if (fetches < max && (want.keys.length > 0 || want.prefixes.length > 0)) {
       await snapshot.fetch(want);

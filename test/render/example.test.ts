@@ -46,8 +46,12 @@ describe('examples/consul-template-migration', () => {
     });
     await t.waitForOutput(/worker: queue=edits batch=100 db=db.internal/, 20_000);
     await t.waitForOutput(/cleanup: removing files older than 7 days/, 5000);
-    const config = async () => (await fetch(`http://127.0.0.1:${port}/config`)).json();
-    await waitFor(async () => (await config().catch(() => ({})))['web.workers'] === '4', { what: 'web up' });
+    const config = async (): Promise<Record<string, string>> =>
+      (await fetch(`http://127.0.0.1:${port}/config`)).json() as Promise<Record<string, string>>;
+    await waitFor(
+      async () => (await config().catch(() => ({}) as Record<string, string>))['web.workers'] === '4',
+      { what: 'web up' },
+    );
     expect(await config()).toMatchObject({
       'database.host': 'db.internal',
       'web.server_name': 'musicbrainz.local',
@@ -56,9 +60,12 @@ describe('examples/consul-template-migration', () => {
     put(dir, 'kv/musicbrainz/web/workers', '8');
     put(dir, 'kv/musicbrainz/cron/keep_days', '30');
     await t.waitForOutput(/cleanup: removing files older than 30 days/, 10_000);
-    await waitFor(async () => (await config().catch(() => ({})))['web.workers'] === '8', {
-      what: 'web restarted',
-    });
+    await waitFor(
+      async () => (await config().catch(() => ({}) as Record<string, string>))['web.workers'] === '8',
+      {
+        what: 'web restarted',
+      },
+    );
     const status = JSON.parse(runTend(['status', '--json'], { cwd: dir }).stdout);
     const byName = Object.fromEntries(status.services.map((s: { name: string }) => [s.name, s]));
     expect(byName.web.restarts).toBe(1);

@@ -373,6 +373,27 @@ services:
     expect(read(dir, 'etc/app.conf')).toBe('a=[] n=0');
   });
 
+  it('an execution error holds the service with the error; fixing the value it read starts it', async () => {
+    const dir = project({
+      ...REC,
+      'kv/cfg': '{not json',
+      'app.tmpl': '{{ with parseJSON (key "cfg") }}port={{ .port }}{{ end }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => t.service('web').state === 'waiting' && /parseJSON/.test(t.service('web').reason ?? ''));
+    expect(t.config().find((e) => e.action === 'error')?.reason).toMatch(/^etc\/app.conf template: app.tmpl:1:/);
+    put(dir, 'kv/cfg', '{"port": 80}');
+    await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'start' });
+    expect(read(dir, 'etc/app.conf')).toBe('port=80');
+  });
+
   it('a template that does not parse fails its service with the Go-style error', async () => {
     const dir = project({
       ...REC,
