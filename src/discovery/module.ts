@@ -13,6 +13,22 @@ import { createRegistrar, type Registrar } from './registrar.js';
 import { gateRequires } from './requires.js';
 import type { Watch } from './types.js';
 
+/** How long shutdown waits for the last withdrawals and for the registry to close. */
+const CLOSE_WAIT_MS = 3000;
+
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export interface DiscoveryModule {
   serviceHooks: ServiceHooksFactory;
   attach: Attachment;
@@ -113,9 +129,10 @@ export function discoveryModule(opts: { address?: string } = {}): DiscoveryModul
         for (const u of unsubscribers) u();
         for (const w of requireWatches.values()) w.close();
         requireWatches.clear();
-        // the services are down by now, each withdrawn before its stop; this catches anything left
-        await Promise.all([...registrars.values()].map((r) => r.close()));
-        await discovery?.close();
+        // the services are down by now, each withdrawn before its stop; this catches anything left, without
+        // letting an unreachable store hold tend's exit (what is left expires after its TTL)
+        await within(Promise.all([...registrars.values()].map((r) => r.close())), CLOSE_WAIT_MS);
+        await within(discovery?.close() ?? Promise.resolve(), CLOSE_WAIT_MS);
         discovery = undefined;
         rt = undefined;
       },
