@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { registerClientCommands } from './client.js';
+import { registerExportCommands } from './export.js';
 import { registerRenderCommands } from './render.js';
 import { VERSION } from './version.js';
 
@@ -79,6 +80,7 @@ program
 
 registerClientCommands(program);
 registerRenderCommands(program);
+registerExportCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`tend: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -1,0 +1,169 @@
+/**
+ * `tend export systemd`: a unit that runs `tend up` for one manifest, so that an operator on a VM manages the
+ * whole stack with systemctl (seed 001) while tend does the supervising.
+ *
+ * - Type=notify: tend sends READY=1 once the app is UP (stages done, services ready), STOPPING=1 when it
+ *   begins to stop, RELOADING=1 while RESTARTING; `systemctl start` returns when the app is really up.
+ * - KillMode=mixed: `systemctl stop` sends SIGTERM to tend alone, which stops the services in order; only
+ *   what is left after TimeoutStopSec gets SIGKILL, from systemd, across the whole cgroup.
+ * - TimeoutStopSec: the longest chain of `stop.timeout`s in stop order (dependants stop before what they are
+ *   `after`), plus the longest stop timeout again for daemons that escaped their group, plus 15 s for finish
+ *   hooks and notify sinks.
+ * - TimeoutStartSec: the stages' timeouts plus the longest `after` chain of what a service may wait for
+ *   before it is ready (missing config, `requires`, `ready` timeouts), plus 30 s; `infinity` when something
+ *   may wait forever (a `0s` timeout).
+ * - Restart=on-failure, except after exit 2 (an invalid manifest does not fix itself).
+ * - ExecReload=`tend reload`: re-reads the manifest and applies the difference, leaving the rest running.
+ */
+import type { Plan, ServicePlan } from '../manifest/types.js';
+
+export interface UnitOptions {
+  /** how systemd starts tend: an absolute executable and its first arguments (node and tend's main.js) */
+  tend: string[];
+  /** --only, passed on to `tend up` */
+  only?: string[];
+  /** --kv, passed on to `tend up` */
+  kv?: string;
+  /** EnvironmentFile= lines, in order; `-/path` makes one optional */
+  envFiles?: string[];
+  user?: string;
+  group?: string;
+  description?: string;
+}
+
+const SLACK_STOP_MS = 15_000;
+const SLACK_START_MS = 30_000;
+
+/** The longest sum of stop timeouts along a chain of services that stop one after the other. */
+export function stopBudgetMs(plan: Plan): number {
+  const services = Object.values(plan.services);
+  const memo = new Map<string, number>();
+  // Stopping s waits for its dependants (the services `after` it) first.
+  const cost = (s: ServicePlan, depth = 0): number => {
+    const known = memo.get(s.name);
+    if (known !== undefined) return known;
+    const dependants = services.filter((d) => d.after.includes(s.name));
+    const before = depth > services.length ? 0 : Math.max(0, ...dependants.map((d) => cost(d, depth + 1)));
+    const total = before + s.stop.timeoutMs;
+    memo.set(s.name, total);
+    return total;
+  };
+  const chain = Math.max(0, ...services.map((s) => cost(s)));
+  const strays = Math.max(0, ...services.map((s) => s.stop.timeoutMs));
+  return chain + strays + SLACK_STOP_MS;
+}
+
+/** Milliseconds until the app is UP at the latest, or Infinity when something may wait forever. */
+export function startBudgetMs(plan: Plan): number {
+  const stages = [plan.stages.boot, plan.stages.firstboot, plan.stages.upgrade, plan.stages.warmup];
+  let total = 0;
+  for (const st of stages) {
+    if (!st) continue;
+    if (st.timeoutMs <= 0) return Number.POSITIVE_INFINITY;
+    total += st.timeoutMs;
+  }
+  const services = Object.values(plan.services).filter((s) => !s.isJob);
+  const own = (s: ServicePlan): number => {
+    let ms = s.ready?.timeoutMs ?? 0;
+    const waits = s.templates.filter((t) => t.missing === 'wait').map((t) => t.missingTimeoutMs);
+    if (waits.some((w) => w <= 0)) return Number.POSITIVE_INFINITY;
+    ms += Math.max(0, ...waits);
+    if (s.requires.length > 0) {
+      if (s.requiresTimeoutMs <= 0) return Number.POSITIVE_INFINITY;
+      ms += s.requiresTimeoutMs;
+    }
+    return ms;
+  };
+  const memo = new Map<string, number>();
+  const chain = (s: ServicePlan, depth = 0): number => {
+    const known = memo.get(s.name);
+    if (known !== undefined) return known;
+    const deps = s.after.map((n) => plan.services[n]).filter((d): d is ServicePlan => d !== undefined);
+    const before = depth > services.length ? 0 : Math.max(0, ...deps.map((d) => chain(d, depth + 1)));
+    const v = before + own(s);
+    memo.set(s.name, v);
+    return v;
+  };
+  return total + Math.max(0, ...services.map((s) => chain(s))) + SLACK_START_MS;
+}
+
+/** systemd's time span syntax, rounded up to whole seconds. */
+export function timeSpan(ms: number): string {
+  if (!Number.isFinite(ms)) return 'infinity';
+  const s = Math.ceil(ms / 1000);
+  const min = Math.floor(s / 60);
+  const sec = s % 60;
+  if (min === 0) return `${sec}s`;
+  return sec === 0 ? `${min}min` : `${min}min ${sec}s`;
+}
+
+/** `%` starts a specifier in nearly every unit setting; `%%` is a literal one. */
+const escapeSpecifiers = (s: string) => s.replace(/%/g, '%%');
+
+/**
+ * One word of an Exec*= command line: bare when it is plainly safe, else double-quoted with C escapes. `$`
+ * is doubled either way (systemd would expand `$VAR`), `%` too (specifiers).
+ */
+export function execWord(word: string): string {
+  const w = escapeSpecifiers(word).replace(/\$/g, '$$$$');
+  if (w !== '' && /^[A-Za-z0-9_@%+=:,./$-]+$/.test(w)) return w;
+  const quoted = w.replace(/[\\"\n\t]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\${c}`));
+  return `"${quoted}"`;
+}
+
+/** A path setting (WorkingDirectory=, EnvironmentFile=): the rest of the line, specifiers escaped. */
+function pathValue(path: string): string {
+  if (/[\n\r]/.test(path))
+    throw new Error(`a path in a unit file cannot contain a line break: ${JSON.stringify(path)}`);
+  return escapeSpecifiers(path);
+}
+
+export function systemdUnit(plan: Plan, opts: UnitOptions): string {
+  if (!plan.file) throw new Error('tend export systemd needs a manifest');
+  if (!opts.tend[0]?.startsWith('/')) {
+    throw new Error(`ExecStart must start with an absolute path, got ${JSON.stringify(opts.tend[0])}`);
+  }
+  const upArgs = ['up', '-f', plan.file];
+  if (opts.only && opts.only.length > 0) upArgs.push('--only', opts.only.join(','));
+  if (opts.kv) upArgs.push('--kv', opts.kv);
+  const cmd = (args: string[]) => [...opts.tend, ...args].map(execWord).join(' ');
+
+  const remote =
+    /^(etcd|consul)/.test(opts.kv ?? plan.kv) ||
+    Object.values(plan.services).some((s) => s.register !== undefined || s.requires.length > 0);
+  const network = remote ? 'network-online.target' : 'network.target';
+  const description = opts.description ?? `tend: ${plan.name} (${plan.file})`;
+
+  const lines = [
+    `# ${plan.name}.service, generated by \`tend export systemd\` from ${plan.file}`,
+    `# Install: save as /etc/systemd/system/${plan.name}.service, then`,
+    `#   systemctl daemon-reload && systemctl enable --now ${plan.name}`,
+    '[Unit]',
+    `Description=${escapeSpecifiers(description.replace(/[\r\n]+/g, ' '))}`,
+    `After=${network}`,
+    ...(remote ? [`Wants=${network}`] : []),
+    '',
+    '[Service]',
+    'Type=notify',
+    'NotifyAccess=main',
+    `ExecStart=${cmd(upArgs)}`,
+    `ExecReload=${cmd(['reload', '-f', plan.file])}`,
+    `WorkingDirectory=${pathValue(plan.dir)}`,
+    ...(opts.envFiles ?? []).map((f) => `EnvironmentFile=${pathValue(f)}`),
+    ...(opts.user ? [`User=${escapeSpecifiers(opts.user)}`] : []),
+    ...(opts.group ? [`Group=${escapeSpecifiers(opts.group)}`] : []),
+    '# SIGTERM to tend alone: it stops the services in order; SIGKILL to the rest only after TimeoutStopSec',
+    'KillMode=mixed',
+    'KillSignal=SIGTERM',
+    `TimeoutStartSec=${timeSpan(startBudgetMs(plan))}`,
+    `TimeoutStopSec=${timeSpan(stopBudgetMs(plan))}`,
+    'Restart=on-failure',
+    'RestartSec=5s',
+    '# exit 2: the manifest is invalid; restarting will not fix it',
+    'RestartPreventExitStatus=2',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+  ];
+  return `${lines.join('\n')}\n`;
+}
