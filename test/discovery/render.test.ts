@@ -97,5 +97,6 @@ describe('templates read discovery', () => {
     await a.withdraw();
     await b.withdraw();
     await waitFor(() => content() === '', { what: 'empty again' });
+    expect(loop.status().templates[0]).toMatchObject({ service: 'web', state: 'rendered' });
   });
 });
