@@ -4,6 +4,7 @@
  */
 import type { Attachment, Runtime } from '../app/index.js';
 import { metrics } from '../control/metrics.js';
+import { type DiscoverySource, discoveryOf, discoverySource } from '../discovery/index.js';
 import { createRenderLoop, type RenderLoop, type RenderStatus } from './loop.js';
 
 /** How long start-up waits for the settings overlay before the stages run without it (services still wait). */
@@ -16,7 +17,13 @@ const loops = new WeakMap<Runtime['stack'], RenderLoop>();
 
 export function renderAttachment(): Attachment {
   return async (rt) => {
-    const loop = createRenderLoop({
+    // Discovery is opened only once a template calls `service`/`services`: most runs never need it.
+    let source: DiscoverySource | undefined;
+    const discovery = () => {
+      source ??= discoverySource(discoveryOf(rt), (dep) => loop.dependencyChanged(dep));
+      return source;
+    };
+    const loop: RenderLoop = createRenderLoop({
       plan: rt.plan,
       kv: rt.kv,
       bus: rt.bus,
@@ -30,6 +37,10 @@ export function renderAttachment(): Attachment {
         rendered: () => metrics.templateRenders.inc(),
         watchError: () => metrics.kvWatchErrors.inc(),
       },
+      services: {
+        service: (name, o) => discovery().service(name, o),
+        services: (dc) => discovery().services(dc),
+      },
     });
     loops.set(rt.stack, loop);
     // consul-template re-reads its templates on SIGHUP; so does tend, while the services are down
@@ -41,6 +52,7 @@ export function renderAttachment(): Attachment {
         offHangup();
         loops.delete(rt.stack);
         await loop.close();
+        source?.close();
       },
     };
   };

@@ -61,7 +61,10 @@ export interface RenderLoopOptions {
   shutdown?(code: number, reason: string): unknown;
   /** metrics: a file went live; a watch error (outage) */
   counters?: { rendered?(): void; watchError?(): void };
-  /** discovery, for `service` and `services`; without it they count as missing */
+  /**
+   * discovery, for `service` and `services`; without it they count as missing. Tell the loop about changes
+   * with `dependencyChanged('service:NAME' | 'services')`.
+   */
   services?: Pick<TemplateSource, 'service' | 'services'>;
   /** delay before re-reading after a failed read; doubles up to retryMaxMs */
   retryInitialMs?: number;
@@ -105,6 +108,8 @@ export interface RenderLoop {
   idle(): Promise<void>;
   /** re-reads every template source and renders again (SIGHUP), resolving once idle */
   reloadTemplates(): Promise<void>;
+  /** discovery data changed (`service:NAME`, `services`): renders again the templates that read it */
+  dependencyChanged(dep: string): void;
   close(): Promise<void>;
 }
 
@@ -133,6 +138,8 @@ interface UnitBase {
 
 interface TemplateUnit extends UnitBase {
   kind: 'template';
+  /** discovery the last render read: `service:NAME`, `services` */
+  discovery: string[];
   plan: TemplatePlan;
   tpl?: Template;
   /** the destination's bytes as last written or read; undefined = not read yet */
@@ -504,6 +511,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
         env: serviceEnv(g),
         onDeps: (d) => {
           u.deps = { keys: d.keys, prefixes: d.prefixes };
+          u.discovery = d.discovery;
         },
       });
     } catch (e) {
@@ -745,8 +753,9 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       again: false,
       retries: 0,
     };
-    for (const t of sp.templates)
-      g.units.push({ ...base, kind: 'template', plan: t, label: label(t.destination) });
+    for (const t of sp.templates) {
+      g.units.push({ ...base, kind: 'template', plan: t, label: label(t.destination), discovery: [] });
+    }
     if (sp.envFrom.length > 0) {
       const prefixes = sp.envFrom.map(envPrefix);
       g.units.push({
@@ -837,6 +846,11 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
         }
       }
       await this.idle();
+    },
+    dependencyChanged(dep) {
+      for (const g of groups.values()) {
+        for (const u of g.units) if (u.kind === 'template' && u.discovery.includes(dep)) schedule(u);
+      }
     },
     async close() {
       if (closed) return;

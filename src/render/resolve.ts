@@ -14,13 +14,18 @@ export type Resolved =
   | { status: 'incomplete'; missing: string[]; reason: string; deps: Deps }
   | { status: 'error'; reason: string; deps?: Deps };
 
+/** What one render read: KV keys and prefixes, and discovery (`service:NAME`, `services`). */
+export interface Reads extends WatchSpec {
+  discovery: string[];
+}
+
 export interface ResolveOptions {
   missing: 'wait' | 'fail' | 'empty';
   sentinel?: string;
   /** the environment `env` reads */
   env: Record<string, string | undefined>;
-  /** called after every pass with the keys and prefixes the render read (even one that failed), to watch them */
-  onDeps?: (reads: WatchSpec) => void;
+  /** called after every pass with what the render read (even one that failed), to watch it */
+  onDeps?: (reads: Reads) => void;
   /** stop waiting for more data after this many fetches (a template whose reads never settle) */
   maxFetches?: number;
 }
@@ -43,7 +48,7 @@ export async function resolveTemplate(
     // Recorded here rather than taken from the result: a render that throws still has to be watched, so
     // that fixing the value it choked on renders it again.
     const src = snapshot.source(opts.env);
-    const read = { keys: new Set<string>(), prefixes: new Set<string>() };
+    const read = { keys: new Set<string>(), prefixes: new Set<string>(), others: new Set<string>() };
     const recording: TemplateSource = {
       ...src,
       key(path) {
@@ -54,8 +59,20 @@ export async function resolveTemplate(
         read.prefixes.add(prefix);
         return src.list(prefix);
       },
+      service(name, o) {
+        read.others.add(`service:${name}`);
+        return src.service(name, o);
+      },
+      services(dc) {
+        read.others.add('services');
+        return src.services(dc);
+      },
     };
-    const reads = () => ({ keys: [...read.keys].sort(), prefixes: [...read.prefixes].sort() });
+    const reads = (): Reads => ({
+      keys: [...read.keys].sort(),
+      prefixes: [...read.prefixes].sort(),
+      discovery: [...read.others].sort(),
+    });
     let r: ReturnType<typeof renderWithSource>;
     try {
       r = renderWithSource(tpl, data, recording);

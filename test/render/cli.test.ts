@@ -161,3 +161,32 @@ services:
     expect(await t.exit()).toBe(0);
   });
 });
+
+describe('tend up: templates reading discovery', () => {
+  it('{{ service }} renders the instances of discovery and again as they come and go', async () => {
+    const dir = project({
+      'svc.sh': 'echo "[$(cat etc/up.conf)]" >> starts.log; exec sleep 60\n',
+      'up.tmpl': '{{ range service "api" }}{{ .Port }}{{ end }}',
+      'tend.yaml': `
+services:
+  api:
+    command: exec sleep 60
+    register: { port: 9999, address: 127.0.0.1 }
+  web:
+    command: exec sh svc.sh
+    templates:
+      - { source: up.tmpl, destination: etc/up.conf }
+`,
+    });
+    const t = startTend(['up'], { cwd: dir });
+    // as consul-template: no instance yet is an empty list, not missing config (web may start before api is up)
+    const last = () => lines(dir, 'starts.log').at(-1);
+    await waitFor(() => last() === '[9999]', { timeoutMs: 15_000, what: 'web started with api' });
+    const n = lines(dir, 'starts.log').length;
+    expect(runTend(['stop', 'api'], { cwd: dir }).code).toBe(0);
+    await waitFor(() => last() === '[]', { timeoutMs: 15_000, what: 'web restarted without api' });
+    expect(lines(dir, 'starts.log')).toHaveLength(n + 1);
+    t.kill('SIGTERM');
+    expect(await t.exit()).toBe(0);
+  });
+});

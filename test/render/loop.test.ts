@@ -387,8 +387,12 @@ services:
 `,
     });
     const t = await upIn(dir);
-    await waitFor(() => t.service('web').state === 'waiting' && /parseJSON/.test(t.service('web').reason ?? ''));
-    expect(t.config().find((e) => e.action === 'error')?.reason).toMatch(/^etc\/app.conf template: app.tmpl:1:/);
+    await waitFor(
+      () => t.service('web').state === 'waiting' && /parseJSON/.test(t.service('web').reason ?? ''),
+    );
+    expect(t.config().find((e) => e.action === 'error')?.reason).toMatch(
+      /^etc\/app.conf template: app.tmpl:1:/,
+    );
     put(dir, 'kv/cfg', '{"port": 80}');
     await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'start' });
     expect(read(dir, 'etc/app.conf')).toBe('port=80');
