@@ -508,3 +508,64 @@ services:
     expect(lines(dir, 'job.log')).toEqual([]);
   });
 });
+
+describe('reload and SIGHUP', () => {
+  it('a service added by a reload waits for its templates before it starts', async () => {
+    const dir = project({
+      ...REC,
+      'kv/x': '1',
+      'x.tmpl': 'x={{ key "x" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: exec sleep 60
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => t.service('web').state === 'running');
+    put(
+      dir,
+      'tend.yaml',
+      `
+services:
+  web:
+    command: exec sleep 60
+  api:
+    command: ${recorder('etc/x.conf')}
+    templates:
+      - { source: x.tmpl, destination: etc/x.conf }
+`,
+    );
+    const { reload } = await import('../../src/control/reload.js');
+    const result = await reload(t.rt, { argv: [] });
+    expect(result.added).toEqual(['api']);
+    await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'api started' });
+    expect(lines(dir, 'starts.log')[0]).toMatch(/ x=1$/);
+    expect(t.serviceEvents('api').map((e) => e.to)[0]).toBe('waiting');
+    put(dir, 'kv/x', '2');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'api restarted' });
+  });
+
+  it('SIGHUP re-reads template sources while the services are down', async () => {
+    const dir = project({
+      ...REC,
+      'kv/x': '1',
+      'x.tmpl': 'x={{ key "x" }}',
+      'tend.yaml': `
+services:
+  web:
+    command: ${recorder('etc/x.conf')}
+    templates:
+      - { source: x.tmpl, destination: etc/x.conf }
+`,
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'starts.log').length === 1 && t.rt.appState() === 'UP');
+    put(dir, 'x.tmpl', 'value {{ key "x" }}');
+    await t.rt.hangup('test');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restarted by SIGHUP' });
+    expect(lines(dir, 'starts.log')[1]).toMatch(/ value 1$/);
+    await sleep(300);
+    expect(lines(dir, 'starts.log')).toHaveLength(2);
+  });
+});
