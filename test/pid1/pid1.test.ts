@@ -1,6 +1,8 @@
 /** tend as PID 1 of a PID namespace, the way `ENTRYPOINT ["tend", "up"]` runs it in a container. */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { descendants, isAlive, processInfo } from '../../src/procs/index.js';
 import { runTend } from '../helpers/cli.js';
@@ -129,4 +131,52 @@ services:
     expect(await withTimeout(tend.exited, 15_000, 'tend to exit')).toBe(0);
     expect(tend.output()).toMatch(/stopping 1 process\(es\) that escaped their process group: \d+ \(sleep\)/);
   });
+
+  it('runs examples/docker the way its Dockerfile does: PID 1, probes answer, orphans reaped, clean stop', async () => {
+    const example = fileURLToPath(new URL('../../examples/docker', import.meta.url));
+    const dir = project({});
+    cpSync(example, dir, { recursive: true });
+    const [web, http] = [await freePort(), await freePort()];
+    const tag = testTag();
+    const tend = startPid1Tend(['up'], {
+      cwd: dir,
+      env: {
+        TEND_TEST_TAG: tag,
+        PORT: String(web),
+        TEND_HTTP: `127.0.0.1:${http}`,
+        DATA_DIR: join(dir, 'volume'),
+        CFG: '{"greeting":"bonjour","worker":{"interval_seconds":0.2}}',
+      },
+    });
+    cleanups.push(() => {
+      try {
+        if (tend.proc.pid) process.kill(-tend.proc.pid, 'SIGKILL');
+      } catch {}
+      killTagged(tag);
+      removeDir(dir);
+    });
+    await tend.waitForOutput(/app UP/, 30_000);
+    const ready = await fetch(`http://127.0.0.1:${http}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${web}/`)).text()).toBe('bonjour from example/web\n');
+    expect(readFileSync(join(dir, 'volume', 'created-at'), 'utf8')).toMatch(/^\d{4}-/);
+    // the worker leaves an orphan every 0.2 s; each lives 1 s
+    await sleep(2500);
+    const pid1 = tend.hostPid();
+    expect(zombiesUnder(pid1)).toEqual([]);
+    process.kill(pid1, 'SIGTERM');
+    expect(await withTimeout(tend.exited, 20_000, `tend to exit:\n${tend.output()}`)).toBe(0);
+    expect(tend.output()).toMatch(/web: SIGTERM, closing/);
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
