@@ -1,196 +1,115 @@
 #!/usr/bin/env node
-// Restart latency: time from a child's exit to its replacement's first instruction, for tend, runit (runsv)
-// and PM2, on the same C child, one supervisor after the other on an otherwise idle machine.
-// Usage: node bench/restart-latency/run.mjs [--restarts 30] [--only tend,runit,pm2]
-// Needs: cc, `npm run build`; runit (Debian `runit`) and pm2 (npm) are skipped with a note when missing.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Restart latency: time from a child's exit to its replacement's first instruction, under each supervisor, on
+// the same C child (child.c: stamps `start`, lives 1.2 s, stamps `exit`, exits 1). The supervisors take turns
+// in rounds (tend, runit, supervisord, pm2, tend, …) so that a noisy minute on the shared machine spreads over
+// all of them instead of landing on one.
+//
+//   node bench/restart-latency/run.mjs [--quick] [--rounds 3] [--restarts 10] [--only tend,runit]
+//
+// Needs `npm run build` and cc; peers that are not installed are reported as such.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensurePeers } from '../lib/peers.mjs';
+import { NAMES, start, svcDir } from '../lib/supervisors.mjs';
+import { fmt, parseArgs, percentile, ratio, say, sleep } from '../lib/util.mjs';
+import { compile, finish, subdir } from '../lib/workdir.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-const restarts = Number(arg('restarts', '30'));
-const only = arg('only', 'tend,runit,pm2').split(',');
-const work = mkdtempSync(join(tmpdir(), 'tend-bench-restart-'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const LIFE_MS = 1200;
 
-function compileChild() {
-  const out = join(work, 'child');
-  execFileSync('cc', ['-O2', '-o', out, join(here, 'child.c')]);
-  return out;
-}
-
-function serviceDir(name, child) {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(child, join(dir, 'child'));
-  execFileSync('chmod', ['+x', join(dir, 'child')]);
-  return dir;
-}
-
-/** Waits until `times` in dir holds `starts` start lines, then returns the latencies in ms. */
-async function collect(dir, starts, timeoutMs) {
-  const file = join(dir, 'times');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
-    const startCount = lines.filter((l) => l.startsWith('start')).length;
-    if (startCount >= starts) return latencies(lines);
-    if (Date.now() > deadline) throw new Error(`only ${startCount} of ${starts} starts in ${dir}`);
-    await sleep(200);
-  }
-}
-
-function latencies(lines) {
+/** Latencies (ms) between each `exit` stamp and the next `start` stamp. */
+export function latencies(text) {
   const out = [];
   let lastExit;
-  for (const l of lines) {
+  for (const l of text.trim().split('\n')) {
     const [what, t] = l.split(' ');
-    const secs = Number(t);
-    if (what === 'exit') lastExit = secs;
+    if (what === 'exit') lastExit = Number(t);
     else if (what === 'start' && lastExit !== undefined) {
-      out.push((secs - lastExit) * 1000);
+      out.push((Number(t) - lastExit) * 1000);
       lastExit = undefined;
     }
   }
   return out;
 }
 
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+async function oneRound(name, restarts, round) {
+  const dir = subdir('restart', `${name}-${round}`);
+  const child = compile('restart-latency/child.c', 'restart-child');
+  const h = await start(name, dir, [{ name: 'child', argv: [child], log: false }], { quickRestart: true });
+  const times = join(svcDir(dir, 'child'), 'times');
+  const deadline = Date.now() + (restarts + 3) * (LIFE_MS + 1500) + 15_000;
+  try {
+    for (;;) {
+      const text = existsSync(times) ? readFileSync(times, 'utf8') : '';
+      const lat = latencies(text);
+      if (lat.length >= restarts) return { lat: lat.slice(0, restarts) };
+      if (Date.now() > deadline || !h.alive())
+        return {
+          lat,
+          error: `${lat.length} of ${restarts} restarts seen${h.alive() ? '' : '; supervisor died'}`,
+        };
+      await sleep(250);
+    }
+  } finally {
+    await h.stop();
+  }
+}
 
-async function benchTend(child) {
-  const dir = serviceDir('tend', child);
-  writeFileSync(
-    join(dir, 'tend.yaml'),
-    [
-      'name: bench',
-      'services:',
-      '  child:',
-      '    command: [./child]',
-      // the child lives 1.2 s: with reset_after 1s each run counts as healthy, so every restart is immediate
-      '    restart: { policy: always, reset_after: 1s }',
-      '    logs: { file: false, stdout: false }',
-      '',
-    ].join('\n'),
+/** { name: { p50, p95, n, all } | { skipped } } */
+export async function run({ quick = false, rounds, restarts, only = NAMES, peers } = {}) {
+  rounds ??= quick ? 1 : 3;
+  restarts ??= quick ? 8 : 10;
+  const results = {};
+  const samples = {};
+  for (const name of only) {
+    if (name !== 'tend' && peers && !peers[name]?.ok)
+      results[name] = { skipped: peers[name]?.why ?? 'not installed' };
+    else samples[name] = [];
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const name of Object.keys(samples)) {
+      say(`restart latency: ${name}, round ${r + 1}/${rounds} (${restarts} restarts)`);
+      const { lat, error } = await oneRound(name, restarts, r);
+      samples[name].push(...lat);
+      if (error) say(`restart latency: ${name}: ${error}`);
+      if (error && lat.length === 0) results[name] = { skipped: error };
+    }
+  }
+  for (const [name, xs] of Object.entries(samples)) {
+    if (results[name]) continue;
+    results[name] = { p50: percentile(xs, 50), p95: percentile(xs, 95), max: Math.max(...xs), n: xs.length };
+  }
+  return results;
+}
+
+export function table(results) {
+  const t = results.tend?.p50;
+  const rows = Object.entries(results).map(([name, r]) =>
+    r.skipped
+      ? `| ${name} | – | – | – | – | not measured: ${r.skipped} |`
+      : `| ${name} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.max)} | ${r.n} | ${ratio(r.p50, t)} |`,
   );
-  const p = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'up', '-f', join(dir, 'tend.yaml')], {
-    cwd: dir,
-    stdio: 'ignore',
-  });
+  return [
+    '| supervisor | p50 ms | p95 ms | max ms | restarts | p50 vs tend |',
+    '|---|--:|--:|--:|--:|--:|',
+    ...rows,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const a = parseArgs();
   try {
-    return await collect(dir, restarts + 1, (restarts + 5) * 1500 + 10_000);
+    const peers = ensurePeers({ install: !a.flag('no-install') });
+    const res = await run({
+      quick: a.flag('quick'),
+      rounds: a.get('rounds') && Number(a.get('rounds')),
+      restarts: a.get('restarts') && Number(a.get('restarts')),
+      only: a.list('only', NAMES),
+      peers,
+    });
+    console.log(`Restart latency: child exit → replacement's first instruction (child lives 1.2 s)\n`);
+    console.log(table(res));
   } finally {
-    p.kill('SIGTERM');
-    await new Promise((r) => p.once('exit', r));
+    await finish();
   }
 }
-
-async function benchRunit(child) {
-  if (spawnSync('which', ['runsv']).status !== 0)
-    return { skipped: 'runsv not installed (Debian package runit)' };
-  const dir = serviceDir('runit', child);
-  copyFileSync(join(dir, 'child'), join(dir, 'run'));
-  execFileSync('chmod', ['+x', join(dir, 'run')]);
-  const p = spawn('runsv', [dir], { stdio: 'ignore' });
-  try {
-    return await collect(dir, restarts + 1, (restarts + 5) * 2500 + 10_000);
-  } finally {
-    spawnSync('sv', ['force-stop', dir]);
-    p.kill('SIGTERM');
-    await new Promise((r) => p.once('exit', r));
-  }
-}
-
-async function benchPm2(child) {
-  const pm2 = join(root, 'bench/.peers/node_modules/.bin/pm2');
-  if (!existsSync(pm2)) {
-    const r = spawnSync(
-      'npm',
-      ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', join(root, 'bench/.peers'), 'pm2'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    if (r.status !== 0 || !existsSync(pm2)) return { skipped: 'could not install pm2 from npm' };
-  }
-  const dir = serviceDir('pm2', child);
-  const env = { ...process.env, PM2_HOME: join(work, 'pm2-home') };
-  execFileSync(
-    pm2,
-    [
-      'start',
-      join(dir, 'child'),
-      '--name',
-      'child',
-      '--cwd',
-      dir,
-      '--interpreter',
-      'none',
-      '--no-autorestart=false',
-    ],
-    {
-      env,
-      stdio: 'ignore',
-    },
-  );
-  try {
-    return await collect(dir, restarts + 1, (restarts + 5) * 2500 + 20_000);
-  } finally {
-    spawnSync(pm2, ['kill'], { env, stdio: 'ignore' });
-  }
-}
-
-const child = compileChild();
-const results = {};
-for (const [name, fn] of [
-  ['tend', benchTend],
-  ['runit', benchRunit],
-  ['pm2', benchPm2],
-]) {
-  if (!only.includes(name)) continue;
-  process.stderr.write(`restart-latency: ${name}…\n`);
-  try {
-    const r = await fn(child);
-    results[name] = Array.isArray(r) ? { p50: pct(r, 50), p95: pct(r, 95), n: r.length } : r;
-  } catch (err) {
-    results[name] = { skipped: String(err.message ?? err) };
-  }
-}
-rmSync(work, { recursive: true, force: true });
-
-const tend = results.tend?.p50;
-const rows = Object.entries(results).map(([name, r]) =>
-  r.skipped
-    ? `| ${name} | – | – | – | skipped: ${r.skipped} |`
-    : `| ${name} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.n} | ${tend ? `${(r.p50 / tend).toFixed(2)}x tend` : ''} |`,
-);
-const table = [
-  `Restart latency: child exit → replacement's first instruction (ms), child lives 1.2 s.`,
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-  '',
-  '| supervisor | p50 ms | p95 ms | restarts | p50 ratio |',
-  '|---|---|---|---|---|',
-  ...rows,
-  '',
-].join('\n');
-process.stdout.write(table);
-const outFile = arg('out');
-if (outFile) writeFileSync(outFile, table);
