@@ -262,6 +262,8 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
         const keep = groups.size > 0 ? 'services keep running on their last good files; ' : '';
         say(`KV store ${kv.url} unreachable (${s.error}): ${keep}reconnecting`);
         publish({ action: 'error', reason: `KV store ${kv.url} unreachable: ${s.error}` });
+        // services still waiting for their first render say why
+        for (const g of groups.values()) if (g.units.some((u) => !u.done)) refreshGate(g);
       }
     } else if (s.connected && outage) {
       say(`KV store ${kv.url} reachable again after ${fmtMs(Date.now() - outage.since)}`);
@@ -679,7 +681,13 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   };
 
   const pendingReasons = (pending: Unit[]) =>
-    pending.map((u) => `${u.label} ${u.problem?.reason ?? 'not rendered yet'}`).join('; ');
+    pending
+      .map((u) => {
+        const why =
+          u.problem?.reason ?? (outage ? `waits for the KV store (${outage.error})` : 'not rendered yet');
+        return `${u.label} ${why}`;
+      })
+      .join('; ');
 
   const checkFail = (g: Group) => {
     const r = stack.runner(g.name);
@@ -862,7 +870,8 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       clearTimeout(settingsRetry);
       for (const name of [...groups.keys()]) dropGroup(name);
       await watcher?.close();
-      await Promise.allSettled([...running]);
+      // a read stuck on an unreachable store ends with its request timeout: don't hold tend's exit for it
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const f of idleWaiters.splice(0)) f();
     },
   };

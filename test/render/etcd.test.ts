@@ -133,6 +133,21 @@ describe('render loop on etcd', () => {
     expect(t.output()).toMatch(/KV store etcd:\/\/.* reachable again after/);
   }, 60_000);
 
+  it('started while etcd is down, services wait saying so, and start once it is back', async () => {
+    const { kv, ns } = store();
+    await direct.put(`${ns}cfg/level`).value('info');
+    await etcd.stop();
+    const dir = project({ ...REC, 'tend.yaml': `services:${service('web', 'restart')}\n` });
+    const t = await upIn(dir, { kv });
+    await waitFor(() => /waits for the KV store/.test(t.service('web').reason ?? ''), {
+      what: 'waiting reason',
+    });
+    expect(t.service('web').state).toBe('waiting');
+    await etcd.start();
+    await waitFor(() => lines(dir, 'web.log').length === 1, { timeoutMs: 20_000, what: 'start' });
+    expect(lines(dir, 'web.log')[0]).toMatch(/ level=info$/);
+  }, 40_000);
+
   it('after a compaction past its last revision, tend re-lists and still applies the change once', async () => {
     proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.clientPort });
     const { kv, ns } = store(proxy.endpoint);
