@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { metrics } from '../../src/control/metrics.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { cleanup, lines, project, put, read, upIn } from './harness.js';
 
@@ -40,6 +41,8 @@ services:
         perms: "0600"
 `,
     });
+    const renders = async () => (await metrics.templateRenders.get()).values[0]?.value ?? 0;
+    const before = await renders();
     const t = await upIn(dir);
     await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'first start' });
     expect(lines(dir, 'starts.log')[0]).toMatch(/^\d+ host=db1 port=5432$/);
@@ -50,6 +53,7 @@ services:
     expect(lines(dir, 'starts.log')[1]).toMatch(/^\d+ host=db2 port=5432$/);
     expect(read(dir, 'etc/app.conf')).toBe('host=db2 port=5432');
     expect(t.service('web').restarts).toBe(1);
+    expect((await renders()) - before).toBe(2);
     expect(
       t
         .serviceEvents('web')
