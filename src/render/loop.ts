@@ -142,8 +142,8 @@ interface TemplateUnit extends UnitBase {
   discovery: string[];
   plan: TemplatePlan;
   tpl?: Template;
-  /** the destination's bytes as last written or read; undefined = not read yet */
-  current?: { text: string | undefined };
+  /** leftovers of a crashed tend next to the destination were removed */
+  swept?: boolean;
   renderedAt?: number;
 }
 
@@ -533,11 +533,12 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   async function commit(u: TemplateUnit, output: string): Promise<void> {
     const g = u.group;
     const dest = u.plan.destination;
-    if (!u.current) {
+    if (!u.swept) {
       await removeLeftovers(dest);
-      u.current = { text: await readCurrent(dest) };
+      u.swept = true;
     }
-    if (u.current.text === output) {
+    // Compared with the file itself, not a copy: a hand-edited destination is put right at the next render.
+    if ((await readCurrent(dest)) === output) {
       if (!u.done || u.problem) publish({ action: 'unchanged', service: g.name, destination: dest });
       markDone(u);
       return;
@@ -581,7 +582,6 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     } catch (e) {
       return setProblem(u, { state: 'error', reason: `cannot replace ${dest}: ${(e as Error).message}` });
     }
-    u.current = { text: output };
     u.renderedAt = Date.now();
     opts.counters?.rendered?.();
     publish({ action: 'rendered', service: g.name, destination: dest });
