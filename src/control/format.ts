@@ -60,6 +60,10 @@ export function formatStatus(st: StatusView, width?: number): string {
     a.ready ? 'ready' : 'not ready',
   ];
   if (a.http) head.push(a.http);
+  // A store tend never needed (no templates, no env_from) is never contacted: only an error is news.
+  if (a.kv && !a.kv.connected && a.kv.error) {
+    head.push(`KV ${a.kv.url} unreachable for ${formatDuration(Date.now() - a.kv.since)}: ${a.kv.error}`);
+  }
   const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'HEALTH', 'REASON']];
   for (const s of st.services) {
     rows.push([

@@ -54,6 +54,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       maintenance: cs.maintenance(),
       http: cs.httpUrl,
       ready: state === 'UP' && rt.stack.allReady(),
+      kv: { url: rt.kv.url, ...rt.kv.status() },
     },
     services: serviceNames(rt, cs)
       .map((n) => serviceView(rt, cs, n, now))

@@ -55,6 +55,8 @@ export interface StatusView {
     /** the TCP listener's URL, when there is one */
     http?: string;
     ready: boolean;
+    /** the KV store (URL redacted) and whether tend reaches it; services keep running through an outage */
+    kv: { url: string; connected: boolean; error?: string; since: number };
   };
   services: ServiceView[];
   /** defined in the manifest but not enabled (enabled: false, --only) */

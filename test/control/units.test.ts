@@ -101,6 +101,12 @@ describe('human output', () => {
         uptimeMs: 61_000,
         maintenance: true,
         ready: false,
+        kv: {
+          url: 'etcd://10.0.0.9:2379',
+          connected: false,
+          error: 'connection refused',
+          since: Date.now() - 65_000,
+        },
       },
       services: [
         {
@@ -134,6 +140,7 @@ describe('human output', () => {
     expect(text).toMatch(/^web\s+waiting\s+-\s+-\s+0\s+-\s+…\s+waiting for db to be ready$/m);
     expect(text).toMatch(/^db\s+backoff\s+-\s+-\s+3\s+1\s+-\s+exit code 1; retrying in 2s$/m);
     expect(text).toMatch(/^disabled: cron$/m);
+    expect(text).toMatch(/KV etcd:\/\/10\.0\.0\.9:2379 unreachable for 1m0\ds: connection refused/);
   });
 
   it('describes a reload', () => {
