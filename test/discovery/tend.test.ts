@@ -90,8 +90,10 @@ ${envLines}
   return { dir, report };
 }
 
+/** B: `web` requires api and renders its upstream list from discovery into upstream.conf. */
 function consumerProject(kv: string) {
   const dir = tmp('tend-disc-b-');
+  writeFileSync(join(dir, 'upstream.tmpl'), '{{ range service "api" }}{{ .Address }}:{{ .Port }}\n{{ end }}');
   writeFileSync(
     join(dir, 'tend.yaml'),
     `name: b
@@ -100,9 +102,19 @@ services:
   web:
     command: exec sleep 60
     requires: [api]
+    templates:
+      - { source: upstream.tmpl, destination: upstream.conf, on_change: none }
 `,
   );
   return dir;
+}
+
+function upstream(dir: string): string | undefined {
+  try {
+    return readFileSync(join(dir, 'upstream.conf'), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 async function apiPid(t: TendProcess) {
@@ -121,7 +133,7 @@ describe('two tends on one machine, file registry', () => {
     const bDir = consumerProject(kvUrl);
 
     const b = startTend(['up'], { cwd: bDir });
-    await b.waitForOutput(/web waiting: waiting for api in discovery/);
+    await b.waitForOutput(/web waiting: .*waiting for api in discovery/);
     const ta = startTend(['up'], { cwd: a.dir });
     const pid = await apiPid(ta);
     await ta.waitForOutput(/registered api as api-/, 20_000);
@@ -129,6 +141,7 @@ describe('two tends on one machine, file registry', () => {
     // B's service started only once A's api was ready and registered
     expect(ta.output().indexOf('api ready')).toBeGreaterThan(-1);
 
+    await waitFor(() => upstream(bDir) === `127.0.0.1:${port}\n`, { what: "A's address in B's file" });
     const reader = createDiscovery(fileRegistry(registryDir));
     closers.push(() => reader.close());
     const [inst] = await reader.instances('api', { passingOnly: true });
@@ -158,6 +171,7 @@ describe('two tends on one machine, file registry', () => {
     expect(readFileSync(a.report, 'utf8')).toBe('0');
     expect(await reader.instances('api')).toEqual([]);
     expect(ta.output()).toMatch(/deregistered api-/);
+    await waitFor(() => upstream(bDir) === '', { what: "B's file re-rendered without A" });
   });
 });
 
@@ -184,16 +198,22 @@ describe('two tends sharing one etcd', () => {
     });
 
     const b = startTend(['up'], { cwd: bDir });
-    await b.waitForOutput(/web waiting: waiting for api in discovery/);
+    await b.waitForOutput(/web waiting: .*waiting for api in discovery/);
+    // nothing registered yet: the list renders empty, and web keeps waiting for api
+    await waitFor(() => upstream(bDir) === '', { what: 'an empty upstream list' });
+    expect(b.output()).not.toMatch(/web running/);
     let ta = startTend(['up'], { cwd: a.dir });
     await apiPid(ta);
     await b.waitForOutput(/web running/, 20_000);
+    expect(ta.output()).toMatch(/api ready/);
     expect((await reader.instances('api'))[0]).toMatchObject({ Address: '127.0.0.1', Port: port });
+    await waitFor(() => upstream(bDir) === `127.0.0.1:${port}\n`, { what: "A's address in B's file" });
 
     ta.kill('SIGTERM');
     expect(await ta.exit()).toBe(0);
     expect(readFileSync(a.report, 'utf8')).toBe('0');
     expect(await reader.instances('api')).toEqual([]);
+    await waitFor(() => upstream(bDir) === '', { what: "B's file re-rendered without A" });
 
     // again, and this time tend dies without a word: its api process lives on, its lease runs out
     ta = startTend(['up'], { cwd: a.dir });
@@ -206,12 +226,14 @@ describe('two tends sharing one etcd', () => {
     await ta.exit();
     const killedAt = Date.now();
     expect(await reader.instances('api')).toHaveLength(1);
+    await waitFor(() => upstream(bDir) === `127.0.0.1:${port}\n`, { what: 'listed again' });
     await waitFor(async () => (await reader.instances('api')).length === 0, {
       what: 'lease expiry',
       timeoutMs: 15_000,
     });
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(500);
     expect(alive(pid)).toBe(true);
+    await waitFor(() => upstream(bDir) === '', { what: "B's file without the dead instance" });
   });
 });
 
