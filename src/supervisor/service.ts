@@ -99,8 +99,14 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     const previous = model;
     const { model: next, effects } = transition(previous, input, plan);
     model = next;
+    // The machine goes from running/ready straight to stopping on an unhealthy verdict; operators still want
+    // to see `unhealthy` as its own step in events, logs and the dashboard timeline.
+    const sawUnhealthy =
+      input.t === 'unhealthy' && next.state === 'stopping' && previous.state !== 'stopping';
+    const shown = sawUnhealthy ? { ...next, state: 'unhealthy' as const } : undefined;
+    if (shown) publish(previous, shown, input);
     if (next.state !== previous.state || next.reason !== previous.reason || next.pid !== previous.pid) {
-      publish(previous, next, input);
+      publish(shown ?? previous, next, input);
     }
     hooks.onState?.(next, previous);
     performAll(effects);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBus, type ServiceEvent } from '../../src/events/index.js';
-import { createServiceRunner, type ServiceRunner } from '../../src/supervisor/index.js';
+import { createServiceRunner, type ServiceHooks, type ServiceRunner } from '../../src/supervisor/index.js';
 import { servicePlan } from '../helpers/plan.js';
 import { alive, waitFor } from '../helpers/wait.js';
 
@@ -26,13 +26,13 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(plan: ReturnType<typeof servicePlan>) {
+function setup(plan: ReturnType<typeof servicePlan>, hooks?: ServiceHooks) {
   const bus = createBus();
   const events: ServiceEvent[] = [];
   bus.subscribe((e) => {
     if (e.kind === 'service') events.push(e);
   });
-  const r = createServiceRunner({ plan, bus, env: process.env });
+  const r = createServiceRunner({ plan, bus, env: process.env, hooks });
   runners.push(r);
   return { r, events };
 }
@@ -146,5 +146,30 @@ describe('service runner (real processes)', () => {
     r.send({ t: 'restart', reason: 'test' });
     await waitFor(() => r.model().state === 'running' && r.model().pid !== pid1);
     expect(alive(pid1 ?? 0)).toBe(false);
+  });
+
+  it('an unhealthy verdict shows as its own state, then restarts the service', async () => {
+    let verdicts = 0;
+    const plan = servicePlan('sick', 'exec sleep 30', {
+      health: {
+        probe: { kind: 'tcp', host: '127.0.0.1', port: 1 },
+        intervalMs: 50,
+        timeoutMs: 50,
+        failures: 3,
+        graceMs: 0,
+      },
+    });
+    const { r, events } = setup(plan, {
+      probeHealth(unhealthy) {
+        if (verdicts++ === 0) setTimeout(() => unhealthy('3 health checks failed in a row'), 100);
+      },
+    });
+    r.send({ t: 'start' });
+    await waitFor(() => r.model().spawns >= 2 && r.model().state === 'running', { what: 'restart' });
+    const states = events.map((e) => e.to);
+    const i = states.indexOf('unhealthy');
+    expect(i).toBeGreaterThan(0);
+    expect(states.slice(i, i + 2)).toEqual(['unhealthy', 'stopping']);
+    expect(events[i].reason).toMatch(/3 health checks failed/);
   });
 });
