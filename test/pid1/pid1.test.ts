@@ -119,7 +119,8 @@ services:
     const { tend } = start({
       'tend.yaml': `
 stages:
-  warmup: "setsid sh -c 'exec sleep 3014' </dev/null >/dev/null 2>&1 &"
+  # waits until the daemon has left the stage's group: tend stops what a stage leaves in its group
+  warmup: "setsid sh -c 'touch escaped; exec sleep 3014' </dev/null >/dev/null 2>&1 & while [ ! -e escaped ]; do sleep 0.05; done"
 services:
   web:
     command: exec sleep 3015
