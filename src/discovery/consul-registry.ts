@@ -17,10 +17,8 @@
  * reset; an index that goes backwards resets to 0; an index below 1 is used as 1; queries of one loop start at
  * least `minQueryIntervalMs` apart; errors back off.
  */
-import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { ConsulKvConfig } from '../kv/index.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type ConsulHttpResult, type ConsulKvConfig, createConsulHttp } from '../kv/index.js';
 import { goDuration, sameList, sortInstances } from './record.js';
 import type {
   CatalogService,
@@ -49,11 +47,7 @@ const defaultTiming: ConsulRegistryTiming = {
   backoffMaxMs: 5_000,
 };
 
-interface HttpResult {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+type HttpResult = ConsulHttpResult;
 
 /** One entry of /v1/health/service/:name, as documented (the fields tend reads). */
 interface HealthEntry {
@@ -155,12 +149,6 @@ class ConsulHttpError extends Error {
   }
 }
 
-function splitAddress(address: string): [string, number] {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return [host, Number(address.slice(i + 1))];
-}
-
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -179,25 +167,10 @@ export function consulRegistry(
 ): Registry {
   const timing = { ...defaultTiming, ...opts.timing };
   const closers = new Set<() => void>();
-  let agent: HttpAgent | undefined;
-  let token = config.token;
   let closed = false;
+  const http = createConsulHttp(config, { requestTimeoutMs: timing.requestTimeoutMs });
 
-  const getAgent = () => {
-    if (agent) return agent;
-    if (token === undefined && config.tokenFile) token = readFileSync(config.tokenFile, 'utf8').trim();
-    agent = config.tls
-      ? new HttpsAgent({
-          keepAlive: true,
-          ca: config.caFile ? readFileSync(config.caFile) : undefined,
-          cert: config.certFile ? readFileSync(config.certFile) : undefined,
-          key: config.keyFile ? readFileSync(config.keyFile) : undefined,
-          rejectUnauthorized: !config.insecure,
-        })
-      : new HttpAgent({ keepAlive: true });
-    return agent;
-  };
-
+  /** agent endpoints take no datacenter; reads that may (`dc: true`) ask for it */
   const request = (
     method: 'GET' | 'PUT',
     path: string,
@@ -208,50 +181,7 @@ export function consulRegistry(
       signal?: AbortSignal;
       dc?: boolean;
     } = {},
-  ): Promise<HttpResult> => {
-    const params = new URLSearchParams(o.query);
-    if (o.dc && config.datacenter) params.set('dc', config.datacenter);
-    const qs = params.toString();
-    const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const headers: Record<string, string> = {};
-    const httpAgent = getAgent();
-    if (token) headers['X-Consul-Token'] = token;
-    if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(payload));
-    }
-    const [host, port] = splitAddress(config.address);
-    const send = config.tls ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = send(
-        {
-          host,
-          port,
-          method,
-          path: `${path}${qs ? `?${qs}` : ''}`,
-          headers,
-          agent: httpAgent,
-          signal: o.signal,
-          timeout: o.timeoutMs ?? timing.requestTimeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString(),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', reject);
-      req.end(payload);
-    });
-  };
+  ): Promise<HttpResult> => http.request(method, path, { ...o, dc: o.dc ?? false });
 
   const put = async (
     what: string,
@@ -408,7 +338,7 @@ export function consulRegistry(
     async close() {
       closed = true;
       for (const c of [...closers]) c();
-      agent?.destroy();
+      http.close();
     },
   };
 }

@@ -20,8 +20,7 @@
  * Keys ending with `/` (the "folders" of Consul's UI) are left out of list() and watches.
  */
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import { hostname } from 'node:os';
 import {
   backoffDelay,
@@ -34,6 +33,7 @@ import {
   normalizeSpec,
   sleep,
 } from './common.js';
+import { type ConsulHttpResult, createConsulHttp } from './consul-http.js';
 import type {
   ConsulKvConfig,
   KvBackend,
@@ -45,11 +45,7 @@ import type {
   WatchSpec,
 } from './types.js';
 
-interface HttpResult {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+type HttpResult = ConsulHttpResult;
 
 /** One entry of a KV read, as Consul documents it. */
 interface ConsulKvEntry {
@@ -127,84 +123,28 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
   const status = createStatusTracker(false);
   const watches = new Set<WatchState>();
   const renewals = new Set<{ stop(): void }>();
-  let agent: HttpAgent | undefined;
-  let token: string | undefined = config.token;
   let closed = false;
 
-  const readConfigFile = (file: string, what: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new KvError(url, 'invalid', `cannot read the ${what} ${file}: ${errorMessage(err)}`);
-    }
-  };
-
-  /** Built on first use, so that opening a backend does no I/O. */
-  const getAgent = (): HttpAgent => {
-    if (closed) throw new KvError(url, 'closed', 'the backend is closed');
-    if (agent) return agent;
-    if (token === undefined && config.tokenFile)
-      token = readConfigFile(config.tokenFile, 'token file').toString().trim();
-    if (config.tls) {
-      agent = new HttpsAgent({
-        keepAlive: true,
-        ca: config.caFile ? readConfigFile(config.caFile, 'CA certificate') : undefined,
-        cert: config.certFile ? readConfigFile(config.certFile, 'client certificate') : undefined,
-        key: config.keyFile ? readConfigFile(config.keyFile, 'client key') : undefined,
-        rejectUnauthorized: !config.insecure,
-      });
-    } else {
-      agent = new HttpAgent({ keepAlive: true });
-    }
-    return agent;
-  };
+  const http = createConsulHttp(config, {
+    requestTimeoutMs: timing.requestTimeoutMs,
+    readFile(file, what) {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new KvError(url, 'invalid', `cannot read the ${what} ${file}: ${errorMessage(err)}`);
+      }
+    },
+    checkOpen() {
+      if (closed) throw new KvError(url, 'closed', 'the backend is closed');
+    },
+  });
 
   const request = (
     method: 'GET' | 'PUT' | 'DELETE',
     path: string,
     query: Record<string, string>,
     o: { body?: string; timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<HttpResult> => {
-    const httpAgent = getAgent();
-    const params = new URLSearchParams(query);
-    if (config.datacenter) params.set('dc', config.datacenter);
-    // Consul reads flags such as `recurse` by presence; `recurse=` is what URLSearchParams writes and is accepted
-    const qs = params.toString();
-    const headers: Record<string, string> = {};
-    if (token) headers['X-Consul-Token'] = token;
-    if (o.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(o.body));
-    const send = config.tls ? httpsRequest : httpRequest;
-    const [host, port] = splitAddress(config.address);
-    return new Promise((resolve, reject) => {
-      const req = send(
-        {
-          host,
-          port,
-          method,
-          path: `${path}${qs ? `?${qs}` : ''}`,
-          headers,
-          agent: httpAgent,
-          signal: o.signal,
-          timeout: o.timeoutMs ?? timing.requestTimeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString(),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('request timed out')));
-      req.on('error', reject);
-      req.end(o.body);
-    });
-  };
+  ): Promise<HttpResult> => http.request(method, path, { ...o, query });
 
   const toKvError = (err: unknown, what: string): KvError => {
     if (err instanceof KvError) return err;
@@ -574,15 +514,8 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
       // renewals stop; Consul ends the sessions (and deletes their keys) once the TTL runs out
       for (const r of [...renewals]) r.stop();
       closed = true;
-      agent?.destroy();
-      agent = undefined;
+      http.close();
     },
   };
   return backend;
-}
-
-function splitAddress(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  return [host, Number(address.slice(colon + 1))];
 }

@@ -11,6 +11,7 @@ import { defaultTiming, type KvBackend, type KvTiming } from './types.js';
 import { parseKvUrl, redactUrl } from './url.js';
 
 export { KvError, type KvErrorCode } from './common.js';
+export { type ConsulHttp, type ConsulHttpResult, createConsulHttp } from './consul-http.js';
 export type {
   ConsulKvConfig,
   EtcdKvConfig,
