@@ -14,8 +14,9 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { type Runtime, StartError } from '../app/index.js';
+import { EXIT, type Runtime, StartError } from '../app/index.js';
 import type { ServiceState } from '../events/index.js';
+import { anotherTendMessage } from '../guard/index.js';
 import { getPath } from '../settings/path.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { scrape } from './metrics.js';
@@ -25,7 +26,7 @@ import { notReadyReason, serviceView, statusView } from './status.js';
 import { serveEvents, serveLogs } from './streams.js';
 import type { ActionResult, ErrorBody } from './types.js';
 
-/** EXIT.usage: a second tend on the same state folder, or an address that cannot be used, is the caller's to fix */
+/** EXIT.usage: an address that cannot be used is the caller's to fix */
 export const REFUSED_EXIT = 2;
 
 interface Listener {
@@ -74,7 +75,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     return s;
   };
 
-  await listenUnix(make({ kind: 'unix', loopback: true }), socketPath, rt.plan.file);
+  await listenUnix(make({ kind: 'unix', loopback: true }), socketPath);
   let httpUrl: string | undefined;
   try {
     if (opts.http) {
@@ -120,7 +121,7 @@ async function closeAll(servers: Server[], socketPath: string) {
 }
 
 /** Listens on the unix socket, replacing a stale one and refusing to start next to a live tend. */
-async function listenUnix(server: Server, path: string, manifest: string | undefined) {
+async function listenUnix(server: Server, path: string) {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
     throw new StartError(
       `the control socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes, which unix sockets do not allow; set a shorter state_dir`,
@@ -137,11 +138,8 @@ async function listenUnix(server: Server, path: string, manifest: string | undef
       );
     }
     if (await socketAnswers(path)) {
-      throw new StartError(
-        `another tend is already running for ${manifest ?? `state folder ${dirname(path)}`} (its control socket ${path} answers); ` +
-          'stop it first (`tend status` shows it), or give this one another state_dir',
-        REFUSED_EXIT,
-      );
+      // Normally the pid-file lock (src/guard) refuses first; this is the same answer for a tend without it.
+      throw new StartError(anotherTendMessage(0, dirname(path)), EXIT.internal);
     }
     // Left behind by a tend that died: nobody listens, so it is ours to replace.
     unlinkSync(path);

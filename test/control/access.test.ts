@@ -59,7 +59,7 @@ describe('the unix socket', () => {
     ).toEqual(['db', 'web']);
   });
 
-  it('a second tend up on the same state folder is refused with exit 2 before it starts anything', async () => {
+  it('a second tend up on the same state folder is refused with exit 1 before it starts anything', async () => {
     const dir = project(`
 services:
   web:
@@ -68,8 +68,8 @@ services:
     const first = await up(dir);
     await waitFor(() => runTend(['status'], { cwd: dir }).stdout.includes('running'));
     const second = runTend(['up'], { cwd: dir });
-    expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(/another tend is already running for .*tend\.yaml/);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another tend \(pid \d+\) is running for this state folder/);
     expect(second.stderr).toMatch(/stop it first/);
     // the first one is untouched, and the service was spawned once only
     expect(alive(first.t.proc.pid!)).toBe(true);
