@@ -47,21 +47,26 @@ export function cpuMs(pids) {
   return (ticks * 1000) / clockTicks();
 }
 
-/** Sum of VmRSS (/proc/<pid>/status) and of Pss (/proc/<pid>/smaps_rollup) over pids, in KiB. */
+/**
+ * Sums over pids, in KiB: VmRSS and VmHWM (peak RSS) from /proc/<pid>/status, and Pss from
+ * /proc/<pid>/smaps_rollup (shared pages split between the processes that map them).
+ */
 export function memoryKiB(pids) {
   let rss = 0;
+  let hwm = 0;
   let pss = 0;
   for (const pid of pids) {
     try {
-      const m = readFileSync(`/proc/${pid}/status`, 'latin1').match(/^VmRSS:\s+(\d+) kB/m);
-      if (m) rss += Number(m[1]);
+      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+      rss += Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0);
+      hwm += Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
     } catch {}
     try {
       const m = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1').match(/^Pss:\s+(\d+) kB/m);
       if (m) pss += Number(m[1]);
     } catch {}
   }
-  return { rss, pss };
+  return { rss, hwm, pss };
 }
 
 /** Every pid in /proc. */

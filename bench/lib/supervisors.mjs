@@ -12,11 +12,11 @@
 // The handle says which processes are the supervisor's own (for CPU and memory: tend's node process;
 // supervisord; runsvdir + every runsv (+ svlogd for logs); PM2's God daemon), where a service's log lines
 // end up, and stops everything.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PM2_BIN } from './peers.mjs';
-import { descendants, snapshot } from './proc.mjs';
+import { descendants, pidsWithEnv, snapshot, stat } from './proc.mjs';
 import { sleep, waitFor } from './util.mjs';
 import { ROOT, sweepAndWait, workdir } from './workdir.mjs';
 
@@ -133,10 +133,11 @@ async function startRunit(dir, services) {
       // which sends TERM to each runsv and exits.
       const dirs = services.map((s) => svcDir(dir, s.name));
       for (let i = 0; i < dirs.length; i += 200) {
-        spawnSync('sv', ['-w', '10', 'force-stop', ...dirs.slice(i, i + 200)], {
+        const sv = spawn('sv', ['-w', '10', 'force-stop', ...dirs.slice(i, i + 200)], {
           stdio: 'ignore',
           env: envFor(dir),
         });
+        await exited(sv);
       }
       child.kill('SIGHUP');
       await endChild(child, 15_000);
@@ -252,7 +253,7 @@ async function startPm2(dir, services) {
     cliDone,
     async stop() {
       await Promise.race([cliDone, sleep(120_000, { unref: true })]);
-      spawnSync(PM2_BIN, ['kill'], { env, stdio: 'ignore', timeout: 120_000 });
+      await exited(spawn(PM2_BIN, ['kill'], { env, stdio: 'ignore' }));
       await waitFor(() => !existsSync(`/proc/${godPid()}`), { timeoutMs: 10_000, everyMs: 100 });
     },
   };
@@ -269,13 +270,25 @@ const starters = { tend: startTend, runit: startRunit, supervisord: startSupervi
 export async function start(name, dir, services, opts = {}) {
   mkdirSync(dir, { recursive: true });
   const h = await starters[name](dir, services, opts);
+  /** live services of this start whose command name is comm (e.g. 'sleep'), found by their environment */
+  h.servicePids = (comm) =>
+    pidsWithEnv(SUP_MARKER, dir).filter((pid) => {
+      const s = stat(pid);
+      return s && s.comm === comm && s.state !== 'Z';
+    });
   const stop = h.stop;
-  h.stop = async () => {
+  /**
+   * The supervisor's own way to stop everything, given up to timeoutMs (then: false); whatever is left after
+   * it is killed. With { graceful: false }, just kills everything (a fast cleanup between repetitions).
+   */
+  h.stop = async ({ graceful = true, timeoutMs = 120_000 } = {}) => {
+    let done = false;
     try {
-      await stop();
+      if (graceful) done = await Promise.race([stop().then(() => true), sleep(timeoutMs, { unref: true })]);
     } finally {
       await sweepAndWait(SUP_MARKER, dir);
     }
+    return done === true;
   };
   return h;
 }

@@ -1,0 +1,96 @@
+// What `bench/run` runs once tend is built: installs the peers, runs every workload under tend and each peer,
+// runs the other parts' benchmarks, then writes bench/RESULTS.md, bench/results.svg and bench/results.json.
+//
+//   bench/run [--quick] [--workloads restart,idle,startup,logs,kv,template] [--only tend,runit,supervisord,pm2]
+//             [--no-install] [--no-write]
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import * as idle from '../idle/run.mjs';
+import * as logs from '../logs-peers/run.mjs';
+import * as restart from '../restart-latency/run.mjs';
+import * as startup from '../startup/run.mjs';
+import { kvPropagation, template } from './others.mjs';
+import { ensurePeers } from './peers.mjs';
+import { renderResults } from './report.mjs';
+import { NAMES, TEND_MAIN } from './supervisors.mjs';
+import { machine, parseArgs, say } from './util.mjs';
+import { BENCH_DIR, finish, ROOT, sweepAndWait } from './workdir.mjs';
+
+const WORKLOADS = ['restart', 'idle', 'startup', 'logs', 'kv', 'template'];
+
+const a = parseArgs();
+const quick = a.flag('quick');
+const workloads = a.list('workloads', WORKLOADS);
+const only = a.list('only', NAMES);
+const started = Date.now();
+const load = () => loadavg().map((x) => x.toFixed(2));
+const meta = {
+  quick,
+  date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+  machine: machine(),
+  loadBefore: load(),
+  versions: {},
+  restart: { rounds: quick ? 1 : 3, restarts: quick ? 8 : 10 },
+  idleSeconds: quick ? 20 : 60,
+  logLines: quick ? 500_000 : 2_000_000,
+};
+
+function tendVersion() {
+  let v = '?';
+  try {
+    v = execFileSync(process.execPath, [TEND_MAIN, '--version'], { encoding: 'utf8' }).trim();
+  } catch {}
+  try {
+    const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src'], {
+      encoding: 'utf8',
+    }).trim();
+    v += ` (commit ${commit}${dirty ? ', with uncommitted changes in src/' : ''})`;
+  } catch {}
+  return v;
+}
+
+const R = {};
+let code = 0;
+try {
+  const peers = ensurePeers({ install: !a.flag('no-install') });
+  meta.versions.tend = tendVersion();
+  for (const n of NAMES.slice(1))
+    meta.versions[n] = peers[n].ok ? peers[n].version : `missing (${peers[n].why})`;
+  say(`machine: ${meta.machine.text}; load ${meta.loadBefore.join(' ')}`);
+  const step = async (name, fn) => {
+    if (!workloads.includes(name)) return;
+    try {
+      R[name] = await fn();
+    } catch (err) {
+      say(`${name} failed: ${err.stack ?? err}`);
+      R[name] = { skipped: `failed: ${err.message ?? err}` };
+      code = 1;
+    }
+    // whatever a failed workload left behind goes before the next one starts
+    await sweepAndWait();
+  };
+  await step('restart', () => restart.run({ quick, only, peers, ...meta.restart }));
+  await step('idle', () => idle.run({ quick, only, peers, seconds: meta.idleSeconds }));
+  await step('startup', () => startup.run({ quick, only, peers }));
+  await step('logs', () => logs.run({ quick, only, peers, lines: meta.logLines }));
+  await step('kv', () => kvPropagation({ quick }));
+  await step('template', () => template());
+} finally {
+  meta.loadAfter = load();
+  meta.durationS = (Date.now() - started) / 1000;
+  await finish(code);
+}
+
+const { md, svg } = renderResults(R, meta);
+if (a.flag('no-write')) process.stdout.write(md);
+else {
+  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), md);
+  writeFileSync(join(BENCH_DIR, 'results.svg'), svg);
+  writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify({ meta, results: R }, null, 1)}\n`);
+  say(`wrote bench/RESULTS.md, bench/results.svg and bench/results.json in ${Math.round(meta.durationS)} s`);
+}

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// Logs: one service (writer.c) writes 2,000,000 numbered lines of 100 bytes to stdout as fast as the pipe
+// takes them; each supervisor writes them to a file the way its users normally would (tend `logs.file`,
+// runit `svlogd -tt`, supervisord `stdout_logfile`, PM2 `out_file`), with rotation off so that every line stays
+// in one file. We measure:
+//
+//   - lines that reach the file: each line end is checked for the writer's "L<9 digits> xxx…" 99 bytes
+//     before it (whatever time stamp the supervisor puts in front), and each number counted once;
+//   - throughput: lines in the file / (time the file stopped growing − the writer's first line), the file's
+//     size polled every 50 ms;
+//   - the supervisor's CPU time over that span (utime + stime; for runit runsvdir + runsv + svlogd) and its
+//     peak RSS (VmHWM).
+//
+//   node bench/logs-peers/run.mjs [--quick] [--lines 2000000] [--reps 2] [--only tend,pm2]
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensurePeers } from '../lib/peers.mjs';
+import { cpuMs, memoryKiB } from '../lib/proc.mjs';
+import { NAMES, start, svcDir } from '../lib/supervisors.mjs';
+import { fmt, median, parseArgs, ratio, say, sleep } from '../lib/util.mjs';
+import { compile, finish, subdir } from '../lib/workdir.mjs';
+
+/** How long the file may stay the same size, after the writer is done, before we call it complete. */
+const QUIET_MS = 1500;
+
+function stampsOf(file) {
+  const out = {};
+  if (!existsSync(file)) return out;
+  for (const l of readFileSync(file, 'utf8').trim().split('\n')) {
+    const [what, t] = l.split(' ');
+    out[what] = Number(t) * 1000;
+  }
+  return out;
+}
+
+const sizeOf = (files) => files.reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
+
+/** Counts the writer's lines in files: { lines (all), valid, distinct } for sequence numbers below n. */
+export function countLines(files, n) {
+  const seen = new Uint8Array(n);
+  let lines = 0;
+  let valid = 0;
+  let distinct = 0;
+  const chunk = Buffer.allocUnsafe(16 << 20);
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    const fd = openSync(f, 'r');
+    let carry = Buffer.alloc(0);
+    try {
+      for (;;) {
+        const got = readSync(fd, chunk, 0, chunk.length, null);
+        if (got === 0) break;
+        const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, got)]) : chunk.subarray(0, got);
+        let start = 0;
+        for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+          lines++;
+          const p = nl - 99; // where "L" is when the line ends with the writer's 99 bytes
+          if (p >= start && buf[p] === 76 && buf[p + 10] === 32 && buf[nl - 1] === 120) {
+            let seq = 0;
+            let ok = true;
+            for (let i = p + 1; i <= p + 9; i++) {
+              const d = buf[i] - 48;
+              if (d < 0 || d > 9) ok = false;
+              seq = seq * 10 + d;
+            }
+            if (ok && seq < n) {
+              valid++;
+              if (seen[seq] === 0) {
+                seen[seq] = 1;
+                distinct++;
+              }
+            }
+          }
+          start = nl + 1;
+        }
+        carry = Buffer.from(buf.subarray(start));
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return { lines, valid, distinct };
+}
+
+async function once(name, n, rep, timeoutMs) {
+  const dir = subdir('logs', `${name}-${rep}`);
+  const writer = compile('logs-peers/writer.c', 'log-writer');
+  const h = await start(name, dir, [{ name: 'writer', argv: [writer, String(n)], log: true }]);
+  const times = join(svcDir(dir, 'writer'), 'times');
+  const files = h.logFiles('writer');
+  try {
+    // 1. the writer is up and pauses 1.5 s: read the supervisor's CPU time now
+    let st = {};
+    const upBy = Date.now() + 30_000;
+    while (!st.ready && Date.now() < upBy) {
+      await sleep(20);
+      st = stampsOf(times);
+    }
+    if (!st.ready) return { error: 'the writer did not start within 30 s' };
+    await sleep(200);
+    const pids = h.supervisorPids();
+    const cpu0 = cpuMs(pids);
+    // 2. poll the file size until the writer is done and the file has stopped growing
+    let size = -1;
+    let lastChange = Date.now();
+    const deadline = Date.now() + timeoutMs;
+    let timedOut = false;
+    for (;;) {
+      await sleep(50);
+      const s = sizeOf(files);
+      const now = Date.now();
+      if (s !== size) {
+        size = s;
+        lastChange = now;
+      }
+      st = stampsOf(times);
+      if (st.done && now - lastChange >= QUIET_MS) break;
+      if (now > deadline) {
+        timedOut = true;
+        break;
+      }
+    }
+    const cpu = cpuMs(h.supervisorPids()) - cpu0;
+    const mem = memoryKiB(h.supervisorPids());
+    const count = countLines(files, n);
+    const spanMs = lastChange - st.start;
+    return {
+      ...count,
+      lost: n - count.distinct,
+      spanMs,
+      linesPerSec: (count.distinct / spanMs) * 1000,
+      writerMs: st.done ? st.done - st.start : undefined,
+      cpuMs: cpu,
+      cpuPerMillion: cpu / (count.distinct / 1e6),
+      hwmKiB: mem.hwm,
+      bytes: size,
+      timedOut,
+    };
+  } finally {
+    await h.stop({ timeoutMs: 30_000 });
+  }
+}
+
+/** { name: { lines, distinct, lost, linesPerSec, cpuMs, … (median run by throughput) } | { skipped } } */
+export async function run({ quick = false, lines, reps, only = NAMES, peers } = {}) {
+  lines ??= quick ? 500_000 : 2_000_000;
+  reps ??= quick ? 1 : 2;
+  const timeoutMs = quick ? 60_000 : 150_000;
+  const runs = {};
+  const results = {};
+  for (const name of only) {
+    if (name !== 'tend' && peers && !peers[name]?.ok)
+      results[name] = { skipped: peers[name]?.why ?? 'not installed' };
+    else runs[name] = [];
+  }
+  for (let r = 0; r < reps; r++) {
+    for (const name of Object.keys(runs)) {
+      say(`logs: ${lines.toLocaleString('en-US')} lines under ${name}, run ${r + 1}/${reps}`);
+      const res = await once(name, lines, r, timeoutMs);
+      if (res.error) say(`logs: ${name}: ${res.error}`);
+      else
+        say(
+          `logs: ${name}: ${res.distinct} lines, ${Math.round(res.linesPerSec)} lines/s, CPU ${Math.round(res.cpuMs)} ms`,
+        );
+      runs[name].push(res);
+    }
+  }
+  for (const [name, rs] of Object.entries(runs)) {
+    const ok = rs.filter((x) => !x.error);
+    if (ok.length === 0) {
+      results[name] = { skipped: rs[0]?.error ?? 'no run' };
+      continue;
+    }
+    // the median run by throughput (the lower middle one for an even count), with its own CPU and losses
+    const sorted = [...ok].sort((a, b) => a.linesPerSec - b.linesPerSec);
+    const mid = sorted[(sorted.length - 1) >> 1];
+    results[name] = {
+      ...mid,
+      expected: lines,
+      runs: ok.map((x) => Math.round(x.linesPerSec)),
+      maxLost: Math.max(...ok.map((x) => x.lost)),
+      medianLinesPerSec: median(ok.map((x) => x.linesPerSec)),
+    };
+  }
+  return Object.fromEntries(only.filter((n) => results[n]).map((n) => [n, results[n]]));
+}
+
+export function table(results) {
+  const t = results.tend;
+  const rows = Object.entries(results).map(([name, r]) =>
+    r.skipped
+      ? `| ${name} | – | – | – | – | – | – | – | not measured: ${r.skipped} |`
+      : `| ${name} | ${r.distinct.toLocaleString('en-US')} | ${r.maxLost.toLocaleString('en-US')} | ${fmt(r.linesPerSec / 1000)} k | ${ratio(r.linesPerSec, t?.linesPerSec)} | ${fmt(r.cpuMs)} | ${fmt(r.cpuPerMillion)} | ${fmt(r.hwmKiB / 1024)} | ${r.runs.map((x) => fmt(x / 1000)).join(', ')} k${r.timedOut ? '; timed out' : ''} |`,
+  );
+  return [
+    '| supervisor | lines in the file | lost (worst run) | lines/s | vs tend | CPU ms | CPU ms per M lines | peak RSS MiB | runs (lines/s) |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    ...rows,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const a = parseArgs();
+  try {
+    const res = await run({
+      quick: a.flag('quick'),
+      lines: a.get('lines') && Number(a.get('lines')),
+      reps: a.get('reps') && Number(a.get('reps')),
+      only: a.list('only', NAMES),
+      peers: ensurePeers({ install: !a.flag('no-install') }),
+    });
+    console.log(table(res));
+  } finally {
+    await finish();
+  }
+}
