@@ -83,8 +83,23 @@ function keyPath(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
 
-function decodeValue(value: string | null): string {
-  return value === null ? '' : Buffer.from(value, 'base64').toString('utf8');
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What is wrong with one entry of a KV answer, or undefined when it has the documented shape. */
+function entryProblem(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'an entry is not an object';
+  const { Key, Value, ModifyIndex } = e as Record<string, unknown>;
+  if (typeof Key !== 'string') return 'an entry has no string Key';
+  if (Value !== null && Value !== undefined && (typeof Value !== 'string' || !BASE64.test(Value)))
+    return `the Value of ${JSON.stringify(Key)} is not base64`;
+  if (typeof ModifyIndex !== 'number' || !Number.isSafeInteger(ModifyIndex) || ModifyIndex < 0)
+    return `the ModifyIndex of ${JSON.stringify(Key)} is not a number`;
+  return undefined;
+}
+
+function decodeValue(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  return Buffer.from(value, 'base64').toString('utf8');
 }
 
 interface Known {
@@ -182,10 +197,25 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
     return res;
   };
 
+  /**
+   * The entries of a KV answer, checked: a body that is not a list of entries with a string Key, a base64 or
+   * null Value and a numeric ModifyIndex is an error (the last good values stay), never data to render.
+   */
   const parseEntries = (res: HttpResult): ConsulKvEntry[] => {
     if (res.status === 404) return [];
-    const parsed: unknown = JSON.parse(res.body);
-    if (!Array.isArray(parsed)) throw new Error('unexpected KV response (not a list)');
+    const malformed = (why: string) =>
+      new KvError(url, 'unavailable', `malformed KV answer from Consul: ${why}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.body);
+    } catch (err) {
+      throw malformed(`not JSON (${errorMessage(err)})`);
+    }
+    if (!Array.isArray(parsed)) throw malformed('not a list');
+    for (const e of parsed) {
+      const why = entryProblem(e);
+      if (why) throw malformed(why);
+    }
     return parsed as ConsulKvEntry[];
   };
 
