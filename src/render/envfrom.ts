@@ -31,3 +31,21 @@ export function envFromPairs(
   }
   return vars;
 }
+
+/** Linux's MAX_ARG_STRLEN: one `NAME=value` string of an exec, its final NUL included. */
+const MAX_VAR_BYTES = 128 * 1024;
+
+/**
+ * Why these variables cannot reach a process, or undefined when they can. exec refuses a NUL byte anywhere in
+ * the environment and a `NAME=value` over MAX_ARG_STRLEN (E2BIG): applying such a value would turn a running
+ * service into one that cannot start, so the render loop keeps the last good environment instead.
+ */
+export function envProblem(vars: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(vars)) {
+    if (value.includes('\0')) return `cannot pass ${name} to a process: its value holds a NUL byte`;
+    const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
+    if (bytes > MAX_VAR_BYTES)
+      return `cannot pass ${name} to a process: ${bytes} bytes is over the 128 KiB a variable may have (E2BIG)`;
+  }
+  return undefined;
+}

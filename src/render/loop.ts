@@ -32,7 +32,7 @@ import type { Stack } from '../supervisor/index.js';
 import { fmtMs } from '../supervisor/machine.js';
 import type { Template, TemplateSource } from '../template/index.js';
 import { parseConsulTemplate, TemplateError } from '../template/index.js';
-import { envFromPairs, envPrefix } from './envfrom.js';
+import { envFromPairs, envPrefix, envProblem } from './envfrom.js';
 import { resolveTemplate } from './resolve.js';
 import { createSnapshot, specCovers } from './snapshot.js';
 import { readCurrent, removeLeftovers, stage } from './write.js';
@@ -605,6 +605,8 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     if (closed) return;
     if (u.prefixes.some((p) => snapshot.pairs(p) === undefined)) return retryLater(u);
     const vars = envFromPairs(u.prefixes.map((prefix) => ({ prefix, pairs: snapshot.pairs(prefix) ?? [] })));
+    const unusable = envProblem(vars);
+    if (unusable) return setProblem(u, { state: 'error', reason: unusable });
     const same = u.vars !== undefined && JSON.stringify(vars) === JSON.stringify(u.vars);
     if (u.done && same) return markDone(u);
     stack.setEnv(g.name, vars);
