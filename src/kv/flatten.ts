@@ -51,6 +51,9 @@ function scalarText(value: unknown, source: string | undefined): string {
   return String(value);
 }
 
+/** values reached through aliases, at most: far above any hand-written document, far below a stall */
+const MAX_ALIAS_NODES = 100_000;
+
 export function flattenDoc(doc: FlatDoc, file: string): Map<string, string> {
   const out = new Map<string, string>();
   if (doc.format === 'json') {
@@ -58,17 +61,36 @@ export function flattenDoc(doc: FlatDoc, file: string): Map<string, string> {
     return out;
   }
   const yamlDoc = doc.yaml as Document;
-  const walk = (node: unknown, path: string) => {
-    const target = isAlias(node) ? node.resolve(yamlDoc) : node;
+  // Aliases are followed, so a few lines can stand for an exponential number of keys ("billion laughs") or
+  // for a node that contains itself: both are refused as a malformed document instead of freezing tend.
+  const ancestors = new Set<unknown>();
+  let viaAlias = 0;
+  const walk = (node: unknown, path: string, aliased: boolean) => {
+    let target = node;
+    if (isAlias(node)) {
+      target = node.resolve(yamlDoc);
+      aliased = true;
+      if (ancestors.has(target)) {
+        throw new FlatDocError(
+          `${file}: the alias *${node.source} at ${path || 'the top'} refers to a node that contains it`,
+        );
+      }
+    }
+    if (aliased && ++viaAlias > MAX_ALIAS_NODES)
+      throw new FlatDocError(`${file}: aliases expand to more than ${MAX_ALIAS_NODES} values`);
     if (isMap(target)) {
+      ancestors.add(target);
       for (const pair of target.items) {
         const key = isScalar(pair.key) ? scalarText(pair.key.value, pair.key.source) : String(pair.key);
-        walk(pair.value, join(path, key));
+        walk(pair.value, join(path, key), aliased);
       }
+      ancestors.delete(target);
     } else if (isSeq(target)) {
+      ancestors.add(target);
       target.items.forEach((item, i) => {
-        walk(item, join(path, String(i)));
+        walk(item, join(path, String(i)), aliased);
       });
+      ancestors.delete(target);
     } else if (path === '') {
       if (isScalar(target) && target.value !== null) {
         throw new FlatDocError(`${file}: the top level must be a mapping (or a list)`);
@@ -79,7 +101,7 @@ export function flattenDoc(doc: FlatDoc, file: string): Map<string, string> {
       out.set(path, '');
     }
   };
-  walk(yamlDoc.contents, '');
+  walk(yamlDoc.contents, '', false);
   return out;
 }
 
