@@ -7,11 +7,12 @@
  * - slow store: every chunk delayed (200 ms, then 1.5 s each way): every change still lands, nothing restarts
  *   for the slowness, and the control API stays quick (tend's loop is not waiting on the store);
  * - malformed data: JSON that does not parse, invalid UTF-8, NUL bytes, a 512 KB value, env_from keys that are
- *   not names; a Consul agent answering with broken JSON, wrong shapes and wrong headers. tend never dies,
+ *   not names; a YAML file store saved half-way, binary, self-referencing, a "billion laughs", too deep; a
+ *   Consul agent answering with broken JSON, wrong shapes and wrong headers. tend never dies (nor stalls),
  *   keeps the last good file and says why, and renders again once the data is good.
  */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -334,6 +335,67 @@ services:
     // and good JSON renders again
     await direct.put(`${prefix}app/msg`).value('fine');
     await waitFor(() => conf(dir) === 'msg=fine port=81\n', { what: 'good data renders again' });
+    tend.kill('SIGTERM');
+    expect(await tend.exit(20_000)).toBe(0);
+  });
+
+  it('file store: a YAML document saved half-way, binary, self-referencing, billion laughs, too deep', async () => {
+    const t = tally('KV malformed data (file store YAML)');
+    const good = (msg: string) => `app:\n  msg: ${msg}\n  json: '{"port": 80}'\n`;
+    const dir = project(
+      `kv: file:./kv.yaml
+services:
+  web:
+    command: ./web.sh
+    templates:
+      - source: web.tmpl
+        destination: etc/web.conf
+        on_change: restart
+`,
+      {
+        'web.sh': WEB_SH,
+        'web.tmpl': '{{ $j := key "app/json" | parseJSON }}msg={{ key "app/msg" }} port={{ $j.port }}\n',
+        'kv.yaml': good('f0'),
+      },
+    );
+    const { tend, sock } = await up(dir);
+    expect(conf(dir)).toBe('msg=f0 port=80\n');
+    const webPid = (await svc(sock, 'web')).pid;
+    const laughs = ['a: &a [x,x,x,x,x,x,x,x,x]']
+      .concat(
+        'bcdefghij'
+          .split('')
+          .map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghij'[i]}`).join(',')}]`),
+      )
+      .join('\n');
+    const docs: Array<[string, string]> = [
+      ['half-saved', 'app:\n  msg: [f1\n  json: {'],
+      ['binary', '\u0000\u0001\u0002\uffff\n\t- : :'],
+      ['top-level scalar', 'just a string'],
+      ['self alias', 'app: &x\n  msg: *x\n'],
+      ['billion laughs', laughs],
+      ['too deep', `app: ${'['.repeat(5000)}${']'.repeat(5000)}`],
+    ];
+    let apiWorst = 0;
+    for (const [what, text] of docs) {
+      writeFileSync(join(dir, 'kv.yaml'), text);
+      t.add('documents');
+      const at = Date.now();
+      await waitFor(async () => !(await status(sock)).app.kv.connected, {
+        timeoutMs: 10_000,
+        what: `the store reported unusable (${what})`,
+      });
+      apiWorst = Math.max(apiWorst, Date.now() - at);
+      alive(tend);
+      expect((await svc(sock, 'web')).pid, `web after ${what}`).toBe(webPid);
+      expect(conf(dir), what).toBe('msg=f0 port=80\n');
+      // back to a good document between faults: the next one is a fresh change
+      writeFileSync(join(dir, 'kv.yaml'), good('f0'));
+      await waitFor(async () => (await status(sock)).app.kv.connected, { what: 'the store usable again' });
+    }
+    t.set('worst_ms_to_report', apiWorst);
+    writeFileSync(join(dir, 'kv.yaml'), good('f-end'));
+    await waitFor(() => conf(dir) === 'msg=f-end port=80\n', { what: 'good data renders again' });
     tend.kill('SIGTERM');
     expect(await tend.exit(20_000)).toBe(0);
   });
