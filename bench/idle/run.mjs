@@ -10,7 +10,7 @@
 //   node bench/idle/run.mjs [--quick] [--services 100] [--seconds 60] [--only tend,pm2]
 import { pathToFileURL } from 'node:url';
 import { ensurePeers } from '../lib/peers.mjs';
-import { cpuMs, memoryKiB } from '../lib/proc.mjs';
+import { contextSwitches, cpuMs, memoryKiB } from '../lib/proc.mjs';
 import { NAMES, start } from '../lib/supervisors.mjs';
 import { fmt, parseArgs, ratio, say, sleep, waitFor } from '../lib/util.mjs';
 import { finish, subdir } from '../lib/workdir.mjs';
@@ -51,10 +51,10 @@ export async function run({ quick = false, services = 100, seconds, only = NAMES
     await sleep(settleMs);
     const before = running.map((h) => {
       const pids = h.supervisorPids();
-      return { h, pids, cpu: cpuMs(pids) };
+      return { h, pids, cpu: cpuMs(pids), cs: contextSwitches(pids) };
     });
     await sleep(seconds * 1000);
-    for (const { h, pids, cpu } of before) {
+    for (const { h, pids, cpu, cs } of before) {
       // runit: the set of runsv processes is fixed once everything is up; re-read it in case one was replaced
       const now = h.supervisorPids();
       const used = cpuMs(now) - cpu;
@@ -62,6 +62,7 @@ export async function run({ quick = false, services = 100, seconds, only = NAMES
       results[h.name] = {
         cpuMs: used,
         cpuPct: (used / (seconds * 1000)) * 100,
+        wakeups: (contextSwitches(now) - cs) / seconds,
         rssKiB: mem.rss,
         pssKiB: mem.pss,
         procs: now.length,
@@ -70,7 +71,7 @@ export async function run({ quick = false, services = 100, seconds, only = NAMES
       };
     }
   } finally {
-    for (const h of running) await h.stop();
+    await Promise.all(running.map((h) => h.stop({ timeoutMs: 30_000 })));
   }
   return Object.fromEntries(only.filter((n) => results[n]).map((n) => [n, results[n]]));
 }
@@ -81,12 +82,12 @@ export function table(results, seconds) {
   const t = results.tend;
   const rows = Object.entries(results).map(([name, r]) =>
     r.skipped
-      ? `| ${name} | – | – | – | – | – | – | not measured: ${r.skipped} |`
-      : `| ${name} | ${r.procs} | ${fmt(r.cpuMs)} | ${fmt(r.cpuPct, 2)} % | ${ratio(r.cpuMs, t?.cpuMs)} | ${fmt(mib(r.rssKiB))} | ${fmt(mib(r.pssKiB))} | ${ratio(r.rssKiB, t?.rssKiB)} |`,
+      ? `| ${name} | – | – | – | – | – | – | – | not measured: ${r.skipped} |`
+      : `| ${name} | ${r.procs} | ${fmt(r.cpuMs)} | ${fmt(r.cpuPct, 2)} % | ${ratio(r.cpuMs, t?.cpuMs)} | ${fmt(r.wakeups)} | ${fmt(mib(r.rssKiB))} | ${fmt(mib(r.pssKiB))} | ${ratio(r.rssKiB, t?.rssKiB)} |`,
   );
   return [
-    `| supervisor | its processes | CPU ms in ${seconds} s | of one core | CPU vs tend | RSS MiB | PSS MiB | RSS vs tend |`,
-    '|---|--:|--:|--:|--:|--:|--:|--:|',
+    `| supervisor | its processes | CPU ms in ${seconds} s | of one core | CPU vs tend | wake-ups/s | RSS MiB | PSS MiB | RSS vs tend |`,
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows,
   ].join('\n');
 }

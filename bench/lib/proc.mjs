@@ -121,3 +121,30 @@ export function pidsWithEnv(name, value) {
   }
   return out;
 }
+
+/** Context switches (voluntary + involuntary) of pids and their threads: how often they woke up. */
+export function contextSwitches(pids) {
+  let n = 0;
+  for (const pid of [].concat(pids)) {
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    n += switchesOf(pid, tasks);
+  }
+  return n;
+}
+
+function switchesOf(pid, tasks) {
+  let n = 0;
+  for (const t of tasks) {
+    try {
+      const s = readFileSync(`/proc/${pid}/task/${t}/status`, 'latin1');
+      n += Number(s.match(/^voluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
+      n += Number(s.match(/^nonvoluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0);
+    } catch {}
+  }
+  return n;
+}

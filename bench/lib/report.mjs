@@ -35,6 +35,7 @@ function summaryRows(R, names) {
   add('restart latency p50, ms', R.restart, (r) => r.p50);
   add('restart latency p95, ms', R.restart, (r) => r.p95);
   add('idle CPU, 100 services, ms per 60 s', R.idle && scaleIdle(R.idle), (r) => r.cpuPer60);
+  add('idle wake-ups per second', R.idle, (r) => r.wakeups);
   add('idle RSS, MiB', R.idle, (r) => r.rssKiB / 1024);
   add('idle PSS, MiB', R.idle, (r) => r.pssKiB / 1024);
   add('start-up, 100 services, ms', R.startup?.[100], (r) => r.allMs);
@@ -233,8 +234,9 @@ supervisord checks its children once per pass of its main loop, which sleeps up 
 100 services of \`sleep infinity\` per supervisor, started one supervisor after the other; once all 100 run and
 ${meta.quick ? 2 : 5} s have passed, CPU (utime + stime of /proc/<pid>/stat) is read over the same
 ${meta.idleSeconds} s window for all four, memory at its end. The supervisor's processes only: tend's node
-process; supervisord; runsvdir + 100 runsv; PM2's God daemon. RSS counts pages shared between processes once per
-process, which inflates runit's 101 processes; PSS splits them.
+process; supervisord; runsvdir + 100 runsv; PM2's God daemon. CPU time comes in 10 ms ticks per process. Wake-ups
+are context switches of all the supervisor's threads per second. RSS counts pages shared between processes once
+per process, which inflates runit's 101 processes; PSS splits them.
 
 ${idle.table(R.idle ?? {}, meta.idleSeconds)}
 
@@ -246,7 +248,7 @@ appends its name and the time to one file with a single O_APPEND write, then wai
 infinity\`. Logs are off (tend \`logs: { file: false, stdout: false }\`, supervisord \`NONE\`, PM2 \`/dev/null\`, runit
 no log service). runit's \`run\` is \`#!/bin/sh\` + \`exec\`, as runit users write it. The stop column is the
 supervisor's own stop of everything (SIGTERM; \`sv force-stop\` + HUP for runit; \`pm2 kill\`), first run only, cut
-at 30 s.
+at ${meta.quick ? 10 : 30} s.
 
 ${startup.table(R.startup ?? {})}
 

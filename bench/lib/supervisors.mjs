@@ -69,11 +69,15 @@ async function startTend(dir, services, opts = {}) {
   writeFileSync(join(dir, 'tend.yaml'), `${lines.join('\n')}\n`);
   const out = openSync(join(dir, 'tend.out'), 'a');
   const launchedAt = Date.now();
-  const child = spawn(process.execPath, [TEND_MAIN, 'up', '-f', join(dir, 'tend.yaml')], {
-    cwd: dir,
-    env: envFor(dir),
-    stdio: ['ignore', out, out],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), TEND_MAIN, 'up', '-f', join(dir, 'tend.yaml')],
+    {
+      cwd: dir,
+      env: envFor(dir),
+      stdio: ['ignore', out, out],
+    },
+  );
   return {
     name: 'tend',
     launchedAt,
@@ -264,7 +268,8 @@ const readIf = (f) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
 const starters = { tend: startTend, runit: startRunit, supervisord: startSupervisord, pm2: startPm2 };
 
 /**
- * Starts `services` under supervisor `name` in the fresh folder `dir`. Returns the handle; its stop() also
+ * Starts `services` under supervisor `name` in the fresh folder `dir`. opts: { quickRestart } (tend's
+ * reset_after 1s, the peers' rule), { nodeArgs } (tend only: node flags before the script, e.g. --import). Returns the handle; its stop() also
  * kills anything of this run still alive afterwards, so a workload always ends clean.
  */
 export async function start(name, dir, services, opts = {}) {
