@@ -53,17 +53,37 @@ export interface ControlServer {
 const MAX_SOCKET_PATH = 107;
 const MAX_BODY = 64 * 1024;
 const DEFAULT_ACTION_WAIT_MS = 10_000;
+/**
+ * Connections one listener keeps open; past it new ones are closed at once. Each costs a file descriptor and
+ * may hold an answer a client does not read: without a bound, clients that connect and never read (or a
+ * flood on the loopback listener, open to every local user) exhaust tend's descriptors, after which services
+ * cannot even be spawned. The unix socket has its own budget, so the CLI still gets through a TCP flood.
+ */
+export const MAX_CONNECTIONS = 64;
+/** A complete answer (status, logs, …) a client has not taken within this long is dropped, freeing its memory. */
+export const STALL_MS = 30_000;
+/**
+ * Bytes of whole answers waiting for their clients, past which `/api/logs` answers 503 until they drain or
+ * are dropped. One answer of 100 000 lines is ~13 MB (and ~3× that while it is built, so log answers are
+ * built one at a time): never-reading clients asking for it must not add up to gigabytes.
+ */
+export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
+let unreadBytes = 0;
+let logsTurn: Promise<unknown> = Promise.resolve();
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const { rt, cs, socketPath } = opts;
   const servers: Server[] = [];
   const make = (l: Listener) => {
     const s = createServer((req, res) => {
-      handle(rt, cs, l, req, res).catch((err: unknown) => {
-        if (!res.headersSent) send(res, 500, { error: `internal error: ${(err as Error).message}` });
-        else res.destroy();
-      });
+      handle(rt, cs, l, req, res)
+        .catch((err: unknown) => {
+          if (!res.headersSent) send(res, 500, { error: `internal error: ${(err as Error).message}` });
+          else res.destroy();
+        })
+        .finally(() => dropIfStalled(res));
     });
+    s.maxConnections = MAX_CONNECTIONS;
     // Once listening, an error (e.g. out of file descriptors on accept) is reported, never fatal to tend.
     s.on('error', (err) => {
       if (s.listening) process.stderr.write(`tend: control ${l.kind} listener: ${err.message}\n`);
@@ -236,6 +256,30 @@ export function isLoopbackHost(host: string): boolean {
     h === '::1' ||
     /^::ffff:127\.\d+\.\d+\.\d+$/.test(h)
   );
+}
+
+/**
+ * An answer that was ended but not yet handed to the kernel waits on its client to read. Streams (SSE, log
+ * followers) are not ended and bound their own backlog; a whole answer gets STALL_MS, then the connection goes.
+ */
+const guarded = new WeakSet<ServerResponse>();
+
+function dropIfStalled(res: ServerResponse): void {
+  if (!res.writableEnded || res.writableFinished || res.destroyed || guarded.has(res)) return;
+  guarded.add(res);
+  const held = res.writableLength;
+  unreadBytes += held;
+  const timer = setTimeout(() => res.destroy(), STALL_MS);
+  timer.unref();
+  let cleared = false;
+  const clear = () => {
+    if (cleared) return;
+    cleared = true;
+    clearTimeout(timer);
+    unreadBytes -= held;
+  };
+  res.once('finish', clear);
+  res.once('close', clear);
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -465,7 +509,22 @@ async function route(
     if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'n must be a whole number of lines');
     const follow = q.get('follow') === '1' || q.get('follow') === 'true';
     const services = service ? [service] : rt.stack.names();
-    return serveLogs(rt, res, { services, all: !service, n: Math.min(n, 100_000), follow });
+    const opts = { services, all: !service, n: Math.min(n, 100_000), follow };
+    if (follow) return serveLogs(rt, res, opts);
+    // one at a time: building a big answer takes several times its size
+    const turn = logsTurn.then(async () => {
+      if (res.destroyed) return;
+      if (unreadBytes > MAX_UNREAD_BYTES) {
+        throw new HttpError(
+          503,
+          `${Math.round(unreadBytes / 2 ** 20)} MB of answers wait for clients that do not read them; try again later`,
+        );
+      }
+      await serveLogs(rt, res, opts);
+      dropIfStalled(res);
+    });
+    logsTurn = turn.catch(() => undefined);
+    return turn;
   }
   if (path === '/api/events') {
     only('GET');
