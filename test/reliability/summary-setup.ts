@@ -34,7 +34,8 @@ export default function setup() {
       when: new Date().toISOString(),
       wallMs: Date.now() - started,
       passed: entries.filter((e) => e.result === 'pass').length,
-      failed: entries.filter((e) => e.result !== 'pass').length,
+      knownFailures: entries.filter((e) => e.result === 'known-failure').length,
+      failed: entries.filter((e) => e.result !== 'pass' && e.result !== 'known-failure').length,
       faults: entries,
     };
     writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
@@ -43,7 +44,8 @@ export default function setup() {
       const tried = Object.entries(e.tried)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ');
-      return `  ${e.result === 'pass' ? 'ok  ' : 'FAIL'} ${e.fault} — tried ${tried || '-'} (${(e.durationMs / 1000).toFixed(1)} s)`;
+      const mark = e.result === 'pass' ? 'ok  ' : e.result === 'known-failure' ? 'KNOWN' : 'FAIL';
+      return `  ${mark} ${e.fault} — tried ${tried || '-'} (${(e.durationMs / 1000).toFixed(1)} s)`;
     });
     process.stdout.write(
       `\nreliability fault matrix (${entries.length} faults, ${(summary.wallMs / 1000).toFixed(0)} s; ${SUMMARY}):\n${lines.join('\n')}\n`,
