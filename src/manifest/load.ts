@@ -38,6 +38,26 @@ export function loadManifest(file: string, opts: LoadOptions = {}): Loaded {
  * resolve against its folder (relative to the current directory if `fileName` is relative).
  */
 export function parseManifestText(text: string, fileName: string, opts: LoadOptions = {}): Loaded {
+  try {
+    return parse(text, fileName, opts);
+  } catch (e) {
+    // A document nested thousands deep exhausts the stack in the YAML parser or in the tree walk after it
+    // (which one depends on the thread's stack size): an invalid manifest all the same, never a crash.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new ManifestError([
+        {
+          file: fileName,
+          line: 0,
+          column: 0,
+          message: 'nested too deeply to be a manifest (the parser ran out of stack)',
+        },
+      ]);
+    }
+    throw e;
+  }
+}
+
+function parse(text: string, fileName: string, opts: LoadOptions): Loaded {
   const abs = resolve(fileName);
   const dir = dirname(abs);
   const errors: Note[] = [];
