@@ -699,9 +699,13 @@ const properties = {
   regexp: regexProperty,
 };
 
-try {
-  fc.assert(properties[property](), { numRuns, seed, endOnFailure: true });
-  parentPort.postMessage({ t: 'done', runs, outcomes });
-} catch (e) {
-  parentPort.postMessage({ t: 'fail', message: String(e?.message ?? e).slice(0, 6000), runs, outcomes });
+const details = fc.check(properties[property](), { numRuns, seed, endOnFailure: true });
+if (!details.failed) parentPort.postMessage({ t: 'done', runs, outcomes });
+else {
+  // the counterexample can be megabytes: its start, and the error it caused
+  const example = JSON.stringify(details.counterexample ?? []);
+  const error =
+    details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  const message = `after ${details.numRuns} inputs (seed ${details.seed}, path ${details.counterexamplePath}): ${error.slice(0, 2000)}\n  counterexample: ${example.length > 600 ? `${example.slice(0, 600)}… (${example.length} characters)` : example}`;
+  parentPort.postMessage({ t: 'fail', message, runs, outcomes });
 }
