@@ -126,7 +126,7 @@ describe('SIGKILL of tend; the next start is clean', () => {
       await sleep(delay);
       await killed(tend);
       t.add('kills');
-      t.add('left_running', survivors(dir));
+      t.add('left_for_next_start', survivors(dir));
     }
     const tend = start(dir);
     await expectClean(dir, tend, SERVICES);
@@ -145,7 +145,7 @@ describe('SIGKILL of tend; the next start is clean', () => {
       await sleep(rand(0, 600));
       await killed(tend);
       t.add('kills');
-      t.add('left_running', survivors(dir));
+      t.add('left_for_next_start', survivors(dir));
     }
     const tend = start(dir);
     await expectClean(dir, tend, SERVICES);
@@ -193,7 +193,7 @@ services:
     });
     await killed(first);
     t.add('kills');
-    t.add('left_running', survivors(dir));
+    t.add('left_for_next_start', survivors(dir));
     const second = start(dir);
     await second.waitForOutput(/app UP/, 20_000);
     // one boot at a time: the first was stopped (no "end"), the second ran to its end
@@ -231,7 +231,7 @@ services:
       await sleep(rand(0, 400));
       await killed(tend);
       t.add('kills');
-      t.add('left_running', survivors(dir));
+      t.add('left_for_next_start', survivors(dir));
       if (i % 2 === 0) {
         // the next round starts on a changed manifest: worker removed, extra added, db's stop changed
         writeFileSync(
