@@ -104,11 +104,17 @@ async function account(dir: string, sock: string, files: string[]) {
 }
 
 describe('log disk full', () => {
-  it('a 256 KiB tmpfs filled to the last byte three times: services run, lines are counted, logging resumes', async () => {
+  it('a 256 KiB tmpfs filled to the last byte three times: services run, lines are counted, logging resumes', async (ctx) => {
     const t = tally('log disk full (tmpfs 256 KiB, 3 rounds)');
     const dir = project('', { 'chatty.sh': CHATTY_SH });
     const logDir = join(dir, 'logs');
-    mountTmpfs(logDir, '256k');
+    try {
+      mountTmpfs(logDir, '256k');
+    } catch (e) {
+      // not root, or a container without CAP_SYS_ADMIN: the file-size limit below still runs a disk out
+      console.log(`[reliability] cannot mount a tmpfs (${(e as Error).message.split('\n')[0]}): skipped`);
+      ctx.skip();
+    }
     // the state folder (pid record, settings file) is on the full disk too
     writeFileSync(join(dir, 'tend.yaml'), manifest(logDir, `${logDir}/state`));
     const tend = startTend(['up'], { cwd: dir, env: { RELTAG: dir } });
