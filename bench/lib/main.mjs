@@ -32,7 +32,7 @@ const meta = {
   machine: machine(),
   loadBefore: load(),
   versions: {},
-  restart: { rounds: quick ? 1 : 3, restarts: quick ? 8 : 10 },
+  restart: { rounds: quick ? 1 : 3, restarts: quick ? 8 : 15 },
   idleSeconds: quick ? 20 : 60,
   logLines: quick ? 500_000 : 2_000_000,
 };

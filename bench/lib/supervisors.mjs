@@ -13,7 +13,7 @@
 // supervisord; runsvdir + every runsv (+ svlogd for logs); PM2's God daemon), where a service's log lines
 // end up, and stops everything.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PM2_BIN } from './peers.mjs';
 import { descendants, pidsWithEnv, snapshot, stat } from './proc.mjs';
@@ -109,6 +109,11 @@ async function startRunit(dir, services) {
       writeFileSync(join(d, 'log/run'), '#!/bin/sh\nexec svlogd -tt ./main\n', { mode: 0o755 });
     }
   }
+  // runsvdir does not trust a folder modified within the current second (it may still be being written) and
+  // looks again a second later. A real boot finds its folder written long before: launch once the second
+  // of the last change has passed, so that this start-up is not charged a pause no runit user sees.
+  const changed = Math.floor(statSync(join(dir, 'svc')).mtimeMs / 1000);
+  while (Math.floor(Date.now() / 1000) <= changed) await sleep(20);
   const out = openSync(join(dir, 'runsvdir.out'), 'a');
   const launchedAt = Date.now();
   const child = spawn('runsvdir', [join(dir, 'svc')], {

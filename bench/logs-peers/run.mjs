@@ -11,7 +11,7 @@
 //   - the supervisor's CPU time over that span (utime + stime; for runit runsvdir + runsv + svlogd) and its
 //     peak RSS (VmHWM).
 //
-//   node bench/logs-peers/run.mjs [--quick] [--lines 2000000] [--reps 2] [--only tend,pm2]
+//   node bench/logs-peers/run.mjs [--quick] [--lines 2000000] [--reps 3] [--only tend,pm2]
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -145,7 +145,7 @@ async function once(name, n, rep, timeoutMs) {
 /** { name: { lines, distinct, lost, linesPerSec, cpuMs, … (median run by throughput) } | { skipped } } */
 export async function run({ quick = false, lines, reps, only = NAMES, peers } = {}) {
   lines ??= quick ? 500_000 : 2_000_000;
-  reps ??= quick ? 1 : 2;
+  reps ??= quick ? 1 : 3;
   const timeoutMs = quick ? 60_000 : 150_000;
   const runs = {};
   const results = {};

@@ -4,7 +4,7 @@
 // in rounds (tend, runit, supervisord, pm2, tend, …) so that a noisy minute on the shared machine spreads over
 // all of them instead of landing on one.
 //
-//   node bench/restart-latency/run.mjs [--quick] [--rounds 3] [--restarts 10] [--only tend,runit]
+//   node bench/restart-latency/run.mjs [--quick] [--rounds 3] [--restarts 15] [--only tend,runit]
 //
 // Needs `npm run build` and cc; peers that are not installed are reported as such.
 import { existsSync, readFileSync } from 'node:fs';
@@ -58,7 +58,7 @@ async function oneRound(name, restarts, round) {
 /** { name: { p50, p95, n, all } | { skipped } } */
 export async function run({ quick = false, rounds, restarts, only = NAMES, peers } = {}) {
   rounds ??= quick ? 1 : 3;
-  restarts ??= quick ? 8 : 10;
+  restarts ??= quick ? 8 : 15;
   const results = {};
   const samples = {};
   for (const name of only) {

@@ -78,8 +78,7 @@ export async function run({ quick = false, counts = [100, 1000], reps, only = NA
         out[count][name] = { skipped: peers[name]?.why ?? 'not installed' };
       else runs[name] = [];
     }
-    // 1,000 services are slow under some peers: fewer repetitions there
-    const n = count >= 1000 ? Math.max(1, reps - 1) : reps;
+    const n = reps;
     for (let r = 0; r < n; r++) {
       for (const name of Object.keys(runs)) {
         say(`start-up: ${count} services under ${name}, run ${r + 1}/${n}`);
