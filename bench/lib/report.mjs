@@ -246,7 +246,9 @@ Launch (spawning \`tend up\`, \`runsvdir\`, \`supervisord -n\`, or \`pm2 start e
 starts PM2's daemon) → every service has run its first instruction. Each service is \`lib/stamp-child.c\`: it
 appends its name and the time to one file with a single O_APPEND write, then waits forever like \`sleep
 infinity\`. Logs are off (tend \`logs: { file: false, stdout: false }\`, supervisord \`NONE\`, PM2 \`/dev/null\`, runit
-no log service). runit's \`run\` is \`#!/bin/sh\` + \`exec\`, as runit users write it. The stop column is the
+no log service). runit's \`run\` is \`#!/bin/sh\` + \`exec\`, as runit users write it, and runsvdir is launched
+once the second in which its folder was written has passed (runsvdir looks again a second later at a folder
+changed within the current second, a pause no real boot sees). The stop column is the
 supervisor's own stop of everything (SIGTERM; \`sv force-stop\` + HUP for runit; \`pm2 kill\`), first run only, cut
 at ${meta.quick ? 10 : 30} s.
 
