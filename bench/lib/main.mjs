@@ -3,8 +3,9 @@
 //
 //   bench/run [--quick] [--workloads restart,idle,startup,logs,kv,template] [--only tend,runit,supervisord,pm2]
 //             [--no-install] [--no-write]
+//   node bench/lib/main.mjs --render    re-writes RESULTS.md and results.svg from results.json
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as idle from '../idle/run.mjs';
@@ -21,6 +22,16 @@ import { BENCH_DIR, finish, ROOT, sweepAndWait } from './workdir.mjs';
 const WORKLOADS = ['restart', 'idle', 'startup', 'logs', 'kv', 'template'];
 
 const a = parseArgs();
+if (a.flag('render')) {
+  // re-render RESULTS.md and the chart from results.json (after editing findings.md or the report), no run
+  const { meta, results } = JSON.parse(readFileSync(join(BENCH_DIR, 'results.json'), 'utf8'));
+  const { md, svg } = renderResults(results, meta);
+  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), md);
+  writeFileSync(join(BENCH_DIR, 'results.svg'), svg);
+  say('re-rendered bench/RESULTS.md and bench/results.svg from bench/results.json');
+  process.exit(0);
+}
+
 const quick = a.flag('quick');
 const workloads = a.list('workloads', WORKLOADS);
 const only = a.list('only', NAMES);
