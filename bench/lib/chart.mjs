@@ -22,7 +22,8 @@ export function chartSvg(panels, { title, subtitle }) {
   const width = COLS * PANEL_W + 20;
   const height = 58 + rowsOfPanels * panelH + 10;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="12" y="24" font-size="17" font-weight="bold" fill="#222">${esc(title)}</text>`,
     `<text x="12" y="44" font-size="11" fill="#555">${esc(subtitle)}</text>`,
