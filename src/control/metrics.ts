@@ -1,17 +1,18 @@
 /**
- * Prometheus metrics: one registry per tend process, independent of the HTTP server, so that any module (the
+ * Prometheus metrics: one set per tend process, independent of the HTTP server, so that any module (the
  * render loop, the KV watcher, probes, notify sinks) can count into it without starting anything.
  *
  * Counters other modules drive:  metrics.templateRenders.inc(), metrics.kvWatchErrors.inc(),
  *   metrics.healthCheckDuration.observe({ service, check }, seconds), metrics.eventsDropped.inc(consumer).
  * Per-service gauges are read from the running stack at scrape time (bindMetrics), never pushed per event.
+ *
+ * This file holds plain numbers only. prom-client (with @opentelemetry/api: ~10 MiB of memory and ~25 ms of
+ * start-up) is imported by `prom.ts` on the first scrape or the first health-check duration, so a tend nobody
+ * scrapes, whose services have no checks, never loads it (bench/RESULTS.md, F4).
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { VERSION } from '../cli/version.js';
 import type { AppState, ServiceState } from '../events/index.js';
 import type { LogStats } from '../logs/index.js';
 import type { ServiceStatus } from '../supervisor/service.js';
-import { exitStatus } from '../supervisor/spawn.js';
 
 export const SERVICE_STATES: readonly ServiceState[] = [
   'waiting',
@@ -49,193 +50,87 @@ export interface MetricsSource {
   notifyDropped(): Array<{ consumer: string; dropped: number }>;
 }
 
-const registry = new Registry();
-let source: MetricsSource | undefined;
-let defaultsOn = false;
+export interface HealthObservation {
+  service: string;
+  check: string;
+  seconds: number;
+}
 
-const serviceLabels = ['service'] as const;
+/** The counts prom.ts exposes; only this module writes them. */
+export interface MetricsState {
+  source: MetricsSource | undefined;
+  templateRenders: number;
+  kvWatchErrors: number;
+  /** drops counted by consumers that keep no stats of their own (SSE clients), by consumer */
+  droppedElsewhere: Map<string, number>;
+}
 
-const templateRenders = new Counter({
-  name: 'tend_template_renders_total',
-  help: 'Templates rendered (files whose content changed and went live).',
-  registers: [registry],
-});
-const kvWatchErrors = new Counter({
-  name: 'tend_kv_watch_errors_total',
-  help: 'Errors of KV store watches (each one is retried with backoff).',
-  registers: [registry],
-});
-/** drops counted by consumers that keep no stats of their own (SSE clients), by consumer */
-const droppedElsewhere = new Map<string, number>();
+const state: MetricsState = {
+  source: undefined,
+  templateRenders: 0,
+  kvWatchErrors: 0,
+  droppedElsewhere: new Map(),
+};
 
-new Counter({
-  name: 'tend_events_dropped_total',
-  help: 'Events a slow or dead consumer did not get: a notify sink (by position and kind) or an SSE client.',
-  labelNames: ['consumer'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    this.inc({ consumer: 'sse' }, 0);
-    for (const [consumer, n] of droppedElsewhere) this.inc({ consumer }, n);
-    for (const s of source?.notifyDropped() ?? []) this.inc({ consumer: s.consumer }, s.dropped);
-  },
-});
-const healthCheckDuration = new Histogram({
-  name: 'tend_health_check_duration_seconds',
-  help: 'Duration of readiness and health checks.',
-  labelNames: ['service', 'check'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
-});
+type Prom = typeof import('./prom.js');
+let prom: Prom | undefined;
+let loading: Promise<Prom> | undefined;
+// Durations observed while prom-client loads (one tick of disk reads); bounded, and the bound is generous:
+// at most one observation per check attempt arrives in that time.
+const early: HealthObservation[] = [];
+const EARLY_MAX = 10_000;
 
-new Gauge({
-  name: 'tend_service_up',
-  help: '1 while the service has a running process.',
-  labelNames: serviceLabels,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) {
-      const up = s.state === 'running' || s.state === 'ready' || s.state === 'unhealthy';
-      this.set({ service: s.name }, up ? 1 : 0);
-    }
-  },
-});
-
-new Gauge({
-  name: 'tend_service_ready',
-  help: '1 while the service is ready (its probe passed, or it runs and has none).',
-  labelNames: serviceLabels,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) this.set({ service: s.name }, s.ready ? 1 : 0);
-  },
-});
-
-new Gauge({
-  name: 'tend_service_state',
-  help: 'The state of each service, one-hot: 1 for the current state, 0 for the others.',
-  labelNames: ['service', 'state'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) {
-      for (const state of SERVICE_STATES) this.set({ service: s.name, state }, s.state === state ? 1 : 0);
-    }
-  },
-});
-
-new Counter({
-  name: 'tend_service_restarts_total',
-  help: 'Times the service was started again after its first start.',
-  labelNames: serviceLabels,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) this.inc({ service: s.name }, s.restarts);
-  },
-});
-
-new Gauge({
-  name: 'tend_service_uptime_seconds',
-  help: 'Seconds since the current process of the service started; 0 when it does not run.',
-  labelNames: serviceLabels,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) this.set({ service: s.name }, (s.uptimeMs ?? 0) / 1000);
-  },
-});
-
-new Gauge({
-  name: 'tend_service_last_exit_code',
-  help: 'Exit status of the last process of the service (128 + signal number when killed by a signal).',
-  labelNames: serviceLabels,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) {
-      if (s.lastExit) this.set({ service: s.name }, exitStatus(s.lastExit.code, s.lastExit.signal));
-    }
-  },
-});
-
-new Counter({
-  name: 'tend_log_lines_dropped_total',
-  help: 'Log lines of the service that never reached its log file (write errors, full disk).',
-  labelNames: serviceLabels,
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const s of source?.services() ?? []) {
-      this.inc({ service: s.name }, source?.logStats(s.name)?.dropped ?? 0);
-    }
-  },
-});
-
-new Gauge({
-  name: 'tend_app_state',
-  help: 'The app lifecycle state, one-hot.',
-  labelNames: ['state'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    if (!source) return;
-    const current = source.appState();
-    for (const state of APP_STATES) this.set({ state }, current === state ? 1 : 0);
-  },
-});
-
-new Gauge({
-  name: 'tend_info',
-  help: 'Always 1; the labels name the app and the version of tend.',
-  labelNames: ['app', 'version'] as const,
-  registers: [registry],
-  collect() {
-    this.reset();
-    if (source) this.set({ app: source.app, version: VERSION }, 1);
-  },
-});
-
-new Gauge({
-  name: 'tend_maintenance',
-  help: '1 while maintenance mode is on (services deregistered from discovery, still running).',
-  registers: [registry],
-  collect() {
-    this.set(source?.maintenance() ? 1 : 0);
-  },
-});
+function load(): Promise<Prom> {
+  loading ??= import('./prom.js').then((m) => {
+    m.init(state);
+    for (const o of early.splice(0)) m.observeHealth(o);
+    prom = m;
+    return m;
+  });
+  return loading;
+}
 
 export const metrics = {
-  registry,
-  templateRenders,
-  kvWatchErrors,
+  templateRenders: {
+    inc() {
+      state.templateRenders++;
+    },
+    value: () => state.templateRenders,
+  },
+  kvWatchErrors: {
+    inc() {
+      state.kvWatchErrors++;
+    },
+    value: () => state.kvWatchErrors,
+  },
   /** for consumers that keep no stats tend can read (notify sinks are read from their own stats) */
   eventsDropped: {
     inc(consumer: string, n = 1) {
-      droppedElsewhere.set(consumer, (droppedElsewhere.get(consumer) ?? 0) + n);
+      state.droppedElsewhere.set(consumer, (state.droppedElsewhere.get(consumer) ?? 0) + n);
     },
   },
-  healthCheckDuration,
+  healthCheckDuration: {
+    observe(labels: { service: string; check: string }, seconds: number) {
+      const o = { ...labels, seconds };
+      if (prom) return prom.observeHealth(o);
+      if (early.length < EARLY_MAX) early.push(o);
+      void load();
+    },
+  },
 };
 
 /**
- * Makes the scrape read `src`; returns the function that unbinds it. Node process metrics are registered on
- * the first bind, so a module that only counts pays nothing for them.
+ * Makes the scrape read `src`; returns the function that unbinds it. Node's process metrics start with the
+ * first scrape (their counters, CPU seconds included, still count from the start of the process).
  */
 export function bindMetrics(src: MetricsSource): () => void {
-  if (!defaultsOn) {
-    defaultsOn = true;
-    collectDefaultMetrics({ register: registry });
-  }
-  source = src;
+  state.source = src;
   return () => {
-    if (source === src) source = undefined;
+    if (state.source === src) state.source = undefined;
   };
 }
 
 /** The Prometheus text exposition of every metric, and its content type. */
 export async function scrape(): Promise<{ contentType: string; body: string }> {
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  return (await load()).scrape();
 }

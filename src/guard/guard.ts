@@ -133,6 +133,9 @@ export async function startGuard(plan: Plan, opts: GuardOptions = {}): Promise<G
   const record: PidRecord = createPidRecord(plan.stateDir, runId, {
     onError: (err) => warn(`cannot record started processes: ${err.message}; a crash of tend may leave them`),
   });
+  // Before the first stage or service: from here on, a SIGKILLed tend leaves a record with this run's id, and
+  // the next run stops every process carrying its marker, even one spawned a moment before the kill.
+  await record.flush();
   let firstSpawn = true;
 
   const childEnv: NodeJS.ProcessEnv = { ...env, ...markerEnv(runId, RUN_LABEL) };

@@ -11,6 +11,8 @@ import type { EventInput, HealthEvent } from '../events/index.js';
 import type { LogLine, ServiceLog } from '../logs/index.js';
 import type { HealthPlan, ReadyPlan, ServicePlan } from '../manifest/types.js';
 import type { ServiceHooks } from '../supervisor/index.js';
+// The leaf file, not the template index: health loads at every start, the template engine only with templates.
+import { boundedTest } from '../template/bounded-regexp.js';
 import { type AttemptProbe, formatMs, type ProbeResult, runProbe } from './probe.js';
 
 export type CheckKind = 'ready' | 'health';
@@ -33,6 +35,8 @@ export interface ServiceChecksOptions {
   env?: () => NodeJS.ProcessEnv;
   /** where HealthEvents go (the bus); read at each report, so it can be bound after the hooks exist */
   publish?: (event: EventInput) => void;
+  /** told how long each probe attempt took (the duration histogram of /metrics) */
+  observe?: (check: CheckKind, seconds: number) => void;
 }
 
 export interface ServiceChecks {
@@ -76,14 +80,17 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
     unsubscribeLog = undefined;
   };
 
-  const attempt = (probe: AttemptProbe, timeoutMs: number): Promise<ProbeResult> => {
+  const attempt = async (check: CheckKind, probe: AttemptProbe, timeoutMs: number): Promise<ProbeResult> => {
     abort ??= new AbortController();
-    return runProbe(probe, {
+    const t0 = performance.now();
+    const r = await runProbe(probe, {
       timeoutMs,
       cwd: sp.cwd,
       env: opts.env?.() ?? process.env,
       signal: abort.signal,
     });
+    opts.observe?.(check, (performance.now() - t0) / 1000);
+    return r;
   };
 
   const report = (result: CheckResult, text: string) => {
@@ -136,7 +143,16 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       }
       unsubscribeLog = opts.log.onLine((line: LogLine) => {
         // tend's own notes about the service are not the service's output
-        if (line.stream !== 'tend' && re.test(line.text)) finish(true, `log line matched: ${line.text}`);
+        if (line.stream === 'tend') return;
+        let matched: boolean;
+        try {
+          matched = boundedTest(re, line.text);
+        } catch (err) {
+          // A backtracking pattern would hold the event loop, and every other service with it.
+          finish(false, (err as Error).message);
+          return;
+        }
+        if (matched) finish(true, `log line matched: ${line.text}`);
       });
       later(plan.timeoutMs, () => finish(false, `no output line matched /${re.source}/`));
       return;
@@ -149,7 +165,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       const begun = Date.now();
       const remaining = deadline - begun;
       if (remaining <= 0) return finish(false, last);
-      const r = await attempt(probe, attemptTimeout(plan, remaining));
+      const r = await attempt('ready', probe, attemptTimeout(plan, remaining));
       if (gen !== generation) return;
       if (r.ok) return finish(true, r.output);
       last = r.output;
@@ -166,7 +182,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
     const run = async () => {
       if (gen !== generation) return;
       const begun = Date.now();
-      const r = await attempt(plan.probe, plan.timeoutMs);
+      const r = await attempt('health', plan.probe, plan.timeoutMs);
       if (gen !== generation) return;
       streak = r.ok ? 0 : streak + 1;
       healthResult = { check: 'health', ok: r.ok, output: r.output, at: Date.now(), failures: streak };

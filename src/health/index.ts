@@ -19,6 +19,7 @@
  * attachment that binds it to the run's bus and environment.
  */
 import type { Attachment, Runtime, ServiceHooksFactory } from '../app/index.js';
+import { metrics } from '../control/metrics.js';
 import { type CheckResult, createServiceChecks, type ServiceChecks } from './checks.js';
 
 export {
@@ -61,6 +62,8 @@ export function healthModule(): HealthModule {
           TEND_APP: rt?.plan.name ?? '',
         }),
         publish: (e) => rt?.bus.publish(e),
+        observe: (check, seconds) =>
+          metrics.healthCheckDuration.observe({ service: sp.name, check }, seconds),
       });
       checks.set(sp.name, c);
       return c.hooks;

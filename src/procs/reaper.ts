@@ -8,7 +8,10 @@ export interface ReaperOptions {
    * children created behind Node's back.
    */
   isTracked?: (pid: number) => boolean;
-  /** Period of the backstop scan. Default 1000 ms. */
+  /**
+   * Period of the backstop scan. Default 5000 ms: SIGCHLD triggers a scan at once, the timer only catches a
+   * signal that was missed, so it need not wake an idle tend often.
+   */
   intervalMs?: number;
   /** Called for each orphan reaped, with its raw wait status (see decodeWaitStatus). */
   onReaped?: (pid: number, status: number) => void;
@@ -54,7 +57,7 @@ export interface Reaper {
  * SIGCHLD, but a missed signal costs nothing with it). Both are unref'd: the reaper never keeps tend alive.
  */
 export function startReaper(opts: ReaperOptions = {}): Reaper {
-  const intervalMs = opts.intervalMs ?? 1000;
+  const intervalMs = opts.intervalMs ?? 5000;
   const loaded = loadLibc();
   const unavailable = !procAvailable()
     ? '/proc is not available'
@@ -69,9 +72,9 @@ export function startReaper(opts: ReaperOptions = {}): Reaper {
   if (opts.hookSpawns !== false) installSpawnHook();
 
   const preexisting = snapshotUntrackedChildren();
-  const skip = (pid: number, startTime: number) =>
-    isNodeChild(pid) || (opts.isTracked?.(pid) ?? false) || preexisting(pid, startTime);
-  const reapNow = () => reapZombieChildren(libc, skip, opts.onReaped);
+  // Checked before /proc/<pid>/stat is read: with every service a tracked child, a scan reads no stat file.
+  const tracked = (pid: number) => isNodeChild(pid) || (opts.isTracked?.(pid) ?? false);
+  const reapNow = () => reapZombieChildren(libc, tracked, preexisting, opts.onReaped);
 
   let stopped = false;
   const timer = setInterval(reapNow, intervalMs);
@@ -104,14 +107,16 @@ export function startReaper(opts: ReaperOptions = {}): Reaper {
 
 function reapZombieChildren(
   libc: Libc,
-  skip: (pid: number, startTime: number) => boolean,
+  tracked: (pid: number) => boolean,
+  preexisting: (pid: number, startTime: number) => boolean,
   onReaped: ((pid: number, status: number) => void) | undefined,
 ): number {
   let reaped = 0;
   for (const pid of listChildren(process.pid)) {
+    if (tracked(pid)) continue;
     // Only zombies: waitpid(WNOHANG) on a live child would return 0 anyway, but this saves the FFI call.
     const info = processInfo(pid);
-    if (info?.state !== 'Z' || skip(pid, info.startTime)) continue;
+    if (info?.state !== 'Z' || preexisting(pid, info.startTime)) continue;
     const status = [0];
     let got = -1;
     for (let attempt = 0; attempt < 3; attempt++) {

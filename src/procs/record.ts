@@ -62,6 +62,7 @@ export interface PidRecordOptions {
  * latter.
  *
  * Call killLeftovers before creating the record of a new run: the first write replaces the previous run's.
+ * Then flush() once before starting anything, so a SIGKILL at any later moment leaves a record naming this run.
  */
 export function createPidRecord(stateDir: string, runId: string, opts: PidRecordOptions = {}): PidRecord {
   const file = join(stateDir, RECORD_FILE);
@@ -73,8 +74,10 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
   const entries = new Map<number, PidEntry>();
 
   let timer: NodeJS.Timeout | undefined;
-  // version counts changes; written is the version last on disk: a flush with nothing new is free.
-  let version = 0;
+  // version counts changes; written is the version last on disk: a flush with nothing new is free. A new
+  // record starts dirty: its first flush writes the run id with no entries, which is enough for the next run
+  // to find (by their marker) whatever this one starts before its entries reach the disk.
+  let version = 1;
   let written = 0;
   // After clear() and until the next add(), the file should not exist rather than list nothing.
   let removed = false;

@@ -4,8 +4,8 @@
  * records it as missing and returns an empty result, and the render is retried later.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createContext, Script } from 'node:vm';
 import { parse as yamlParse } from 'yaml';
+import { boundedReplace, boundedTest } from './bounded-regexp.js';
 import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
@@ -291,34 +291,6 @@ function goRegexp(re: string): RegExp {
     return new RegExp(src, flags);
   } catch (e) {
     throw new Error(`error parsing regexp: ${(e as Error).message}`);
-  }
-}
-
-/**
- * Go's regexp (RE2) runs in linear time; a JS RegExp backtracks, and a pattern like `(a*)*b` on a 40-character
- * KV value would block tend's event loop for ever. Matching runs under a vm timeout instead, which V8 can
- * interrupt mid-match: past REGEXP_BUDGET_MS the function fails like any template error.
- */
-const REGEXP_BUDGET_MS = 1000;
-const regexpCx = createContext({ re: null, s: '', fn: null, out: null });
-const replaceScript = new Script('out = s.replace(re, fn)');
-const testScript = new Script('out = re.test(s)');
-
-function boundedRegexp<T>(script: Script, re: RegExp, s: string, fn?: unknown): T {
-  Object.assign(regexpCx, { re, s, fn, out: null });
-  try {
-    script.runInContext(regexpCx, { timeout: REGEXP_BUDGET_MS });
-    return regexpCx.out as T;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      throw new Error(
-        `regexp ${JSON.stringify(re.source)} took over ${REGEXP_BUDGET_MS}ms on a ${s.length}-character string ` +
-          '(it backtracks; RE2, which consul-template uses, would not): simplify the pattern',
-      );
-    }
-    throw e;
-  } finally {
-    Object.assign(regexpCx, { re: null, s: '', fn: null, out: null });
   }
 }
 
@@ -870,11 +842,11 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     S,
   );
   def('regexReplaceAll', [S, S, S], (re: string, pl: string, s: string) =>
-    boundedRegexp<string>(replaceScript, goRegexp(re), s, goReplacement(pl)),
+    boundedReplace(goRegexp(re), s, goReplacement(pl)),
   );
   def('regexMatch', [S, S], (re: string, s: string) => {
     const r = goRegexp(re);
-    return boundedRegexp<boolean>(testScript, new RegExp(r.source, r.flags.replace('g', '')), s);
+    return boundedTest(new RegExp(r.source, r.flags.replace('g', '')), s);
   });
   def('replaceAll', [S, S, S], (from: string, to: string, s: string) => {
     if (from === '') {

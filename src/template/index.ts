@@ -30,6 +30,7 @@ import { type Deps, emptyDeps, memorySource, Recorder, type TemplateSource } fro
 import { execute, type ParseOptions, parse, type Template } from './template.js';
 import { GoFloat, parseJSONData } from './values.js';
 
+export { boundedReplace, boundedTest, REGEXP_BUDGET_MS, RegexpBudgetError } from './bounded-regexp.js';
 export { TemplateError } from './errors.js';
 export type { FuncMap, FuncSpec, MissingKey, ParamType, TemplateFunc } from './exec.js';
 export { sprintf } from './fmt.js';

@@ -221,6 +221,31 @@ describe('metrics', () => {
     expect(value(m, 'tend_service_restarts_total', { service: 'db' })).toBe(0);
     expect(value(m, 'tend_service_last_exit_code', { service: 'web' })).toBe(143);
   });
+
+  it('times every readiness and health probe attempt in tend_health_check_duration_seconds', async () => {
+    const dir = project(`
+services:
+  web:
+    command: exec sleep 600
+    ready: { exec: "sleep 0.2" }
+    health: { exec: "true", interval: 200ms }
+`);
+    const { url } = await up(dir, ['--http', '127.0.0.1:0']);
+    const count = async (check: string) =>
+      parsePrometheus((await http({ url: url! }, '/metrics')).text).find(
+        (s) =>
+          s.name === 'tend_health_check_duration_seconds_count' &&
+          s.labels.service === 'web' &&
+          s.labels.check === check,
+      )?.value ?? 0;
+    await waitFor(async () => (await count('health')) >= 3, { what: 'three health checks counted' });
+    expect(await count('ready')).toBe(1);
+    const sum = parsePrometheus((await http({ url: url! }, '/metrics')).text).find(
+      (s) => s.name === 'tend_health_check_duration_seconds_sum' && s.labels.check === 'ready',
+    )?.value;
+    // the ready probe sleeps 0.2 s
+    expect(sum).toBeGreaterThanOrEqual(0.18);
+  });
 });
 
 describe('server-sent events', () => {

@@ -66,6 +66,21 @@ describe('readiness', () => {
     expect(log().some((l) => l.stream === 'tend' && /ready after/.test(l.text))).toBe(true);
   });
 
+  it('a backtracking log pattern fails readiness with a clear reason instead of freezing tend', async () => {
+    // `(a*)*b` against 40 a's and no b backtracks for hours in a JS RegExp (RE2 would not).
+    const { runner, health } = run(
+      servicePlan('greedy', `echo ${'a'.repeat(40)}c; exec sleep 60`, {
+        ready: { probe: { kind: 'log', pattern: '(a*)*b' }, intervalMs: 100, timeoutMs: 30_000 },
+        restart: { policy: 'never' },
+      }),
+    );
+    // the event loop stays free: the timer of waitFor keeps firing while the pattern runs
+    await waitFor(() => health.length > 0, { what: 'the readiness verdict', timeoutMs: 15_000 });
+    expect(health[0]).toMatchObject({ check: 'ready', ok: false });
+    expect(health[0].output).toMatch(/regexp "\(a\*\)\*b" took over 1000ms .*simplify the pattern/);
+    expect(runner.model().ready).toBe(false);
+  });
+
   it('by a TCP connection, polled until the port opens', async () => {
     const port = await freePort();
     const { runner, states, health } = run(

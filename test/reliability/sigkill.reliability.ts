@@ -153,10 +153,10 @@ describe('SIGKILL of tend; the next start is clean', () => {
     expect(await tend.exit()).toBe(0);
   });
 
-  // KNOWN FAILURE (test/reliability/FINDINGS.md, "a kill right after the first spawn"): the pid record is
-  // written asynchronously after the first spawn; a SIGKILL in that window leaves a service nobody finds.
-  it.fails('right after the first spawn (5 times): the next start stops what each killed run started', async () => {
-    const t = tally('SIGKILL right after the first spawn (known failure)');
+  // Was a known failure (test/reliability/FINDINGS.md, "a kill right after the first spawn"): the pid record
+  // was first written after the first spawn; it is now written, with the run id, before anything starts.
+  it('right after the first spawn (5 times): the next start stops what each killed run started', async () => {
+    const t = tally('SIGKILL right after the first spawn');
     const dir = project('services:\n  db:\n    command: exec sleep 3600\n');
     for (let i = 0; i < 5; i++) {
       const tend = start(dir);
@@ -174,11 +174,10 @@ describe('SIGKILL of tend; the next start is clean', () => {
     expect(await tend.exit()).toBe(0);
   });
 
-  // KNOWN FAILURE (test/reliability/FINDINGS.md, "a stage outlives a SIGKILLed tend"): the pid record of a run
-  // is first written at its first service spawn, so a stage running before that (boot, firstboot, upgrade)
-  // is not found by the next run, which starts its own stage next to it. Remove `.fails` once fixed.
-  it.fails('during a stage: the killed run’s boot stage is stopped before the next run’s starts', async () => {
-    const t = tally('SIGKILL during a stage (known failure)');
+  // Was a known failure (test/reliability/FINDINGS.md, "a stage outlives a SIGKILLed tend"): a stage ran
+  // before the run's first record write, so the next run did not find it.
+  it('during a stage: the killed run’s boot stage is stopped before the next run’s starts', async () => {
+    const t = tally('SIGKILL during a stage');
     const dir = project(
       `stages:
   boot: echo start >> stages.log; sleep 3; echo end >> stages.log

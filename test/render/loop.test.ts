@@ -41,7 +41,7 @@ services:
         perms: "0600"
 `,
     });
-    const renders = async () => (await metrics.templateRenders.get()).values[0]?.value ?? 0;
+    const renders = async () => metrics.templateRenders.value();
     const before = await renders();
     const t = await upIn(dir);
     await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'first start' });
