@@ -51,7 +51,8 @@ export interface ServiceStatus {
 
 export interface ServiceRunner {
   readonly name: string;
-  plan: ServicePlan;
+  /** fixed for the runner's life: a reload replaces a changed service with a new runner */
+  readonly plan: ServicePlan;
   model(): Model;
   send(input: DistributiveOmit<Input, 'now'>): void;
   /** sends a signal to the service's process group (reload, forwarded signals) */
@@ -85,7 +86,7 @@ export const BEFORE_STOP_MAX_MS = 5000;
 export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const { bus } = opts;
   const hooks = opts.hooks ?? {};
-  let plan = opts.plan;
+  const plan = opts.plan;
   let env = opts.env;
   let model = initialModel();
   let child: ChildProcess | undefined;
@@ -266,9 +267,6 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     name: plan.name,
     get plan() {
       return plan;
-    },
-    set plan(p: ServicePlan) {
-      plan = p;
     },
     model: () => model,
     send,

@@ -92,8 +92,22 @@ export function createStack(opts: StackOptions): Stack {
     TEND_APP: plan.name,
   });
 
-  const dependants = (name: string) =>
-    [...runners.values()].filter((r) => r.plan.after.includes(name)).map((r) => r.name);
+  // service -> the services whose `after` names it. Rebuilt lazily after a service is added or removed (a
+  // reload replaces a changed service that way); a scan per readiness change made a 1,000-service start O(n²).
+  let dependantIndex: Map<string, string[]> | undefined;
+  const dependants = (name: string): string[] => {
+    if (!dependantIndex) {
+      dependantIndex = new Map();
+      for (const r of runners.values()) {
+        for (const dep of r.plan.after) {
+          const list = dependantIndex.get(dep);
+          if (list) list.push(r.name);
+          else dependantIndex.set(dep, [r.name]);
+        }
+      }
+    }
+    return dependantIndex.get(name) ?? [];
+  };
 
   const applyGates = (name: string) => {
     const r = runners.get(name);
@@ -168,6 +182,7 @@ export function createStack(opts: StackOptions): Stack {
     };
     const runner = createServiceRunner({ plan: sp, bus, env, hooks });
     runners.set(sp.name, runner);
+    dependantIndex = undefined;
     for (const dep of sp.after) {
       const d = runners.get(dep);
       if (!d?.model().ready) setGate(sp.name, `after:${dep}`, `waiting for ${dep} to be ready`);
@@ -251,6 +266,7 @@ export function createStack(opts: StackOptions): Stack {
       r.send({ t: 'stop', reason: 'removed from the manifest' });
       await r.settled();
       runners.delete(name);
+      dependantIndex = undefined;
       gates.delete(name);
       await logs.get(name)?.close();
       logs.delete(name);
