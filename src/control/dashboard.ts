@@ -331,7 +331,7 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
       case "config": return "config " + e.action + (e.destination ? " " + e.destination : "") + (e.reason ? ": " + e.reason : "");
       case "job": return e.service + " job " + e.run + (e.exitCode !== undefined && e.exitCode !== null ? " (exit " + e.exitCode + ")" : "");
       case "finish": return e.service + " finish hook " + (e.ok ? "ok" : "failed");
-      case "stats": return e.stats && typeof e.stats.maintenance === "boolean" ? "maintenance " + (e.stats.maintenance ? "on" : "off") : null;
+      case "maintenance": return "maintenance " + (e.on ? "on" : "off");
       default: return null;
     }
   }

@@ -81,11 +81,7 @@ function createControlState(plan: Plan, bus: Bus): ControlState {
     setMaintenance(on, reason) {
       if (on === maintenance) return;
       maintenance = on;
-      // There is no event kind for it yet; `stats` carries it so sinks and SSE clients see the change.
-      bus.publish({
-        kind: 'stats',
-        stats: { maintenance: on, reason: reason ?? `maintenance ${on ? 'on' : 'off'}` },
-      });
+      bus.publish({ kind: 'maintenance', on, reason: reason ?? `maintenance ${on ? 'on' : 'off'}` });
       for (const l of maintenanceListeners) {
         try {
           l(on);

@@ -56,6 +56,13 @@ export interface StatsEvent extends Stamp {
   stats: unknown;
 }
 
+/** `tend maintenance on|off`: discovery registrations withdrawn (on) or published again (off). */
+export interface MaintenanceEvent extends Stamp {
+  kind: 'maintenance';
+  on: boolean;
+  reason: string;
+}
+
 export interface ConfigEvent extends Stamp {
   kind: 'config';
   service?: string;
@@ -95,6 +102,7 @@ export type TendEvent =
   | AppEvent
   | ServiceEvent
   | StatsEvent
+  | MaintenanceEvent
   | ConfigEvent
   | JobEvent
   | HealthEvent

@@ -59,10 +59,17 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   const prefixes = createPrefixCache(plan.format, service);
   const listeners = new Set<(line: LogLine) => void>();
 
-  // The ring is three parallel arrays rather than an object per line: tail() builds objects only when asked.
+  // The ring is parallel arrays rather than an object per line: tail() builds objects only when asked. A line
+  // nobody needed as text yet is kept as its bytes (a view of the chunk it came in) and decoded in tail():
+  // decoding every line was a third of the log path's CPU (bench/RESULTS.md, F5). The views pin at most the
+  // ring's own lines plus one chunk per stream, since chunks arrive in order; Node never reuses a chunk it
+  // handed out, so a view stays valid.
   const ringTime = new Float64Array(ringSize);
   const ringStream = new Uint8Array(ringSize);
-  const ringText: string[] = new Array(ringSize).fill('');
+  const ringText: (string | undefined)[] = new Array(ringSize).fill('');
+  const ringBytes: (Buffer | undefined)[] = new Array(ringSize).fill(undefined);
+  const ringStart = new Int32Array(ringSize);
+  const ringEnd = new Int32Array(ringSize);
   let ringNext = 0;
   let ringCount = 0;
 
@@ -98,13 +105,24 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
 
   function emit(s: number, buf: Buffer, start: number, end: number): void {
     lines++;
-    const text = buf.toString('utf8', start, end);
+    // text only when someone reads it now; the ring decodes on demand
+    const text =
+      json || echo !== undefined || listeners.size > 0 ? buf.toString('utf8', start, end) : undefined;
     if (ringSize > 0) {
       ringTime[ringNext] = now;
       ringStream[ringNext] = s;
       ringText[ringNext] = text;
+      if (text === undefined) {
+        ringBytes[ringNext] = buf;
+        ringStart[ringNext] = start;
+        ringEnd[ringNext] = end;
+      } else ringBytes[ringNext] = undefined;
       ringNext = ringNext + 1 === ringSize ? 0 : ringNext + 1;
       if (ringCount < ringSize) ringCount++;
+    }
+    if (text === undefined) {
+      if (file !== undefined) file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
+      return;
     }
     if (file !== undefined) {
       if (!json) file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
@@ -178,7 +196,13 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       const out: LogLine[] = new Array(k);
       let i = (ringNext - k + ringSize) % ringSize;
       for (let j = 0; j < k; j++) {
-        out[j] = { time: ringTime[i], service, stream: STREAMS[ringStream[i]], text: ringText[i] };
+        let text = ringText[i];
+        if (text === undefined) {
+          text = (ringBytes[i] as Buffer).toString('utf8', ringStart[i], ringEnd[i]);
+          ringText[i] = text;
+          ringBytes[i] = undefined;
+        }
+        out[j] = { time: ringTime[i], service, stream: STREAMS[ringStream[i]], text };
         i = i + 1 === ringSize ? 0 : i + 1;
       }
       return out;

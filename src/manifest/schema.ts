@@ -56,6 +56,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'app',
   'service',
   'stats',
+  'maintenance',
   'config',
   'job',
   'health',

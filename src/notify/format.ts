@@ -66,6 +66,10 @@ export function humanLine(event: TendEvent): string {
     }
     case 'stats':
       return `[tend] stats: ${flatStats(event.stats)}`;
+    case 'maintenance': {
+      const what = `maintenance ${event.on ? 'on' : 'off'}`;
+      return `[tend] app: ${what}${event.reason === what ? '' : tail(event.reason)}`;
+    }
     case 'config': {
       const who = event.service ?? 'app';
       const what = event.action === 'settings' ? 'settings changed' : `config ${event.action}`;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Bus } from '../events/index.js';
+import { EVENT_KINDS } from '../manifest/index.js';
 import type { EventKind, NotifyPlan } from '../manifest/types.js';
 import { execDeliver } from './exec.js';
 import { fileDeliver } from './file.js';
@@ -33,7 +34,6 @@ export interface Notifier {
 /** Queue size of every sink but webhooks, whose plan carries its own. */
 export const DEFAULT_QUEUE = 1000;
 const DEFAULT_CLOSE_MS = 5000;
-const ALL_KINDS: EventKind[] = ['app', 'service', 'stats', 'config', 'job', 'health', 'finish'];
 
 function commandText(plan: Extract<NotifyPlan, { kind: 'exec' }>) {
   return plan.command.kind === 'shell' ? plan.command.script : plan.command.argv.join(' ');
@@ -54,7 +54,7 @@ export function createNotifier(sinks: NotifyPlan[], opts: NotifierOptions): Noti
 
   const runners: Runner[] = sinks.map((plan) => {
     // whaleware's lifecycle script hears about the app only, unless asked for more.
-    const kinds = new Set<EventKind>(plan.events ?? (plan.kind === 'exec' ? ['app'] : ALL_KINDS));
+    const kinds = new Set<EventKind>(plan.events ?? (plan.kind === 'exec' ? ['app'] : EVENT_KINDS));
     const base = { kinds, capacity: DEFAULT_QUEUE, batch: 1 };
     let delivery: Delivery;
     switch (plan.kind) {

@@ -133,7 +133,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard', () => {
   it('shows maintenance mode as it changes', async () => {
     expect(runTend(['maintenance', 'on'], { cwd: dir }).code).toBe(0);
     await expect.poll(() => page.locator('#app-maint').isVisible()).toBe(true);
+    // the `maintenance` event reaches the feed over SSE
+    await expect.poll(() => page.locator('#events').textContent()).toMatch(/maintenance on/);
     expect(runTend(['maintenance', 'off'], { cwd: dir }).code).toBe(0);
     await expect.poll(() => page.locator('#app-maint').isVisible()).toBe(false);
+    await expect.poll(() => page.locator('#events').textContent()).toMatch(/maintenance off/);
   });
 });

@@ -35,6 +35,11 @@ describe('service log: file', () => {
     }
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z stdout line 0$/);
     expect(log.stats()).toMatchObject({ lines: 100_000, dropped: 0, bytes: statSync(file).size });
+    // the ring kept the last lines as bytes and decodes them when asked, the same twice
+    const last = ['line 99997', 'line 99998', 'line 99999'];
+    expect(log.tail(3).map((l) => l.text)).toEqual(last);
+    expect(log.tail(1000)[0].text).toBe('line 99000');
+    expect(log.tail(3).map((l) => l.text)).toEqual(last);
   });
 
   it('keeps interleaved stdout and stderr, each in order and with its stream, with a tiny high-water mark', async () => {

@@ -52,7 +52,9 @@ describe('stdout sink', () => {
     bus.publish({ kind: 'health', service: 'web', check: 'health', ok: false, output: 'HTTP 500' });
     bus.publish({ kind: 'finish', service: 'web', ok: true, exitCode: 0 });
     bus.publish({ kind: 'stats', stats: { queries: 10, freeMb: 300 } });
-    await waitFor(() => n.stats()[0].sent === 9);
+    bus.publish({ kind: 'maintenance', on: true, reason: 'maintenance on' });
+    bus.publish({ kind: 'maintenance', on: false, reason: 'deploy done' });
+    await waitFor(() => n.stats()[0].sent === 11);
     expect(stdout.text().split('\n')).toEqual([
       '[tend] app: BOOT',
       '[tend] app: WARMUP → UP',
@@ -63,6 +65,8 @@ describe('stdout sink', () => {
       '[tend] web: health check failed: HTTP 500',
       '[tend] web: finish ok (exit 0)',
       '[tend] stats: queries=10 freeMb=300',
+      '[tend] app: maintenance on',
+      '[tend] app: maintenance off: deploy done',
       '',
     ]);
   });
