@@ -158,15 +158,7 @@ export interface SettingsPlan {
   kvPrefix?: string;
 }
 
-export type EventKind =
-  | 'app'
-  | 'service'
-  | 'stats'
-  | 'maintenance'
-  | 'config'
-  | 'job'
-  | 'health'
-  | 'finish';
+export type EventKind = 'app' | 'service' | 'stats' | 'maintenance' | 'config' | 'job' | 'health' | 'finish';
 
 /** Every sink may narrow the event kinds it receives (`events: [app, service]`). */
 export type NotifyPlan = { events?: EventKind[] } & (
