@@ -13,7 +13,7 @@ export function socketPathOf(stateDir: string): string {
 
 /**
  * Starts the API before any service starts, so that a second `tend up` on the same state folder is refused
- * (StartError, exit 2) while nothing has been spawned yet.
+ * (StartError, exit 1) while nothing has been spawned yet.
  */
 export function controlAttachment(): Attachment {
   return async (rt) => {

@@ -24,7 +24,7 @@
  * TEND_TOKEN they are refused (403). A loopback listener answers only to loopback Host names (DNS rebinding)
  * and refuses cross-origin POSTs. Nothing secret is served: no env values, commands, tokens or rendered files.
  *
- * A second `tend up` whose socket answers is refused with exit 2 before anything starts; a socket nobody
+ * A second `tend up` whose socket answers is refused with exit 1 before anything starts; a socket nobody
  * listens on (a tend that was killed) is replaced.
  *
  * The CLI does not import this file (it would load the server); it uses ./client.ts, ./locate.ts, ./format.ts.

@@ -120,8 +120,9 @@ export const metrics = {
 };
 
 /**
- * Makes the scrape read `src`; returns the function that unbinds it. Node's process metrics start with the
- * first scrape (their counters, CPU seconds included, still count from the start of the process).
+ * Makes the scrape read `src`; returns the function that unbinds it. Node's process metrics start when
+ * prom-client loads, at the first scrape or health-check duration (their counters, CPU seconds included,
+ * still count from the start of the process; the event-loop lag histogram from that moment).
  */
 export function bindMetrics(src: MetricsSource): () => void {
   state.source = src;

@@ -100,11 +100,13 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   try {
     if (opts.http) {
       const { host, port } = parseListenAddress(opts.http);
-      const loopback = host !== '' && isLoopbackHost(host);
-      const server = make({ kind: 'tcp', loopback, token: rt.env.TEND_TOKEN || undefined });
-      const bound = await listenTcp(server, host, port, opts.http);
-      httpUrl = `http://${bound}/`;
-      if (!loopback && !rt.env.TEND_TOKEN) {
+      // Loopback or not is decided by the address the socket got, not the name: `localhost` in /etc/hosts
+      // could point anywhere, and token checks must not depend on it.
+      const listener: Listener = { kind: 'tcp', loopback: false, token: rt.env.TEND_TOKEN || undefined };
+      const bound = await listenTcp(make(listener), host, port, opts.http);
+      listener.loopback = host !== '' && isLoopbackHost(bound.address);
+      httpUrl = `http://${bound.shown}/`;
+      if (!listener.loopback && !rt.env.TEND_TOKEN) {
         rt.out.write(
           `tend | http ${opts.http} is not a loopback address and TEND_TOKEN is unset: start/stop/restart/reload/maintenance, cfg and logs are refused over TCP\n`,
         );
@@ -185,7 +187,13 @@ function listenOnce(server: Server, path: string): Promise<void> {
   });
 }
 
-function listenTcp(server: Server, host: string, port: number, given: string): Promise<string> {
+/** Resolves with the bound address (numeric) and how to show it (a local URL for "every interface"). */
+function listenTcp(
+  server: Server,
+  host: string,
+  port: number,
+  given: string,
+): Promise<{ address: string; shown: string }> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.message;
@@ -202,8 +210,8 @@ function listenTcp(server: Server, host: string, port: number, given: string): P
       const a = server.address();
       if (a && typeof a === 'object') {
         const h = host === '' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
-        resolve(`${h}:${a.port}`);
-      } else resolve(given);
+        resolve({ address: a.address, shown: `${h}:${a.port}` });
+      } else resolve({ address: '', shown: given });
     });
   });
 }
@@ -348,7 +356,8 @@ function refusal(req: IncomingMessage, l: Listener, sensitive: boolean): [number
       ];
     }
     const origin = req.headers.origin;
-    if (sensitive && origin && origin !== 'null') {
+    // `Origin: null` (a sandboxed frame, a data: page) is a page of unknown origin: refused like any other.
+    if (sensitive && origin) {
       let originHost = '';
       try {
         originHost = new URL(origin).host;

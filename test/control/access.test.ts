@@ -116,6 +116,12 @@ describe('the TCP listener', () => {
       headers: { origin: 'http://evil.example' },
     });
     expect(cross.status).toBe(403);
+    // a sandboxed frame or a data: page sends `Origin: null`: not the dashboard either
+    const opaque = await http(t, '/api/services/web/restart', {
+      method: 'POST',
+      headers: { origin: 'null' },
+    });
+    expect(opaque.status).toBe(403);
     const rebound = await http(t, '/api/status', { headers: { host: `evil.example:${new URL(url!).port}` } });
     expect(rebound.status).toBe(421);
   });

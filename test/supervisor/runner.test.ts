@@ -44,6 +44,38 @@ function tmp() {
 }
 
 describe('service runner (real processes)', () => {
+  it('an immediate restart reads running → starting → running, each event with the right pid, hooks in order', async () => {
+    const seen: string[] = [];
+    const plan = servicePlan('blink', 'sleep 0.2; exit 1', { restart: { resetAfterMs: 100 } });
+    const { r, events } = setup(plan, {
+      onSpawn: (c) => seen.push(`spawn ${c.pid}`),
+      onState: (next, prev) => seen.push(`${prev.state}->${next.state}`),
+    });
+    r.send({ t: 'start' });
+    await waitFor(() => events.filter((e) => e.to === 'running').length >= 3, { what: 'two restarts' });
+    const moves = events.slice(0, 6).map((e) => [e.from, e.to, e.pid, e.exitCode]);
+    const [p1, p2, p3] = events.filter((e) => e.to === 'running').map((e) => e.pid);
+    expect(new Set([p1, p2, p3]).size).toBe(3);
+    expect(moves).toEqual([
+      ['stopped', 'starting', undefined, undefined],
+      ['starting', 'running', p1, undefined],
+      // the exit of p1 carries its code and no pid of the next process, which is already forked
+      ['running', 'starting', undefined, 1],
+      ['starting', 'running', p2, undefined],
+      ['running', 'starting', undefined, 1],
+      ['starting', 'running', p3, undefined],
+    ]);
+    // a process is forked before the hooks of the transition that asked for it, and reported running after
+    expect(seen.slice(0, 6)).toEqual([
+      `spawn ${p1}`,
+      'stopped->starting',
+      'starting->running',
+      `spawn ${p2}`,
+      'running->starting',
+      'starting->running',
+    ]);
+  });
+
   it('restarts a crashing service with growing delays, fails after max_failures, retries after cooldown', async () => {
     const plan = servicePlan('crash', 'exit 3', {
       restart: {
