@@ -3,6 +3,7 @@
  * /proc, finding a service's escaped daemons by an environment marker, surviving a SIGKILLed tend (pid record,
  * leftovers, pid file). Linux only; elsewhere each piece degrades to doing nothing and says so.
  */
+export { fastSpawn, fastSpawnAvailable } from './fast-spawn.js';
 export { type KillTreeOptions, killTree, type ProcessId, waitGone } from './kill.js';
 export {
   findMarked,

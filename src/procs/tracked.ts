@@ -34,6 +34,18 @@ export function isNodeChild(pid: number): boolean {
   return registry().has(pid);
 }
 
+/**
+ * Records a child started behind Node's back (fastSpawn), whose owner collects it itself, so that the orphan
+ * reaper leaves it alone; untrackPid once it was collected.
+ */
+export function trackPid(pid: number): void {
+  registry().add(pid);
+}
+
+export function untrackPid(pid: number): void {
+  registry().delete(pid);
+}
+
 /** The pids of every tracked child, for diagnostics and tests. */
 export function nodeChildren(): number[] {
   return [...registry()].sort((a, b) => a - b);

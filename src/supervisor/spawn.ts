@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from '../manifest/types.js';
-import { groupMembers, procAvailable } from '../procs/index.js';
+import { fastSpawn, groupMembers, procAvailable } from '../procs/index.js';
 
 /** argv for a Command: a string runs under `sh -c` (like runit's `run` and supervisord), a list runs as is. */
 export function argvOf(command: Command): [string, string[]] {
@@ -22,6 +22,11 @@ export interface SpawnOptions {
  */
 export function spawnService(command: Command, opts: SpawnOptions): ChildProcess {
   const [file, args] = argvOf(command);
+  // posix_spawn where it can (a restart waits ~1 ms less than for a fork of all of tend); see procs/fast-spawn.
+  if (opts.uid === undefined && opts.gid === undefined) {
+    const fast = fastSpawn(file, args, { cwd: opts.cwd, env: opts.env });
+    if (fast) return fast;
+  }
   return spawn(file, args, {
     cwd: opts.cwd,
     env: opts.env,

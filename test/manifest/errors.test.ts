@@ -268,7 +268,7 @@ describe('probes and sinks (one of several kinds)', () => {
     expect(
       errorsOf('notify:\n  - { stdout: true, events: [app, sevice] }\nservices:\n  web:\n    command: a\n'),
     ).toEqual([
-      '2:35: notify[0].events[1]: expected "app", "service", "stats", "config", "job", "health" or "finish", got "sevice"; did you mean "service"?',
+      '2:35: notify[0].events[1]: expected "app", "service", "stats", "maintenance", "config", "job", "health" or "finish", got "sevice"; did you mean "service"?',
     ]);
   });
 });
