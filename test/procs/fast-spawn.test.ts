@@ -47,7 +47,7 @@ describe.runIf(fastSpawnAvailable())('fastSpawn', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tend-fast-'));
     dirs.push(dir);
     const script =
-      'echo "pid=$$ cwd=$(pwd) foo=$FOO home=${HOME-unset}"; ' +
+      'echo "pid=$$ cwd=$(pwd) foo=$FOO home=$(printenv HOME || echo unset)"; ' +
       'echo "sid=$(cut -d" " -f6 /proc/$$/stat) pgrp=$(cut -d" " -f5 /proc/$$/stat)"; ' +
       'grep -E "^Sig(Ign|Blk)" /proc/$$/status; readlink /proc/$$/fd/0; echo oops >&2; exit 7';
     const { c, exited, output } = run('sh', ['-c', script], {
