@@ -17,7 +17,7 @@ import { trackPid, untrackPid } from './tracked.js';
  * runit's (bench/RESULTS.md, F3).
  *
  * What the child gets is what child_process.spawn with `detached: true, stdio: ['ignore', 'pipe', 'pipe']`
- * gives it: a new session (setsid), stdin from /dev/null, stdout and stderr to pipes, every signal at its
+ * gives it: a new session (setsid), stdin from /dev/null, stdout and stderr to socket pairs, every signal at its
  * default disposition and none blocked (Node ignores SIGPIPE, and an ignored signal survives exec), the cwd,
  * exactly the environment given, the executable found on that environment's PATH.
  *
@@ -50,7 +50,7 @@ interface SpawnLib {
   attrSetSigMask(attr: Buffer, set: Buffer): number;
   attrSetSigDefault(attr: Buffer, set: Buffer): number;
   sigEmptySet(set: Buffer): number;
-  pipe2(fds: number[], flags: number): number;
+  socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
   close(fd: number): number;
   waitpid(pid: number, status: number[], options: number): number;
   errno(): number;
@@ -60,7 +60,9 @@ interface SpawnLib {
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
-const O_CLOEXEC = 0o2000000;
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
 const O_RDONLY = 0;
 const WNOHANG = 1;
 const ECHILD = 10;
@@ -95,7 +97,7 @@ function load(): SpawnLib | null {
       attrSetSigMask: c.func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
       attrSetSigDefault: c.func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
       sigEmptySet: c.func('int sigemptyset(void *set)'),
-      pipe2: c.func('int pipe2(_Out_ int *fds, int flags)'),
+      socketpair: c.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
       close: c.func('int close(int fd)'),
       waitpid: c.func('int waitpid(int pid, _Out_ int *status, int options)'),
       errno: () => koffi.errno(),
@@ -202,8 +204,11 @@ export function fastSpawn(
 
   const out = [0, 0];
   const err = [0, 0];
-  if (c.pipe2(out, O_CLOEXEC) !== 0) throw spawnError(file, ERRNO_NAMES.get(c.errno()) ?? 'EMFILE');
-  if (c.pipe2(err, O_CLOEXEC) !== 0) {
+  // Socket pairs, as child_process uses: the service sees the same kind of stdout as before, and a socket's
+  // buffer (~200 KiB) lets a chatty service write longer between reads than a pipe's 64 KiB.
+  const pair = (fds: number[]) => c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) === 0;
+  if (!pair(out)) throw spawnError(file, ERRNO_NAMES.get(c.errno()) ?? 'EMFILE');
+  if (!pair(err)) {
     c.close(out[0]);
     c.close(out[1]);
     throw spawnError(file, ERRNO_NAMES.get(c.errno()) ?? 'EMFILE');
@@ -236,7 +241,7 @@ export function fastSpawn(
   } finally {
     c.faDestroy(fa);
     c.attrDestroy(attr);
-    // The child holds its own copies of the write ends; ours would keep the pipes open after it exits.
+    // The child holds its own copies of its ends; ours would keep the streams open after it exits.
     c.close(out[1]);
     c.close(err[1]);
   }
