@@ -329,6 +329,13 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+const ON_OFF = new Map([
+  ['true', true],
+  ['1', true],
+  ['false', false],
+  ['0', false],
+]);
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -471,7 +478,10 @@ async function route(
     if (!ACTIONS.has(action))
       throw new HttpError(404, `unknown action ${action}: use start, stop or restart`);
     only('POST');
-    const wait = q.has('wait') ? Math.max(0, Number(q.get('wait')) || 0) : DEFAULT_ACTION_WAIT_MS;
+    const waitText = q.get('wait');
+    const wait = waitText === null ? DEFAULT_ACTION_WAIT_MS : Number(waitText);
+    if (!Number.isFinite(wait) || wait < 0 || waitText === '')
+      throw new HttpError(400, 'wait must be a number of milliseconds (0: do not wait)');
     return send(res, 200, await act(rt, cs, name, action as ActionResult['action'], wait));
   }
   if (path === '/api/reload') {
@@ -486,7 +496,11 @@ async function route(
   if (path === '/api/maintenance') {
     if (method === 'POST') {
       const body = (await readBody(req)) as { on?: unknown } | undefined;
-      const on = body?.on ?? (q.has('on') ? q.get('on') === '1' || q.get('on') === 'true' : undefined);
+      const onText = q.get('on');
+      const fromQuery = onText === null ? undefined : ON_OFF.get(onText);
+      if (onText !== null && fromQuery === undefined)
+        throw new HttpError(400, `on=${onText}: use on=true or on=false (or 1, 0)`);
+      const on = body?.on ?? fromQuery;
       if (typeof on !== 'boolean') throw new HttpError(400, 'send {"on": true} or {"on": false}');
       cs.setMaintenance(on);
     } else only('GET');

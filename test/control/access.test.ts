@@ -110,6 +110,13 @@ describe('the TCP listener', () => {
 
     const restart = await http(t, '/api/services/web/restart', { method: 'POST' });
     expect(restart.status).toBe(200);
+    // a value tend cannot read is refused, not taken for something else
+    const badWait = await http(t, '/api/services/web/restart?wait=soon', { method: 'POST' });
+    expect(badWait.status).toBe(400);
+    expect(badWait.text).toMatch(/wait must be a number/);
+    const badOn = await http(t, '/api/maintenance?on=sideways', { method: 'POST' });
+    expect(badOn.status).toBe(400);
+    expect((await http(t, '/api/status')).json<StatusView>().app.maintenance).toBe(false);
     // a page of another site cannot drive it, neither by a cross-site POST nor through DNS rebinding
     const cross = await http(t, '/api/services/web/restart', {
       method: 'POST',
