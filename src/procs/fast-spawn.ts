@@ -155,11 +155,17 @@ function collect(): void {
   }
 }
 
+/**
+ * Before the first spawn: a SIGCHLD that arrives before Node watches for it is lost, and a child that exits
+ * at once would then wait for the backstop.
+ */
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  process.on('SIGCHLD', collect);
+}
+
 function watch(): void {
-  if (!listening) {
-    listening = true;
-    process.on('SIGCHLD', collect);
-  }
   if (!backstop) {
     backstop = setInterval(collect, BACKSTOP_MS);
     backstop.unref();
@@ -201,6 +207,7 @@ export function fastSpawn(
   if (!c) return undefined;
   const path = resolveFile(file, opts.env);
   if (path === undefined) throw spawnError(file, 'ENOENT');
+  listen();
 
   const out = [0, 0];
   const err = [0, 0];

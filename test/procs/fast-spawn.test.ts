@@ -43,6 +43,15 @@ function run(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pr
 }
 
 describe.runIf(fastSpawnAvailable())('fastSpawn', () => {
+  // First in the file, so it is the process's first fastSpawn: a child that exits at once must not have its
+  // SIGCHLD land before anything listens for it (it would then wait 5 s for the backstop).
+  it('collects a child that exits at once, even as the very first spawn', async () => {
+    const t0 = Date.now();
+    const { exited } = run('/bin/true', []);
+    expect(await exited).toEqual([0, null]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('gives the child its own session, /dev/null for stdin, sockets for output, the cwd and exactly the env given', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tend-fast-'));
     dirs.push(dir);
