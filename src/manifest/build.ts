@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { type Cx, keyPos, mapPos } from './kit.js';
 import type { RawManifest, RawService } from './schema.js';
 import { didYouMean } from './suggest.js';
-import type { Pos } from './tree.js';
+import type { LNode, Pos } from './tree.js';
 import type { Plan, ServicePlan } from './types.js';
 
 export interface BuildCx extends Cx {
@@ -44,17 +44,11 @@ export function buildPlan(
       error(at('ready'), `service "${name}" is a job (schedule) and cannot have a ready check`);
     if (isJob && s.health)
       error(at('health'), `service "${name}" is a job (schedule) and cannot have a health check`);
-    for (const dep of s.after) {
-      if (dep.value === name) error(dep.pos, `service "${name}" lists itself in "after"`);
-      else if (!byName.has(dep.value)) {
-        error(
-          dep.pos,
-          `service "${name}": "after" names unknown service "${dep.value}"${didYouMean(dep.value, names)}`,
-        );
-      }
-    }
   }
-  for (const c of cycles(defined)) error(c.pos, `cycle in "after": ${c.names.join(' → ')}`);
+  checkAfter(
+    defined.map((d) => ({ key: d.key, after: d.value.after })),
+    error,
+  );
 
   const enabled = new Set<string>();
   for (const { key: name, value: s } of defined) {
@@ -212,11 +206,51 @@ function servicePlan(
   };
 }
 
+/** Each service in the order written, with the names its `after` lists where they are written. */
+export type AfterGraph = Array<{ key: string; after: Array<{ value: string; pos: Pos }> }>;
+
+/** `after` naming the service itself, an unknown service, or closing a cycle. */
+export function checkAfter(graph: AfterGraph, error: (pos: Pos, message: string) => void): void {
+  const names = graph.map((s) => s.key);
+  const known = new Set(names);
+  for (const { key: name, after } of graph) {
+    for (const dep of after) {
+      if (dep.value === name) error(dep.pos, `service "${name}" lists itself in "after"`);
+      else if (!known.has(dep.value)) {
+        error(
+          dep.pos,
+          `service "${name}": "after" names unknown service "${dep.value}"${didYouMean(dep.value, names)}`,
+        );
+      }
+    }
+  }
+  for (const c of cycles(graph)) error(c.pos, `cycle in "after": ${c.names.join(' → ')}`);
+}
+
+/**
+ * The `after` graph read straight from the located tree, for a manifest that did not decode: its mistakes
+ * in `after` are then listed with the others in one pass instead of only once the rest is fixed.
+ */
+export function afterGraphOfTree(root: LNode): AfterGraph | undefined {
+  if (root.t !== 'map') return undefined;
+  const services = root.entries.find((e) => e.key === 'services')?.value;
+  if (services?.t !== 'map') return undefined;
+  return services.entries.map(({ key, value }) => {
+    const list = value.t === 'map' ? value.entries.find((e) => e.key === 'after')?.value : undefined;
+    const after: Array<{ value: string; pos: Pos }> = [];
+    for (const item of list?.t === 'seq' ? list.items : []) {
+      if (item.t === 'scalar' && typeof item.value === 'string' && !item.broken)
+        after.push({ value: item.value, pos: item.pos });
+    }
+    return { key, after };
+  });
+}
+
 /** Each cycle of `after` once, starting at the service written first, located at that service's edge. */
-function cycles(defined: RawManifest['services']): Array<{ names: string[]; pos: Pos }> {
+function cycles(defined: AfterGraph): Array<{ names: string[]; pos: Pos }> {
   const index = new Map(defined.map((s, i) => [s.key, i]));
   const edges = new Map(
-    defined.map((s) => [s.key, s.value.after.filter((d) => index.has(d.value) && d.value !== s.key)]),
+    defined.map((s) => [s.key, s.after.filter((d) => index.has(d.value) && d.value !== s.key)]),
   );
   const out: Array<{ names: string[]; pos: Pos }> = [];
   const seen = new Set<string>();

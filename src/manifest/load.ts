@@ -1,7 +1,7 @@
 /** tend.yaml → Plan: parse with positions, interpolate, decode, check, fill defaults. */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { type BuildCx, buildPlan } from './build.js';
+import { afterGraphOfTree, type BuildCx, buildPlan, checkAfter } from './build.js';
 import { ManifestError, type ManifestIssue } from './errors.js';
 import { INVALID } from './kit.js';
 import { manifest } from './schema.js';
@@ -76,6 +76,10 @@ function parse(text: string, fileName: string, opts: LoadOptions): Loaded {
     const raw = manifest.decode(tree.root, cx, []);
     // Checks across services still run after a bad `${...}`, so one pass reports everything it can.
     if (raw !== INVALID) plan = buildPlan(raw, cx, { file: abs, only: opts.only });
+    else {
+      const graph = afterGraphOfTree(tree.root);
+      if (graph) checkAfter(graph, cx.error);
+    }
   }
   if (errors.length > 0 || !plan) throw new ManifestError(issues(errors, fileName));
   return {

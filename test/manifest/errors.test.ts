@@ -299,6 +299,19 @@ describe('services together', () => {
     ]);
   });
 
+  test('mistakes in after are listed together with the other errors, not after they are fixed', () => {
+    const yaml =
+      'services:\n  web:\n    comand: a\n    after: [db, web]\n  db:\n    command: b\n    after: [wbe]\n  q:\n    command: 3\n    after: [cache, q2]\n  q2:\n    command: c\n    after: [q]\n';
+    expect(errorsOf(yaml)).toEqual([
+      '3:5: unknown key "comand" in service "web"; did you mean "command"?',
+      '4:17: service "web" lists itself in "after"',
+      '7:13: service "db": "after" names unknown service "wbe"; did you mean "web"?',
+      '9:14: services.q.command: expected a command: a string (run with sh -c) or a non-empty list of strings (the argv, run directly), got the number 3',
+      '10:13: service "q": "after" names unknown service "cache"',
+      '10:20: cycle in "after": q → q2 → q',
+    ]);
+  });
+
   test('after naming itself', () => {
     expect(errorsOf('services:\n  web:\n    command: a\n    after: [web]\n')).toEqual([
       '4:13: service "web" lists itself in "after"',
