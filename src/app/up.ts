@@ -148,8 +148,12 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     env: { ...childEnv, TEND_APP: plan.name },
   });
   const printEvents = opts.printEvents ?? !plan.notify.some((n) => n.kind === 'stdout');
-  if (printEvents) bus.subscribe((e) => printEvent(out, e));
   const echo = createEcho(out);
+  if (printEvents)
+    bus.subscribe((e) => {
+      echo.flush();
+      printEvent(out, e);
+    });
   const finish = createFinishHooks({ bus, app: plan.name, env: childEnv });
   const factories: ServiceHooksFactory[] = [
     ...(opts.serviceHooks ?? []),

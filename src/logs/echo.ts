@@ -8,6 +8,11 @@ import type { EchoTarget, LogStream } from './types.js';
 export interface Echo extends EchoTarget {
   /** lines dropped so far, all services together */
   dropped(): number;
+  /**
+   * Writes the queued lines now rather than at the end of this turn of the event loop: tend's own line about
+   * a service (e.g. that it exited) then comes after what the service printed before, not ahead of it.
+   */
+  flush(): void;
 }
 
 export interface EchoOptions {
@@ -93,5 +98,6 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
       return true;
     },
     dropped: () => dropped,
+    flush: send,
   };
 }

@@ -62,6 +62,24 @@ services:
     expect(t.output()).toMatch(/essential service main ended/);
   });
 
+  it("prints a service's last words before tend's line about its exit", async () => {
+    const dir = project(`
+services:
+  broken:
+    command: echo "config file missing" >&2; exit 3
+    restart: never
+`);
+    const t = startTend(['up'], { cwd: dir });
+    await t.waitForOutput(/tend \| broken exited/);
+    const lines = t.output().split('\n');
+    const said = lines.findIndex((l) => /^broken +\| config file missing$/.test(l));
+    const exited = lines.findIndex((l) => l.startsWith('tend | broken exited: exit code 3'));
+    expect(said).toBeGreaterThanOrEqual(0);
+    expect(said).toBeLessThan(exited);
+    t.kill();
+    expect(await t.exit()).toBe(0);
+  });
+
   it('--only and TEND_ONLY choose the services', async () => {
     const dir = project(`
 services:
