@@ -45,6 +45,7 @@ const meta = {
   versions: {},
   restart: { rounds: quick ? 1 : 3, restarts: quick ? 8 : 15 },
   idleSeconds: quick ? 20 : 60,
+  idleSettleS: quick ? 2 : 30,
   logLines: quick ? 500_000 : 2_000_000,
 };
 
@@ -86,7 +87,9 @@ try {
     await sweepAndWait();
   };
   await step('restart', () => restart.run({ quick, only, peers, ...meta.restart }));
-  await step('idle', () => idle.run({ quick, only, peers, seconds: meta.idleSeconds }));
+  await step('idle', () =>
+    idle.run({ quick, only, peers, seconds: meta.idleSeconds, settleS: meta.idleSettleS }),
+  );
   await step('startup', () => startup.run({ quick, only, peers }));
   await step('logs', () => logs.run({ quick, only, peers, lines: meta.logLines }));
   await step('kv', () => kvPropagation({ quick }));

@@ -232,7 +232,7 @@ supervisord checks its children once per pass of its main loop, which sleeps up 
 ## Idle footprint
 
 100 services of \`sleep infinity\` per supervisor, started one supervisor after the other; once all 100 run and
-${meta.quick ? 2 : 5} s have passed, CPU (utime + stime of /proc/<pid>/stat) is read over the same
+${meta.idleSettleS ?? (meta.quick ? 2 : 5)} s have passed (at rest, past the tail of start-up), CPU (utime + stime of /proc/<pid>/stat) is read over the same
 ${meta.idleSeconds} s window for all four, memory at its end. The supervisor's processes only: tend's node
 process; supervisord; runsvdir + 100 runsv; PM2's God daemon. CPU time comes in 10 ms ticks per process. Wake-ups
 are context switches of all the supervisor's threads per second. RSS counts pages shared between processes once

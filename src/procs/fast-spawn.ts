@@ -68,7 +68,10 @@ const WNOHANG = 1;
 const ECHILD = 10;
 // Opaque libc structs: 80, 336 and 128 bytes on x86-64 glibc; room to spare for other ABIs.
 const OPAQUE_BYTES = 1024;
-const BACKSTOP_MS = 5000;
+// Only for a SIGCHLD that never came, which nothing known causes (signals coalesce, and every SIGCHLD checks
+// every child). Each pass waits on every service and leaves garbage whose collection woke V8's four worker
+// threads: at 5 s it was most of an idle tend's CPU and wake-ups (bench/lib/findings.md, F7).
+const BACKSTOP_MS = 30_000;
 
 let lib: SpawnLib | null | undefined;
 

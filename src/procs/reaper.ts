@@ -9,7 +9,7 @@ export interface ReaperOptions {
    */
   isTracked?: (pid: number) => boolean;
   /**
-   * Period of the backstop scan. Default 5000 ms: SIGCHLD triggers a scan at once, the timer only catches a
+   * Period of the backstop scan. Default 30 s: SIGCHLD triggers a scan at once, the timer only catches a
    * signal that was missed, so it need not wake an idle tend often.
    */
   intervalMs?: number;
@@ -57,7 +57,7 @@ export interface Reaper {
  * SIGCHLD, but a missed signal costs nothing with it). Both are unref'd: the reaper never keeps tend alive.
  */
 export function startReaper(opts: ReaperOptions = {}): Reaper {
-  const intervalMs = opts.intervalMs ?? 5000;
+  const intervalMs = opts.intervalMs ?? 30_000;
   const loaded = loadLibc();
   const unavailable = !procAvailable()
     ? '/proc is not available'
