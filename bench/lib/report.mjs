@@ -85,8 +85,16 @@ function targets(R) {
     const tr = t(R.idle, 'tend');
     const measured = peers.filter(([, r]) => r);
     const met = tr && measured.length ? measured.every(([, r]) => tr.cpuMs < r.cpuMs) : undefined;
+    // CPU time comes in 10 ms ticks: two idle supervisors can both read 0, and neither is then below the other
+    const tied = !met && tr && measured.length > 0 && measured.every(([, r]) => tr.cpuMs <= r.cpuMs);
+    const verdict = tied
+      ? `➖ tied with ${measured
+          .filter(([, r]) => r.cpuMs === tr.cpuMs)
+          .map(([n]) => LABEL[n])
+          .join(', ')} (CPU time comes in 10 ms ticks), below the others`
+      : mark(met);
     out.push(
-      `| idle CPU below every peer's | tend ${fmt(tr?.cpuMs)} ms; ${measured.map(([n, r]) => `${LABEL[n]} ${fmt(r.cpuMs)} ms`).join('; ')} (same window) | ${mark(met)} |`,
+      `| idle CPU below every peer's | tend ${fmt(tr?.cpuMs)} ms; ${measured.map(([n, r]) => `${LABEL[n]} ${fmt(r.cpuMs)} ms`).join('; ')} (same window) | ${verdict} |`,
     );
     const pm = t(R.idle, 'pm2');
     out.push(
