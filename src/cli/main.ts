@@ -9,11 +9,20 @@ import { registerExportCommands } from './export.js';
 import { registerRenderCommands } from './render.js';
 import { VERSION } from './version.js';
 
-// `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's.
+// `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's. `tend up`
+// and `tend run` are another matter: their stdout and stderr only copy the logs and events, and a reader that
+// went away (a log collector, `tend up | head`, a restarted journald) must not take the services down with
+// it, so there the echo and the sinks stop writing to a broken stream and supervision goes on.
+let supervising = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (supervising) return;
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
+const supervise = () => {
+  supervising = true;
+  process.stderr.on('error', () => {});
+};
 
 const program = new Command();
 program
@@ -40,6 +49,7 @@ program
   .option('--http <addr>', 'also serve the API, metrics and dashboard on this TCP address')
   .option('--kv <url>', 'KV store URL (file:DIR, etcd://HOST:PORT, consul://HOST:PORT; or $TEND_KV)')
   .action(async (opts) => {
+    supervise();
     const { upCommand } = await import('./commands.js');
     process.exitCode = await upCommand(opts);
   });
@@ -55,6 +65,7 @@ program
   )
   .argument('<command...>', 'the command and its arguments')
   .action(async (argv: string[], opts) => {
+    supervise();
     const { runCommand } = await import('./commands.js');
     process.exitCode = await runCommand(argv, opts);
   });

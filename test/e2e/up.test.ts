@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,23 +62,29 @@ services:
     expect(t.output()).toMatch(/essential service main ended/);
   });
 
-  it("prints a service's last words before tend's line about its exit", async () => {
-    const dir = project(`
+  for (const [how, notify, exitLine] of [
+    ['tend | lines', '', /^tend \| broken exited: exit code 3/m],
+    ['the stdout notify sink', 'notify: [stdout]', /^\[tend\] broken: running → exited \(exit 3\)/m],
+  ] as const) {
+    it(`prints a service's last words before tend's line about its exit (${how})`, async () => {
+      const dir = project(`
+${notify}
 services:
   broken:
     command: echo "config file missing" >&2; exit 3
     restart: never
 `);
-    const t = startTend(['up'], { cwd: dir });
-    await t.waitForOutput(/tend \| broken exited/);
-    const lines = t.output().split('\n');
-    const said = lines.findIndex((l) => /^broken +\| config file missing$/.test(l));
-    const exited = lines.findIndex((l) => l.startsWith('tend | broken exited: exit code 3'));
-    expect(said).toBeGreaterThanOrEqual(0);
-    expect(said).toBeLessThan(exited);
-    t.kill();
-    expect(await t.exit()).toBe(0);
-  });
+      const t = startTend(['up'], { cwd: dir });
+      await t.waitForOutput(exitLine);
+      const lines = t.output().split('\n');
+      const said = lines.findIndex((l) => /^broken +\| config file missing$/.test(l));
+      const exited = lines.findIndex((l) => exitLine.test(l));
+      expect(said).toBeGreaterThanOrEqual(0);
+      expect(said).toBeLessThan(exited);
+      t.kill();
+      expect(await t.exit()).toBe(0);
+    });
+  }
 
   it('--only and TEND_ONLY choose the services', async () => {
     const dir = project(`
@@ -96,6 +102,37 @@ services:
     const check = runTend(['check'], { cwd: dir, env: { TEND_ONLY: 'b' } });
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/\bb\b/);
+  });
+
+  it('keeps supervising when whoever read its stdout and stderr goes away (tend up | head)', async () => {
+    const dir = project(`
+services:
+  chatty:
+    command: while :; do echo tick; echo tock >&2; sleep 0.05; done
+    logs: { file: ./chatty.log }
+`);
+    const t = startTend(['up'], { cwd: dir });
+    const pid = Number((await t.waitForOutput(/chatty running \(pid (\d+)\)/))[1]);
+    await t.waitForOutput(/app UP/);
+    // the reader closes both pipes: every later write of tend's to them fails with EPIPE
+    t.proc.stdout?.destroy();
+    t.proc.stderr?.destroy();
+    const lines = () =>
+      existsSync(join(dir, 'chatty.log'))
+        ? readFileSync(join(dir, 'chatty.log'), 'utf8').split('\n').length
+        : 0;
+    await waitFor(() => lines() > 0, { what: 'the log file' });
+    const before = lines();
+    await waitFor(() => lines() > before + 20, { what: 'chatty to keep logging', timeoutMs: 10_000 });
+    expect(t.proc.exitCode).toBeNull();
+    expect(alive(pid)).toBe(true);
+    const status = runTend(['status', '--json'], { cwd: dir });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).services[0]).toMatchObject({ name: 'chatty', pid });
+    t.kill('SIGTERM');
+    expect(await t.exit()).toBe(0);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(dir, '.tend', 'tend.sock'))).toBe(false);
   });
 
   it('refuses an invalid manifest with file:line:column and exit 2, starting nothing', async () => {
