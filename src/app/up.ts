@@ -138,17 +138,20 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   if (settings.file) extraEnv.TEND_SETTINGS_FILE = settings.file;
   const childEnv: NodeJS.ProcessEnv = { ...env, ...extraEnv };
 
+  // Service and stage output reaches stdout through the echo, batched per turn of the event loop; tend's event
+  // lines flush it first so that the two keep the order in which things happened.
+  const echo = createEcho(out);
   const notifier = createNotifier(plan.notify, {
     bus,
     app: plan.name,
     kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
     stdout: out,
+    beforeStdout: () => echo.flush(),
     stderr: opts.err,
     cwd: plan.dir,
     env: { ...childEnv, TEND_APP: plan.name },
   });
   const printEvents = opts.printEvents ?? !plan.notify.some((n) => n.kind === 'stdout');
-  const echo = createEcho(out);
   if (printEvents)
     bus.subscribe((e) => {
       echo.flush();

@@ -17,6 +17,11 @@ export interface NotifierOptions {
   kvPut?: KvPut;
   /** for the stdout sink and the output of exec sinks; default process.stdout */
   stdout?: NodeJS.WritableStream;
+  /**
+   * Called right before the stdout sink writes: `tend up` flushes its service echo there, so that what a service
+   * or stage printed before an event comes before the event's line on the shared stdout.
+   */
+  beforeStdout?: () => void;
   /** where sinks report their problems, at most once a minute each; default process.stderr */
   stderr?: NodeJS.WritableStream;
   /** folder that relative file paths and exec commands run in */
@@ -59,7 +64,7 @@ export function createNotifier(sinks: NotifyPlan[], opts: NotifierOptions): Noti
     let delivery: Delivery;
     switch (plan.kind) {
       case 'stdout': {
-        const s = stdoutDeliver(stdout);
+        const s = stdoutDeliver(stdout, opts.beforeStdout);
         disposers.push(s.dispose);
         delivery = { ...base, name: uniqueName('stdout'), batch: 256, deliver: s.deliver };
         break;
