@@ -8,8 +8,8 @@
  * warmup, UP). Stop: STOPPING → services down → finish hooks drained → STOPPED → attachments closed →
  * notify sinks flushed, so the last events still reach webhooks and the `lifecycle` script.
  */
-import { mkdirSync } from 'node:fs';
 import { type AppState, type Bus, createBus, type TendEvent } from '../events/index.js';
+import { makeDirSync } from '../fsx/index.js';
 import { type KvBackend, openKv } from '../kv/index.js';
 import {
   createFinishHooks,
@@ -117,8 +117,8 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
   const env = opts.env ?? process.env;
   const out = opts.out ?? process.stdout;
-  mkdirSync(plan.stateDir, { recursive: true });
-  mkdirSync(plan.dataDir, { recursive: true });
+  makeDirSync(plan.stateDir);
+  makeDirSync(plan.dataDir);
   const bus = createBus();
   const kv = opts.kv ?? openKv(plan.kv, { env, baseDir: plan.dir });
 

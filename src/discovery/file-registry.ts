@@ -10,8 +10,9 @@
  * fs.watch on the folders plus a timer for the next expiry.
  */
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 import {
   catalogOf,
   instanceOf,
@@ -129,7 +130,7 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
         }
         for (const f of wanted) {
           if (watchers.has(f)) continue;
-          await mkdir(f, { recursive: true });
+          await makeDir(f);
           if (closed) return;
           const w = fsWatch(f, () => schedule());
           w.on('error', () => {
@@ -191,7 +192,7 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
       let current = reg;
       let withdrawn = false;
       const write = async () => {
-        await mkdir(folder, { recursive: true });
+        await makeDir(folder);
         await writeAtomic(file, `${JSON.stringify(storedOf(current), null, 2)}\n`);
       };
       await write();

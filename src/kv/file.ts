@@ -15,8 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 import {
   compareKeys,
   createStatusTracker,
@@ -185,7 +186,7 @@ function createDirStore(root: string, url: string): Store {
     },
     async put(key, value) {
       const file = keyToPath(key, true) as string;
-      await mkdir(dirname(file), { recursive: true });
+      await makeDir(dirname(file));
       await atomicWrite(file, value);
     },
     async delete(key, prefix) {
@@ -238,7 +239,7 @@ function createDocStore(file: string, format: 'yaml' | 'json', url: string): Sto
       if (err instanceof FlatDocError) throw new KvError(url, 'conflict', err.message);
       throw err;
     }
-    await mkdir(dirname(file), { recursive: true });
+    await makeDir(dirname(file));
     await atomicWrite(file, serializeFlatDoc(doc));
   };
   const name = basename(file);

@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 
 export const FIRSTBOOT_MARKER = '.tend-firstboot';
 
@@ -21,7 +22,7 @@ export function hasFirstbootMarker(dataDir: string): boolean {
 
 export async function writeFirstbootMarker(dataDir: string, app: string): Promise<string> {
   const path = markerPath(dataDir);
-  await mkdir(dataDir, { recursive: true });
+  await makeDir(dataDir);
   const tmp = join(dataDir, `${FIRSTBOOT_MARKER}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const body = `${JSON.stringify({ app, firstboot: new Date().toISOString() })}\n`;
   try {

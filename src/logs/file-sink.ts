@@ -7,8 +7,9 @@
  * Errors (ENOSPC, EIO, EDQUOT, a vanished directory...) drop the batch being written, count its lines and are
  * reported once per episode; the next batch tries again, so logging resumes by itself when space returns.
  */
-import { close, fstat, ftruncate, mkdir, open, rename, unlink, write } from 'node:fs';
+import { close, fstat, ftruncate, open, rename, unlink, write } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 
 export interface FileSinkOptions {
   file: string;
@@ -117,9 +118,7 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   }
 
   async function openFile(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      mkdir(dirname(file), { recursive: true }, (err) => (err ? reject(err) : resolve())),
-    );
+    await makeDir(dirname(file));
     const f = await new Promise<number>((resolve, reject) =>
       open(file, 'a', 0o644, (err, n) => (err ? reject(err) : resolve(n))),
     );

@@ -1,6 +1,7 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TendEvent } from '../events/index.js';
+import { makeDir } from '../fsx/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
 
@@ -14,7 +15,7 @@ export function fileDeliver(path: string, app: string, host: string) {
     const text = `${events.map((e) => payload(e, app, host)).join('\n')}\n`;
     try {
       if (needDir) {
-        await mkdir(dirname(path), { recursive: true });
+        await makeDir(dirname(path));
         needDir = false;
       }
       await appendFile(path, text);

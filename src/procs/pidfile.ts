@@ -3,7 +3,6 @@ import {
   constants,
   fstatSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -12,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
+import { makeDirSync } from '../fsx/index.js';
 import { EWOULDBLOCK, type Libc, LOCK_EX, LOCK_NB, loadLibc } from './native.js';
 import { isAlive, procAvailable, readCmdline } from './proc.js';
 
@@ -35,7 +35,7 @@ export type PidFileResult =
  */
 export function acquirePidFile(stateDir: string, opts: { lock?: boolean } = {}): PidFileResult {
   const path = join(stateDir, PID_FILE);
-  mkdirSync(stateDir, { recursive: true });
+  makeDirSync(stateDir);
   const loaded = opts.lock === false ? { error: 'locking disabled' } : loadLibc();
   if ('libc' in loaded) {
     const result = acquireLocked(path, loaded.libc);

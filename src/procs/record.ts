@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 import { killTree, type ProcessId, waitGone } from './kill.js';
 import { findMarked, readMarker } from './marker.js';
 import {
@@ -101,7 +102,7 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
             tendPid: process.pid,
             entries: [...entries.values()],
           };
-          await mkdir(stateDir, { recursive: true });
+          await makeDir(stateDir);
           await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`);
           await rename(tmp, file);
         }

@@ -7,19 +7,9 @@
  * The temporary file is also what `check` validates, so what goes live is exactly what was checked.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  chmod,
-  chown,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, chown, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 
 export interface Staged {
   /** the temporary file holding the new content, next to the destination */
@@ -61,7 +51,7 @@ export async function readCurrent(destination: string): Promise<string | undefin
  * Throws (with the path in the message) when the folder is not writable.
  */
 export async function stage(destination: string, content: string, opts: StageOptions = {}): Promise<Staged> {
-  await mkdir(dirname(destination), { recursive: true });
+  await makeDir(dirname(destination));
   const previous = await stat(destination).catch(() => undefined);
   const path = tempName(destination);
   const fh = await open(path, 'wx', 0o666);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDir } from '../fsx/index.js';
 
 const NAME = 'settings.json';
 
@@ -12,7 +13,7 @@ const NAME = 'settings.json';
 export async function writeSettingsFile(dir: string, value: unknown): Promise<string> {
   const path = join(dir, NAME);
   const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
 
   const current = await readFile(path).catch(() => undefined);
   if (current?.equals(bytes)) {
