@@ -156,7 +156,11 @@ services:
 describe('tend run', () => {
   it('restarts a failing command and ends with its code under --restart never', async () => {
     const dir = project('');
-    const r = runTend(['run', '--restart', 'never', '--', 'sh', '-c', 'echo hi; exit 5'], { cwd: dir });
+    // tend run keeps its state under $XDG_RUNTIME_DIR (else the temp folder): here, inside the test's folder
+    const r = runTend(['run', '--restart', 'never', '--', 'sh', '-c', 'echo hi; exit 5'], {
+      cwd: dir,
+      env: { XDG_RUNTIME_DIR: dir },
+    });
     expect(r.code).toBe(5);
     expect(r.stdout).toMatch(/hi/);
   });
@@ -166,9 +170,7 @@ describe('tend run', () => {
     const marker = join(dir, 'count');
     const t = startTend(
       ['run', '--name', 'flaky', '--', 'sh', '-c', `echo x >> ${marker}; sleep 0.2; exit 1`],
-      {
-        cwd: dir,
-      },
+      { cwd: dir, env: { XDG_RUNTIME_DIR: dir } },
     );
     await waitFor(() => (t.output().match(/flaky running/g) ?? []).length >= 3, { timeoutMs: 15_000 });
     t.kill('SIGINT');

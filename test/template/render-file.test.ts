@@ -1,11 +1,12 @@
 /** The library side of `tend template FILE [--data JSON_FILE]`. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { goFloat, memorySource, renderFileOnce, TemplateError } from '../../src/template/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tend-template-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);
