@@ -1,7 +1,7 @@
 /** Command actions: each parses what it was given, calls a library, prints and returns an exit code. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Attachment, EXIT, handleSignals, type Running, StartError, startUp } from '../app/index.js';
+import { EXIT, runForeground } from '../app/index.js';
 import { formatPlan, jsonSchema, loadManifest, ManifestError, planForCommand } from '../manifest/index.js';
 import type { Plan, RestartPolicy } from '../manifest/types.js';
 
@@ -49,60 +49,6 @@ function loadPlan(opts: { file?: string; only?: string }): Plan | undefined {
     }
     throw e;
   }
-}
-
-async function runForeground(plan: Plan): Promise<number> {
-  const signals = handleSignals();
-  // PID 1 / subreaper, pid file, leftovers of a killed run, pid records, sd_notify: claimed before anything
-  // else writes to the state folder or spawns
-  let guard: import('../guard/index.js').Guard;
-  try {
-    guard = await (await import('../guard/index.js')).startGuard(plan);
-  } catch (e) {
-    signals.remove();
-    if (e instanceof StartError) {
-      err(`tend: ${e.message}`);
-      return e.exitCode;
-    }
-    throw e;
-  }
-  // readiness/health probes and discovery: per-service hooks plus an attachment binding them to the run
-  const checks = (await import('../health/index.js')).healthModule();
-  const discovery = (await import('../discovery/index.js')).discoveryModule();
-  let running: Running;
-  try {
-    running = await startUp({
-      plan,
-      env: guard.env,
-      attach: [guard.attachment, ...defaultAttachments(), checks.attach, discovery.attach],
-      serviceHooks: [guard.serviceHooks, checks.serviceHooks, discovery.serviceHooks],
-      serviceEnv: guard.serviceEnv,
-    });
-  } catch (e) {
-    await guard.release();
-    signals.remove();
-    if (e instanceof StartError) {
-      err(`tend: ${e.message}`);
-      return e.exitCode;
-    }
-    throw e;
-  }
-  signals.bind(running);
-  const code = await running.done;
-  signals.remove();
-  // Anything still holding the loop open past this point is a bug; don't let it keep a container alive.
-  setTimeout(() => process.exit(code), 2000).unref();
-  return code;
-}
-
-/** The modules `tend up` and `tend run` plug in, in start order. */
-function defaultAttachments(): Attachment[] {
-  return [
-    // control plane first: a second `tend up` on the same state folder is refused before anything starts
-    async (rt) => (await import('../control/index.js')).controlAttachment()(rt),
-    async (rt) => (await import('../control/index.js')).liveViewAttachment()(rt),
-    async (rt) => (await import('../render/attach.js')).renderAttachment()(rt),
-  ];
 }
 
 export async function upCommand(opts: { file?: string; only?: string; http?: string; kv?: string }) {

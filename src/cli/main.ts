@@ -4,10 +4,10 @@
  * inside each action so that `tend status` and `tend --help` start fast.
  */
 import { Command, Option } from 'commander';
+import { VERSION } from '../runtime/version.js';
 import { registerClientCommands } from './client.js';
 import { registerExportCommands } from './export.js';
 import { registerRenderCommands } from './render.js';
-import { VERSION } from './version.js';
 
 // `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's. `tend up`
 // and `tend run` are another matter: their stdout and stderr only copy the logs and events, and a reader that

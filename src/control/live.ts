@@ -9,8 +9,10 @@
  * through, and draws the table again, in one write so that backpressure and callbacks behave as before. Event
  * lines about service states are left out meanwhile, since the table shows exactly that.
  */
-import { type Attachment, describeEvent, type Runtime } from '../app/index.js';
+
 import type { ServiceState } from '../events/index.js';
+import { describeEvent } from '../events/index.js';
+import type { Module, Runtime } from '../runtime/index.js';
 
 /** Longest the table stays up when something never settles (e.g. a service waiting for config). */
 const MAX_LIVE_MS = 120_000;
@@ -36,12 +38,14 @@ export function isPlainOutput(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv
   );
 }
 
-export function liveViewAttachment(opts: LiveViewOptions = {}): Attachment {
-  return async (rt) => {
-    if (!opts.force && isPlainOutput(rt.out, rt.env)) return undefined;
-    const view = startLiveView(rt, opts);
-    return { close: async () => view.end() };
-  };
+export function liveViewModule(opts: LiveViewOptions = {}): Module {
+  return { name: 'live view', attach: (rt) => attachLiveView(rt, opts) };
+}
+
+async function attachLiveView(rt: Runtime, opts: LiveViewOptions) {
+  if (!opts.force && isPlainOutput(rt.out, rt.env)) return undefined;
+  const view = startLiveView(rt, opts);
+  return { close: async () => view.end() };
 }
 
 const SETTLED: ReadonlySet<ServiceState> = new Set(['ready', 'failed', 'exited', 'stopped']);

@@ -14,14 +14,17 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { EXIT, type Runtime, StartError } from '../app/index.js';
 import type { ServiceState } from '../events/index.js';
-import { anotherTendMessage } from '../guard/index.js';
+import {
+  anotherTendMessage,
+  type ControlState,
+  EXIT,
+  ReloadError,
+  type Runtime,
+  StartError,
+} from '../runtime/index.js';
 import { getPath } from '../settings/path.js';
 import { DASHBOARD_HTML } from './dashboard.js';
-import { scrape } from './metrics.js';
-import { ReloadError, reload } from './reload.js';
-import type { ControlState } from './state.js';
 import { notReadyReason, serviceView, statusView } from './status.js';
 import { serveEvents, serveLogs } from './streams.js';
 import type { ActionResult, ErrorBody } from './types.js';
@@ -38,7 +41,6 @@ interface Listener {
 
 export interface ControlServerOptions {
   rt: Runtime;
-  cs: ControlState;
   socketPath: string;
   /** TCP address: `PORT`, `:PORT`, `HOST:PORT`, `[V6]:PORT` */
   http?: string;
@@ -72,7 +74,8 @@ let unreadBytes = 0;
 let logsTurn: Promise<unknown> = Promise.resolve();
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
-  const { rt, cs, socketPath } = opts;
+  const { rt, socketPath } = opts;
+  const cs = rt.control;
   const servers: Server[] = [];
   const make = (l: Listener) => {
     const s = createServer((req, res) => {
@@ -436,7 +439,7 @@ async function route(
   }
   if (path === '/metrics') {
     only('GET');
-    const { contentType, body } = await scrape();
+    const { contentType, body } = await rt.metrics.scrape();
     return sendText(res, 200, body, contentType);
   }
   if (path === '/' || path === '/index.html') {
@@ -487,7 +490,7 @@ async function route(
   if (path === '/api/reload') {
     only('POST');
     try {
-      return send(res, 200, await reload(rt));
+      return send(res, 200, await rt.reload());
     } catch (err) {
       if (err instanceof ReloadError) return fail(res, err.status, err.message, { issues: err.issues });
       throw err;

@@ -1,7 +1,5 @@
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
-import type { Runtime } from '../app/index.js';
-import { VERSION } from '../cli/version.js';
-import type { ControlState } from './state.js';
+import { type ControlState, type Runtime, VERSION } from '../runtime/index.js';
 import type { ServiceView, StatusView } from './types.js';
 
 export function serviceView(

@@ -47,6 +47,8 @@ export interface Stack {
    * before. Kept across reloads of the service.
    */
   setEnv(name: string, vars: Record<string, string>): void;
+  /** the environment a service's children get (its spawns, probes, checks, hooks); {} for an unknown name */
+  envOf(name: string): Record<string, string>;
   /** gives up on starting a service that has no process (config that never came): `failed` until started */
   fail(name: string, reason: string): void;
   /**
@@ -240,6 +242,13 @@ export function createStack(opts: StackOptions): Stack {
       envOverlays.set(name, { ...vars });
       const r = runners.get(name);
       if (r) r.setEnv(envOf(r.plan));
+    },
+    envOf(name) {
+      const r = runners.get(name);
+      if (!r) return {};
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(envOf(r.plan))) if (v !== undefined) env[k] = v;
+      return env;
     },
     fail(name, reason) {
       runners.get(name)?.send({ t: 'fail', reason });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Running, startUp } from '../../src/app/index.js';
-import { isPlainOutput, liveViewAttachment } from '../../src/control/index.js';
+import { isPlainOutput, liveViewModule } from '../../src/control/index.js';
 import { servicePlan, stackPlan } from '../helpers/plan.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -76,7 +76,7 @@ describe('live view', () => {
       plan,
       env: { ...process.env, CI: '', NO_COLOR: '1' },
       out,
-      attach: [liveViewAttachment()],
+      modules: [liveViewModule()],
     });
     running.push(rt);
     await waitFor(() => /2\/2 ready after/.test(out.text), { what: 'final table', timeoutMs: 15_000 });

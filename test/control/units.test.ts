@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startupOverrides } from '../../src/app/reload.js';
 import { describeReload, formatDuration, formatStatus } from '../../src/control/format.js';
 import { locateSocket, readStateDir } from '../../src/control/locate.js';
-import { startupOverrides } from '../../src/control/reload.js';
 import { isLoopbackHost, parseListenAddress } from '../../src/control/server.js';
 import type { StatusView } from '../../src/control/types.js';
 

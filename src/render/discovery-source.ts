@@ -4,9 +4,8 @@
  * missing); every list the watch delivers afterwards is cached and announced through `onChange`, so the loop
  * renders again with it. Instances are returned with every status: the template engine filters status and tag.
  */
-import type { TemplateSource } from '../template/source.js';
-import type { Discovery } from './discovery.js';
-import type { CatalogService, ServiceInstance, Watch } from './types.js';
+import type { Discovery, Watch } from '../runtime/index.js';
+import type { CatalogService, ServiceInstance, TemplateSource } from '../template/source.js';
 
 export interface DiscoverySource extends Pick<TemplateSource, 'service' | 'services'> {
   /** stops every watch started by reads */
