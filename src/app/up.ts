@@ -304,17 +304,51 @@ export function mergeHooks(list: ServiceHooks[]): ServiceHooks {
   return merged;
 }
 
-export const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+/**
+ * Signals with a meaning: TERM, INT and QUIT stop the stack (QUIT as TERM: a supervisor that dumped core and
+ * left its services unsupervised would help nobody), HUP restarts the app, USR1 reopens the log files
+ * (logrotate's convention) and, like USR2, is passed on to the services that ask for it.
+ */
+export const HANDLED_SIGNALS: NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGUSR1',
+  'SIGUSR2',
+];
 
-/** What a signal to tend means: stop, restart the app (SIGHUP), or pass it on to services that asked. */
+/**
+ * Signals whose default action would kill tend (and orphan its services) but that mean nothing to it: caught
+ * and ignored, each noted once on stderr. Children still start with every disposition at its default.
+ */
+export const IGNORED_SIGNALS: NodeJS.Signals[] = [
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGPWR',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGSYS',
+  'SIGTRAP',
+  'SIGSTKFLT',
+  'SIGIO',
+];
+
+/** What a signal to tend means: stop, restart the app (SIGHUP), reopen logs, or pass it on to services. */
 export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
-  if (sig === 'SIGTERM' || sig === 'SIGINT') void running.shutdown(EXIT.ok, `received ${sig}`);
-  else if (sig === 'SIGHUP') void running.hangup('received SIGHUP');
-  else {
-    for (const name of running.stack.names()) {
-      const r = running.stack.runner(name);
-      if (r?.plan.forwardSignals.includes(sig)) r.signal(sig);
-    }
+  if (sig === 'SIGTERM' || sig === 'SIGINT' || sig === 'SIGQUIT') {
+    void running.shutdown(EXIT.ok, `received ${sig}`);
+    return;
+  }
+  if (sig === 'SIGHUP') {
+    void running.hangup('received SIGHUP');
+    return;
+  }
+  if (sig === 'SIGUSR1') for (const name of running.stack.names()) running.stack.log(name)?.reopen();
+  for (const name of running.stack.names()) {
+    const r = running.stack.runner(name);
+    if (r?.plan.forwardSignals.includes(sig)) r.signal(sig);
   }
 }
 
@@ -331,7 +365,14 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
     if (target) actOnSignal(target, sig);
     else held.push(sig);
   };
+  const noted = new Set<NodeJS.Signals>();
+  const ignore = (sig: NodeJS.Signals) => {
+    if (noted.has(sig)) return;
+    noted.add(sig);
+    process.stderr.write(`tend: received ${sig}; ignored (only TERM, INT, QUIT stop tend)\n`);
+  };
   for (const s of HANDLED_SIGNALS) process.on(s, listener);
+  for (const s of IGNORED_SIGNALS) process.on(s, ignore);
   return {
     bind(running) {
       target = running;
@@ -339,6 +380,7 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
     },
     remove() {
       for (const s of HANDLED_SIGNALS) process.off(s, listener);
+      for (const s of IGNORED_SIGNALS) process.off(s, ignore);
     },
   };
 }
