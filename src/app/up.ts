@@ -13,7 +13,7 @@
 import { createDiscovery, openRegistry } from '../discovery/discovery.js';
 import { createBus, describeEvent, type TendEvent } from '../events/index.js';
 import { makeDirSync } from '../fsx/index.js';
-import { type KvBackend, openKv } from '../kv/index.js';
+import { type KvBackend, KvError, openKv } from '../kv/index.js';
 import { createFinishHooks, createLifecycle, prepareSettings } from '../lifecycle/index.js';
 import { createEcho } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
@@ -93,7 +93,16 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   makeDirSync(plan.stateDir);
   makeDirSync(plan.dataDir);
   const bus = createBus();
-  const kv = opts.kv ?? openKv(plan.kv, { env, baseDir: plan.dir });
+  let kv: KvBackend;
+  try {
+    kv = opts.kv ?? openKv(plan.kv, { env, baseDir: plan.dir });
+  } catch (e) {
+    if (!(e instanceof KvError)) throw e;
+    throw new StartError(
+      `${e.message}\n  fix the KV store URL (kv:, --kv or $TEND_KV); nothing was started`,
+      EXIT.usage,
+    );
+  }
 
   let settings: Awaited<ReturnType<typeof prepareSettings>>;
   try {
