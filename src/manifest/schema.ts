@@ -417,8 +417,11 @@ const template = obj({
   right_delimiter: def(str({ nonEmpty: true }), '}}', 'right action delimiter'),
 });
 
+/** The shortest time between probe or monitor runs: below it a check loop would eat a core. */
+const PROBE_FLOOR = { ms: 100, why: 'a shorter interval makes the check loop spin' };
+
 const readyShape = {
-  interval: def(duration(), '250ms', 'time between attempts until ready'),
+  interval: def(duration({ min: PROBE_FLOOR }), '250ms', 'time between attempts until ready'),
   timeout: def(duration(), '60s', 'give up (a failed start) after this long'),
 };
 const toReady = (probe: Probe, r: { interval: number; timeout: number }): ReadyPlan => ({
@@ -447,7 +450,7 @@ const ready = variant<ReadyPlan>(
 );
 
 const healthShape = {
-  interval: def(duration(), '10s', 'time between checks'),
+  interval: def(duration({ min: PROBE_FLOOR }), '10s', 'time between checks'),
   timeout: def(duration(), '2s', 'time one check may take'),
   failures: def(int({ min: 1 }), 3, 'failures in a row that make the service unhealthy and restart it'),
   grace: def(duration(), '0s', 'delay after start before the first check'),
@@ -540,7 +543,13 @@ const register = obj({
   ),
   tags: def(list(str({ numbers: true })), [], 'tags'),
   meta: def(record(str({ numbers: true })), {}, 'metadata'),
-  ttl: def(duration(), '10s', 'TTL of the registration, kept alive by tend'),
+  ttl: def(
+    duration({
+      min: { ms: 1000, why: 'tend refreshes a registration every TTL/3; etcd leases count whole seconds' },
+    }),
+    '10s',
+    'TTL of the registration, kept alive by tend',
+  ),
 });
 
 const service = obj(
@@ -642,7 +651,7 @@ const monitor = map(
     'command',
     obj({
       command: req(command, 'string → sh -c; list → argv'),
-      interval: def(duration(), '30s', 'time between runs'),
+      interval: def(duration({ min: PROBE_FLOOR }), '30s', 'time between runs'),
       timeout: def(duration(), '10s', 'time one run may take'),
     }),
     command,
