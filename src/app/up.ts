@@ -12,7 +12,7 @@
  */
 import { createDiscovery, openRegistry } from '../discovery/discovery.js';
 import { createBus, describeEvent, type TendEvent } from '../events/index.js';
-import { makeDirSync } from '../fsx/index.js';
+import { ensurePrivateDir, makeDirSync, PrivateDirError } from '../fsx/index.js';
 import { type KvBackend, KvError, openKv } from '../kv/index.js';
 import { createFinishHooks, createLifecycle, prepareSettings } from '../lifecycle/index.js';
 import { createEcho } from '../logs/index.js';
@@ -90,7 +90,12 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
   const env = opts.env ?? process.env;
   const out = opts.out ?? process.stdout;
-  makeDirSync(plan.stateDir);
+  try {
+    ensurePrivateDir(plan.stateDir);
+  } catch (e) {
+    if (e instanceof PrivateDirError) throw new StartError(e.message, EXIT.usage);
+    throw e;
+  }
   makeDirSync(plan.dataDir);
   const bus = createBus();
   let kv: KvBackend;

@@ -9,6 +9,7 @@ import {
 export { anotherTendMessage };
 
 import type { AppEvent } from '../events/index.js';
+import { ensurePrivateDir, PrivateDirError } from '../fsx/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import {
   acquirePidFile,
@@ -108,6 +109,17 @@ export async function startGuard(plan: Plan, opts: GuardOptions = {}): Promise<G
   const warn = opts.warn ?? ((text: string) => process.stderr.write(`tend: warning: ${text}\n`));
   startReaping(warn, opts.reaperIntervalMs);
 
+  // Nothing in the state folder is trusted (the pid record names processes to kill) unless only tend's user
+  // controls the folder.
+  try {
+    ensurePrivateDir(plan.stateDir);
+  } catch (err) {
+    if (err instanceof PrivateDirError) throw new StartError(err.message, EXIT.usage);
+    throw new StartError(
+      `cannot create the state folder ${plan.stateDir}: ${(err as Error).message}; make it writable or set another state_dir`,
+      EXIT.internal,
+    );
+  }
   let claim: ReturnType<typeof acquirePidFile>;
   try {
     claim = acquirePidFile(plan.stateDir);

@@ -3,7 +3,13 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { formatPlan, ManifestError, planForCommand, planToJSON } from '../../src/manifest/index.js';
+import {
+  formatPlan,
+  ManifestError,
+  planForCommand,
+  planToJSON,
+  runStateDir,
+} from '../../src/manifest/index.js';
 import { load } from './helpers.js';
 import { SPEC_EXAMPLE } from './spec-example.js';
 
@@ -51,7 +57,7 @@ describe('planForCommand', () => {
     });
   });
 
-  test('name and restart policy; no XDG_RUNTIME_DIR means a per-user temp folder; ${} is not interpolated', () => {
+  test('name and restart policy; without XDG_RUNTIME_DIR root keeps state in /run/tend; ${} is not interpolated', () => {
     const plan = planForCommand({
       name: 'w',
       argv: ['echo', '${HOME}'],
@@ -59,7 +65,12 @@ describe('planForCommand', () => {
       cwd: '/x',
       env: {},
     });
-    expect(plan.stateDir).toBe(join(tmpdir(), `tend-w-${process.getuid?.() ?? 0}`));
+    // as root (the tests run as root) /run/tend/<name>; another user gets a folder of its own in the temp folder
+    expect(plan.stateDir).toBe(
+      process.geteuid?.() === 0 ? '/run/tend/w' : join(tmpdir(), `tend-${process.geteuid?.()}`, 'w'),
+    );
+    expect(runStateDir('w', {}, 1000)).toBe(join(tmpdir(), 'tend-1000', 'w'));
+    expect(runStateDir('w', { XDG_RUNTIME_DIR: '/run/user/1000' }, 1000)).toBe('/run/user/1000/tend/w');
     expect(plan.services.w.restart.policy).toBe('never');
     expect(plan.services.w.command).toEqual({ kind: 'argv', argv: ['echo', '${HOME}'] });
   });
