@@ -85,7 +85,10 @@ async function waitHealthy(endpoint: string, child: ChildProcess, stderr: () => 
 }
 
 export async function startEtcd(
-  opts: { startTimeoutMs?: number; /** more etcd flags, e.g. `--max-request-bytes=…` */ args?: string[] } = {},
+  opts: {
+    startTimeoutMs?: number /** more etcd flags, e.g. `--max-request-bytes=…` */;
+    args?: string[];
+  } = {},
 ): Promise<EtcdHarness> {
   installExitHook();
   const dataDir = await mkdtemp(join(tmpdir(), 'tend-etcd-'));
