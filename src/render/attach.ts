@@ -5,6 +5,7 @@
 import type { Attachment, Runtime } from '../app/index.js';
 import { metrics } from '../control/metrics.js';
 import { type DiscoverySource, discoveryOf, discoverySource } from '../discovery/index.js';
+import { publishKvNotices } from './kv-notices.js';
 import { createRenderLoop, type RenderLoop, type RenderStatus } from './loop.js';
 
 /** How long start-up waits for the settings overlay before the stages run without it (services still wait). */
@@ -43,6 +44,7 @@ export function renderAttachment(): Attachment {
       },
     });
     loops.set(rt.stack, loop);
+    const offNotices = publishKvNotices(rt.kv, rt.bus);
     // consul-template re-reads its templates on SIGHUP; so does tend, while the services are down
     const offHangup = rt.onHangup(() => within(loop.reloadTemplates(), HANGUP_RENDER_MS));
     // Stages read TEND_SETTINGS_FILE too: give the overlay a moment to land before they run.
@@ -50,6 +52,7 @@ export function renderAttachment(): Attachment {
     return {
       async close() {
         offHangup();
+        offNotices();
         loops.delete(rt.stack);
         await loop.close();
         source?.close();
