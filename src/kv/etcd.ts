@@ -519,6 +519,8 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
   /** Forgets the revisions of the old history and re-lists every watched key and prefix, then says so once. */
   const resetWatches = async (why: string) => {
     const syncs: Promise<number>[] = [];
+    // a value reported as too large in the old history is news again in the new one
+    oversizeReported.clear();
     for (const w of watches) {
       // old revisions mean nothing in the new history: whatever the re-list finds wins
       for (const k of w.known.values()) k.rev = 0;
