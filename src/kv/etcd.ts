@@ -88,11 +88,15 @@ const passthrough = {
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const LIMIT_TEXT = `${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`;
 
-/** grpc's RESOURCE_EXHAUSTED: on a response, "Received message larger than max" */
+/**
+ * grpc-js refusing a response over the limit: RESOURCE_EXHAUSTED, "Received message larger than max (N vs M)".
+ * etcd's own RESOURCE_EXHAUSTED answers ("too many requests", "database space exceeded") are not this.
+ */
 const isOversize = (err: unknown): boolean =>
-  err instanceof GRPCResourceExhastedError ||
-  (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 8) ||
-  /RESOURCE_EXHAUSTED|larger than max/i.test(errorMessage(err));
+  (err instanceof GRPCResourceExhastedError ||
+    (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 8) ||
+    /RESOURCE_EXHAUSTED/.test(errorMessage(err))) &&
+  /larger than max/i.test(errorMessage(err));
 
 /** What a response header says about the history it belongs to. */
 interface History {

@@ -31,9 +31,10 @@ export interface EtcdHarness {
   stop(): Promise<void>;
   /**
    * starts again on the same ports and data dir; resolves once etcd answers /health. `wipe` empties the data
-   * dir first: a fresh cluster on the same address, as after a restore or a rebuilt etcd (revisions restart)
+   * dir first: a fresh cluster on the same address, as after a restore or a rebuilt etcd (revisions restart);
+   * `args` are more flags for this start only (e.g. another --initial-cluster-token: another cluster id)
    */
-  start(opts?: { wipe?: boolean }): Promise<void>;
+  start(opts?: { wipe?: boolean; args?: string[] }): Promise<void>;
   /** stop + remove the data dir; safe to call twice or after a failed start */
   close(): Promise<void>;
 }
@@ -100,7 +101,7 @@ export async function startEtcd(
   let child: ChildProcess | undefined;
   let closed = false;
 
-  const spawnEtcd = async () => {
+  const spawnEtcd = async (extraArgs: string[] = []) => {
     let stderr = '';
     const proc = spawn(
       ETCD_BIN,
@@ -117,6 +118,7 @@ export async function startEtcd(
         '--log-outputs=stderr',
         '--log-level=error',
         ...(opts.args ?? []),
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -160,7 +162,7 @@ export async function startEtcd(
         await rm(dataDir, { recursive: true, force: true });
         await mkdir(dataDir, { recursive: true, mode: 0o700 });
       }
-      await spawnEtcd();
+      await spawnEtcd(startOpts?.args);
     },
     async close() {
       if (closed) return;

@@ -98,6 +98,31 @@ describe('etcd back with another history', () => {
     await proxy.close();
   });
 
+  it('notices another cluster id even when the new history is already past the old revision', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.clientPort });
+    const { store, ns, notices } = kv(`etcd://${proxy.endpoint}`);
+    await direct.put(`${ns}k`).value('old');
+    const c = collect();
+    const w = store.watch({ keys: ['k'], prefixes: [] }, c.onChange);
+    await w.synced();
+    const seen = Number((await direct.get(`${ns}k`).exec()).header.revision);
+    proxy.cut();
+    await etcd.stop();
+    // another token: another cluster (and member) id
+    await etcd.start({ wipe: true, args: ['--initial-cluster-token=another-cluster'] });
+    await direct.put(`${ns}k`).value('new');
+    for (let i = 0; i <= seen + 10; i++) await direct.put(`${ns}noise`).value(String(i));
+    proxy.restore();
+    await c.until('k', 'new', 20_000);
+    await eventually(() => notices.length === 1, 10_000, 'the reset notice');
+    expect(notices[0].message).toMatch(/cluster id [0-9a-f]+ instead of [0-9a-f]+/);
+    await direct.put(`${ns}k`).value('newer');
+    await c.until('k', 'newer');
+    expect(notices).toHaveLength(1);
+    await w.close();
+    await proxy.close();
+  });
+
   it('notices it without a proxy too: etcd stopped, its data wiped, started on the same port', async () => {
     const { store, ns, notices } = kv();
     for (let i = 0; i < 40; i++) await direct.put(`${ns}noise`).value(String(i));
@@ -177,6 +202,9 @@ describe('etcd values over the client response limit', () => {
     await direct.put(`${ns}pre/a`).value('a2');
     await c.until('pre/a', 'a2', 15_000);
     expect(c.latest().get('pre/huge')).toBeUndefined();
+    await direct.put(`${ns}pre/huge`).value('y'.repeat(5 * MiB));
+    // a direct read of it says what is wrong, with the key and the limit
+    await expect(store.get('pre/huge')).rejects.toThrow(/get pre\/huge: .*larger than the 4 MiB/);
     await w.close();
   });
 });
