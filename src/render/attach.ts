@@ -4,6 +4,7 @@
  */
 import type { Module, RenderStatus } from '../runtime/index.js';
 import { type DiscoverySource, discoverySource } from './discovery-source.js';
+import { publishKvNotices } from './kv-notices.js';
 import { createRenderLoop, type RenderLoop } from './loop.js';
 
 /** How long start-up waits for the settings overlay before the stages run without it (services still wait). */
@@ -48,6 +49,7 @@ export function renderModule(): RenderModule {
         },
       });
       current = loop;
+      const offNotices = publishKvNotices(rt.kv, rt.bus);
       // consul-template re-reads its templates on SIGHUP; so does tend, while the services are down
       const offHangup = rt.onHangup(() => within(loop.reloadTemplates(), HANGUP_RENDER_MS));
       // Stages read TEND_SETTINGS_FILE too: give the overlay a moment to land before they run.
@@ -55,6 +57,7 @@ export function renderModule(): RenderModule {
       return {
         async close() {
           offHangup();
+          offNotices();
           current = undefined;
           await loop.close();
           source?.close();
