@@ -39,7 +39,7 @@ export function renderAttachment(): Attachment {
       },
       services: {
         service: (name, o) => discovery().service(name, o),
-        services: (dc) => discovery().services(dc),
+        services: (dc, o) => discovery().services(dc, o),
       },
     });
     loops.set(rt.stack, loop);
