@@ -34,6 +34,7 @@ import {
   GoFloat,
   GoStruct,
   goTypeOf,
+  intKeyed,
   isMap,
   Kind,
   kindOf,
@@ -168,7 +169,8 @@ export function parseServiceQuery(q: string): ServiceQuery {
     for (const raw of m[6].split(',')) {
       const f = raw.trim();
       if (f === '') continue;
-      if (!STATUSES.includes(f)) throw new Error(`health.service: invalid filter: ${quote(f)} in ${quote(q)}`);
+      if (!STATUSES.includes(f))
+        throw new Error(`health.service: invalid filter: ${quote(f)} in ${quote(q)}`);
       statuses.push(f);
     }
     statuses.sort();
@@ -231,6 +233,49 @@ function listRelative(prefix: string, pairs: { key: string; value: string }[]): 
       key = key.replace(/^\/+/, '');
       return keyPair(p.key, key, p.value);
     });
+}
+
+/** Go's strconv.Atoi on a 64-bit platform. */
+function atoi(s: string): bigint {
+  if (!/^[+-]?\d+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${quote(s)}: invalid syntax`);
+  const v = BigInt(s);
+  if (v >= 1n << 63n || v < -(1n << 63n))
+    throw new Error(`strconv.Atoi: parsing ${quote(s)}: value out of range`);
+  return v;
+}
+
+/**
+ * consul-template's byMeta: services grouped by the values of one or more ServiceMeta keys (`a,b|int`), the
+ * parts joined with `_`; a missing or empty value is `_no_KEY_` (`0` with `|int`), `|int` values are
+ * zero-padded to 5 digits (`%05d`), and every character outside [a-zA-Z0-9_-] becomes `_`.
+ */
+function byMeta(meta: string, services: GoStruct[]): Record<string, GoStruct[]> {
+  const groups: Record<string, GoStruct[]> = typed({}, '[]' + HEALTH);
+  const metas = meta.split(',');
+  for (const svc of services) {
+    const sm = (svc.fields.ServiceMeta ?? {}) as Record<string, string>;
+    const parts = metas.map((key) => {
+      const isInt = key.endsWith('|int');
+      const realKey = isInt ? key.slice(0, -4) : key;
+      let value = Object.hasOwn(sm, realKey) ? sm[realKey] : '';
+      if (value === '') value = isInt ? '0' : `_no_${realKey}_`;
+      if (isInt) {
+        let n: bigint;
+        try {
+          n = atoi(value);
+        } catch (e) {
+          throw new Error(`cannot parse ${value} as number : ${(e as Error).message}`);
+        }
+        const digits = (n < 0n ? -n : n).toString();
+        value = n < 0n ? `-${digits.padStart(4, '0')}` : digits.padStart(5, '0');
+      }
+      return value.replace(/[^a-zA-Z0-9_-]/gu, '_');
+    });
+    const key = parts.join('_');
+    if (!Object.hasOwn(groups, key)) groups[key] = typed([], HEALTH);
+    groups[key].push(svc);
+  }
+  return groups;
 }
 
 /** reflect.Kind groups used by consul-template's arithmetic helpers. */
@@ -778,6 +823,22 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     }
     return m;
   });
+  def('byMeta', [S, '[]' + HEALTH], (meta: string, services: GoStruct[] | null) =>
+    byMeta(meta, services ?? []),
+  );
+  def('byPort', ['any'], (input: unknown) => {
+    const m: Record<string, unknown[]> = intKeyed(typed({}, '[]interface {}'));
+    if (input === null || input === undefined) return m;
+    const t = goTypeOf(input);
+    // consul-template also takes Consul catalog and Nomad services, which tend's functions do not return.
+    if (t !== '[]' + HEALTH) throw new Error(`byPort: wrong argument type ${t}`);
+    for (const s of input as GoStruct[]) {
+      const port = String(s.fields.Port);
+      if (!Object.hasOwn(m, port)) m[port] = [];
+      m[port].push(s);
+    }
+    return m;
+  });
   def('contains', ['any', 'any'], (v: unknown, l: unknown) => inFn(l, v));
   def('containsAll', ['[]interface {}', 'any'], containsSome(true, true).fn);
   def('containsAny', ['[]interface {}', 'any'], containsSome(false, false).fn);
@@ -865,8 +926,8 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
       if (!opts.allowPlugin) return disabledFunc('plugin').fn();
       if (name === '') return '';
       return (opts.runPlugin ?? runPluginSync)(
-          name,
-          args.map((a) => a.trim()).filter((a) => a !== ''),
+        name,
+        args.map((a) => a.trim()).filter((a) => a !== ''),
       ).trim();
     },
     S,

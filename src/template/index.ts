@@ -38,6 +38,13 @@ export { TemplateError } from './errors.js';
 export type { FuncMap, FuncSpec, MissingKey, ParamType, TemplateFunc } from './exec.js';
 export { sprintf } from './fmt.js';
 export {
+  DISABLED_BY_DEFAULT,
+  type FunctionPolicy,
+  OLD_NAMES,
+  oldNamesUsed,
+  UNSUPPORTED,
+} from './policy.js';
+export {
   type CatalogService,
   type Deps,
   type KVPair,
@@ -55,13 +62,6 @@ export {
   parse,
   type Template,
 } from './template.js';
-export {
-  DISABLED_BY_DEFAULT,
-  type FunctionPolicy,
-  OLD_NAMES,
-  oldNamesUsed,
-  UNSUPPORTED,
-} from './policy.js';
 export { parseJSONData } from './values.js';
 
 /** A float64 for hand-built data whose value is integral (`goFloat(2)` prints `2`, is `%T` float64). */

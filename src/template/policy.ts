@@ -5,7 +5,15 @@
  * Also the functions tend knows by name but cannot run (Vault, Nomad), and the pre-0.18 aliases.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { FuncSpec } from './exec.js';
 import { Lexer, T } from './lex.js';
@@ -155,7 +163,8 @@ export function writeToFileSync(
   }
   if (owner && (owner.user !== '' || owner.group !== '')) {
     const uid = owner.user === '' ? (process.getuid?.() ?? -1) : lookupId('/etc/passwd', owner.user, 'user');
-    const gid = owner.group === '' ? (process.getgid?.() ?? -1) : lookupId('/etc/group', owner.group, 'group');
+    const gid =
+      owner.group === '' ? (process.getgid?.() ?? -1) : lookupId('/etc/group', owner.group, 'group');
     chownSync(path, uid, gid);
   }
   chmodSync(path, perms);
