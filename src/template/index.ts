@@ -24,11 +24,11 @@
  * is `""`, of a map[string]interface{} still `<no value>`), or `missingkey=error` with `errMissingKey`.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, isAbsolute, relative } from 'node:path';
 import { type ConsulFuncOptions, consulFuncs } from './consul.js';
 import { TemplateError } from './errors.js';
 import type { FuncMap, FuncSpec } from './exec.js';
-import { deniedFunc, type FunctionPolicy } from './policy.js';
+import { deniedFunc, type FunctionPolicy, oldNamesUsed } from './policy.js';
 import { type Deps, emptyDeps, memorySource, Recorder, type TemplateSource } from './source.js';
 import { execute, type ParseOptions, parse, type Template } from './template.js';
 import { GoFloat, parseJSONData } from './values.js';
@@ -205,6 +205,36 @@ export function renderFileOnce(opts: RenderFileOnceOptions): RenderResult {
   const source = opts.source ?? memorySource({ readFiles: true });
   const name = opts.render?.name ?? basename(opts.file);
   return renderWithSource(text, data, source, { ...opts.render, name });
+}
+
+/**
+ * For `tend check`: one line per template file that calls a function by its name from before consul-template
+ * 0.18 (`key_or_default`), naming the current one. Files that cannot be read are left to the render to report.
+ */
+export function oldNameNotes(
+  templates: readonly { source: string; leftDelim?: string; rightDelim?: string }[],
+  baseDir?: string,
+): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const t of templates) {
+    if (seen.has(t.source)) continue;
+    seen.add(t.source);
+    let text: string;
+    try {
+      text = readFileSync(t.source, 'utf8');
+    } catch {
+      continue;
+    }
+    const used = oldNamesUsed(text, t.leftDelim, t.rightDelim);
+    if (used.length === 0) continue;
+    const rel = baseDir === undefined ? t.source : relative(baseDir, t.source);
+    const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? t.source : rel;
+    lines.push(
+      `note: ${shown} uses ${used.map((u) => `${u.old} (now ${u.current})`).join(', ')}: names from before consul-template 0.18; they still work`,
+    );
+  }
+  return lines;
 }
 
 export { emptyDeps };
