@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirSync } from '../fsx/index.js';
 import type { FuncSpec } from './exec.js';
 import { Lexer, T } from './lex.js';
 
@@ -154,11 +155,7 @@ export function writeToFileSync(
 ): void {
   if (append) appendFileSync(path, content, { mode: perms });
   else {
-    try {
-      statSync(dirname(path));
-    } catch {
-      mkdirSync(dirname(path), { recursive: true });
-    }
+    makeDirSync(dirname(path));
     writeFileSync(path, content);
   }
   if (owner && (owner.user !== '' || owner.group !== '')) {
