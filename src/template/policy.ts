@@ -5,15 +5,7 @@
  * Also the functions tend knows by name but cannot run (Vault, Nomad), and the pre-0.18 aliases.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirSync } from '../fsx/index.js';
 import type { FuncSpec } from './exec.js';
