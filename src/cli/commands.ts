@@ -135,9 +135,9 @@ export async function checkCommand(opts: { file?: string; only?: string; json?: 
   const plan = loadPlan(opts);
   if (!plan) return EXIT.usage;
   process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
-  // Templates still using consul-template's pre-0.18 names: one line each, naming the current ones.
-  const { oldNameNotes } = await import('../template/index.js');
-  const notes = oldNameNotes(
+  // Templates using consul-template's pre-0.18 names (or Vault/Nomad): one line each, naming what to do.
+  const { templateNotes } = await import('../template/index.js');
+  const notes = templateNotes(
     Object.values(plan.services).flatMap((s) => s.templates),
     plan.dir,
   );

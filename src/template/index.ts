@@ -28,7 +28,7 @@ import { basename, isAbsolute, relative } from 'node:path';
 import { type ConsulFuncOptions, consulFuncs } from './consul.js';
 import { TemplateError } from './errors.js';
 import type { FuncMap, FuncSpec } from './exec.js';
-import { deniedFunc, type FunctionPolicy, oldNamesUsed } from './policy.js';
+import { calledNames, deniedFunc, type FunctionPolicy, oldNamesUsed, UNSUPPORTED } from './policy.js';
 import { type Deps, emptyDeps, memorySource, Recorder, type TemplateSource } from './source.js';
 import { execute, type ParseOptions, parse, type Template } from './template.js';
 import { GoFloat, parseJSONData } from './values.js';
@@ -208,10 +208,11 @@ export function renderFileOnce(opts: RenderFileOnceOptions): RenderResult {
 }
 
 /**
- * For `tend check`: one line per template file that calls a function by its name from before consul-template
- * 0.18 (`key_or_default`), naming the current one. Files that cannot be read are left to the render to report.
+ * For `tend check`: notes on template files, one line per file and kind. A file that calls a function by its
+ * name from before consul-template 0.18 (`key_or_default`) gets the current names; one that calls Vault or
+ * Nomad functions is told they will fail when the call runs. Files that cannot be read are left to the render.
  */
-export function oldNameNotes(
+export function templateNotes(
   templates: readonly { source: string; leftDelim?: string; rightDelim?: string }[],
   baseDir?: string,
 ): string[] {
@@ -226,13 +227,22 @@ export function oldNameNotes(
     } catch {
       continue;
     }
-    const used = oldNamesUsed(text, t.leftDelim, t.rightDelim);
-    if (used.length === 0) continue;
     const rel = baseDir === undefined ? t.source : relative(baseDir, t.source);
     const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? t.source : rel;
-    lines.push(
-      `note: ${shown} uses ${used.map((u) => `${u.old} (now ${u.current})`).join(', ')}: names from before consul-template 0.18; they still work`,
-    );
+    const old = oldNamesUsed(text, t.leftDelim, t.rightDelim);
+    if (old.length > 0) {
+      lines.push(
+        `note: ${shown} uses ${old.map((u) => `${u.old} (now ${u.current})`).join(', ')}: names from before consul-template 0.18; they still work`,
+      );
+    }
+    const called = calledNames(text, t.leftDelim, t.rightDelim);
+    const unsupported = Object.keys(UNSUPPORTED).filter((n) => called.has(n));
+    if (unsupported.length > 0) {
+      const needs = [...new Set(unsupported.map((n) => UNSUPPORTED[n]))].join(' and ');
+      lines.push(
+        `note: ${shown} calls ${unsupported.join(', ')}, which need${unsupported.length === 1 ? 's' : ''} ${needs}, which tend does not support: a render fails if the call runs (docs/templates.md)`,
+      );
+    }
   }
   return lines;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { oldNameNotes } from '../../src/template/index.js';
+import { templateNotes } from '../../src/template/index.js';
 import { runTend } from '../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -20,6 +20,10 @@ function project(): string {
     'port={{ key_or_default "app/port" "80" }}\n{{ if key_exists "app/debug" }}debug{{ end }}\n',
   );
   writeFileSync(join(dir, 'templates/new.ctmpl'), 'port={{ keyOrDefault "app/port" "80" }}\n');
+  writeFileSync(
+    join(dir, 'templates/vault.ctmpl'),
+    '{{ if env "VAULT" }}{{ with secret "db/creds" }}{{ .Data.password }}{{ end }}{{ end }}{{ nomadVar "x" }}\n',
+  );
   writeFileSync(join(dir, 'templates/text.ctmpl'), '# key_or_default is mentioned in text only\n');
   writeFileSync(
     join(dir, 'tend.yaml'),
@@ -35,6 +39,7 @@ function project(): string {
     templates:
       - { source: templates/old.ctmpl, destination: out/old2.conf }
       - { source: templates/missing.ctmpl, destination: out/missing.conf }
+      - { source: templates/vault.ctmpl, destination: out/vault.conf }
 `,
   );
   return dir;
@@ -43,13 +48,16 @@ function project(): string {
 const NOTE =
   'note: templates/old.ctmpl uses key_or_default (now keyOrDefault), key_exists (now keyExists): names from before consul-template 0.18; they still work';
 
+const VAULT_NOTE =
+  'note: templates/vault.ctmpl calls secret, nomadVar, which need Vault and Nomad, which tend does not support: a render fails if the call runs (docs/templates.md)';
+
 describe('tend check and the old function names', () => {
   it('prints one line per template file using an old name, with the current name', () => {
     const dir = project();
     const r = runTend(['check'], { cwd: dir });
     expect(r.code).toBe(0);
     const notes = r.stdout.split('\n').filter((l) => l.startsWith('note:'));
-    expect(notes).toEqual([NOTE]);
+    expect(notes).toEqual([NOTE, VAULT_NOTE]);
   });
   it('keeps --json output parseable: the notes go to stderr', () => {
     const dir = project();
@@ -57,11 +65,12 @@ describe('tend check and the old function names', () => {
     expect(r.code).toBe(0);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
     expect(r.stderr).toContain(NOTE);
+    expect(r.stderr).toContain(VAULT_NOTE);
   });
-  it('oldNameNotes skips unreadable files and templates without old names', () => {
+  it('templateNotes skips unreadable files and templates without old names', () => {
     const dir = project();
     expect(
-      oldNameNotes(
+      templateNotes(
         [
           { source: join(dir, 'templates/new.ctmpl') },
           { source: join(dir, 'templates/missing.ctmpl') },
