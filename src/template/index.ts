@@ -238,9 +238,9 @@ export function templateNotes(
     const called = calledNames(text, t.leftDelim, t.rightDelim);
     const unsupported = Object.keys(UNSUPPORTED).filter((n) => called.has(n));
     if (unsupported.length > 0) {
-      const needs = [...new Set(unsupported.map((n) => UNSUPPORTED[n]))].join(' and ');
+      const needs = [...new Set(unsupported.map((n) => UNSUPPORTED[n]))].join(' or ');
       lines.push(
-        `note: ${shown} calls ${unsupported.join(', ')}, which need${unsupported.length === 1 ? 's' : ''} ${needs}, which tend does not support: a render fails if the call runs (docs/templates.md)`,
+        `note: ${shown} calls ${unsupported.join(', ')}: tend has no ${needs} support, so a render fails if the call runs (docs/templates.md)`,
       );
     }
   }

@@ -49,7 +49,7 @@ const NOTE =
   'note: templates/old.ctmpl uses key_or_default (now keyOrDefault), key_exists (now keyExists): names from before consul-template 0.18; they still work';
 
 const VAULT_NOTE =
-  'note: templates/vault.ctmpl calls secret, nomadVar, which need Vault and Nomad, which tend does not support: a render fails if the call runs (docs/templates.md)';
+  'note: templates/vault.ctmpl calls secret, nomadVar: tend has no Vault or Nomad support, so a render fails if the call runs (docs/templates.md)';
 
 describe('tend check and the old function names', () => {
   it('prints one line per template file using an old name, with the current name', () => {
