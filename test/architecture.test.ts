@@ -21,8 +21,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   fsx: [],
   time: [],
   events: [],
-  template: [],
-  manifest: [],
+  // writeToFile creates folders
+  template: ['fsx'],
+  // the manifest checks template options (functions.allow/deny) against the engine's function names
+  manifest: ['template', 'fsx'],
   kv: ['fsx', 'time'],
   procs: ['fsx', 'time'],
   logs: ['fsx', 'time', 'manifest'],

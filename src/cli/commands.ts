@@ -81,6 +81,13 @@ export async function checkCommand(opts: { file?: string; only?: string; json?: 
   const plan = loadPlan(opts);
   if (!plan) return EXIT.usage;
   process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  // Templates using consul-template's pre-0.18 names (or Vault/Nomad): one line each, naming what to do.
+  const { templateNotes } = await import('../template/index.js');
+  const notes = templateNotes(
+    Object.values(plan.services).flatMap((s) => s.templates),
+    plan.dir,
+  );
+  for (const line of notes) (opts.json ? err : (l: string) => process.stdout.write(`${l}\n`))(line);
   return EXIT.ok;
 }
 

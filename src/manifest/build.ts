@@ -169,6 +169,8 @@ function servicePlan(
       check: t.check,
       leftDelim: t.left_delimiter,
       rightDelim: t.right_delimiter,
+      errMissingKey: t.err_missing_key,
+      functions: { allow: t.functions.allow, deny: t.functions.deny },
     })),
     ready: s.ready,
     health: s.health,

@@ -125,6 +125,9 @@ function template(t: TemplatePlan): string {
   extra.push(
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
   );
+  if (t.errMissingKey) extra.push('a missing map key fails');
+  if (t.functions.allow.length > 0) extra.push(`allows ${t.functions.allow.join(', ')}`);
+  if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);
   return `${t.source} → ${t.destination} (${extra.join(', ')})`;
 }

@@ -6,11 +6,13 @@
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
+import { DISABLED_BY_DEFAULT, templateFunctionNames } from '../template/index.js';
 import {
   anyValue,
   bool,
   type Decoder,
   def,
+  describe,
   duration,
   entries,
   enumOf,
@@ -393,6 +395,57 @@ const waitObj = map(
 );
 const wait = orShort('min', waitObj, duration());
 
+/**
+ * A template function name: one of consul-template's map as tend binds it (derived from the function map
+ * itself, so names other helpers add are known without a list here), or, for `allow`, one of those off by default.
+ */
+function templateFunction(which: 'any' | 'disabled'): Decoder<string> {
+  const expected =
+    which === 'any'
+      ? 'a template function name'
+      : `a function that is off by default (${DISABLED_BY_DEFAULT.join(', ')})`;
+  return {
+    expected,
+    schema: () =>
+      which === 'any'
+        ? { type: 'string', description: 'a function of docs/templates.md' }
+        : { enum: [...DISABLED_BY_DEFAULT] },
+    decode(n, cx, path) {
+      if (n.t !== 'scalar' || typeof n.value !== 'string' || n.value.trim() === '') {
+        return fail(cx, n, path, `expected ${expected}, got ${describe(n)}`);
+      }
+      const name = n.value.trim();
+      const all = templateFunctionNames();
+      if (!all.includes(name)) {
+        const candidates = which === 'any' ? all : DISABLED_BY_DEFAULT;
+        return fail(cx, n, path, `unknown template function "${name}"${didYouMean(name, candidates)}`);
+      }
+      if (which === 'disabled' && !DISABLED_BY_DEFAULT.includes(name)) {
+        return fail(
+          cx,
+          n,
+          path,
+          `"${name}" is always allowed; allow lists only the functions that are off by default: ${DISABLED_BY_DEFAULT.join(', ')}`,
+        );
+      }
+      return name;
+    },
+  };
+}
+
+const templateFunctions = obj({
+  allow: def(
+    list(templateFunction('disabled')),
+    [],
+    'functions off by default that this template may call: plugin (runs a program), writeToFile',
+  ),
+  deny: def(
+    list(templateFunction('any')),
+    [],
+    "functions this template may not call (consul-template's function_denylist); a call fails naming this option",
+  ),
+});
+
 const template = obj({
   source: req(path_, 'template file (Go text/template with consul-template functions)'),
   destination: req(path_, 'file written with the rendered text'),
@@ -415,6 +468,16 @@ const template = obj({
   ),
   left_delimiter: def(str({ nonEmpty: true }), '{{', 'left action delimiter'),
   right_delimiter: def(str({ nonEmpty: true }), '}}', 'right action delimiter'),
+  err_missing_key: def(
+    bool(),
+    false,
+    "a map key the template reads that is not there fails the render (consul-template's err_missing_key); otherwise it reads as Go's zero value",
+  ),
+  functions: def(
+    templateFunctions,
+    {},
+    'which functions this template may call: { allow: [plugin, writeToFile], deny: [names] }',
+  ),
 });
 
 /** The shortest time between probe or monitor runs: below it a check loop would eat a core. */

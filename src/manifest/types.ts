@@ -66,6 +66,10 @@ export interface TemplatePlan {
   /** custom delimiters, default {{ }} */
   leftDelim: string;
   rightDelim: string;
+  /** consul-template's err_missing_key: a missing map key fails the render (else Go's missingkey=zero) */
+  errMissingKey: boolean;
+  /** functions off by default this template may call (`plugin`, `writeToFile`), and those it may not */
+  functions: { allow: string[]; deny: string[] };
 }
 
 export type Probe =

@@ -45,7 +45,7 @@ export function renderModule(): RenderModule {
         },
         services: {
           service: (name, o) => discovery().service(name, o),
-          services: (dc) => discovery().services(dc),
+          services: (dc, o) => discovery().services(dc, o),
         },
       });
       current = loop;

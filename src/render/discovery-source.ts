@@ -5,7 +5,12 @@
  * renders again with it. Instances are returned with every status: the template engine filters status and tag.
  */
 import type { Discovery, Watch } from '../runtime/index.js';
-import type { CatalogService, ServiceInstance, TemplateSource } from '../template/source.js';
+import {
+  type CatalogService,
+  type ServiceInstance,
+  type TemplateSource,
+  unsupportedQueryOptions,
+} from '../template/source.js';
 
 export interface DiscoverySource extends Pick<TemplateSource, 'service' | 'services'> {
   /** stops every watch started by reads */
@@ -25,6 +30,7 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
 
   return {
     service(name, opts) {
+      refuseQueryOptions(`service ${JSON.stringify(name)}`, unsupportedQueryOptions(opts));
       if (opts.dc) return [];
       if (!watches.has(name) && !closed) {
         watches.set(
@@ -37,7 +43,8 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
       }
       return known.get(name);
     },
-    services(dc) {
+    services(dc, opts) {
+      refuseQueryOptions('services', unsupportedQueryOptions(opts ?? {}));
       if (dc) return [];
       if (!catalogWatch && !closed) {
         catalogWatch = discovery.watchServices((list) => {
@@ -55,4 +62,12 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
       catalogWatch = undefined;
     },
   };
+}
+
+/** tend's registries have no namespaces, partitions, peers or sameness groups: say so rather than wait forever. */
+function refuseQueryOptions(what: string, opts: string[]): void {
+  if (opts.length === 0) return;
+  throw new Error(
+    `${what}: tend's service registries (file, etcd, Consul's default namespace) cannot honour ${opts.join(', ')}; remove it from the query (docs/templates.md)`,
+  );
 }

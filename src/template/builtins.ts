@@ -10,6 +10,7 @@ import {
   goTypeOf,
   hasKey,
   Kind,
+  keyTypeOf,
   kindOf,
   truth,
   typed,
@@ -52,12 +53,22 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
       item = b[x];
     } else if (k === Kind.Map) {
       const m = item as Record<string, unknown>;
-      if (idx === undefined) throw new Error('value is nil; should be of type string');
-      if (typeof idx !== 'string') throw new Error(`value has type ${goTypeOf(idx)}; should be string`);
+      const keyType = keyTypeOf(m);
+      if (idx === undefined) throw new Error(`value is nil; should be of type ${keyType}`);
+      let key: string;
+      if (keyType === 'int') {
+        if (kindOf(idx) !== Kind.Int) throw new Error(`value has type ${goTypeOf(idx)}; should be int`);
+        key = String(idx);
+      } else if (typeof idx !== 'string')
+        throw new Error(`value has type ${goTypeOf(idx)}; should be string`);
+      else key = idx;
       const elem = elemTypeOf(m);
-      if (hasKey(m, idx)) {
-        const e = m[idx];
+      if (hasKey(m, key)) {
+        const e = m[key];
         item = e === undefined ? null : e;
+      } else if (elem.startsWith('[]')) {
+        // The zero value of a slice type: a nil slice, which prints and ranges as an empty one.
+        item = typed([], elem.slice(2));
       } else item = elem === 'interface {}' ? null : elem === 'string' ? '' : null;
     } else {
       throw new Error(`can't index item of type ${goTypeOf(item)}`);

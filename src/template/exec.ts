@@ -33,6 +33,7 @@ import {
   goTypeOf,
   hasKey,
   Kind,
+  keyTypeOf,
   kindOf,
   methodsOf,
   sortedKeys,
@@ -272,9 +273,10 @@ export class ExecState {
           const keys = sortedKeys(m);
           if (keys.length === 0) break;
           const iface = elemTypeOf(m) === 'interface {}';
+          const intKeys = keyTypeOf(m) === 'int';
           for (const k of keys) {
             const e = m[k];
-            one(k, e === undefined ? null : e, iface);
+            one(intKeys ? Number(k) : k, e === undefined ? null : e, iface);
           }
           return;
         }
@@ -472,7 +474,7 @@ export class ExecState {
         const v = receiver.fields[fieldName];
         return v === undefined ? null : v;
       }
-    } else if (kindOf(receiver) === Kind.Map) {
+    } else if (kindOf(receiver) === Kind.Map && keyTypeOf(receiver as object) === 'string') {
       const m = receiver as Record<string, unknown>;
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       const elem = elemTypeOf(m);

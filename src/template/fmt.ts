@@ -962,9 +962,4 @@ function formatFloatBinary(x: number, fmt: string, prec: number): string {
   return fmt === 'X' ? s.toUpperCase() : s;
 }
 
-// Re-exported for other modules that need Go's %v of a single value.
-export function formatV(v: unknown): string {
-  return sprint([v]);
-}
-
 export { GoChan };

@@ -101,6 +101,8 @@ describe('the example of SPEC.md §3', () => {
           check: 'nginx -t -c "$TEND_CHECK_FILE"',
           leftDelim: '{{',
           rightDelim: '}}',
+          errMissingKey: false,
+          functions: { allow: [], deny: [] },
         },
       ],
       ready: {

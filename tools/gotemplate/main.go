@@ -148,6 +148,8 @@ func main() {
 		}
 	case "bench":
 		bench()
+	case "consul":
+		genConsul()
 	default:
 		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
 		os.Exit(2)
