@@ -92,10 +92,6 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
           ? `tend render: no enabled service has templates; skipped: ${plan.disabled.join(', ')} (enabled: false, or not named by --only/$TEND_ONLY); --all renders theirs too`
           : 'tend render: no service of this manifest has templates',
       );
-    } else if (plan.disabled.length > 0 && !opts.all) {
-      err(
-        `tend render: skipped the templates of disabled services: ${plan.disabled.join(', ')} (--all renders them too)`,
-      );
     }
     if (exitCode === 3)
       err('tend render: config incomplete (exit 3); put the missing keys in the store and run it again');
