@@ -10,6 +10,7 @@ import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
 import { parseGoFloat } from './parse.js';
+import { sockaddrFunc } from './sockaddr/index.js';
 import { type CatalogService, fullInstance, type Recorder, type ServiceInstance } from './source.js';
 import {
   compareGoStrings,
@@ -551,6 +552,7 @@ export const CONSUL_FUNC_NAMES = [
   'toUpper',
   'toYAML',
   'sha256Hex',
+  'sockaddr',
   'md5sum',
   'hmacSHA256Hex',
   'writeToFile',
@@ -906,6 +908,7 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def('toTOML', ['any'], (v: unknown) => toTOML(v));
   def('toUpper', [S], (s: string) => s.toUpperCase());
   def('toYAML', ['any'], (v: unknown) => toYAML(v));
+  f.set('sockaddr', sockaddrFunc());
   def('sha256Hex', [S], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex'));
   def('md5sum', [S], (s: string) => createHash('md5').update(s, 'utf8').digest('hex'));
   def('hmacSHA256Hex', [S, S], (msg: string, key: string) =>

@@ -148,6 +148,10 @@ func main() {
 		}
 	case "bench":
 		bench()
+	case "sockaddr":
+		sockaddrGen()
+	case "sockaddr-real":
+		sockaddrRealGen()
 	default:
 		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
 		os.Exit(2)
