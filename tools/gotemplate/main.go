@@ -152,6 +152,8 @@ func main() {
 		sockaddrGen()
 	case "sockaddr-real":
 		sockaddrRealGen()
+	case "sockaddr-rfcs":
+		sockaddrRFCs()
 	default:
 		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
 		os.Exit(2)

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"text/template"
 
@@ -86,6 +87,59 @@ func saHosts(def string) map[string][]SaIface {
 			{"192.168.1.10/24", 3, 1500, "ens4", "52:54:00:12:34:57", eth},
 		},
 		"empty": {},
+		"big":   saBigHost(def),
+	}
+}
+
+// saBigHost has 60 addresses, so sorts go through every stage of Go's pdqsort (ties included).
+func saBigHost(def string) []SaIface {
+	names := []string{def, "eth1", "eth2", "lo", "wg0", "br0"}
+	var out []SaIface
+	for i := 0; i < 60; i++ {
+		name := names[(i*7)%len(names)]
+		idx := (i*7)%len(names) + 1
+		var addr string
+		switch i % 4 {
+		case 0:
+			addr = fmt.Sprintf("10.%d.%d.%d/%d", i%3, (i*37)%256, (i*11)%256, 8+(i%5)*4)
+		case 1:
+			addr = fmt.Sprintf("%d.%d.0.%d/%d", 20+(i*13)%200, i%4, i%7, 16+(i%3)*8)
+		case 2:
+			addr = fmt.Sprintf("fd00:%x::%x/%d", i%5, i*3, 48+(i%3)*16)
+		default:
+			addr = fmt.Sprintf("2001:db8:%x::%x/%d", i%2, i, 64)
+		}
+		flags := eth
+		if i%9 == 0 {
+			flags = bc | mc
+		}
+		out = append(out, SaIface{addr, idx, 1500, name, fmt.Sprintf("02:00:00:00:00:%02x", idx), flags})
+	}
+	return out
+}
+
+// sockaddrRFCs prints go-sockaddr's KnownRFCs as src/template/sockaddr/rfc-table.ts lists them.
+func sockaddrRFCs() {
+	m := sockaddr.KnownRFCs()
+	var keys []int
+	for k := range m {
+		keys = append(keys, int(k))
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		fmt.Printf("  [%d, [", k)
+		for i, sa := range m[uint(k)] {
+			if i > 0 {
+				fmt.Print(", ")
+			}
+			if v, ok := sa.(sockaddr.IPv4Addr); ok {
+				fmt.Printf("'4/%08x/%d'", uint32(v.Address), v.Maskbits())
+			} else {
+				v := sa.(sockaddr.IPv6Addr)
+				fmt.Printf("'6/%s/%d'", v.AddressHexString(), v.Maskbits())
+			}
+		}
+		fmt.Println("]],")
 	}
 }
 

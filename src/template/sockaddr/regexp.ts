@@ -19,7 +19,12 @@ export function compileGoRegexp(re: string): GoRegexp {
     if (m[1].includes('m')) flags += 'm';
     if (m[1].includes('s')) flags += 's';
   }
-  src = src.replace(/\\z/g, '$(?![\\s\\S])').replace(/\\A/g, '^');
+  // RE2 spellings JS lacks: \z, \A, (?P<name>…), one-letter classes \pL / \PL.
+  src = src
+    .replace(/\\z/g, '$(?![\\s\\S])')
+    .replace(/\\A/g, '^')
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\\([pP])([A-Za-z])/g, '\\$1{$2}');
   let r: RegExp;
   try {
     r = new RegExp(src, flags);
