@@ -1,6 +1,6 @@
 /**
  * The networks go-sockaddr knows by RFC number (its KnownRFCs), as `family/hex address/prefix`.
- * Printed from go-sockaddr's own table by a throwaway Go program, so that membership tests agree
+ * Printed from go-sockaddr's own table by `go run ./tools/gotemplate sockaddr-rfcs`, so that membership tests agree
  * exactly (e.g. RFC 6890 lists ::ffff:0:0/96, which prints as 0.0.0.0/96 and must not be reparsed).
  * 4294967295 is go-sockaddr's pseudo-RFC of addresses that are not forwardable.
  */
