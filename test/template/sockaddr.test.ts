@@ -161,6 +161,14 @@ describe('the Linux interface source', () => {
     address: '02:fc:00:00:00:02',
     operstate: 'down',
   });
+  sys('gre1', {
+    ifindex: '9',
+    mtu: '1476',
+    flags: '0x91',
+    address: '0a:00:00:01',
+    operstate: 'unknown',
+    type: '778',
+  });
   mkdirSync(join(root, 'proc/net'), { recursive: true });
   writeFileSync(
     join(root, 'proc/net/route'),
@@ -180,6 +188,7 @@ describe('the Linux interface source', () => {
     eth0: [info('fe80::1', 'fe80::1/64', 'IPv6'), info('192.0.2.2', '192.0.2.2/24', 'IPv4')],
     eth1: [info('10.0.0.2', '10.0.0.2/8', 'IPv4')],
     lo: [info('127.0.0.1', '127.0.0.1/8', 'IPv4'), info('::1', '::1/128', 'IPv6')],
+    gre1: [info('10.9.0.1', '10.9.0.1/30', 'IPv4')],
   });
   it('orders interfaces by index and each one IPv4 first, with /sys facts', () => {
     const src = linuxInterfaces({ root, addresses: addresses as never });
@@ -187,9 +196,11 @@ describe('the Linux interface source', () => {
       '[127.0.0.1/8 {1 65536 lo  up|loopback|running} ::1 {1 65536 lo  up|loopback|running} ' +
         '10.0.0.2/8 {3 1500 eth1 02:fc:00:00:00:02 broadcast|multicast} ' +
         '192.0.2.2/24 {7 1450 eth0 02:fc:00:00:00:01 up|broadcast|multicast|running} ' +
-        'fe80::1/64 {7 1450 eth0 02:fc:00:00:00:01 up|broadcast|multicast|running}]',
+        'fe80::1/64 {7 1450 eth0 02:fc:00:00:00:01 up|broadcast|multicast|running} ' +
+        '10.9.0.1/30 {9 1476 gre1  up|pointtopoint|running}]',
     );
-    expect(parseSockaddr('{{ GetPrivateIP }}', src)).toBe('');
+    // eth1 is down, eth0's 192.0.2.2 (TEST-NET) is not forwardable: the up tunnel's address wins.
+    expect(parseSockaddr('{{ GetPrivateIP }}', src)).toBe('10.9.0.1');
     expect(parseSockaddr('{{ GetDefaultInterfaces | join "address" " " }}', src)).toBe('192.0.2.2 fe80::1');
     expect(parseSockaddr('{{ GetInterfaceIP "eth0" }}', src)).toBe('');
   });

@@ -106,8 +106,12 @@ export function linuxInterfaces(opts: LinuxSourceOptions = {}): InterfaceSource 
     }
     const mac = (read(`${sys}/address`) ?? '').split(':');
     let hw = mac.every((b) => /^[0-9a-f]{2}$/i.test(b)) ? mac.map((b) => Number.parseInt(b, 16)) : [];
-    // Go reports no hardware address when the kernel's is all zeros (loopback).
+    // Go reports no hardware address when the kernel's is all zeros (loopback), nor the IPv4 or
+    // IPv6 address an IP tunnel (ipip, sit, gre, ip6tnl, ip6gre) shows in its place.
     if (hw.every((b) => b === 0)) hw = [];
+    const type = Number(read(`${sys}/type`) ?? 0);
+    if (hw.length === 4 && [768, 776, 778].includes(type)) hw = [];
+    if (hw.length === 16 && [769, 823].includes(type)) hw = [];
     return {
       index: Number(read(`${sys}/ifindex`) ?? 0),
       mtu: Number(read(`${sys}/mtu`) ?? 0),
