@@ -175,19 +175,19 @@ describe('the Linux interface source', () => {
     'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n' +
       'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n',
   );
-  const info = (address: string, cidr: string, family: 'IPv4' | 'IPv6') => ({
+  const info = (address: string, cidr: string, family: 'IPv4' | 'IPv6', internal = false) => ({
     address,
     cidr,
     family,
     netmask: '',
     mac: '',
-    internal: false,
+    internal,
     ...(family === 'IPv6' ? { scopeid: 0 } : {}),
   });
   const addresses = () => ({
     eth0: [info('fe80::1', 'fe80::1/64', 'IPv6'), info('192.0.2.2', '192.0.2.2/24', 'IPv4')],
     eth1: [info('10.0.0.2', '10.0.0.2/8', 'IPv4')],
-    lo: [info('127.0.0.1', '127.0.0.1/8', 'IPv4'), info('::1', '::1/128', 'IPv6')],
+    lo: [info('127.0.0.1', '127.0.0.1/8', 'IPv4', true), info('::1', '::1/128', 'IPv6', true)],
     gre1: [info('10.9.0.1', '10.9.0.1/30', 'IPv4')],
   });
   it('orders interfaces by index and each one IPv4 first, with /sys facts', () => {
@@ -203,6 +203,14 @@ describe('the Linux interface source', () => {
     expect(parseSockaddr('{{ GetPrivateIP }}', src)).toBe('10.9.0.1');
     expect(parseSockaddr('{{ GetDefaultInterfaces | join "address" " " }}', src)).toBe('192.0.2.2 fe80::1');
     expect(parseSockaddr('{{ GetInterfaceIP "eth0" }}', src)).toBe('');
+  });
+  it('falls back on what Node says where there is no /sys (not Linux)', () => {
+    const src = linuxInterfaces({ root: join(root, 'nowhere'), addresses: addresses as never });
+    expect(parseSockaddr('{{ GetAllInterfaces | unique "name" | join "flags" "," }}', src)).toBe(
+      'up|broadcast|multicast|running,up|broadcast|multicast|running,up|loopback|running,up|broadcast|multicast|running',
+    );
+    expect(parseSockaddr('{{ GetPrivateIP }}', src)).toBe('10.0.0.2');
+    expect(() => parseSockaddr('{{ GetDefaultInterfaces }}', src)).toThrow('No default interface found');
   });
   it('leaves out `running` as Go 1.19 does when asked', () => {
     const src = linuxInterfaces({ root, addresses: addresses as never, runningFlag: false });

@@ -4,7 +4,7 @@
  * address, /proc/net/route for the default route); tests hand in a fixed list.
  */
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { ipv4, ipv6, parseIPv6Literal, v4MaskFromBits, v6MaskFromBits } from './addr.js';
 import {
   FLAG_BROADCAST,
@@ -54,7 +54,7 @@ export interface LinuxSourceOptions {
    */
   runningFlag?: boolean;
   /** Addresses per interface; default os.networkInterfaces(). */
-  addresses?: () => NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
+  addresses?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
 function read(path: string): string | undefined {
@@ -89,14 +89,29 @@ export function defaultRouteInterface(routeTable: string): string {
   throw new Error(NO_DEFAULT);
 }
 
+/**
+ * Without /sys (not Linux: `tend template` on a workstation), what Node says: every listed
+ * interface is up and running (Node lists no other), loopback or broadcast|multicast; no MTU.
+ */
+function guess(name: string, pos: number, infos: NetworkInterfaceInfo[], running: boolean): NetInterface {
+  const internal = infos.some((i) => i.internal);
+  let flags = FLAG_UP | (internal ? FLAG_LOOPBACK : FLAG_BROADCAST | FLAG_MULTICAST);
+  if (running) flags |= FLAG_RUNNING;
+  const mac = (infos[0]?.mac ?? '').split(':').map((b) => Number.parseInt(b, 16));
+  const hw = mac.length === 6 && mac.every((b) => b >= 0 && b <= 255) && mac.some((b) => b !== 0) ? mac : [];
+  return { index: pos + 1, mtu: 0, name, hardwareAddr: hw, flags };
+}
+
 /** The host's interfaces on Linux, read afresh on every call. */
 export function linuxInterfaces(opts: LinuxSourceOptions = {}): InterfaceSource {
   const root = (opts.root ?? '/').replace(/\/$/, '');
   const running = opts.runningFlag ?? true;
   const addresses = opts.addresses ?? networkInterfaces;
-  const describe = (name: string): NetInterface => {
+  const describe = (name: string, pos: number, infos: NetworkInterfaceInfo[]): NetInterface => {
     const sys = `${root}/sys/class/net/${name}`;
-    const raw = Number.parseInt(read(`${sys}/flags`) ?? '0', 16) || 0;
+    const rawText = read(`${sys}/flags`);
+    if (rawText === undefined) return guess(name, pos, infos, running);
+    const raw = Number.parseInt(rawText, 16) || 0;
     let flags = 0;
     for (const [iff, f] of IFF) if ((raw & iff) !== 0) flags |= f;
     if (running && (raw & 0x1) !== 0) {
@@ -123,7 +138,7 @@ export function linuxInterfaces(opts: LinuxSourceOptions = {}): InterfaceSource 
   return {
     interfaces: () => {
       const all = addresses();
-      const ifs = Object.keys(all).map((name) => ({ name, info: describe(name) }));
+      const ifs = Object.keys(all).map((name, pos) => ({ name, info: describe(name, pos, all[name] ?? []) }));
       ifs.sort((a, b) => a.info.index - b.info.index);
       const out: IfAddr[] = [];
       for (const { name, info } of ifs) {
