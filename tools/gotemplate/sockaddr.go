@@ -88,6 +88,19 @@ func saHosts(def string) map[string][]SaIface {
 		},
 		"empty": {},
 		"big":   saBigHost(def),
+		// go-sockaddr's TestIfAddrMath addresses, at the edges of their families.
+		"math": {
+			{"127.0.0.1/8", 1, 65536, "lo", "", loop},
+			{"::1/128", 1, 65536, "lo", "", loop},
+			{"::4/128", 1, 65536, "lo", "", loop},
+			{"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", 2, 1500, def, "", eth},
+			{"2001:db8::1/64", 2, 1500, def, "", eth},
+			{"fe80::1/10", 2, 1500, def, "", eth},
+			{"0.0.0.0/0", 3, 1500, "eth1", "", eth},
+			{"255.255.255.255/32", 3, 1500, "eth1", "", eth},
+			{"10.0.0.1/31", 3, 1500, "eth1", "", eth},
+			{"::/0", 3, 1500, "eth1", "", eth},
+		},
 	}
 }
 
