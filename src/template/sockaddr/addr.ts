@@ -4,7 +4,7 @@
  * printing (net.IP.String), the attributes `attr` and `join` read, and the comparisons the
  * sort clauses use.
  */
-import { quote, sprintf } from '../fmt.js';
+import { sprintf } from '../fmt.js';
 import { FORWARDING_BLACKLIST, RFC_TABLE } from './rfc-table.js';
 
 export interface IPv4Addr {
@@ -608,5 +608,3 @@ export function parseIPv6Literal(s: string): bigint | null {
   const p = parseIPv6(s);
   return p && bytesToBig(p);
 }
-
-export { quote };

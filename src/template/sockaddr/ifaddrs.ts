@@ -5,7 +5,6 @@
  */
 import { quote, sprintf } from '../fmt.js';
 import {
-  broadcastAddress,
   cmpAddress,
   cmpNetworkSize,
   cmpPort,
@@ -17,7 +16,6 @@ import {
   ipv6,
   isForwardable,
   isIP,
-  isRFC,
   knownRFC,
   lastUsable,
   maskbits,
@@ -715,5 +713,3 @@ export function getInterfaceIPs(src: InterfaceSource, nameRe: string): string {
   ifs = sortIfBy(src, '+type,+size', ifs);
   return ifs.map(ipString).join(' ');
 }
-
-export { broadcastAddress, isRFC };
