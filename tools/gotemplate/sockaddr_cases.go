@@ -258,6 +258,17 @@ func sockaddrCases() []SaCase {
 		sa("tmpl/wrong-arg-count", s, `. | include "name"`),
 		sa("tmpl/unicode-quote", s, `"é" | attr "address"`),
 		sa("tmpl/mapped-v4", s, `. | include "name" "v4mapped" | join "address" " "`),
+		sa("tmpl/slice", s, `slice . 1 3 | join "address" " "`),
+		sa("tmpl/slice-type-len", s, `with $l := slice . 1 3}}{{printf "%T" $l}} {{$l.Len}} {{len $l}}{{end`),
+		sa("tmpl/len-method", s, `.Len`),
+		sa("tmpl/range-index", s, `range $i, $a := . | limit 3}}{{$i}}={{attr "address" $a}} {{end`),
+		sa("tmpl/plus-v", s, `index . 0 | printf "%+v"`),
+		sa("tmpl/print-sockaddr", s, `with $s := (index . 0).SockAddr}}{{printf "%s|%v|%q|%x|%+v|%10s|%-12v|" $s $s $s $s $s $s $s}}{{end`),
+		sa("tmpl/print-ifaddr", s, `with $a := index . 4}}{{printf "%s|%q|%.6s" $a $a $a}}{{end`),
+		sa("tmpl/flags-field", s, `with $f := (index . 0).Flags}}{{printf "%v|%s" $f $f}}{{end`),
+		sa("tmpl/eq-name", s, `range .}}{{if eq .Name "wg0"}}{{.SockAddr}}{{end}}{{end`),
+		sa("tmpl/with-empty", e, `with .}}x{{else}}none{{end`),
+		sa("tmpl/nil-arg", s, `join "name" "," nil`),
 
 		// ---- network strings, as go-sockaddr's NewIPAddr reads them ----
 		sa("net/v4-port", s, `. | include "network" "10.1.2.3:8500" | join "address" " "`),

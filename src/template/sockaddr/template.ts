@@ -113,7 +113,8 @@ function ifAddrValue(a: IfAddr): GoStruct {
 
 function ifAddrsValue(list: IfAddr[]): GoStruct[] {
   const arr = typed(list.map(ifAddrValue), 'sockaddr.IfAddr');
-  return named(arr, IFADDRS, { Len: { params: [], fn: () => arr.length } });
+  const methods = (c: GoStruct[]): MethodTable => ({ Len: { params: [], fn: () => c.length } });
+  return named(arr, IFADDRS, methods(arr), methods);
 }
 
 function fromValue(v: unknown): IfAddr | undefined {
