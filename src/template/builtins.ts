@@ -12,6 +12,7 @@ import {
   Kind,
   keyTypeOf,
   kindOf,
+  renamed,
   truth,
   typed,
   utf8Bytes,
@@ -96,7 +97,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   if (indexes.length === 3 && idx[1] > idx[2]) throw new Error(`invalid slice index: ${idx[1]} > ${idx[2]}`);
   if (bytes) return decoder.decode(bytes.subarray(idx[0], idx[1]));
   const a = item as unknown[];
-  return typed(a.slice(idx[0], idx[1]), elemTypeOf(a));
+  return renamed(a, typed(a.slice(idx[0], idx[1]), elemTypeOf(a)));
 }
 
 function length(item: unknown): number {

@@ -18,6 +18,7 @@ import {
   unsupportedFunc,
   writeToFileSync,
 } from './policy.js';
+import { sockaddrFunc } from './sockaddr/index.js';
 import {
   type CatalogOptions,
   type CatalogService,
@@ -997,6 +998,7 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def('toTOML', ['any'], (v: unknown) => toTOML(v));
   def('toUpper', [S], (s: string) => s.toUpperCase());
   def('toYAML', ['any'], (v: unknown) => toYAML(v));
+  f.set('sockaddr', sockaddrFunc());
   def('sha256Hex', [S], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex'));
   def('md5sum', [S], (s: string) => createHash('md5').update(s, 'utf8').digest('hex'));
   def('hmacSHA256Hex', [S, S], (msg: string, key: string) =>

@@ -639,6 +639,10 @@ export class ExecState {
         }
         this.errorf(`expected integer; found ${nodeString(n)}`);
         break;
+      case 'uint':
+        if (n.type === 'number' && n.isUint) return Number(n.int64);
+        this.errorf(`expected unsigned integer; found ${nodeString(n)}`);
+        break;
       case 'any':
       case 'value':
         return this.evalEmptyInterface(n);

@@ -49,14 +49,32 @@ const ELEM = Symbol.for('tend.template.elemType');
 const NAMED = Symbol.for('tend.template.namedType');
 const METHODS = Symbol.for('tend.template.methods');
 const KEY = Symbol.for('tend.template.keyType');
+const REBIND = Symbol.for('tend.template.rebind');
 
 export type MethodTable = Record<string, { params: string[]; variadic?: string; fn: GoMethod }>;
 
-/** Give a slice or map a named Go type with methods (e.g. `dependency.ServiceTags.Contains`). */
-export function named<T extends object>(container: T, typeName: string, methods: MethodTable): T {
+/**
+ * Give a slice or map a named Go type with methods (e.g. `dependency.ServiceTags.Contains`).
+ * `rebind` builds the methods for another slice of the same type: with it, `slice` keeps the type
+ * (as Go does); without it, a sliced value falls back to its unnamed type.
+ */
+export function named<T extends object>(
+  container: T,
+  typeName: string,
+  methods: MethodTable,
+  rebind?: (c: T) => MethodTable,
+): T {
   Object.defineProperty(container, NAMED, { value: typeName, enumerable: false });
   Object.defineProperty(container, METHODS, { value: methods, enumerable: false });
+  if (rebind) Object.defineProperty(container, REBIND, { value: rebind, enumerable: false });
   return container;
+}
+
+/** `copy`, a slice of `orig`, given `orig`'s named type when its methods can follow. */
+export function renamed<T extends object>(orig: T, copy: T): T {
+  const rebind = (orig as { [REBIND]?: (c: T) => MethodTable })[REBIND];
+  const typeName = (orig as { [NAMED]?: string })[NAMED];
+  return rebind && typeName ? named(copy, typeName, rebind(copy), rebind) : copy;
 }
 
 export function methodsOf(v: unknown): MethodTable | undefined {

@@ -150,6 +150,12 @@ func main() {
 		bench()
 	case "consul":
 		genConsul()
+	case "sockaddr":
+		sockaddrGen()
+	case "sockaddr-real":
+		sockaddrRealGen()
+	case "sockaddr-rfcs":
+		sockaddrRFCs()
 	default:
 		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
 		os.Exit(2)
