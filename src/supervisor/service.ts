@@ -42,6 +42,8 @@ export interface ServiceStatus {
   reason?: string;
   pid?: number;
   ready: boolean;
+  /** `up` while tend should keep it running */
+  desired: 'up' | 'down';
   restarts: number;
   startedAt?: number;
   uptimeMs?: number;
@@ -311,6 +313,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         reason: model.state === 'running' || model.state === 'ready' ? undefined : model.reason,
         pid: model.pid,
         ready: model.ready,
+        desired: model.desired,
         restarts: restartsOf(model),
         startedAt: running ? model.startedAt : undefined,
         uptimeMs: running ? now - (model.startedAt ?? now) : undefined,
