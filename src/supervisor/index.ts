@@ -24,6 +24,7 @@ export {
   isReady,
   isServing,
   isSettled,
+  isSteady,
   isWaiting,
   type StateOf,
   type Waiting,

@@ -73,11 +73,20 @@ export function isPending(s: Pick<StateOf, 'state' | 'desired'>): boolean {
 }
 
 /**
- * Settled for a start-up view: ready, or ended for good. A crash-looping service (restarted, backing off,
- * unhealthy, or just spawned again after a crash) is not settled.
+ * Ready, and not caught between two crashes: no failure since it last ran `reset_after` (`failureStreak` of
+ * `ServiceStatus`). A crash-looping service without a readiness probe is ready for a moment after each spawn;
+ * it is not steady.
  */
-export function isSettled(s: Pick<StateOf, 'state' | 'ready'>): boolean {
-  return isReady(s) || hasEndedForGood(s);
+export function isSteady(s: Pick<StateOf, 'state' | 'ready'> & { failureStreak?: number }): boolean {
+  return isReady(s) && !(s.failureStreak && s.failureStreak > 0);
+}
+
+/**
+ * Settled for a start-up view: steady, or ended for good. A crash-looping service (backing off, unhealthy, or
+ * up again for a moment after a crash) is not settled.
+ */
+export function isSettled(s: Pick<StateOf, 'state' | 'ready'> & { failureStreak?: number }): boolean {
+  return isSteady(s) || hasEndedForGood(s);
 }
 
 /** The kinds of gate a service can wait behind (from the gate's id). */
