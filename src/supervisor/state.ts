@@ -35,6 +35,16 @@ export function isServing(s: Pick<StateOf, 'state'>): boolean {
   return isLive(s) && s.state !== 'stopping';
 }
 
+/** A process runs and is meant to (running, ready, unhealthy): `tend_service_up`, the pid a table shows. */
+export function isRunning(s: Pick<StateOf, 'state'>): boolean {
+  return s.state === 'running' || s.state === 'ready' || s.state === 'unhealthy';
+}
+
+/** Between two settled states: a process being spawned or stopped. An action's answer waits past it. */
+export function isTransient(s: Pick<StateOf, 'state'>): boolean {
+  return s.state === 'starting' || s.state === 'stopping';
+}
+
 /**
  * Ready for `after` dependants, /readyz and the `N/M ready` counts: a readiness probe passed (or there is none)
  * and the process still runs. The machine clears `ready` on every stop and exit; the state check keeps a
