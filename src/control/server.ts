@@ -14,7 +14,6 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import type { ServiceState } from '../events/index.js';
 import {
   anotherTendMessage,
   type ControlState,
