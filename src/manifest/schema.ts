@@ -499,11 +499,16 @@ const restartObj = obj({
   max_failures: def(
     int({ min: 0 }),
     5,
-    'failures within window that make the service failed; 0 = never give up',
+    'failed starts (runs shorter than min_uptime) within window that make the service failed; 0 = never give up',
   ),
-  window: def(duration(), '60s', 'the window in which max_failures count'),
+  min_uptime: def(
+    duration(),
+    '1s',
+    'a run shorter than this is a failed start and counts toward max_failures; a longer one is restarted (with backoff) forever',
+  ),
+  window: def(duration(), '10s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
-  reset_after: def(duration(), '60s', 'uptime after which backoff and failure history are forgotten'),
+  reset_after: def(duration(), '10s', 'uptime after which backoff and failure history are forgotten'),
 });
 const restart = orShort('policy', restartObj, enumOf(RESTART_POLICIES));
 
