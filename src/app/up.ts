@@ -16,6 +16,7 @@ import { makeDirSync } from '../fsx/index.js';
 import { type KvBackend, openKv } from '../kv/index.js';
 import { createFinishHooks, createLifecycle, prepareSettings } from '../lifecycle/index.js';
 import { createEcho } from '../logs/index.js';
+import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
 import { createNotifier, type KvPut } from '../notify/index.js';
@@ -307,15 +308,33 @@ export function mergeHooks(list: ServiceHooks[]): ServiceHooks {
 export const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
 
 /** What a signal to tend means: stop, restart the app (SIGHUP), or pass it on to services that asked. */
-export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
-  if (sig === 'SIGTERM' || sig === 'SIGINT') void running.shutdown(EXIT.ok, `received ${sig}`);
-  else if (sig === 'SIGHUP') void running.hangup('received SIGHUP');
+export function actOnSignal(running: Running, sig: NodeJS.Signals, stopping = false): void {
+  if (sig === 'SIGINT' && stopping) forceStop(running);
+  else if (sig === 'SIGTERM' || sig === 'SIGINT') {
+    // as docker compose: the first Ctrl-C stops in order and says how to cut it short
+    if (sig === 'SIGINT') {
+      const longest = Math.max(0, ...Object.values(running.plan.services).map((s) => s.stop.timeoutMs));
+      running.out.write(
+        `tend | stopping; services that do not stop get SIGKILL within ${formatDuration(longest)} — Ctrl-C again to force\n`,
+      );
+    }
+    void running.shutdown(EXIT.ok, `received ${sig}`);
+  } else if (sig === 'SIGHUP') void running.hangup('received SIGHUP');
   else {
     for (const name of running.stack.names()) {
       const r = running.stack.runner(name);
       if (r?.plan.forwardSignals.includes(sig)) r.signal(sig);
     }
   }
+}
+
+/** A second Ctrl-C: SIGKILL to every process group still running; the stop goes on from there. */
+function forceStop(running: Running): void {
+  const killed = running.stack.names().filter((n) => {
+    const r = running.stack.runner(n);
+    return r?.hasProcess() ? r.signal('SIGKILL') : false;
+  });
+  running.out.write(`tend | forcing the stop: SIGKILL to ${killed.join(', ') || 'nothing left'}\n`);
 }
 
 /**
@@ -327,15 +346,17 @@ export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
 export function handleSignals(): { bind(running: Running): void; remove(): void } {
   let target: Running | undefined;
   const held: NodeJS.Signals[] = [];
+  let stopping = false;
   const listener = (sig: NodeJS.Signals) => {
-    if (target) actOnSignal(target, sig);
-    else held.push(sig);
+    if (!target) return void held.push(sig);
+    actOnSignal(target, sig, stopping);
+    if (sig === 'SIGINT' || sig === 'SIGTERM') stopping = true;
   };
   for (const s of HANDLED_SIGNALS) process.on(s, listener);
   return {
     bind(running) {
       target = running;
-      for (const s of held.splice(0)) actOnSignal(running, s);
+      for (const s of held.splice(0)) listener(s);
     },
     remove() {
       for (const s of HANDLED_SIGNALS) process.off(s, listener);

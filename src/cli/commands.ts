@@ -62,7 +62,13 @@ export async function upCommand(opts: { file?: string; only?: string; http?: str
 
 export async function runCommand(
   argv: string[],
-  opts: { name?: string; restart: RestartPolicy; maxFailures?: string; resetAfter?: string; backoffMax?: string },
+  opts: {
+    name?: string;
+    restart: RestartPolicy;
+    maxFailures?: string;
+    resetAfter?: string;
+    backoffMax?: string;
+  },
 ) {
   if (argv.length === 0) {
     err('tend run: give the command after --, e.g. `tend run -- gunicorn app:app`');

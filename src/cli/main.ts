@@ -63,7 +63,10 @@ program
       .choices(['always', 'on-failure', 'never'])
       .default('always'),
   )
-  .option('--max-failures <n>', 'runs shorter than 1s within 10s that end tend (default 5; 0 = never give up)')
+  .option(
+    '--max-failures <n>',
+    'runs shorter than 1s within 10s that end tend (default 5; 0 = never give up)',
+  )
   .option('--reset-after <duration>', 'uptime after which the backoff starts over (default 10s)')
   .option('--backoff-max <duration>', 'longest delay between restarts (default 30s)')
   .argument('<command...>', 'the command and its arguments')

@@ -236,7 +236,13 @@ function socketAnswers(path: string): Promise<boolean> {
 }
 
 export function parseListenAddress(addr: string): { host: string; port: number } {
-  const text = addr.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  const text = addr
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/$/, '');
+  // a bare port is loopback, as `http: 7070` in the manifest: one meaning for the flag, the number and the
+  // string `${PORT}` gives; `:7070` (nothing before the colon) is every interface
+  if (/^\d+$/.test(text)) return parseListenAddress(`127.0.0.1:${text}`);
   let host = '';
   let portText = text;
   const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);

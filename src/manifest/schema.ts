@@ -171,6 +171,13 @@ const listenAddress: Decoder<string> = union<string>(
     [
       isString,
       map(str({ nonEmpty: true }), (s, n, cx, path) => {
+        // "7070" (what `http: ${PORT}` gives) means what the number 7070 means: loopback
+        if (/^\s*\d+\s*$/.test(s)) {
+          const p = Number(s);
+          return p <= 65535
+            ? `127.0.0.1:${p}`
+            : fail(cx, n, path, `port must be between 0 and 65535, got ${p}`);
+        }
         const r = hostPort(s, 0);
         return typeof r === 'string' ? fail(cx, n, path, r) : s.trim();
       }),
