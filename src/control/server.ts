@@ -493,6 +493,13 @@ async function route(
       throw new HttpError(400, 'wait must be a number of milliseconds (0: do not wait)');
     return send(res, 200, await act(rt, cs, name, action as ActionResult['action'], wait));
   }
+  if (path === '/api/shutdown') {
+    // `tend down`: answer first (with the pid to wait for), then stop as SIGTERM would
+    only('POST');
+    send(res, 202, { pid: process.pid, stopping: true });
+    setImmediate(() => void rt.shutdown(EXIT.ok, 'tend down'));
+    return;
+  }
   if (path === '/api/reload') {
     only('POST');
     try {
@@ -639,6 +646,7 @@ const ROUTES = [
   'GET  /api/services/:name',
   'POST /api/services/:name/start|stop|restart   (?wait=ms, default 10000)',
   'POST /api/reload',
+  'POST /api/shutdown   (tend down: stop everything and exit 0)',
   'GET  /api/logs?service=&n=&follow=1',
   'GET  /api/maintenance',
   'POST /api/maintenance {"on": true|false}',
