@@ -5,6 +5,7 @@
  * Exit codes: 0 done; 1 no tend is running, or the request failed; 2 usage (an unknown service, an invalid
  * manifest on reload).
  */
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Located } from '../control/locate.js';
 import type { ActionResult, LogLineView, ReloadResult, StatusView } from '../control/types.js';
@@ -91,7 +92,8 @@ async function actionCommand(
   given: string[],
   opts: Common & { wait?: boolean; all?: boolean },
 ): Promise<number> {
-  if (opts.all === given.length > 0) {
+  const named = given.length > 0;
+  if (opts.all ? named : !named) {
     err(
       opts.all
         ? `tend ${action}: give service names or --all, not both`
@@ -193,10 +195,15 @@ async function downCommand(opts: Common & { timeout: string }): Promise<number> 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: it exists, it is just not ours to signal
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // an exited tend whose parent has not collected it yet (a zombie) is gone for our purpose
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
