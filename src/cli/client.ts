@@ -317,7 +317,7 @@ async function logsOffline(
     return EXIT_FAIL;
   }
   const { loadManifest, ManifestError } = await import('../manifest/index.js');
-  const { parseLogLine, readLastLines } = await import('../logs/index.js');
+  const { readLogFiles } = await import('../control/logfiles.js');
   let plan: import('../manifest/types.js').Plan;
   try {
     plan = loadManifest(file, { env: process.env }).plan;
@@ -335,19 +335,7 @@ async function logsOffline(
     err(`tend: no service ${JSON.stringify(service)} in ${file}${guess ? `; did you mean ${guess}?` : ''}`);
     return EXIT_USAGE;
   }
-  const { existsSync } = await import('node:fs');
-  const lines: LogLineView[] = [];
-  const read: string[] = [];
-  for (const name of names) {
-    const path = plan.services[name].logs.file;
-    if (!path || !existsSync(path)) continue;
-    read.push(path);
-    for (const text of await readLastLines(path, n)) {
-      // stamped and json lines carry their time; a raw line has none (it sorts as it comes, after stamped ones)
-      const l = parseLogLine(text, name);
-      lines.push(l ? { ...l, service: name } : { time: Number.NaN, service: name, stream: 'stdout', text });
-    }
-  }
+  const { lines, files: read } = await readLogFiles(plan, names, n);
   err(
     read.length
       ? `tend: no tend is running; the last lines of ${read.length === 1 ? read[0] : `${read.length} log files`}`
@@ -355,14 +343,7 @@ async function logsOffline(
   );
   if (since !== undefined && lines.some((l) => Number.isNaN(l.time)))
     err('tend: warning: raw log lines carry no time; --since keeps only stamped ones');
-  const sorted = lines
-    .map((l, i) => ({ l, i }))
-    .sort((a, b) =>
-      Number.isNaN(a.l.time) || Number.isNaN(b.l.time) ? a.i - b.i : a.l.time - b.l.time || a.i - b.i,
-    )
-    .map((x) => x.l)
-    .slice(-n);
-  for (const l of sorted) print(l);
+  for (const l of lines) print(l);
   if (opts.follow) {
     err('tend: -f follows a running tend only; start it with `tend up`');
     return EXIT_FAIL;
