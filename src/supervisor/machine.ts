@@ -144,7 +144,9 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       m.state = 'failed';
       // an essential service failed for good ends tend: no retry to announce
       const retry =
-        plan.restart.cooldownMs > 0 && !plan.essential ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}` : '';
+        plan.restart.cooldownMs > 0 && !plan.essential
+          ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}`
+          : '';
       m.reason = `${m.failures.length} failures in ${fmtMs(plan.restart.windowMs)} (last: ${why})${retry}`;
       if (plan.restart.cooldownMs > 0) fx.push({ t: 'timer', name: 'cooldown', ms: plan.restart.cooldownMs });
       return;

@@ -3,11 +3,12 @@
  * printed once up, ps/ls, --all, did-you-mean, cfg get --raw, logs --since and from the files, tend down, a
  * second Ctrl-C, bare ports.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
+import { CLI, runTend, startTend, stopAllTends } from '../helpers/cli.js';
 import { alive } from '../helpers/wait.js';
 
 const dirs: string[] = [];
@@ -75,6 +76,26 @@ describe('the first hour', () => {
     const typo = runTend(['restart', 'wrker'], { cwd: dir });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/did you mean worker\?/);
+
+    // bash completion completes the running tend's services
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'tend'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const completed = spawnSync(
+      'bash',
+      [
+        '-c',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
+        'source <(tend completion bash); COMP_WORDS=(tend restart w); COMP_CWORD=2; _tend; echo "${COMPREPLY[@]}"',
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+      },
+    );
+    expect(completed.stdout.trim().split(' ').sort()).toEqual(['web', 'worker']);
 
     const raw = runTend(['cfg', 'get', 'db.host', '--raw'], { cwd: dir });
     expect(raw.stdout).toBe('db.internal\n');
