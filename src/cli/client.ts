@@ -266,6 +266,11 @@ async function logsCommand(
     width = Math.max(width, l.service.length);
     out(formatLogLine(l, { prefix: service ? undefined : width, timestamps: opts.timestamps }));
   };
+  const printAll = (lines: LogLineView[]) => {
+    // a loop, not Math.max(...lines): up to 100 000 lines are too many arguments for one call
+    for (const l of lines) width = Math.max(width, l.service.length);
+    for (const l of lines) print(l);
+  };
   // the server has no time filter: ask for enough lines and keep those since the time
   const q = new URLSearchParams({ n: String(since === undefined ? n : 100_000) });
   if (service) q.set('service', service);
@@ -276,22 +281,17 @@ async function logsCommand(
     loc = await locate(opts);
     if (opts.follow) {
       if (since !== undefined) {
-        for (const l of keep((await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`)).lines)) {
-          width = Math.max(width, l.service.length);
-          print(l);
-        }
+        printAll(keep((await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`)).lines));
         q.set('n', '0');
       }
       q.set('follow', '1');
       await stream<LogLineView>(loc, `/api/logs?${q}`, print);
     } else {
-      const lines = keep((await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`)).lines);
-      width = Math.max(0, ...lines.map((l) => l.service.length));
-      for (const l of lines) print(l);
+      printAll(keep((await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`)).lines));
     }
     return EXIT_OK;
   } catch (e) {
-    if (e instanceof NotRunningError) return logsOffline(service, opts, n, since, print);
+    if (e instanceof NotRunningError) return logsOffline(service, opts, n, since, printAll);
     if (loc && service && (e as { status?: number }).status === 404) {
       const code = await failure(e);
       const guess = await suggestService(loc, service);
@@ -308,7 +308,7 @@ async function logsOffline(
   opts: Common & { follow?: boolean },
   n: number,
   since: number | undefined,
-  print: (l: LogLineView) => void,
+  printAll: (lines: LogLineView[]) => void,
 ): Promise<number> {
   const { findManifest } = await import('../control/locate.js');
   const file = findManifest(opts.file ?? process.env.TEND_FILE, process.cwd());
@@ -343,7 +343,7 @@ async function logsOffline(
   );
   if (since !== undefined && lines.some((l) => Number.isNaN(l.time)))
     err('tend: warning: raw log lines carry no time; --since keeps only stamped ones');
-  for (const l of lines) print(l);
+  printAll(lines);
   if (opts.follow) {
     err('tend: -f follows a running tend only; start it with `tend up`');
     return EXIT_FAIL;
