@@ -1,5 +1,6 @@
 /** The control plane as a module of `tend up`: the socket and TCP server. */
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Module } from '../runtime/index.js';
 import { findManifest, shownPath } from './locate.js';
 import { parseListenAddress, startControlServer } from './server.js';
@@ -54,5 +55,20 @@ export function nextStep(file: string | undefined, socket: string, httpUrl: stri
   const here = file && findManifest(undefined, process.cwd()) === file;
   const where = here ? '' : file ? ` -f ${shownPath(file)}` : ` --socket ${shownPath(socket)}`;
   const dashboard = httpUrl ? ` · dashboard ${httpUrl}` : '';
-  return `up${dashboard} · \`tend status${where}\` in another terminal`;
+  return `up${dashboard} · \`${tendCommand()} status${where}\` in another terminal`;
+}
+
+/**
+ * How to call this tend from another terminal: `tend` when it is on PATH, else the way it was started
+ * (`node dist/cli/main.js` after `npm run quickstart`), so that the line printed works when pasted.
+ */
+export function tendCommand(env: NodeJS.ProcessEnv = process.env, script = process.argv[1]): string {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, 'tend'), constants.X_OK);
+      return 'tend';
+    } catch {}
+  }
+  return script ? `node ${shownPath(script)}` : 'tend';
 }

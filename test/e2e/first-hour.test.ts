@@ -42,8 +42,14 @@ describe('the first hour', () => {
     // "0" (what http: \${PORT} gives) binds loopback, as the number does, and the URL printed is the one bound
     const url = (await t.waitForOutput(/dashboard, API and metrics on (http:\/\/127\.0\.0\.1:\d+\/)\n/))[1];
     expect(url).not.toMatch(/:0\//);
-    const next = await t.waitForOutput(/tend \| up · dashboard (\S+) · `tend status` in another terminal/);
+    const next = await t.waitForOutput(
+      /tend \| up · dashboard (\S+) · `(tend|node \S+) status` in another terminal/,
+    );
     expect(next[1]).toBe(url);
+    // the command printed works when pasted: \`tend\` only when it is on PATH, else the way tend was started
+    const how = next[2] === 'tend' ? ['tend'] : next[2].split(' ');
+    const pasted = spawnSync(how[0], [...how.slice(1), 'status', '-q'], { cwd: dir, encoding: 'utf8' });
+    expect(pasted.stdout).toMatch(/worker/);
 
     for (const cmd of ['ps', 'ls']) {
       const r = runTend([cmd], { cwd: dir });
@@ -130,7 +136,7 @@ describe('the first hour', () => {
   it('tend down stops it from another terminal and waits; logs --since; logs from the files afterwards', async () => {
     const dir = project(TWO);
     const t = startTend(['up'], { cwd: dir });
-    await t.waitForOutput(/tend \| up · `tend status` in another terminal/);
+    await t.waitForOutput(/tend \| up · `(?:tend|node \S+) status` in another terminal/);
     const since = runTend(['logs', '--since', '10m'], { cwd: dir });
     expect(since.stdout).toMatch(/web says hi/);
     const future = runTend(['logs', '--since', new Date(Date.now() + 3_600_000).toISOString()], { cwd: dir });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { type Input, initialModel, type Model, transition } from '../../src/supervisor/machine.js';
 import { servicePlan } from '../helpers/plan.js';
 
+type In = Input extends infer I ? (I extends Input ? Omit<I, 'now'> : never) : never;
+
 const defaults = {
   maxFailures: 5,
   minUptimeMs: 1000,
@@ -17,17 +19,18 @@ function lives(count: number, ranMs: number, o: { essential?: boolean } = {}) {
   const plan = servicePlan('w', 'false', { restart: defaults, essential: o.essential ?? false });
   let now = 0;
   let m: Model = initialModel();
-  const step = (input: Omit<Input, 'now'>) => {
+  const step = (input: In) => {
     m = transition(m, { ...input, now } as Input, plan, 1).model;
+    return m.state;
   };
-  step({ t: 'start' });
-  for (let i = 0; i < count && m.state === 'starting'; i++) {
+  let state = step({ t: 'start' });
+  for (let i = 0; i < count && state === 'starting'; i++) {
     step({ t: 'spawned', pid: 100 + i });
     now += ranMs;
-    step({ t: 'exit', code: 1, signal: null });
-    if (m.state === 'backoff') {
+    state = step({ t: 'exit', code: 1, signal: null });
+    if (state === 'backoff') {
       now += 200;
-      step({ t: 'timer', name: 'backoff' });
+      state = step({ t: 'timer', name: 'backoff' });
     }
   }
   return m;
@@ -44,15 +47,15 @@ describe('restart defaults', () => {
     const plan = servicePlan('w', 'false', { restart: defaults });
     let m: Model = initialModel();
     let now = 0;
-    const step = (input: Omit<Input, 'now'>) => {
+    const step = (input: In) => {
       m = transition(m, { ...input, now } as Input, plan, 1).model;
+      return m.state;
     };
     step({ t: 'start' });
     for (let i = 0; i < 5; i++) {
       step({ t: 'spawned', pid: i + 1 });
       now += 10;
-      step({ t: 'exit', code: 3, signal: null });
-      if (m.state === 'backoff') {
+      if (step({ t: 'exit', code: 3, signal: null }) === 'backoff') {
         now += 200;
         step({ t: 'timer', name: 'backoff' });
       }
