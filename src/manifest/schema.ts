@@ -745,7 +745,10 @@ export const manifest = obj(
     name: opt(str({ nonEmpty: true }), "the app's name (default: the manifest folder's name)"),
     data_dir: def(path_, './data', 'persistent data; the firstboot marker lives here'),
     state_dir: def(path_, './.tend', 'socket, pid file, state, default log folder'),
-    http: opt(listenAddress, 'TCP listener for /healthz, /readyz, /metrics, the API and the dashboard'),
+    http: opt(
+      listenAddress,
+      'TCP listener for /healthz, /readyz, /metrics, the API and the dashboard; a bare port (7070 or "7070") is 127.0.0.1 only, ":7070" every interface',
+    ),
     kv: def(kvUrl, 'file:./kv', 'KV store: file:PATH, etcd://HOST:PORT or consul://HOST:PORT'),
     settings: def(settings, {}, "the application's own JSON configuration"),
     stages: def(
