@@ -16,6 +16,7 @@ import { ensurePrivateDir, makeDirSync, PrivateDirError } from '../fsx/index.js'
 import { type KvBackend, KvError, openKv } from '../kv/index.js';
 import { createFinishHooks, createLifecycle, prepareSettings } from '../lifecycle/index.js';
 import { createEcho } from '../logs/index.js';
+import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
 import { createNotifier, type KvPut } from '../notify/index.js';
@@ -349,9 +350,24 @@ export const IGNORED_SIGNALS: NodeJS.Signals[] = [
   'SIGIO',
 ];
 
-/** What a signal to tend means: stop, restart the app (SIGHUP), reopen logs, or pass it on to services. */
-export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
+/**
+ * What a signal to tend means: stop (TERM, INT, QUIT; a second INT while stopping forces it), restart the app
+ * (HUP), reopen the logs (USR1), or pass it on to services that asked.
+ */
+export function actOnSignal(running: Running, sig: NodeJS.Signals, stopping = false): void {
+  if (sig === 'SIGINT' && stopping) {
+    forceStop(running);
+    return;
+  }
   if (sig === 'SIGTERM' || sig === 'SIGINT' || sig === 'SIGQUIT') {
+    // as docker compose: the first Ctrl-C stops in order and says how to cut it short
+    if (sig === 'SIGINT') {
+      const longest = Math.max(0, ...Object.values(running.plan.services).map((s) => s.stop.timeoutMs));
+      running.out.write(
+        `tend | stopping; services that do not stop get SIGKILL within ${formatDuration(longest)} — Ctrl-C again to force
+`,
+      );
+    }
     void running.shutdown(EXIT.ok, `received ${sig}`);
     return;
   }
@@ -366,6 +382,15 @@ export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
   }
 }
 
+/** A second Ctrl-C: SIGKILL to every process group still running; the stop goes on from there. */
+function forceStop(running: Running): void {
+  const killed = running.stack.names().filter((n) => {
+    const r = running.stack.runner(n);
+    return r?.hasProcess() ? r.signal('SIGKILL') : false;
+  });
+  running.out.write(`tend | forcing the stop: SIGKILL to ${killed.join(', ') || 'nothing left'}\n`);
+}
+
 /**
  * Installs tend's signal handling before anything starts, and returns `bind`: signals that arrive before the
  * runtime exists are held and acted on once it is bound. One listener for the whole run, because removing a
@@ -375,9 +400,11 @@ export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
 export function handleSignals(): { bind(running: Running): void; remove(): void } {
   let target: Running | undefined;
   const held: NodeJS.Signals[] = [];
+  let stopping = false;
   const listener = (sig: NodeJS.Signals) => {
-    if (target) actOnSignal(target, sig);
-    else held.push(sig);
+    if (!target) return void held.push(sig);
+    actOnSignal(target, sig, stopping);
+    if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGQUIT') stopping = true;
   };
   const noted = new Set<NodeJS.Signals>();
   const ignore = (sig: NodeJS.Signals) => {
@@ -390,7 +417,7 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
   return {
     bind(running) {
       target = running;
-      for (const s of held.splice(0)) actOnSignal(running, s);
+      for (const s of held.splice(0)) listener(s);
     },
     remove() {
       for (const s of HANDLED_SIGNALS) process.off(s, listener);

@@ -60,18 +60,39 @@ export async function upCommand(opts: { file?: string; only?: string; http?: str
   return runForeground(plan);
 }
 
-export async function runCommand(argv: string[], opts: { name?: string; restart: RestartPolicy }) {
+export async function runCommand(
+  argv: string[],
+  opts: {
+    name?: string;
+    restart: RestartPolicy;
+    maxFailures?: string;
+    resetAfter?: string;
+    backoffMax?: string;
+  },
+) {
   if (argv.length === 0) {
     err('tend run: give the command after --, e.g. `tend run -- gunicorn app:app`');
     return EXIT.usage;
   }
-  const plan = planForCommand({
-    name: opts.name,
-    argv,
-    restart: opts.restart,
-    cwd: process.cwd(),
-    env: process.env,
-  });
+  let plan: Plan;
+  try {
+    plan = planForCommand({
+      name: opts.name,
+      argv,
+      restart: opts.restart,
+      maxFailures: opts.maxFailures,
+      resetAfter: opts.resetAfter,
+      backoffMax: opts.backoffMax,
+      cwd: process.cwd(),
+      env: process.env,
+    });
+  } catch (e) {
+    if (e instanceof ManifestError) {
+      err(e.message);
+      return EXIT.usage;
+    }
+    throw e;
+  }
   // With no manifest the one command is the stack: when it ends for good, tend ends with its code.
   for (const s of Object.values(plan.services)) s.essential = true;
   return runForeground(plan);

@@ -236,7 +236,13 @@ function socketAnswers(path: string): Promise<boolean> {
 }
 
 export function parseListenAddress(addr: string): { host: string; port: number } {
-  const text = addr.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  const text = addr
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/$/, '');
+  // a bare port is loopback, as `http: 7070` in the manifest: one meaning for the flag, the number and the
+  // string `${PORT}` gives; `:7070` (nothing before the colon) is every interface
+  if (/^\d+$/.test(text)) return parseListenAddress(`127.0.0.1:${text}`);
   let host = '';
   let portText = text;
   const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
@@ -487,6 +493,13 @@ async function route(
       throw new HttpError(400, 'wait must be a number of milliseconds (0: do not wait)');
     return send(res, 200, await act(rt, cs, name, action as ActionResult['action'], wait));
   }
+  if (path === '/api/shutdown') {
+    // `tend down`: answer first (with the pid to wait for), then stop as SIGTERM would
+    only('POST');
+    send(res, 202, { pid: process.pid, stopping: true });
+    setImmediate(() => void rt.shutdown(EXIT.ok, 'tend down'));
+    return;
+  }
   if (path === '/api/reload') {
     only('POST');
     try {
@@ -632,6 +645,7 @@ const ROUTES = [
   'GET  /api/services/:name',
   'POST /api/services/:name/start|stop|restart   (?wait=ms, default 10000)',
   'POST /api/reload',
+  'POST /api/shutdown   (tend down: stop everything and exit 0)',
   'GET  /api/logs?service=&n=&follow=1',
   'GET  /api/maintenance',
   'POST /api/maintenance {"on": true|false}',

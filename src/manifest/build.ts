@@ -178,6 +178,7 @@ function servicePlan(
       policy: s.restart.policy ?? (isJob ? 'never' : 'always'),
       backoff: s.restart.backoff,
       maxFailures: s.restart.max_failures,
+      minUptimeMs: s.restart.min_uptime,
       windowMs: s.restart.window,
       cooldownMs: s.restart.cooldown,
       resetAfterMs: s.restart.reset_after,

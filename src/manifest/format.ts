@@ -161,7 +161,7 @@ function restart(r: RestartPlan): string {
   const cooldown = r.cooldownMs > 0 ? `retried after ${d(r.cooldownMs)}` : 'not retried';
   const giveUp =
     r.maxFailures > 0
-      ? `failed after ${r.maxFailures} failures in ${d(r.windowMs)} (${cooldown})`
+      ? `failed after ${r.maxFailures} runs shorter than ${d(r.minUptimeMs)} in ${d(r.windowMs)} (${cooldown})`
       : 'never gives up';
   return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}`;
 }

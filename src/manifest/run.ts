@@ -16,6 +16,10 @@ export interface CommandPlanOptions {
   argv: string[];
   /** default: always */
   restart?: RestartPolicy;
+  /** `--max-failures`, `--reset-after`, `--backoff-max`: as the manifest's restart keys, checked the same way */
+  maxFailures?: number | string;
+  resetAfter?: string;
+  backoffMax?: string;
   /** working directory of the service; also where `data_dir` and the KV folder would be */
   cwd: string;
   /** for XDG_RUNTIME_DIR (default: process.env) */
@@ -56,7 +60,12 @@ export function planForCommand(opts: CommandPlanOptions): Plan {
     services: {
       [name]: {
         command: opts.argv,
-        restart: opts.restart ?? 'always',
+        restart: {
+          policy: opts.restart ?? 'always',
+          ...(opts.maxFailures !== undefined ? { max_failures: Number(opts.maxFailures) } : {}),
+          ...(opts.resetAfter !== undefined ? { reset_after: opts.resetAfter } : {}),
+          ...(opts.backoffMax !== undefined ? { backoff: { max: opts.backoffMax } } : {}),
+        },
         logs: { file: false },
         essential: true,
       },

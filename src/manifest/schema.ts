@@ -173,6 +173,13 @@ const listenAddress: Decoder<string> = union<string>(
     [
       isString,
       map(str({ nonEmpty: true }), (s, n, cx, path) => {
+        // "7070" (what `http: ${PORT}` gives) means what the number 7070 means: loopback
+        if (/^\s*\d+\s*$/.test(s)) {
+          const p = Number(s);
+          return p <= 65535
+            ? `127.0.0.1:${p}`
+            : fail(cx, n, path, `port must be between 0 and 65535, got ${p}`);
+        }
         const r = hostPort(s, 0);
         return typeof r === 'string' ? fail(cx, n, path, r) : s.trim();
       }),
@@ -565,11 +572,16 @@ const restartObj = obj({
   max_failures: def(
     int({ min: 0 }),
     5,
-    'failures within window that make the service failed; 0 = never give up',
+    'failed starts (runs shorter than min_uptime) within window that make the service failed; 0 = never give up',
   ),
-  window: def(duration(), '60s', 'the window in which max_failures count'),
+  min_uptime: def(
+    duration(),
+    '1s',
+    'a run shorter than this is a failed start and counts toward max_failures; a longer one is restarted (with backoff) forever',
+  ),
+  window: def(duration(), '10s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
-  reset_after: def(duration(), '60s', 'uptime after which backoff and failure history are forgotten'),
+  reset_after: def(duration(), '10s', 'uptime after which backoff and failure history are forgotten'),
 });
 const restart = orShort('policy', restartObj, enumOf(RESTART_POLICIES));
 
@@ -805,7 +817,10 @@ export const manifest = obj(
     name: opt(str({ nonEmpty: true }), "the app's name (default: the manifest folder's name)"),
     data_dir: def(path_, './data', 'persistent data; the firstboot marker lives here'),
     state_dir: def(path_, './.tend', 'socket, pid file, state, default log folder'),
-    http: opt(listenAddress, 'TCP listener for /healthz, /readyz, /metrics, the API and the dashboard'),
+    http: opt(
+      listenAddress,
+      'TCP listener for /healthz, /readyz, /metrics, the API and the dashboard; a bare port (7070 or "7070") is 127.0.0.1 only, ":7070" every interface',
+    ),
     kv: def(kvUrl, 'file:./kv', 'KV store: file:PATH, etcd://HOST:PORT or consul://HOST:PORT'),
     settings: def(settings, {}, "the application's own JSON configuration"),
     stages: def(

@@ -18,8 +18,10 @@ export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export interface RestartPlan {
   policy: RestartPolicy;
   backoff: Backoff;
-  /** failures within `windowMs` that put the service in `failed` */
+  /** failed starts (runs shorter than `minUptimeMs`) within `windowMs` that put the service in `failed` */
   maxFailures: number;
+  /** a run shorter than this is a failed start; a longer one is always restarted */
+  minUptimeMs: number;
   windowMs: number;
   /** how long a `failed` service waits before it is tried again; 0 = never */
   cooldownMs: number;

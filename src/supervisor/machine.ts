@@ -145,11 +145,19 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       return;
     }
     m.streak++;
-    m.failures = [...m.failures.filter((t) => now - t < plan.restart.windowMs), now];
+    // Only a failed start (a run shorter than min_uptime) counts toward giving up, as supervisord's startsecs
+    // and PM2's min_uptime: a service that ran a while and crashed is restarted, with backoff, forever.
+    const recent = m.failures.filter((t) => now - t < plan.restart.windowMs);
+    const ranFor = m.startedAt === undefined ? 0 : now - m.startedAt;
+    m.failures = ranFor < plan.restart.minUptimeMs ? [...recent, now] : recent;
     const max = plan.restart.maxFailures;
     if (max > 0 && m.failures.length >= max) {
       m.state = 'failed';
-      const retry = plan.restart.cooldownMs > 0 ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}` : '';
+      // an essential service failed for good ends tend: no retry to announce
+      const retry =
+        plan.restart.cooldownMs > 0 && !plan.essential
+          ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}`
+          : '';
       m.reason = `${m.failures.length} failures in ${fmtMs(plan.restart.windowMs)} (last: ${why})${retry}`;
       if (plan.restart.cooldownMs > 0) fx.push({ t: 'timer', name: 'cooldown', ms: plan.restart.cooldownMs });
       return;

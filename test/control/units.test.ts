@@ -50,7 +50,8 @@ describe('listen addresses', () => {
   it('parses HOST:PORT forms', () => {
     expect(parseListenAddress('127.0.0.1:7070')).toEqual({ host: '127.0.0.1', port: 7070 });
     expect(parseListenAddress(':7070')).toEqual({ host: '', port: 7070 });
-    expect(parseListenAddress('7070')).toEqual({ host: '', port: 7070 });
+    // a bare port is loopback, as the number in the manifest
+    expect(parseListenAddress('7070')).toEqual({ host: '127.0.0.1', port: 7070 });
     expect(parseListenAddress('[::1]:7070')).toEqual({ host: '::1', port: 7070 });
     expect(parseListenAddress('http://localhost:80/')).toEqual({ host: 'localhost', port: 80 });
     expect(() => parseListenAddress('localhost')).toThrow(/HOST:PORT/);

@@ -74,9 +74,10 @@ describe('the example of SPEC.md §3', () => {
       policy: 'always',
       backoff: { initialMs: 100, maxMs: 30_000 },
       maxFailures: 5,
+      minUptimeMs: 1000,
       windowMs: 60_000,
       cooldownMs: 300_000,
-      resetAfterMs: 60_000,
+      resetAfterMs: 10_000,
     };
     expect(services.web).toEqual({
       name: 'web',
@@ -144,7 +145,7 @@ describe('the example of SPEC.md §3', () => {
       requires: [],
       requiresTimeoutMs: 0,
       templates: [],
-      restart: { ...restart, policy: 'never' },
+      restart: { ...restart, policy: 'never', windowMs: 10_000 },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
       forwardSignals: [],
