@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startupOverrides } from '../../src/app/reload.js';
-import { describeReload, formatDuration, formatStatus } from '../../src/control/format.js';
+import { describeReload, formatDuration, formatLogLine, formatStatus } from '../../src/control/format.js';
 import { locateSocket, readStateDir } from '../../src/control/locate.js';
 import { isLoopbackHost, parseListenAddress } from '../../src/control/server.js';
 import type { StatusView } from '../../src/control/types.js';
@@ -156,5 +156,17 @@ describe('human output', () => {
         warnings: [],
       }),
     ).toBe('started a; restarted c (unchanged: u); restart tend to apply changes to: http');
+  });
+});
+
+describe('tend logs on a terminal', () => {
+  it('shows a service’s control characters escaped, tab kept', () => {
+    const line = {
+      time: 0,
+      service: 'web',
+      stream: 'stdout' as const,
+      text: '\x1b[2J\r\x1b[Ktend | web ready\tok',
+    };
+    expect(formatLogLine(line, { prefix: 3 })).toBe('web | \\x1b[2J\\r\\x1b[Ktend | web ready\tok');
   });
 });
