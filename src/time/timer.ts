@@ -3,14 +3,13 @@
  * fires after 1 ms, with only a warning, so a `ttl: 30d` would spin. `setLongTimeout` waits in steps that fit
  * and fires once the whole delay has passed on the monotonic clock.
  */
-import { performance } from 'node:perf_hooks';
-
 /** The longest delay Node's setTimeout keeps. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Milliseconds on a clock that never goes back (unlike Date.now() when the wall clock is set). */
 export function monotonicMs(): number {
-  return performance.now();
+  // the global, so that a test's fake clock moves it too
+  return globalThis.performance.now();
 }
 
 export interface LongTimer {
