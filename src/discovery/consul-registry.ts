@@ -19,6 +19,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { type ConsulHttpResult, type ConsulKvConfig, createConsulHttp } from '../kv/index.js';
+import { backoffDelay, sleep } from '../time/index.js';
 import { goDuration, sameList, sortInstances } from './record.js';
 import type {
   CatalogService,
@@ -149,18 +150,6 @@ class ConsulHttpError extends Error {
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 export function consulRegistry(
   config: ConsulKvConfig,
   opts: { timing?: Partial<ConsulRegistryTiming> } = {},
@@ -261,11 +250,12 @@ export function consulRegistry(
         } catch {
           if (abort.signal.aborted) return;
           index = 0;
-          const delay = Math.min(
-            timing.backoffMaxMs,
-            timing.backoffInitialMs * 2 ** Math.min(failures++, 16),
-          );
-          await sleep(delay * (0.8 + Math.random() * 0.4), abort.signal);
+          const delay = backoffDelay(failures++, {
+            initialMs: timing.backoffInitialMs,
+            maxMs: timing.backoffMaxMs,
+            jitter: 'spread',
+          });
+          await sleep(delay, abort.signal);
         }
       }
     };
