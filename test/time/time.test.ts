@@ -107,7 +107,19 @@ describe('setLongTimeout', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 
-  it('fires a short delay like setTimeout', async () => {
+  it('fires a short delay like setTimeout, and a negative or NaN one at once', async () => {
     await new Promise<void>((resolve) => setLongTimeout(resolve, 5));
+    await new Promise<void>((resolve) => setLongTimeout(resolve, Number.NEGATIVE_INFINITY));
+    await new Promise<void>((resolve) => setLongTimeout(resolve, -5));
+    await new Promise<void>((resolve) => setLongTimeout(resolve, Number.NaN));
+  });
+
+  it('never fires an infinite delay', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fn = vi.fn();
+    const t = setLongTimeout(fn, Number.POSITIVE_INFINITY);
+    vi.advanceTimersByTime(10 * MAX_TIMER_MS);
+    expect(fn).not.toHaveBeenCalled();
+    expect(t.pending).toBe(true);
   });
 });
