@@ -61,8 +61,6 @@ export function backoffDelay(attempt: number, timing: KvTiming): number {
   });
 }
 
-export { sleep } from '../time/index.js';
-
 /** Code-unit order, the same in every backend (etcd and Consul sort by bytes, which agrees for ASCII keys). */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
