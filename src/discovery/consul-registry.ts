@@ -19,7 +19,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { type ConsulHttpResult, type ConsulKvConfig, createConsulHttp } from '../kv/index.js';
-import { backoffDelay, sleep } from '../time/index.js';
+import { backoffDelay, type LongTimer, setLongTimeout, sleep } from '../time/index.js';
 import { goDuration, sameList, sortInstances } from './record.js';
 import type {
   CatalogService,
@@ -274,7 +274,7 @@ export function consulRegistry(
     async publish(reg: Registration): Promise<Publication> {
       let current = reg;
       let withdrawn = false;
-      let heartbeat: NodeJS.Timeout | undefined;
+      let heartbeat: LongTimer | undefined;
       const register = () =>
         put(`register ${reg.id}`, '/v1/agent/service/register', { body: registerBody(current) });
       const ttlUpdate = async () => {
@@ -293,14 +293,14 @@ export function consulRegistry(
             // unreachable agent: the check turns critical after its TTL, which is what consumers should see
           })
           .finally(() => {
-            if (!withdrawn && !closed) heartbeat = setTimeout(beat, Math.max(100, current.ttlMs / 2));
+            if (!withdrawn && !closed) heartbeat = setLongTimeout(beat, Math.max(100, current.ttlMs / 2));
           });
       };
       await register();
-      heartbeat = setTimeout(beat, Math.max(100, current.ttlMs / 2));
+      heartbeat = setLongTimeout(beat, Math.max(100, current.ttlMs / 2));
       const stop = () => {
         withdrawn = true;
-        clearTimeout(heartbeat);
+        heartbeat?.clear();
         closers.delete(stop);
       };
       closers.add(stop);

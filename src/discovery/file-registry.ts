@@ -13,7 +13,7 @@ import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDir, writeFileAtomic } from '../fsx/index.js';
-import { type LongTimer, setLongTimeout } from '../time/index.js';
+import { type LongTimer, setLongInterval, setLongTimeout } from '../time/index.js';
 import {
   catalogOf,
   instanceOf,
@@ -201,11 +201,11 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
           if (code(err) === 'ENOENT' && !withdrawn) await write();
         }
       };
-      const heartbeat = setInterval(() => void touch().catch(() => {}), Math.max(100, reg.ttlMs / 3));
+      const heartbeat = setLongInterval(() => void touch().catch(() => {}), Math.max(100, reg.ttlMs / 3));
       heartbeat.unref();
       // closing the registry (tend going away) stops the heartbeat and leaves the document to expire
       const stopBeating = () => {
-        clearInterval(heartbeat);
+        heartbeat.clear();
         closers.delete(stopBeating);
       };
       closers.add(stopBeating);

@@ -5,4 +5,11 @@
 export { type BackoffRule, backoffDelay, type Jitter, jittered } from './backoff.js';
 export { formatDuration } from './duration.js';
 export { TimeoutError, type TimeoutOptions, withTimeout } from './timeout.js';
-export { type LongTimer, MAX_TIMER_MS, monotonicMs, setLongTimeout, sleep } from './timer.js';
+export {
+  type LongTimer,
+  MAX_TIMER_MS,
+  monotonicMs,
+  setLongInterval,
+  setLongTimeout,
+  sleep,
+} from './timer.js';

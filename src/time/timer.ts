@@ -57,6 +57,37 @@ export function setLongTimeout(fn: () => void, ms: number): LongTimer {
   return handle;
 }
 
+/** `fn` every `ms` (at least 1 ms), however long `ms` is: setInterval would run it every millisecond past 24.8 days. */
+export function setLongInterval(fn: () => void, ms: number): LongTimer {
+  let current: LongTimer | undefined;
+  let unref = false;
+  let stopped = false;
+  const period = ms >= 1 ? ms : 1;
+  const arm = () => {
+    current = setLongTimeout(() => {
+      arm();
+      fn();
+    }, period);
+    if (unref) current.unref();
+  };
+  arm();
+  const handle: LongTimer = {
+    clear() {
+      stopped = true;
+      current?.clear();
+    },
+    unref() {
+      unref = true;
+      current?.unref();
+      return handle;
+    },
+    get pending() {
+      return !stopped;
+    },
+  };
+  return handle;
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects: the caller checks the signal). */
 export function sleep(ms: number, signal?: AbortSignal, opts: { unref?: boolean } = {}): Promise<void> {
   return new Promise((resolve) => {
