@@ -4,6 +4,7 @@ import {
   backoffDelay,
   formatDuration,
   MAX_TIMER_MS,
+  setLongInterval,
   setLongTimeout,
   sleep,
   TimeoutError,
@@ -121,5 +122,21 @@ describe('setLongTimeout', () => {
     vi.advanceTimersByTime(10 * MAX_TIMER_MS);
     expect(fn).not.toHaveBeenCalled();
     expect(t.pending).toBe(true);
+  });
+
+  it('setLongInterval repeats every period, even one past 2^31-1 ms, until cleared', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fn = vi.fn();
+    const period = 40 * 86_400_000;
+    const t = setLongInterval(fn, period);
+    vi.advanceTimersByTime(period - 1);
+    expect(fn).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(fn).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(period);
+    expect(fn).toHaveBeenCalledTimes(2);
+    t.clear();
+    vi.advanceTimersByTime(3 * period);
+    expect(fn).toHaveBeenCalledTimes(2);
   });
 });
