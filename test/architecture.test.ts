@@ -82,7 +82,6 @@ const ALLOWED: Record<string, readonly string[]> = {
  */
 const PENDING: Array<{ from: string; to: string; why: string }> = [
   { from: 'render', to: 'lifecycle', why: 'the command runner and effectiveSettings move down (issue 12)' },
-  { from: 'discovery', to: 'health', why: 'formatMs moves to src/time (issue 12)' },
 ];
 
 interface Edge {

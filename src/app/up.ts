@@ -145,7 +145,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       echo.flush();
       printEvent(out, e);
     });
-  const finish = createFinishHooks({ bus, app: plan.name, env: childEnv });
+  const finish = createFinishHooks({ bus, app: plan.name, envOf: (name) => stack.envOf(name) });
   const modules = opts.modules ?? [];
   const factories: ServiceHooksFactory[] = [
     ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
@@ -253,7 +253,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       discovery ??= createDiscovery(openRegistry({ kvUrl: plan.kv, kv, baseDir: plan.dir, env }));
       return discovery;
     },
-    envOf: (service) => stack.envOf(service),
+    envOf: (service) => stack.envOf(service) ?? {},
     reload: (o) => reload(rt, o),
     renderStatus: () => opts.renderStatus?.(),
   };

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TendEvent } from '../events/index.js';
+import { formatDuration } from '../time/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
 
@@ -116,7 +117,8 @@ export function webhookDeliver(opts: {
         AbortSignal.any([signal, timeout]),
       );
     } catch (err) {
-      if (timeout.aborted) return { ok: false, retry: true, error: `no answer within ${opts.timeoutMs}ms` };
+      if (timeout.aborted)
+        return { ok: false, retry: true, error: `no answer within ${formatDuration(opts.timeoutMs)}` };
       return {
         ok: false,
         retry: true,

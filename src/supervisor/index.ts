@@ -1,4 +1,12 @@
 export {
+  type AppEnvSource,
+  appEnv,
+  type ServiceEnvLayers,
+  type ServiceEnvSource,
+  serviceEnv,
+  tendVars,
+} from './env.js';
+export {
   type ConfigChange,
   type Effect,
   type Input,

@@ -6,6 +6,7 @@
 import type { Bus } from '../events/index.js';
 import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
+import { type AppEnvSource, appEnv, serviceEnv } from './env.js';
 import type { ConfigChange } from './machine.js';
 import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
 import { exitStatus } from './spawn.js';
@@ -15,8 +16,11 @@ export interface StackOptions {
   plan: Plan;
   bus: Bus;
   echo?: EchoTarget;
+  /** tend's own environment, the base of every child's (default: process.env) */
   env?: NodeJS.ProcessEnv;
-  /** extra env for every service (markers, settings file) */
+  /** the settings file services read (TEND_SETTINGS_FILE), when tend writes one */
+  settingsFile?: string;
+  /** more of tend's variables for every service, over the manifest's `env` (TEND_SETTINGS_FILE, older callers) */
   extraEnv?: Record<string, string>;
   /** more hooks per service, from the modules that own probes, finish commands and pid records */
   hooks?: (service: ServicePlan, log: ServiceLog) => ServiceHooks;
@@ -56,8 +60,14 @@ export interface Stack {
    * before. Kept across reloads of the service.
    */
   setEnv(name: string, vars: Record<string, string>): void;
-  /** the environment a service's children get (its spawns, probes, checks, hooks); {} for an unknown name */
-  envOf(name: string): Record<string, string>;
+  /**
+   * The environment every child of the service gets (the service, its probes, checks, on_change commands,
+   * finish hook): see supervisor/env.ts. Callers add only their own TEND_* extras. Undefined for an unknown
+   * service.
+   */
+  envOf(name: string): Record<string, string> | undefined;
+  /** The environment of an app-level child (a lifecycle stage, a notify script). */
+  appEnv(): Record<string, string>;
   /**
    * Its config changed (the render loop, after writing files or env_from): the service's machine decides what
    * that does where it is (restart, signals, nothing; see `transition`'s `config` case). Says what it did.
@@ -98,15 +108,17 @@ export function createStack(opts: StackOptions): Stack {
   const notifyServices = (name: string, change: 'added' | 'removed') => {
     for (const l of [...serviceListeners]) l(name, change);
   };
-  const envOf = (sp: ServicePlan): NodeJS.ProcessEnv => ({
-    ...baseEnv,
-    ...opts.extraEnv,
-    ...sp.env,
-    ...envOverlays.get(sp.name),
-    ...opts.serviceEnv?.(sp),
-    TEND_SERVICE: sp.name,
-    TEND_APP: plan.name,
+  const appSource = (): AppEnvSource => ({
+    base: baseEnv,
+    app: plan.name,
+    dataDir: plan.dataDir,
+    settingsFile: opts.settingsFile ?? opts.extraEnv?.TEND_SETTINGS_FILE,
   });
+  const envOf = (sp: ServicePlan): Record<string, string> =>
+    serviceEnv(appSource(), sp, {
+      envFrom: envOverlays.get(sp.name),
+      tend: { ...opts.extraEnv, ...opts.serviceEnv?.(sp) },
+    });
 
   // service -> the services whose `after` names it. Rebuilt lazily after a service is added or removed (a
   // reload replaces a changed service that way); a scan per readiness change made a 1,000-service start O(n²).
@@ -259,11 +271,9 @@ export function createStack(opts: StackOptions): Stack {
     },
     envOf(name) {
       const r = runners.get(name);
-      if (!r) return {};
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(envOf(r.plan))) if (v !== undefined) env[k] = v;
-      return env;
+      return r ? envOf(r.plan) : undefined;
     },
+    appEnv: () => appEnv(appSource()),
     configChanged(name, change, reason) {
       const r = runners.get(name);
       if (!r) return { did: 'nothing' };
