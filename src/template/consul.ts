@@ -18,6 +18,7 @@ import {
   unsupportedFunc,
   writeToFileSync,
 } from './policy.js';
+import { addCatalogFuncs } from './catalog.js';
 import { sockaddrFunc } from './sockaddr/index.js';
 import {
   type CatalogOptions,
@@ -748,6 +749,8 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     },
     S,
   );
+
+  addCatalogFuncs(f, { rec, healthService, parseServiceQuery });
 
   // Vault and Nomad: known by name, so templates parse; a call says why it cannot run.
   for (const [name, what] of Object.entries(UNSUPPORTED)) f.set(name, unsupportedFunc(name, what));
