@@ -12,6 +12,8 @@ import type { TemplateSource } from '../template/index.js';
 export interface Wanted {
   keys: string[];
   prefixes: string[];
+  /** discovery reads a wrapping snapshot answers (catalog-source.ts), by its own keys */
+  others?: string[];
 }
 
 export interface Snapshot {

@@ -320,17 +320,17 @@ export function catalogFromInstances(
     case 'connect':
     case 'caRoots':
     case 'caLeaf':
-      throw new Error(
+      throw new CatalogUnsupported(
         `${req.kind}: needs Consul Connect (service mesh), which ${opts.where} does not have; use kv: consul://… (docs/templates.md)`,
       );
     case 'partitions':
     case 'exportedServices':
     case 'importedServices':
-      throw new Error(
+      throw new CatalogUnsupported(
         `${req.kind}: needs Consul Enterprise admin partitions, which ${opts.where} does not have (docs/templates.md)`,
       );
     case 'peerings':
-      throw new Error(
+      throw new CatalogUnsupported(
         `${req.kind}: needs Consul cluster peering, which ${opts.where} does not have (docs/templates.md)`,
       );
     default: {
@@ -339,6 +339,12 @@ export function catalogFromInstances(
     }
   }
 }
+
+/**
+ * A catalog request the source's backend cannot answer at all (Connect, partitions or peerings outside Consul,
+ * a query option a registry lacks): the render fails with this message rather than wait for data.
+ */
+export class CatalogUnsupported extends Error {}
 
 // ---- the Consul catalog functions' requests and answers -------------------------------------------------
 
