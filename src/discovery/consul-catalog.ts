@@ -55,7 +55,8 @@ const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const strMap = (v: unknown): Record<string, string> =>
   v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, str(x)])) : {};
 const strList = (v: unknown): string[] => (Array.isArray(v) ? v.map(str) : []);
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
 
 function nodeInfo(v: unknown) {
   const n = obj(v);
@@ -111,7 +112,9 @@ export function consulCatalog(
     const r = await http.request('GET', path, { query, dc: useDc, signal: o.signal, timeoutMs: o.timeoutMs });
     if (r.status === 404 && o.notFound) return o.notFound();
     if (r.status !== 200) {
-      throw new Error(`${what}: Consul answered HTTP ${r.status}${r.body.trim() ? `: ${r.body.trim().slice(0, 200)}` : ''}`);
+      throw new Error(
+        `${what}: Consul answered HTTP ${r.status}${r.body.trim() ? `: ${r.body.trim().slice(0, 200)}` : ''}`,
+      );
     }
     return { body: r.body.trim() === '' ? null : JSON.parse(r.body), index: indexOf(r.headers) };
   };
@@ -138,7 +141,11 @@ export function consulCatalog(
         if (req.dc) q.dc = req.dc;
         if (req.near) q.near = req.near;
         const g = await get('catalog nodes', '/v1/catalog/nodes', q, { ...o, dc: true });
-        return { answer: (Array.isArray(g.body) ? g.body : []).map(nodeInfo), index: g.index, blocking: true };
+        return {
+          answer: (Array.isArray(g.body) ? g.body : []).map(nodeInfo),
+          index: g.index,
+          blocking: true,
+        };
       }
       case 'node': {
         const name = req.name || (await nodeName(signal));
@@ -187,14 +194,19 @@ export function consulCatalog(
         return { answer: dcs, blocking: false };
       }
       case 'partitions': {
-        const g = await get('list.partitions', '/v1/partitions', {}, {
-          ...o,
-          notFound: () => {
-            throw new CatalogUnsupported(
-              'partitions: Consul answered 404 for /v1/partitions: admin partitions are a Consul Enterprise feature',
-            );
+        const g = await get(
+          'list.partitions',
+          '/v1/partitions',
+          {},
+          {
+            ...o,
+            notFound: () => {
+              throw new CatalogUnsupported(
+                'partitions: Consul answered 404 for /v1/partitions: admin partitions are a Consul Enterprise feature',
+              );
+            },
           },
-        });
+        );
         const answer = (Array.isArray(g.body) ? g.body : []).map((v) => ({
           Name: str(obj(v).Name),
           Description: str(obj(v).Description),
@@ -241,7 +253,10 @@ export function consulCatalog(
             Service: str(e.Service),
             Partition: '',
             Namespace: '',
-            Consumers: { Peers: strList(obj(e.Consumers).Peers), Partitions: strList(obj(e.Consumers).Partitions) },
+            Consumers: {
+              Peers: strList(obj(e.Consumers).Peers),
+              Partitions: strList(obj(e.Consumers).Partitions),
+            },
           };
         });
         return { answer, index: g.index, blocking: true };
@@ -291,9 +306,14 @@ export function consulCatalog(
         return { answer, index: g.index, blocking: true };
       }
       case 'caLeaf': {
-        const g = await get(`connect ca leaf ${req.service}`, `/v1/agent/connect/ca/leaf/${seg(req.service)}`, {
-          ...extra,
-        }, o);
+        const g = await get(
+          `connect ca leaf ${req.service}`,
+          `/v1/agent/connect/ca/leaf/${seg(req.service)}`,
+          {
+            ...extra,
+          },
+          o,
+        );
         const l = obj(g.body);
         const answer = {
           SerialNumber: str(l.SerialNumber),
@@ -336,7 +356,12 @@ export function consulCatalog(
             q.wait = goDuration(config.waitMs);
           }
           try {
-            const r = await query(req, q, abort.signal, config.waitMs + config.waitMs / 16 + timing.requestTimeoutMs);
+            const r = await query(
+              req,
+              q,
+              abort.signal,
+              config.waitMs + config.waitMs / 16 + timing.requestTimeoutMs,
+            );
             failures = 0;
             if (!known || !sameList([last], [r.answer])) {
               known = true;
@@ -352,7 +377,10 @@ export function consulCatalog(
           } catch {
             if (abort.signal.aborted) return;
             index = 0;
-            const delay = Math.min(timing.backoffMaxMs, timing.backoffInitialMs * 2 ** Math.min(failures++, 16));
+            const delay = Math.min(
+              timing.backoffMaxMs,
+              timing.backoffInitialMs * 2 ** Math.min(failures++, 16),
+            );
             await sleep(delay * (0.8 + Math.random() * 0.4), abort.signal);
           }
         }

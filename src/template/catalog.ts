@@ -196,7 +196,8 @@ export function addCatalogFuncs(f: Map<string, FuncSpec>, deps: CatalogFuncDeps)
       const detail = ask(req);
       if (detail === undefined) return null;
       // a node the catalog does not have is an empty *CatalogNode (nil Node, no services), as in consul-template
-      if (detail === null) return new GoStruct(CATALOG_NODE, { Node: null, Services: typed([], NODE_SERVICE) });
+      if (detail === null)
+        return new GoStruct(CATALOG_NODE, { Node: null, Services: typed([], NODE_SERVICE) });
       const services = typed(detail.Services.map(nodeService), NODE_SERVICE);
       services.sort(
         (a, b) =>

@@ -14,10 +14,36 @@ const doc = (o: Record<string, unknown>) =>
   JSON.stringify({ Tags: [], Meta: {}, Status: 'passing', TTL: '1h', ...o });
 
 const registry = {
-  'kv/.services/web/web-b-80.json': doc({ ID: 'web-b-80', Name: 'web', Address: '10.0.0.2', Port: 80, Node: 'b', Tags: ['blue'] }),
-  'kv/.services/web/web-a-80.json': doc({ ID: 'web-a-80', Name: 'web', Address: '10.0.0.1', Port: 80, Node: 'a' }),
-  'kv/.services/api/api-a-9000.json': doc({ ID: 'api-a-9000', Name: 'api', Address: '10.0.0.1', Port: 9000, Node: 'a', Status: 'critical' }),
-  [`kv/.services/db/db-${hostname()}-5432.json`]: doc({ ID: `db-${hostname()}-5432`, Name: 'db', Address: '10.0.0.5', Port: 5432, Node: hostname() }),
+  'kv/.services/web/web-b-80.json': doc({
+    ID: 'web-b-80',
+    Name: 'web',
+    Address: '10.0.0.2',
+    Port: 80,
+    Node: 'b',
+    Tags: ['blue'],
+  }),
+  'kv/.services/web/web-a-80.json': doc({
+    ID: 'web-a-80',
+    Name: 'web',
+    Address: '10.0.0.1',
+    Port: 80,
+    Node: 'a',
+  }),
+  'kv/.services/api/api-a-9000.json': doc({
+    ID: 'api-a-9000',
+    Name: 'api',
+    Address: '10.0.0.1',
+    Port: 9000,
+    Node: 'a',
+    Status: 'critical',
+  }),
+  [`kv/.services/db/db-${hostname()}-5432.json`]: doc({
+    ID: `db-${hostname()}-5432`,
+    Name: 'db',
+    Address: '10.0.0.5',
+    Port: 5432,
+    Node: hostname(),
+  }),
 };
 
 describe('tend template with a file registry', () => {

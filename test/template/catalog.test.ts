@@ -12,8 +12,22 @@ import {
 } from '../../src/template/index.js';
 
 const CONSUL_NODES = [
-  { ID: 'b1', Node: 'web2', Address: '10.0.0.9', Datacenter: 'dc1', TaggedAddresses: { lan: '10.0.0.9' }, Meta: {} },
-  { ID: 'a1', Node: 'web1', Address: '10.0.0.7', Datacenter: 'dc1', TaggedAddresses: {}, Meta: { rack: 'r1' } },
+  {
+    ID: 'b1',
+    Node: 'web2',
+    Address: '10.0.0.9',
+    Datacenter: 'dc1',
+    TaggedAddresses: { lan: '10.0.0.9' },
+    Meta: {},
+  },
+  {
+    ID: 'a1',
+    Node: 'web1',
+    Address: '10.0.0.7',
+    Datacenter: 'dc1',
+    TaggedAddresses: {},
+    Meta: { rack: 'r1' },
+  },
   { ID: 'a0', Node: 'web1', Address: '10.0.0.3', Datacenter: 'dc1', TaggedAddresses: {}, Meta: {} },
 ];
 
@@ -36,23 +50,58 @@ const src = memorySource({
     'nodes~_agent': CONSUL_NODES,
     peerings: [
       {
-        ID: '2', Name: 'b', Partition: 'default', Meta: {}, PeeringState: 'PENDING', PeerID: '', PeerServerName: '',
-        PeerServerAddresses: [], Remote: { Partition: '', Datacenter: '' },
-        StreamStatus: { ImportedServices: [], ExportedServices: [], LastHeartbeat: null, LastReceive: null, LastSend: null },
-      },
-      {
-        ID: '1', Name: 'c', Partition: 'default', Meta: { env: 'prod' }, PeeringState: 'ACTIVE', PeerID: 'p1',
-        PeerServerName: 'server.dc2.peering', PeerServerAddresses: ['10.2.0.1:8300'],
-        Remote: { Partition: 'default', Datacenter: 'dc2' },
+        ID: '2',
+        Name: 'b',
+        Partition: 'default',
+        Meta: {},
+        PeeringState: 'PENDING',
+        PeerID: '',
+        PeerServerName: '',
+        PeerServerAddresses: [],
+        Remote: { Partition: '', Datacenter: '' },
         StreamStatus: {
-          ImportedServices: ['db'], ExportedServices: ['web'], LastHeartbeat: '2023-04-01T10:20:30.123Z',
-          LastReceive: null, LastSend: '2023-04-01T10:20:30Z',
+          ImportedServices: [],
+          ExportedServices: [],
+          LastHeartbeat: null,
+          LastReceive: null,
+          LastSend: null,
         },
       },
       {
-        ID: '3', Name: 'a', Partition: 'default', Meta: {}, PeeringState: 'ACTIVE', PeerID: '', PeerServerName: '',
-        PeerServerAddresses: [], Remote: { Partition: '', Datacenter: '' },
-        StreamStatus: { ImportedServices: [], ExportedServices: [], LastHeartbeat: null, LastReceive: null, LastSend: null },
+        ID: '1',
+        Name: 'c',
+        Partition: 'default',
+        Meta: { env: 'prod' },
+        PeeringState: 'ACTIVE',
+        PeerID: 'p1',
+        PeerServerName: 'server.dc2.peering',
+        PeerServerAddresses: ['10.2.0.1:8300'],
+        Remote: { Partition: 'default', Datacenter: 'dc2' },
+        StreamStatus: {
+          ImportedServices: ['db'],
+          ExportedServices: ['web'],
+          LastHeartbeat: '2023-04-01T10:20:30.123Z',
+          LastReceive: null,
+          LastSend: '2023-04-01T10:20:30Z',
+        },
+      },
+      {
+        ID: '3',
+        Name: 'a',
+        Partition: 'default',
+        Meta: {},
+        PeeringState: 'ACTIVE',
+        PeerID: '',
+        PeerServerName: '',
+        PeerServerAddresses: [],
+        Remote: { Partition: '', Datacenter: '' },
+        StreamStatus: {
+          ImportedServices: [],
+          ExportedServices: [],
+          LastHeartbeat: null,
+          LastReceive: null,
+          LastSend: null,
+        },
       },
     ],
   },
@@ -99,7 +148,10 @@ describe('node', () => {
     expect(r.output).toBe('dependency.ServiceTags [a z] true');
   });
   it('a node the catalog lacks is an empty *CatalogNode: truthy, nil Node, no services', () => {
-    const r = render('{{ with node "ghost" }}found {{ len .Services }}{{ if not .Node }} nil{{ end }}{{ end }}', src);
+    const r = render(
+      '{{ with node "ghost" }}found {{ len .Services }}{{ if not .Node }} nil{{ end }}{{ end }}',
+      src,
+    );
     expect(r.output).toBe('found 0 nil');
   });
   it('takes a datacenter as a second argument and refuses a bad one', () => {
@@ -123,10 +175,14 @@ describe('peerings', () => {
       '{{ range peerings }}{{ .Name }}:{{ .PeeringState }} {{ end }}|{{ with index peerings 1 }}{{ .StreamStatus.LastHeartbeat }} {{ .StreamStatus.LastSend }} {{ .StreamStatus.ImportedServices }} {{ .Remote.Datacenter }}{{ if not .StreamStatus.LastReceive }} none{{ end }}{{ end }}',
       src,
     );
-    expect(r.output).toBe('a:ACTIVE c:ACTIVE b:PENDING |2023-04-01 10:20:30.123 +0000 UTC 2023-04-01 10:20:30 +0000 UTC [db] dc2 none');
+    expect(r.output).toBe(
+      'a:ACTIVE c:ACTIVE b:PENDING |2023-04-01 10:20:30.123 +0000 UTC 2023-04-01 10:20:30 +0000 UTC [db] dc2 none',
+    );
   });
   it('refuses an unknown query parameter', () => {
-    expect(() => render('{{ peerings "?foo=1" }}', src)).toThrow('list.peering: invalid query parameter key "foo"');
+    expect(() => render('{{ peerings "?foo=1" }}', src)).toThrow(
+      'list.peering: invalid query parameter key "foo"',
+    );
   });
 });
 
