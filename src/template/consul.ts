@@ -6,6 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { parse as yamlParse } from 'yaml';
 import { boundedReplace, boundedTest } from './bounded-regexp.js';
+import { addCatalogFuncs } from './catalog.js';
 import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
@@ -18,7 +19,6 @@ import {
   unsupportedFunc,
   writeToFileSync,
 } from './policy.js';
-import { addCatalogFuncs } from './catalog.js';
 import { sockaddrFunc } from './sockaddr/index.js';
 import {
   type CatalogOptions,
