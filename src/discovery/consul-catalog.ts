@@ -368,7 +368,8 @@ export function consulCatalog(
               last = r.answer;
               onChange(r.answer);
             }
-            if (!r.blocking) {
+            // an endpoint without blocking queries (or an answer without X-Consul-Index) is polled, not spun on
+            if (!r.blocking || r.index === undefined) {
               await sleep(timing.pollMs, abort.signal);
               continue;
             }

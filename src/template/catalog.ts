@@ -144,7 +144,7 @@ export function addCatalogFuncs(f: Map<string, FuncSpec>, deps: CatalogFuncDeps)
     req: CatalogRequest & { kind: K },
   ): CatalogAnswers[K] | undefined {
     const key = catalogKey(req);
-    rec.use('catalogs', key);
+    rec.use('catalogs', `catalog:${key}`);
     if (!src.catalog) {
       throw new Error(
         `${req.kind}: this render has no Consul catalog to read (tend render, tend template and tend up read the configured registry; docs/templates.md)`,

@@ -107,7 +107,7 @@ export interface Deps {
   prefixes: string[];
   /** Service queries as written, e.g. `web`, `prod.web@dc2|passing,warning`. */
   services: string[];
-  /** `''` for the local datacenter's catalog, else `@dc`. */
+  /** `services` queries (`''` for the local datacenter's catalog, else `@dc`) and catalog function keys (`catalog:nodes`). */
   catalogs: string[];
   files: string[];
   env: string[];

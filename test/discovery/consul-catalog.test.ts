@@ -176,4 +176,16 @@ describe('consul catalog watch', () => {
     ]);
     expect(fake.requestsTo('GET /v1/catalog/nodes')[2].query.get('index')).toBe('57');
   });
+
+  it('polls /v1/catalog/datacenters, which has no blocking queries, without an index; same answer reported once', async () => {
+    fake.always('GET /v1/catalog/datacenters', () => fx.datacenters);
+    const config = parseKvUrl(url(), {}) as ConsulKvConfig;
+    const c = consulCatalog(config, { timing: { minQueryIntervalMs: 10, pollMs: 20 } });
+    open.push(c);
+    const seen: unknown[] = [];
+    open.push(c.watch({ kind: 'datacenters', ignoreFailing: false }, (a) => seen.push(a)));
+    await waitFor(() => fake.requestsTo('GET /v1/catalog/datacenters').length >= 3, { what: 'three polls' });
+    for (const r of fake.requestsTo('GET /v1/catalog/datacenters')) expect(r.query.has('index')).toBe(false);
+    expect(seen).toEqual([['dc2', 'dc1', 'dc3']]);
+  });
 });
