@@ -62,6 +62,14 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
     err(`tend render: ${e.message}`);
     return 2;
   }
+  // service, services, nodes, node …: the registry of the same store, read only (src/render/catalog-source.ts)
+  const { openCatalogReader } = await import('../app/catalog.js');
+  const catalog = openCatalogReader({
+    kvUrl: opts.kv ?? (process.env.TEND_KV || plan.kv),
+    kv,
+    baseDir: plan.dir,
+    env: process.env,
+  });
   try {
     const { outcomes, exitCode } = await renderAll({
       plan,
@@ -69,6 +77,7 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
       env: process.env,
       dryRun: opts.dryRun,
       timeoutMs,
+      catalog,
     });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ exitCode, templates: outcomes }, null, 2)}\n`);
@@ -97,6 +106,7 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
       err('tend render: config incomplete (exit 3); put the missing keys in the store and run it again');
     return exitCode;
   } finally {
+    await catalog.close().catch(() => {});
     await kv.close().catch(() => {});
   }
 }
@@ -130,6 +140,13 @@ async function templateCommand(
     err(`tend template: ${(e as Error).message}`);
     return 2;
   }
+  const { openCatalogReader } = await import('../app/catalog.js');
+  const catalog = openCatalogReader({
+    kvUrl: opts.kv ?? (process.env.TEND_KV || DEFAULT_KV_URL),
+    kv,
+    baseDir: process.cwd(),
+    env: process.env,
+  });
   try {
     const r = await renderTemplateFile({
       file,
@@ -138,6 +155,7 @@ async function templateCommand(
       env: process.env,
       baseDir: process.cwd(),
       timeoutMs,
+      catalog,
     });
     if (!r.ok) {
       err(r.message);
@@ -146,6 +164,7 @@ async function templateCommand(
     process.stdout.write(r.output);
     return 0;
   } finally {
+    await catalog.close().catch(() => {});
     await kv.close().catch(() => {});
   }
 }

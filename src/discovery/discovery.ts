@@ -6,6 +6,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { type KvBackend, parseKvUrl } from '../kv/index.js';
 import type { Discovery, InstanceFilter, Watch } from '../runtime/index.js';
+import { catalogWatcher, withConsulCatalog } from './catalog-watch.js';
 import { type ConsulRegistryTiming, consulRegistry } from './consul-registry.js';
 import { fileRegistry } from './file-registry.js';
 import { kvRegistry } from './kv-registry.js';
@@ -26,6 +27,7 @@ interface Shared<T> {
 }
 
 export function createDiscovery(registry: Registry): Discovery {
+  const watchCatalog = catalogWatcher(registry);
   const byName = new Map<string, Shared<ServiceInstance>>();
   let catalog: Shared<CatalogService> | undefined;
 
@@ -110,6 +112,7 @@ export function createDiscovery(registry: Registry): Discovery {
         },
       };
     },
+    watchCatalog: (req, onChange) => watchCatalog(req, onChange),
     publish: (reg) => registry.publish(reg),
     async close() {
       for (const s of byName.values()) s.upstream.close();
@@ -151,7 +154,7 @@ export function openRegistry(opts: OpenRegistryOptions): Registry {
   const env = opts.env ?? process.env;
   const config = parseKvUrl(opts.kvUrl, env);
   if (config.kind === 'consul' && opts.kv.kind === 'consul')
-    return consulRegistry(config, { timing: opts.consulTiming });
+    return withConsulCatalog(consulRegistry(config, { timing: opts.consulTiming }), config);
   if (config.kind === 'file' && opts.kv.kind === 'file')
     return fileRegistry(fileRegistryDir(opts.kvUrl, opts.baseDir, env));
   return kvRegistry(opts.kv);

@@ -34,6 +34,8 @@
  *   await d.instances('api', { passingOnly: true }); d.services(); d.watchServices(cb)
  * Lists are ServiceInstance (src/template/source.ts), ordered by node then ID, as Consul orders them.
  */
+export { type CatalogReader, type OpenCatalogOptions, openCatalogReader } from './catalog.js';
+export { type ConsulCatalog, consulCatalog } from './consul-catalog.js';
 export {
   applyFilter,
   createDiscovery,

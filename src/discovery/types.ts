@@ -1,5 +1,5 @@
 import type { InstanceStatus, Publication, Registration, Watch } from '../runtime/index.js';
-import type { CatalogService, ServiceInstance } from '../template/source.js';
+import type { CatalogRequest, CatalogService, ServiceInstance } from '../template/source.js';
 
 export type { CatalogService, InstanceStatus, Publication, Registration, ServiceInstance, Watch };
 
@@ -19,5 +19,7 @@ export interface Registry {
   /** names and tags of every service with at least one instance */
   catalog(): Promise<CatalogService[]>;
   watchCatalog(onChange: (list: CatalogService[]) => void): Watch;
+  /** follows a catalog function's answer where the backend has its own (Consul); see catalog-watch.ts */
+  watchCatalogRequest?(req: CatalogRequest, onChange: (answer: unknown) => void): Watch;
   close(): Promise<void>;
 }

@@ -46,6 +46,7 @@ export function renderModule(): RenderModule {
         services: {
           service: (name, o) => discovery().service(name, o),
           services: (dc, o) => discovery().services(dc, o),
+          catalog: (req) => discovery().catalog(req),
         },
       });
       current = loop;

@@ -7,12 +7,15 @@
 import type { Discovery, Watch } from '../runtime/index.js';
 import {
   type CatalogService,
+  catalogKey,
   type ServiceInstance,
   type TemplateSource,
   unsupportedQueryOptions,
 } from '../template/source.js';
 
 export interface DiscoverySource extends Pick<TemplateSource, 'service' | 'services'> {
+  /** the catalog functions (`nodes`, `node`, `connect` …): `catalog:<key>` is announced when an answer changes */
+  catalog(req: Parameters<NonNullable<TemplateSource['catalog']>>[0]): unknown;
   /** stops every watch started by reads */
   close(): void;
 }
@@ -27,6 +30,7 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
   let catalogWatch: Watch | undefined;
   let catalog: CatalogService[] | undefined;
   let closed = false;
+  const answers = new Map<string, { watch?: Watch; value?: unknown; error?: Error }>();
 
   return {
     service(name, opts) {
@@ -54,8 +58,30 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
       }
       return catalog;
     },
+    catalog(req) {
+      const key = catalogKey(req);
+      let a = answers.get(key);
+      if (!a && !closed) {
+        const entry: { watch?: Watch; value?: unknown; error?: Error } = {};
+        answers.set(key, entry);
+        a = entry;
+        try {
+          entry.watch = discovery.watchCatalog(req, (value) => {
+            entry.value = value;
+            onChange(`catalog:${key}`);
+          });
+        } catch (e) {
+          // the registry has no such thing (Connect outside Consul): the render fails with why, every time
+          entry.error = e as Error;
+        }
+      }
+      if (a?.error) throw a.error;
+      return a?.value;
+    },
     close() {
       closed = true;
+      for (const a of answers.values()) a.watch?.close();
+      answers.clear();
       for (const w of watches.values()) w.close();
       watches.clear();
       catalogWatch?.close();

@@ -21,6 +21,7 @@
  * - envFromPairs / envName / envPrefix        envconsul's key → variable rules
  */
 export { type RenderModule, renderModule } from './attach.js';
+export { type CatalogReader, withCatalog } from './catalog-source.js';
 export { type DiscoverySource, discoverySource } from './discovery-source.js';
 export { envFromPairs, envName, envPrefix } from './envfrom.js';
 export {

@@ -65,7 +65,7 @@ export interface RenderLoopOptions {
    * discovery, for `service` and `services`; without it they count as missing. Tell the loop about changes
    * with `dependencyChanged('service:NAME' | 'services')`.
    */
-  services?: Pick<TemplateSource, 'service' | 'services'>;
+  services?: Pick<TemplateSource, 'service' | 'services' | 'catalog'>;
   /** delay before re-reading after a failed read; doubles up to retryMaxMs */
   retryInitialMs?: number;
   retryMaxMs?: number;

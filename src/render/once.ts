@@ -9,6 +9,7 @@ import { describeResult, runCommand } from '../lifecycle/command.js';
 import { effectiveSettings } from '../lifecycle/settings.js';
 import type { Plan } from '../manifest/types.js';
 import { parseConsulTemplate, parseJSONData, TemplateError } from '../template/index.js';
+import { type CatalogReader, withCatalog } from './catalog-source.js';
 import { type Resolved, resolveTemplate } from './resolve.js';
 import { createSnapshot, type Snapshot } from './snapshot.js';
 import { readCurrent, stage } from './write.js';
@@ -27,6 +28,8 @@ export interface RenderAllOptions {
   dryRun?: boolean;
   /** how long the KV store may take to answer, in all */
   timeoutMs?: number;
+  /** the registry, for `service`, `services`, `nodes`, `node` … (without it they count as missing) */
+  catalog?: CatalogReader;
 }
 
 export interface RenderOutcome {
@@ -64,7 +67,8 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const until = Date.now() + timeoutMs;
   const unreachable = `the KV store ${kv.url} did not answer within ${timeoutMs / 1000}s; is it running? (--kv / TEND_KV choose another)`;
-  const snapshot = createSnapshot(kv, { baseDir: plan.dir });
+  const kvSnapshot = createSnapshot(kv, { baseDir: plan.dir });
+  const snapshot = opts.catalog ? withCatalog(kvSnapshot, opts.catalog) : kvSnapshot;
   const label = (p: string) => {
     const r = relative(plan.dir, p);
     return r === '' || r.startsWith('..') || isAbsolute(r) ? p : r;
@@ -201,6 +205,8 @@ export interface TemplateFileOptions {
   /** `file` reads relative paths from here */
   baseDir: string;
   timeoutMs?: number;
+  /** the registry, for `service`, `services`, `nodes`, `node` … */
+  catalog?: CatalogReader;
 }
 
 export type TemplateFileResult =
@@ -235,7 +241,8 @@ export async function renderTemplateFile(opts: TemplateFileOptions): Promise<Tem
     }
   }
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const snapshot: Snapshot = createSnapshot(opts.kv, { baseDir: opts.baseDir });
+  const kvSnapshot: Snapshot = createSnapshot(opts.kv, { baseDir: opts.baseDir });
+  const snapshot = opts.catalog ? withCatalog(kvSnapshot, opts.catalog) : kvSnapshot;
   let res: Resolved;
   try {
     const tpl = parseConsulTemplate(opts.file, text);

@@ -5,7 +5,7 @@
  */
 import type { WatchSpec } from '../kv/index.js';
 import type { Deps, Template, TemplateSource } from '../template/index.js';
-import { renderWithSource, TemplateError } from '../template/index.js';
+import { catalogKey, renderWithSource, TemplateError } from '../template/index.js';
 import type { Snapshot } from './snapshot.js';
 
 export type Resolved =
@@ -68,6 +68,13 @@ export async function resolveTemplate(
         return src.services(dc, o);
       },
     };
+    if (src.catalog) {
+      const catalog = src.catalog;
+      recording.catalog = (req) => {
+        read.others.add(`catalog:${catalogKey(req)}`);
+        return catalog(req);
+      };
+    }
     const reads = (): Reads => ({
       keys: [...read.keys].sort(),
       prefixes: [...read.prefixes].sort(),
@@ -83,7 +90,7 @@ export async function resolveTemplate(
     }
     opts.onDeps?.(reads());
     const want = snapshot.unknown(r.missing);
-    if (fetches < max && (want.keys.length > 0 || want.prefixes.length > 0)) {
+    if (fetches < max && (want.keys.length > 0 || want.prefixes.length > 0 || want.others?.length)) {
       await snapshot.fetch(want);
       continue;
     }

@@ -12,6 +12,8 @@ import type { TemplateSource } from '../template/index.js';
 export interface Wanted {
   keys: string[];
   prefixes: string[];
+  /** discovery reads a wrapping snapshot answers (catalog-source.ts), by its own keys */
+  others?: string[];
 }
 
 export interface Snapshot {
@@ -39,7 +41,7 @@ export interface SnapshotOptions {
    */
   beforeRead?: (spec: WatchSpec) => Promise<void>;
   /** services for `service`/`services` (discovery); default: unknown, so they are reported missing */
-  services?: Pick<TemplateSource, 'service' | 'services'>;
+  services?: Pick<TemplateSource, 'service' | 'services' | 'catalog'>;
 }
 
 export function createSnapshot(kv: KvBackend, opts: SnapshotOptions): Snapshot {
@@ -89,6 +91,7 @@ export function createSnapshot(kv: KvBackend, opts: SnapshotOptions): Snapshot {
         list: (prefix) => listPrefix(prefix),
         services: (dc, o) => opts.services?.services(dc, o),
         service: (name, o) => opts.services?.service(name, o),
+        catalog: opts.services?.catalog ? (req) => opts.services?.catalog?.(req) : undefined,
         file(path) {
           try {
             return readFileSync(isAbsolute(path) ? path : resolve(opts.baseDir, path), 'utf8');

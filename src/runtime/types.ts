@@ -8,7 +8,7 @@ import type { KvBackend, KvStatus } from '../kv/index.js';
 import type { ServiceLog } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import type { ServiceHooks, Stack } from '../supervisor/index.js';
-import type { CatalogService, ServiceInstance } from '../template/source.js';
+import type { CatalogRequest, CatalogService, ServiceInstance } from '../template/source.js';
 
 export type ServiceHooksFactory = (service: ServicePlan, log: ServiceLog) => ServiceHooks;
 
@@ -190,6 +190,11 @@ export interface Discovery {
   cached(name: string): ServiceInstance[] | undefined;
   services(): Promise<CatalogService[]>;
   watchServices(onChange: (list: CatalogService[]) => void): Watch;
+  /**
+   * Follows the answer of a template catalog function (`nodes`, `node`, `connect` …): once known, then every
+   * change. Throws (CatalogUnsupported) at once when the registry has no such thing (Connect outside Consul).
+   */
+  watchCatalog(req: CatalogRequest, onChange: (answer: unknown) => void): Watch;
   /** publishes an instance (registrars use it) */
   publish(reg: Registration): Promise<Publication>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { parse as yamlParse } from 'yaml';
 import { boundedReplace, boundedTest } from './bounded-regexp.js';
+import { addCatalogFuncs } from './catalog.js';
 import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
@@ -748,6 +749,8 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     },
     S,
   );
+
+  addCatalogFuncs(f, { rec, healthService, parseServiceQuery });
 
   // Vault and Nomad: known by name, so templates parse; a call says why it cannot run.
   for (const [name, what] of Object.entries(UNSUPPORTED)) f.set(name, unsupportedFunc(name, what));

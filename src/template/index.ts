@@ -45,14 +45,22 @@ export {
   UNSUPPORTED,
 } from './policy.js';
 export {
+  type CatalogAnswers,
+  type CatalogOptions,
+  type CatalogRequest,
   type CatalogService,
+  CatalogUnsupported,
+  catalogFromInstances,
+  catalogKey,
   type Deps,
   type KVPair,
   type MemorySourceInit,
   memorySource,
   type ServiceInput,
   type ServiceInstance,
+  type ServiceOptions,
   type TemplateSource,
+  unsupportedQueryOptions,
 } from './source.js';
 export {
   builtinNames,

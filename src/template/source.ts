@@ -56,6 +56,13 @@ export interface TemplateSource {
   file(path: string): string | null | undefined;
   /** Environment variable; `undefined` when unset. */
   env(name: string): string | undefined;
+  /**
+   * The Consul catalog functions (`node`, `nodes`, `datacenters`, `partitions`, `peerings`, `exportedServices`,
+   * `importedServices`, `connect`, `caRoots`, `caLeaf`): the answer of `req` in the shape `CatalogAnswers` gives
+   * its kind, `undefined` while not known yet. A source without it, or one whose backend has no such thing
+   * (Connect, partitions, peerings outside Consul), throws an Error naming the backend. See catalog-source.ts.
+   */
+  catalog?(req: CatalogRequest): unknown;
 }
 
 /**
@@ -100,7 +107,7 @@ export interface Deps {
   prefixes: string[];
   /** Service queries as written, e.g. `web`, `prod.web@dc2|passing,warning`. */
   services: string[];
-  /** `''` for the local datacenter's catalog, else `@dc`. */
+  /** `services` queries (`''` for the local datacenter's catalog, else `@dc`) and catalog function keys (`catalog:nodes`). */
   catalogs: string[];
   files: string[];
   env: string[];
@@ -128,7 +135,7 @@ export class Recorder {
     this.sets[kind].add(name);
   }
 
-  miss(kind: 'key' | 'prefix' | 'service' | 'services' | 'file', name: string): void {
+  miss(kind: 'key' | 'prefix' | 'service' | 'services' | 'file' | 'catalog', name: string): void {
     this.missingSet.add(`${kind}:${name}`);
   }
 
@@ -164,6 +171,13 @@ export interface MemorySourceInit {
   readFiles?: boolean;
   /** Environment; defaults to process.env. */
   env?: Record<string, string | undefined>;
+  /**
+   * Catalog answers by `catalogKey` (`nodes`, `node:web1`, `peerings` …). Kinds not given are derived from
+   * `services` as tend's own registries derive them (`catalogFromInstances`, with node `localNode`).
+   */
+  catalog?: Record<string, unknown>;
+  /** The node `node` (no name) reads; default `node`. */
+  localNode?: string;
 }
 
 function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, string>): void {
@@ -246,5 +260,225 @@ export function memorySource(init: MemorySourceInit = {}): TemplateSource {
       }
     },
     env: (name) => (Object.hasOwn(env, name) ? env[name] : undefined),
+    catalog: (req) => {
+      const key = catalogKey(req);
+      if (init.catalog && Object.hasOwn(init.catalog, key)) return init.catalog[key];
+      const all = [...services.values()].flat();
+      return catalogFromInstances(all, req, { localNode: init.localNode ?? 'node', where: 'this source' });
+    },
   };
+}
+
+/**
+ * The catalog functions over a registry that only holds service instances (tend's file and etcd registries):
+ * `nodes` are the hosts that registered instances, `node` one host (the local one without a name) with its
+ * instances as services, `datacenters` none (instances carry no datacenter). Connect, CA, partitions, peerings
+ * and exported/imported services need Consul: asking throws, naming `where`.
+ */
+export function catalogFromInstances(
+  instances: ServiceInstance[],
+  req: CatalogRequest,
+  opts: { localNode: string; where: string },
+): unknown {
+  const nodeOf = (i: ServiceInstance): NodeInfo => ({
+    ID: i.NodeID,
+    Node: i.Node,
+    Address: i.NodeAddress,
+    Datacenter: i.NodeDatacenter,
+    TaggedAddresses: { ...i.NodeTaggedAddresses },
+    Meta: { ...i.NodeMeta },
+  });
+  // an instance of another datacenter is not in this one's catalog; tend's registries have none
+  const inDc = (dc: string | undefined) => (i: ServiceInstance) => !dc || i.NodeDatacenter === dc;
+  switch (req.kind) {
+    case 'nodes': {
+      const byName = new Map<string, NodeInfo>();
+      for (const i of instances.filter(inDc(req.dc))) if (!byName.has(i.Node)) byName.set(i.Node, nodeOf(i));
+      return [...byName.values()];
+    }
+    case 'node': {
+      const name = req.name || opts.localNode;
+      const mine = instances.filter((i) => i.Node === name).filter(inDc(req.dc));
+      if (mine.length === 0) return null;
+      return {
+        Node: nodeOf(mine[0]),
+        Services: mine.map(
+          (i): NodeServiceInfo => ({
+            ID: i.ID,
+            Service: i.Name,
+            Tags: [...i.Tags],
+            Meta: { ...i.ServiceMeta },
+            Port: i.Port,
+            Address: i.Address,
+            EnableTagOverride: false,
+          }),
+        ),
+      };
+    }
+    case 'datacenters':
+      return [...new Set(instances.map((i) => i.NodeDatacenter).filter((d) => d !== ''))].sort();
+    case 'connect':
+    case 'caRoots':
+    case 'caLeaf':
+      throw new CatalogUnsupported(
+        `${req.kind}: needs Consul Connect (service mesh), which ${opts.where} does not have; use kv: consul://… (docs/templates.md)`,
+      );
+    case 'partitions':
+    case 'exportedServices':
+    case 'importedServices':
+      throw new CatalogUnsupported(
+        `${req.kind}: needs Consul Enterprise admin partitions, which ${opts.where} does not have (docs/templates.md)`,
+      );
+    case 'peerings':
+      throw new CatalogUnsupported(
+        `${req.kind}: needs Consul cluster peering, which ${opts.where} does not have (docs/templates.md)`,
+      );
+    default: {
+      const never: never = req;
+      throw new Error(`unknown catalog request ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * A catalog request the source's backend cannot answer at all (Connect, partitions or peerings outside Consul,
+ * a query option a registry lacks): the render fails with this message rather than wait for data.
+ */
+export class CatalogUnsupported extends Error {}
+
+// ---- the Consul catalog functions' requests and answers -------------------------------------------------
+
+export type CatalogRequest =
+  /** `nodes "@dc~near"` */
+  | { kind: 'nodes'; dc?: string; near?: string }
+  /** `node "name@dc"`; name `''` is the local agent's node */
+  | { kind: 'node'; name: string; dc?: string }
+  /** `datacenters [ignoreFailing]` */
+  | { kind: 'datacenters'; ignoreFailing: boolean }
+  | { kind: 'partitions' }
+  /** `peerings "?partition=p"` */
+  | { kind: 'peerings'; partition?: string }
+  /** `exportedServices "partition"` (`''`: the agent's) */
+  | { kind: 'exportedServices'; partition: string }
+  | { kind: 'importedServices'; partition: string }
+  /** `connect "name"`: Connect-capable instances, every status (the engine filters as for `service`) */
+  | { kind: 'connect'; name: string; opts: ServiceOptions }
+  | { kind: 'caRoots' }
+  /** `caLeaf "service"` */
+  | { kind: 'caLeaf'; service: string };
+
+export interface NodeInfo {
+  ID: string;
+  Node: string;
+  Address: string;
+  Datacenter: string;
+  TaggedAddresses: Record<string, string>;
+  Meta: Record<string, string>;
+}
+
+export interface NodeServiceInfo {
+  ID: string;
+  Service: string;
+  Tags: string[];
+  Meta: Record<string, string>;
+  Port: number;
+  Address: string;
+  EnableTagOverride: boolean;
+}
+
+export interface PeeringInfo {
+  ID: string;
+  Name: string;
+  Partition: string;
+  Meta: Record<string, string>;
+  /** Consul's `State` */
+  PeeringState: string;
+  PeerID: string;
+  PeerServerName: string;
+  PeerServerAddresses: string[];
+  StreamStatus: {
+    ImportedServices: string[];
+    ExportedServices: string[];
+    /** RFC 3339 as Consul sends it, or null */
+    LastHeartbeat: string | null;
+    LastReceive: string | null;
+    LastSend: string | null;
+  };
+  Remote: { Partition: string; Datacenter: string };
+}
+
+export interface CARootInfo {
+  ID: string;
+  Name: string;
+  /** Consul's `RootCert` */
+  RootCertPEM: string;
+  Active: boolean;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export interface LeafCertInfo {
+  SerialNumber: string;
+  CertPEM: string;
+  PrivateKeyPEM: string;
+  Service: string;
+  ServiceURI: string;
+  /** RFC 3339 */
+  ValidAfter: string;
+  ValidBefore: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+/** What a source answers for each kind (`node` answers null for a node the catalog does not have). */
+export interface CatalogAnswers {
+  nodes: NodeInfo[];
+  node: { Node: NodeInfo; Services: NodeServiceInfo[] } | null;
+  datacenters: string[];
+  partitions: Array<{ Name: string; Description: string }>;
+  peerings: PeeringInfo[];
+  exportedServices: Array<{
+    Service: string;
+    Partition: string;
+    Namespace: string;
+    Consumers: { Peers: string[]; Partitions: string[] };
+  }>;
+  importedServices: Array<{ Service: string; Namespace: string; SourcePartition: string }>;
+  connect: ServiceInstance[];
+  caRoots: CARootInfo[];
+  caLeaf: LeafCertInfo | null;
+}
+
+/** One string per request, for missing lists and caches: `nodes@dc1~_agent`, `node:web1@dc2`, `caLeaf:web` … */
+export function catalogKey(req: CatalogRequest): string {
+  switch (req.kind) {
+    case 'nodes':
+      return `nodes${req.dc ? `@${req.dc}` : ''}${req.near ? `~${req.near}` : ''}`;
+    case 'node':
+      return `node:${req.name}${req.dc ? `@${req.dc}` : ''}`;
+    case 'datacenters':
+      return req.ignoreFailing ? 'datacenters:ignoreFailing' : 'datacenters';
+    case 'partitions':
+    case 'caRoots':
+      return req.kind;
+    case 'peerings':
+      return `peerings${req.partition ? `?partition=${req.partition}` : ''}`;
+    case 'exportedServices':
+    case 'importedServices':
+      return `${req.kind}:${req.partition}`;
+    case 'connect': {
+      const o = req.opts;
+      const q = (['ns', 'partition', 'peer', 'samenessGroup'] as const)
+        .filter((k) => o[k] !== undefined)
+        .map((k) => `${k}=${o[k]}`)
+        .join('&');
+      return `connect:${req.name}${q ? `?${q}` : ''}${o.dc ? `@${o.dc}` : ''}${o.near ? `~${o.near}` : ''}`;
+    }
+    case 'caLeaf':
+      return `caLeaf:${req.service}`;
+    default: {
+      const never: never = req;
+      throw new Error(`unknown catalog request ${JSON.stringify(never)}`);
+    }
+  }
 }
