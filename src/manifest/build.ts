@@ -3,6 +3,7 @@
  * (dependencies, cycles, jobs, --only), and the start order.
  */
 import { basename, join } from 'node:path';
+import { accountNames, type RunAs, resolveRunAs } from './accounts.js';
 import { type Cx, keyPos, mapPos } from './kit.js';
 import type { RawManifest, RawService } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -35,6 +36,7 @@ export function buildPlan(
     if (!byName.has(n)) error(servicesPos, `unknown service "${n}" in --only${didYouMean(n, names)}`);
   }
 
+  const runAs = new Map<string, RunAs>();
   for (const { key: name, value: s } of defined) {
     const isJob = s.schedule !== undefined;
     const at = (k: string) => keyPos(s, k) ?? mapPos(s) ?? servicesPos;
@@ -44,6 +46,14 @@ export function buildPlan(
       error(at('ready'), `service "${name}" is a job (schedule) and cannot have a ready check`);
     if (isJob && s.health)
       error(at('health'), `service "${name}" is a job (schedule) and cannot have a health check`);
+    if (s.user !== undefined) {
+      const r = resolveRunAs(s.user);
+      if ('error' in r) {
+        const word = /^no group/.test(r.error) ? 'group' : 'user';
+        const missing = /"([^"]+)"/.exec(r.error)?.[1] ?? '';
+        error(at('user'), `service "${name}": user: ${r.error}${didYouMean(missing, accountNames(word))}`);
+      } else runAs.set(name, r);
+    }
   }
   checkAfter(
     defined.map((d) => ({ key: d.key, after: d.value.after })),
@@ -105,7 +115,14 @@ export function buildPlan(
   );
   const services: Record<string, ServicePlan> = {};
   for (const name of order)
-    services[name] = servicePlan(name, byName.get(name)!.value, after.get(name)!, dir, stateDir);
+    services[name] = servicePlan(
+      name,
+      byName.get(name)!.value,
+      after.get(name)!,
+      dir,
+      stateDir,
+      runAs.get(name),
+    );
 
   const stages: Plan['stages'] = {};
   for (const k of ['boot', 'firstboot', 'upgrade', 'warmup', 'monitor'] as const) {
@@ -143,6 +160,7 @@ function servicePlan(
   after: string[],
   dir: string,
   stateDir: string,
+  runAs: RunAs | undefined,
 ): ServicePlan {
   const isJob = s.schedule !== undefined;
   const logFile = s.logs.file === false ? undefined : (s.logs.file ?? join(stateDir, 'logs', `${name}.log`));
@@ -206,6 +224,7 @@ function servicePlan(
     essential: s.essential,
     schedule: s.schedule,
     user: s.user,
+    runAs,
   };
 }
 

@@ -3,6 +3,9 @@
  * Everything downstream reads this and never the YAML. Durations are milliseconds, sizes are bytes, paths are
  * absolute (resolved against the manifest's folder).
  */
+import type { RunAs } from './accounts.js';
+
+export type { RunAs };
 
 export type Signal = NodeJS.Signals;
 
@@ -140,8 +143,10 @@ export interface ServicePlan {
   essential: boolean;
   /** cron expression (5 or 6 fields) for jobs */
   schedule?: string;
-  /** user to run as (name or uid), when tend runs as root */
+  /** user to run as, as written (`name`, `name:group`, `uid`, `uid:gid`), when tend runs as root */
   user?: string;
+  /** `user` resolved against /etc/passwd and /etc/group when the manifest loaded */
+  runAs?: RunAs;
 }
 
 export interface StagePlan {

@@ -643,3 +643,39 @@ stages:
     ]);
   });
 });
+
+describe('user: resolved against the account database', () => {
+  test('name, name:group and numeric ids resolve; HOME comes from /etc/passwd', () => {
+    const { plan } = load(`services:
+  a: { command: sleep 1, user: nobody }
+  b: { command: sleep 1, user: "nobody:nogroup" }
+  c: { command: sleep 1, user: "1234:5678" }
+`);
+    expect(plan.services.a.runAs).toMatchObject({
+      name: 'nobody',
+      uid: 65534,
+      gid: 65534,
+      home: '/nonexistent',
+    });
+    expect(plan.services.b.runAs).toMatchObject({ uid: 65534, gid: 65534 });
+    expect(plan.services.c.runAs).toMatchObject({
+      name: '1234',
+      uid: 1234,
+      gid: 5678,
+      home: '/',
+      groups: [5678],
+    });
+  });
+
+  test('an unknown user or group is an error with its position and a suggestion', () => {
+    expect(
+      errorsOf(`services:
+  a: { command: sleep 1, user: nobdy }
+  b: { command: sleep 1, user: "nobody:nogrup" }
+`),
+    ).toEqual([
+      '2:26: service "a": user: no user "nobdy" in /etc/passwd; did you mean "nobody"?',
+      '3:26: service "b": user: no group "nogrup" in /etc/group; did you mean "nogroup"?',
+    ]);
+  });
+});
