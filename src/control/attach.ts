@@ -22,7 +22,14 @@ export function controlModule(): Module {
         http: rt.plan.http,
       });
       rt.control.httpUrl = server.httpUrl;
-      if (server.httpUrl) rt.out.write(`tend | dashboard, API and metrics on ${server.httpUrl}\n`);
+      if (server.httpUrl) {
+        // As Jupyter does: the token tend made goes with the address, so the printed URL opens the dashboard.
+        // A TEND_TOKEN the user set is theirs to know, and is never printed.
+        const shown = server.madeToken
+          ? `${server.httpUrl}?token=${server.madeToken}`
+          : `${server.httpUrl} (API calls need TEND_TOKEN)`;
+        rt.out.write(`tend | dashboard, API and metrics on ${shown}\n`);
+      }
       if (!rt.plan.file) {
         // `tend run` has no manifest in the current folder to find the socket by
         const sock = socketPathOf(rt.plan.stateDir);
