@@ -43,7 +43,9 @@ export function locateSocket(
   const url = opts.url ?? (env.TEND_URL || undefined);
   if (url) {
     const viaManifest =
-      opts.socket || env.TEND_SOCKET ? undefined : locateSocket({ file: opts.file }, env, cwd);
+      opts.socket || env.TEND_SOCKET
+        ? undefined
+        : locateSocket({ file: opts.file }, { ...env, TEND_URL: undefined }, cwd);
     let token = env.TEND_TOKEN || undefined;
     if (!token && viaManifest) {
       try {
