@@ -286,8 +286,15 @@ services:
 
   it("the KV URL's password is redacted in tend check, text and --json", () => {
     const dir = projectWith({
-      'tend.yaml':
-        'kv: etcd://admin:${PW}@127.0.0.1:2379\nnotify:\n  - webhook: https://hook:${PW}@example.com/x?token=${PW}\nservices:\n  web:\n    command: exec sleep 600\n    logs: { mode: "0644" }\n',
+      // the manifest's own ${PW}, expanded by tend
+      'tend.yaml': `kv: etcd://admin:\${PW}@127.0.0.1:2379
+notify:
+  - webhook: https://hook:\${PW}@example.com/x?token=\${PW}
+services:
+  web:
+    command: exec sleep 600
+    logs: { mode: "0644" }
+`,
     });
     const env = { PW: 'pa55-w0rd-zz' };
     const text = runTend(['check'], { cwd: dir, env });
