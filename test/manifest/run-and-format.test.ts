@@ -3,6 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { redactSecrets } from '../../src/manifest/format.js';
 import {
   formatPlan,
   ManifestError,
@@ -155,5 +156,20 @@ describe('formatPlan', () => {
   test('planToJSON is the Plan as JSON', () => {
     const { plan } = load('services:\n  a:\n    command: x\n');
     expect(JSON.parse(planToJSON(plan))).toEqual(plan);
+  });
+});
+
+describe('redactSecrets', () => {
+  test('hides URL passwords and secret-named query values, wherever they are in a text', () => {
+    expect(redactSecrets('kv etcd://admin:pa55@h1:2379,h2:2379/app/')).toBe(
+      'kv etcd://admin:***@h1:2379,h2:2379/app/',
+    );
+    expect(redactSecrets('curl https://u:p@x.example/a?token=abc&x=1&api_key=k')).toBe(
+      'curl https://u:***@x.example/a?token=***&x=1&api_key=***',
+    );
+    // a user without a password, and plain text, stay
+    expect(redactSecrets('consul://agent@127.0.0.1:8500 and a:b@c')).toBe(
+      'consul://agent@127.0.0.1:8500 and a:b@c',
+    );
   });
 });
