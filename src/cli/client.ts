@@ -12,6 +12,7 @@ import type { ActionResult, LogLineView, ReloadResult, StatusView } from '../con
 
 interface Common {
   socket?: string;
+  url?: string;
   file?: string;
   json?: boolean;
 }
@@ -28,6 +29,12 @@ function withConnection(cmd: Command, json = true, shortFile = true): Command {
   cmd
     .option('--socket <path>', 'the control socket (default: $TEND_SOCKET, else <state_dir>/tend.sock)')
     .addOption(
+      new Option(
+        '--url <url>',
+        "talk to tend's TCP listener instead, with $TEND_TOKEN or the token in <state_dir>/token",
+      ).env('TEND_URL'),
+    )
+    .addOption(
       new Option(flags, 'the manifest that locates the socket (default: ./tend.yaml)').env('TEND_FILE'),
     );
   if (json) cmd.option('--json', 'print JSON');
@@ -36,7 +43,7 @@ function withConnection(cmd: Command, json = true, shortFile = true): Command {
 
 async function locate(opts: Common): Promise<Located> {
   const { locateSocket } = await import('../control/locate.js');
-  return locateSocket({ socket: opts.socket, file: opts.file });
+  return locateSocket({ socket: opts.socket, file: opts.file, url: opts.url });
 }
 
 /** Turns a client failure into a message and an exit code. */

@@ -2,7 +2,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXIT, runForeground } from '../app/index.js';
-import { formatPlan, jsonSchema, loadManifest, ManifestError, planForCommand } from '../manifest/index.js';
+import {
+  formatPlan,
+  jsonSchema,
+  loadManifest,
+  ManifestError,
+  planForCommand,
+  planToJSON,
+} from '../manifest/index.js';
 import type { Plan, RestartPolicy } from '../manifest/types.js';
 
 const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -101,7 +108,7 @@ export async function runCommand(
 export async function checkCommand(opts: { file?: string; only?: string; json?: boolean }) {
   const plan = loadPlan(opts);
   if (!plan) return EXIT.usage;
-  process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  process.stdout.write(opts.json ? planToJSON(plan) : formatPlan(plan));
   // Templates using consul-template's pre-0.18 names (or Vault/Nomad): one line each, naming what to do.
   const { templateNotes } = await import('../template/index.js');
   const notes = templateNotes(

@@ -24,10 +24,15 @@ export function controlModule(): Module {
         http: rt.plan.http,
       });
       rt.control.httpUrl = server.httpUrl;
+      const dashboardUrl =
+        server.httpUrl && server.madeToken ? `${server.httpUrl}?token=${server.madeToken}` : server.httpUrl;
       if (server.httpUrl) {
         const host = rt.plan.http ? parseListenAddress(rt.plan.http).host : '';
         const every = host === '' || host === '0.0.0.0' || host === '::' ? ' (bound to every interface)' : '';
-        rt.out.write(`tend | dashboard, API and metrics on ${server.httpUrl}${every}\n`);
+        // As Jupyter does: the token tend made goes with the address, so the printed URL opens the dashboard.
+        // A TEND_TOKEN the user set is theirs to know, and is never printed.
+        const shown = server.madeToken ? dashboardUrl : `${server.httpUrl} (API calls need TEND_TOKEN)`;
+        rt.out.write(`tend | dashboard, API and metrics on ${shown}${every}\n`);
       }
       if (!rt.plan.file) {
         // `tend run` has no manifest in the current folder to find the socket by
@@ -38,7 +43,7 @@ export function controlModule(): Module {
       const unsubscribe = rt.bus.subscribe((e) => {
         if (e.kind !== 'app' || e.to !== 'UP') return;
         unsubscribe();
-        rt.out.write(`tend | ${nextStep(rt.plan.file, socketPathOf(rt.plan.stateDir), server.httpUrl)}\n`);
+        rt.out.write(`tend | ${nextStep(rt.plan.file, socketPathOf(rt.plan.stateDir), dashboardUrl)}\n`);
       });
       return {
         close: () => {

@@ -2,7 +2,7 @@
  * The CLI's side of the API: HTTP over the unix socket with node:http only, so that `tend status` loads
  * nothing heavy. Errors say what to do next.
  */
-import { request } from 'node:http';
+import { type RequestOptions, request } from 'node:http';
 import { type Located, shownPath } from './locate.js';
 import type { ErrorBody } from './types.js';
 
@@ -19,7 +19,23 @@ export class ApiError extends Error {
   }
 }
 
+/** Where a request goes: the unix socket, or TCP with the bearer token (`--url` / TEND_URL). */
+function target(loc: Located): RequestOptions {
+  if (!loc.url) return { socketPath: loc.socket };
+  const u = new URL(loc.url);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port || 80),
+    headers: loc.token ? { authorization: `Bearer ${loc.token}` } : {},
+  };
+}
+
 function notRunning(loc: Located, code: string | undefined, message: string): Error {
+  if (loc.url) {
+    return code === 'ECONNREFUSED'
+      ? new NotRunningError(`no tend answers at ${loc.url} (connection refused); start one with \`tend up\``)
+      : new Error(`cannot reach tend at ${loc.url}: ${message}`);
+  }
   const sock = shownPath(loc.socket);
   const what = loc.manifest ? shownPath(loc.manifest) : loc.how === 'default' ? 'this folder' : sock;
   switch (code) {
@@ -50,14 +66,18 @@ export interface Reply<T> {
 export function call<T>(loc: Located, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const to = target(loc);
     const req = request(
       {
-        socketPath: loc.socket,
+        ...to,
         path,
         method,
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-          : undefined,
+        headers: {
+          ...to.headers,
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -86,7 +106,7 @@ export function call<T>(loc: Located, method: 'GET' | 'POST', path: string, body
 /** Streams an NDJSON answer, calling `onItem` per line; resolves when tend ends the stream. */
 export function stream<T>(loc: Located, path: string, onItem: (item: T) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: loc.socket, path, method: 'GET' }, (res) => {
+    const req = request({ ...target(loc), path, method: 'GET' }, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) {
         const chunks: Buffer[] = [];

@@ -1,7 +1,10 @@
 /**
  * The dashboard: one self-contained page (inline CSS and vanilla JS, no CDN, works offline) served at `/`.
  * It reads /api/status once, then follows /api/events (SSE) and re-reads the status after each change; logs
- * stream from /api/logs?follow=1. Kept as a string module so the build needs no asset step. The page's
+ * stream from /api/logs?follow=1. Every API call carries the token: the page takes it from the address tend
+ * printed (`/?token=…`) into the tab's sessionStorage and removes it from the address bar and history at once;
+ * without one, it asks for it and its buttons stay disabled. The event stream is read with fetch, not
+ * EventSource, which cannot send a header (a token in every stream URL would end up in proxies' logs). Kept as a string module so the build needs no asset step. The page's
  * script avoids backticks and `${` so it can live inside this template literal unescaped.
  */
 export const DASHBOARD_HTML = `<!doctype html>
@@ -95,6 +98,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   <span id="app-maint" class="badge s-unhealthy" hidden>maintenance</span>
   <span class="spacer"></span>
   <span id="app-meta" class="meta"></span>
+  <button id="token-btn" type="button" hidden>enter token</button>
   <span id="conn">connecting</span>
 </header>
 <div id="notice" role="alert"></div>
@@ -128,7 +132,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
 <script>
 "use strict";
 (function () {
-  var status = null, fetchedAt = 0, selected = null, refreshTimer = null, logAbort = null, askedForToken = false;
+  var status = null, fetchedAt = 0, selected = null, refreshTimer = null, logAbort = null;
   // gone: the event stream ended and /api/status does not answer, so tend is not running (or not reachable)
   var streamLive = false, gone = false, goneAt = 0;
   var MAX_LOG_LINES = 2000, MAX_EVENTS = 100;
@@ -155,10 +159,41 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   function clock(t) { var d = new Date(t); return d.toLocaleTimeString([], { hour12: false }); }
   function notice(text) { var n = $("notice"); n.textContent = text || ""; n.className = text ? "show" : ""; }
 
+  // the token from the printed address moves to this tab's storage and leaves the address bar and history
+  (function takeToken() {
+    var q = new URLSearchParams(location.search), t = q.get("token");
+    if (t === null) return;
+    if (t) sessionStorage.setItem("tend-token", t);
+    q.delete("token");
+    var rest = q.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+  })();
+  function token() { return sessionStorage.getItem("tend-token") || ""; }
   function authHeaders() {
-    var t = sessionStorage.getItem("tend-token");
+    var t = token();
     return t ? { Authorization: "Bearer " + t } : {};
   }
+  // no token, or tend refused it: say how to get one, and keep every button disabled
+  var tokenRefused = false;
+  function canAct() { return !!token() && !tokenRefused; }
+  function onUnauthorized() {
+    if (tokenRefused) return;
+    tokenRefused = true;
+    $("token-btn").hidden = false;
+    notice(token() ? "tend refused this page's token (tend restarted with a new one?): open the address tend printed at start, or enter the token"
+      : "This tend needs its token: open the address tend printed at start (http://…/?token=…), or enter TEND_TOKEN");
+    render();
+  }
+  $("token-btn").addEventListener("click", function () {
+    var t = window.prompt("tend's token (TEND_TOKEN, or the one in the address tend printed):");
+    if (!t) return;
+    sessionStorage.setItem("tend-token", t.trim());
+    tokenRefused = false;
+    $("token-btn").hidden = true;
+    notice("");
+    refresh().then(function () { followLogs(); });
+    connect();
+  });
 
   function refreshSoon() {
     if (refreshTimer) return;
@@ -174,12 +209,13 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     render();
   }
   function refresh() {
-    return fetch("api/status", { cache: "no-store" }).then(function (r) {
+    return fetch("api/status", { cache: "no-store", headers: authHeaders() }).then(function (r) {
+      if (r.status === 401) { onUnauthorized(); return Promise.reject(null); }
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (s) {
       status = s; fetchedAt = Date.now(); setGone(false); render();
-    }).catch(function () { if (!streamLive) setGone(true); });
+    }).catch(function (e) { if (e !== null && !streamLive) setGone(true); });
   }
 
   function reasonOf(s) {
@@ -216,11 +252,12 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     var rows = status.services.map(function (s) {
       var up = s.uptimeMs === undefined || s.uptimeMs === null ? undefined : s.uptimeMs + elapsed;
       var running = s.pid !== undefined && s.pid !== null;
+      var off = canAct() ? undefined : "disabled";
       var actions = el("td", { class: "actions" }, [
-        el("button", { type: "button", "data-action": "restart", text: "Restart" }),
+        el("button", { type: "button", "data-action": "restart", text: "Restart", disabled: off }),
         running || s.state === "waiting" || s.state === "backoff" || s.state === "starting"
-          ? el("button", { type: "button", "data-action": "stop", text: "Stop" })
-          : el("button", { type: "button", "data-action": "start", text: "Start" })
+          ? el("button", { type: "button", "data-action": "stop", text: "Stop", disabled: off })
+          : el("button", { type: "button", "data-action": "start", text: "Start", disabled: off })
       ]);
       var tr = el("tr", { "data-service": s.name, class: s.name === selected ? "selected" : "" }, [
         el("td", {}, [el("span", { class: "name", text: s.name }), s.job ? el("span", { class: "tag", text: "job" }) : null,
@@ -259,20 +296,20 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   }
 
   function act(name, action, button) {
+    if (!canAct()) return;
+    // stopping or restarting a service interrupts what it serves: only on a second, explicit yes
+    if (action !== "start" && !window.confirm(action.charAt(0).toUpperCase() + action.slice(1) + " " + name + "?")) return;
     button.disabled = true;
     var h = authHeaders();
     fetch("api/services/" + encodeURIComponent(name) + "/" + action + "?wait=0", { method: "POST", headers: h })
       .then(function (r) {
-        if (r.status === 401) {
-          var t = window.prompt("This tend needs its token (TEND_TOKEN) for " + action + ":");
-          if (t) { sessionStorage.setItem("tend-token", t); return act(name, action, button); }
-        }
+        if (r.status === 401) { onUnauthorized(); return; }
         if (!r.ok) return r.json().then(function (b) { notice(b.error || ("HTTP " + r.status)); });
         notice("");
         refreshSoon();
       })
       .catch(function (e) { notice(String(e)); })
-      .finally(function () { button.disabled = false; });
+      .finally(function () { button.disabled = !canAct(); });
   }
 
   document.querySelector("#services tbody").addEventListener("click", function (ev) {
@@ -312,11 +349,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     $("logs").replaceChildren();
     var url = "api/logs?n=200&follow=1" + (selected ? "&service=" + encodeURIComponent(selected) : "");
     fetch(url, { signal: ctrl.signal, headers: authHeaders() }).then(function (r) {
-      if (r.status === 401 && !askedForToken) {
-        askedForToken = true;
-        var t = window.prompt("This tend needs its token (TEND_TOKEN) to show logs:");
-        if (t) { sessionStorage.setItem("tend-token", t); logAbort = null; followLogs(); return; }
-      }
+      if (r.status === 401) { onUnauthorized(); ctrl.abort(); return; }
       if (!r.ok) {
         return r.json().then(function (b) {
           $("logs").replaceChildren(el("div", { class: "l-tend", text: "Logs are not available here: " + (b.error || r.status) }));
@@ -363,21 +396,53 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     while (ul.childNodes.length > MAX_EVENTS) ul.removeChild(ul.lastChild);
   }
 
+  // server-sent events over fetch (for the Authorization header): since=0 fills the feed from the bus history,
+  // reconnects resume after the last id seen, as EventSource would
+  var lastId = null, events = null;
   function connect() {
-    // since=0 fills the feed from the bus history; reconnects resume from Last-Event-ID instead
-    var es = new EventSource("api/events?since=0");
-    es.onopen = function () { streamLive = true; $("conn").textContent = "live"; $("conn").className = "live"; refresh(); };
-    // the stream ended: tend restarted (it answers again) or is gone (status fails too); EventSource retries
-    es.onerror = function () { streamLive = false; $("conn").textContent = "reconnecting"; $("conn").className = "down"; refresh(); };
-    es.onmessage = function (m) {
-      var e; try { e = JSON.parse(m.data); } catch (x) { return; }
-      addEvent(e);
-      refreshSoon();
-    };
+    if (events) events.abort();
+    var ctrl = new AbortController(); events = ctrl;
+    var h = authHeaders();
+    if (lastId !== null) h["Last-Event-ID"] = lastId;
+    fetch("api/events" + (lastId === null ? "?since=0" : ""), { headers: h, signal: ctrl.signal, cache: "no-store" }).then(function (r) {
+      if (r.status === 401) { onUnauthorized(); ctrl.abort(); return; }
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      streamLive = true; $("conn").textContent = "live"; $("conn").className = "live"; refresh();
+      var reader = r.body.getReader(), dec = new TextDecoder(), buf = "", id = null, data = [];
+      function dispatch() {
+        if (id !== null) lastId = id;
+        if (data.length) {
+          var e = null; try { e = JSON.parse(data.join("\\n")); } catch (x) {}
+          if (e) { addEvent(e); refreshSoon(); }
+        }
+        id = null; data = [];
+      }
+      function pump() {
+        return reader.read().then(function (x) {
+          if (x.done) return;
+          buf += dec.decode(x.value, { stream: true });
+          var i;
+          while ((i = buf.indexOf("\\n")) >= 0) {
+            var line = buf.slice(0, i).replace(/\\r$/, ""); buf = buf.slice(i + 1);
+            if (line === "") dispatch();
+            else if (line.indexOf("id: ") === 0) id = line.slice(4);
+            else if (line.indexOf("data: ") === 0) data.push(line.slice(6));
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {}).then(function () {
+      if (events !== ctrl || ctrl.signal.aborted) return;
+      // the stream ended: tend restarted (it answers again) or is gone (status fails too); try again
+      streamLive = false; $("conn").textContent = "reconnecting"; $("conn").className = "down"; refresh();
+      setTimeout(function () { if (events === ctrl) connect(); }, 2000);
+    });
   }
 
-  refresh().then(function () { followLogs(); });
-  connect();
+  if (!token()) onUnauthorized();
+  refresh().then(function () { if (canAct()) followLogs(); });
+  if (token()) connect();
   setInterval(render, 1000);
 })();
 </script>

@@ -19,10 +19,11 @@
  *   GET  /metrics                     Prometheus text
  *   GET  /                            the dashboard (HTML)
  *
- * Access: the socket is for whoever may open it (0600: tend's user). On TCP, POSTs, /api/cfg and /api/logs
- * need `Authorization: Bearer $TEND_TOKEN` unless the listener is bound to loopback; bound elsewhere without
- * TEND_TOKEN they are refused (403). A loopback listener answers only to loopback Host names (DNS rebinding)
- * and refuses cross-origin POSTs. Nothing secret is served: no env values, commands, tokens or rendered files.
+ * Access (access.ts): the socket is for whoever may open it (0600: tend's user). On TCP every route but
+ * /healthz, /readyz, /metrics and the page needs `Authorization: Bearer <token>`, on loopback too: TEND_TOKEN,
+ * or one tend makes at start (kept in <state_dir>/token, printed in the dashboard URL). A loopback listener
+ * answers only to loopback Host names (DNS rebinding) and refuses cross-origin POSTs. Streams are bounded per
+ * client and in all (429). Nothing secret is served: no env values, commands, tokens or rendered files.
  *
  * A second `tend up` whose socket answers is refused with exit 1 before anything starts; a socket nobody
  * listens on (a tend that was killed) is replaced.

@@ -3,6 +3,9 @@
  * `<state_dir>/tend.sock` of the manifest in the current folder (`-f FILE`, TEND_FILE, ./tend.yaml). The
  * manifest is only skimmed for a top-level `state_dir:` line, so that `tend status` needs no YAML parser and
  * no full load (which might also fail for reasons that don't matter here).
+ *
+ * Over TCP instead (`--url URL` or TEND_URL), every API call needs the token: TEND_TOKEN, else the one tend
+ * made at start and keeps in `<state_dir>/token` (mode 0600, so only tend's user can read it).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -12,6 +15,15 @@ export interface Located {
   /** the manifest the socket was derived from, if any */
   manifest?: string;
   how: 'flag' | 'env' | 'manifest' | 'default';
+  /** talk TCP to this base URL instead of the socket */
+  url?: string;
+  /** the bearer token for `url` */
+  token?: string;
+}
+
+/** `<state_dir>/token`: the token tend made at start when TEND_TOKEN was unset (only while it listens on TCP). */
+export function tokenPathOf(stateDir: string): string {
+  return join(stateDir, 'token');
 }
 
 export function findManifest(file: string | undefined, cwd: string): string | undefined {
@@ -24,10 +36,26 @@ export function findManifest(file: string | undefined, cwd: string): string | un
 }
 
 export function locateSocket(
-  opts: { socket?: string; file?: string },
+  opts: { socket?: string; file?: string; url?: string },
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): Located {
+  const url = opts.url ?? (env.TEND_URL || undefined);
+  if (url) {
+    const viaManifest =
+      opts.socket || env.TEND_SOCKET
+        ? undefined
+        : locateSocket({ file: opts.file }, { ...env, TEND_URL: undefined }, cwd);
+    let token = env.TEND_TOKEN || undefined;
+    if (!token && viaManifest) {
+      try {
+        token = readFileSync(tokenPathOf(dirname(viaManifest.socket)), 'utf8').trim() || undefined;
+      } catch {
+        // no token file (another machine, or not tend's user): the answer's 401 says what to do
+      }
+    }
+    return { ...(viaManifest ?? { socket: '', how: 'flag' }), url, token, how: opts.url ? 'flag' : 'env' };
+  }
   if (opts.socket) return { socket: resolve(cwd, opts.socket), how: 'flag' };
   if (env.TEND_SOCKET) return { socket: resolve(cwd, env.TEND_SOCKET), how: 'env' };
   const manifest = findManifest(opts.file ?? env.TEND_FILE, cwd);

@@ -1,15 +1,8 @@
 /**
  * The control plane's HTTP server: one request handler behind two listeners, the unix socket (the CLI's way
  * in; file mode 0600 is its access control) and the optional TCP listener (dashboard, Prometheus, probes).
- * Routes are listed in index.ts.
- *
- * TCP rules: mutating calls (POST), `/api/cfg` and `/api/logs` (settings and logs may hold credentials) need
- * `Authorization: Bearer $TEND_TOKEN`, unless the listener is bound to a loopback address; bound elsewhere
- * without TEND_TOKEN they are refused outright. On a loopback listener the Host header must name a loopback
- * host, which stops DNS-rebinding pages from reaching it, and a browser POST must come from the dashboard's
- * own origin, which stops cross-site form posts.
+ * Routes are listed in index.ts; who may use which is decided in access.ts.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
@@ -24,20 +17,28 @@ import {
 } from '../runtime/index.js';
 import { getPath } from '../settings/path.js';
 import { isTransient, isWaiting } from '../supervisor/index.js';
+import {
+  isLoopbackHost,
+  type Listener,
+  makeToken,
+  refusal,
+  removeTokenFile,
+  STREAMS_PER_CLIENT,
+  STREAMS_TOTAL,
+  streamBudget,
+  takeStream,
+  writeTokenFile,
+} from './access.js';
 import { DASHBOARD_HTML } from './dashboard.js';
+import { tokenPathOf } from './locate.js';
 import { notReadyReason, serviceView, statusView } from './status.js';
 import { serveEvents, serveLogs } from './streams.js';
 import type { ActionResult, ErrorBody } from './types.js';
 
+export { isLoopbackHost };
+
 /** EXIT.usage: an address that cannot be used is the caller's to fix */
 export const REFUSED_EXIT = 2;
-
-interface Listener {
-  kind: 'unix' | 'tcp';
-  loopback: boolean;
-  /** TEND_TOKEN, for TCP */
-  token?: string;
-}
 
 export interface ControlServerOptions {
   rt: Runtime;
@@ -49,6 +50,8 @@ export interface ControlServerOptions {
 export interface ControlServer {
   socketPath: string;
   httpUrl?: string;
+  /** the token tend made because TEND_TOKEN was unset (shown in the dashboard URL it prints) */
+  madeToken?: string;
   close(): Promise<void>;
 }
 
@@ -60,8 +63,9 @@ const DEFAULT_ACTION_WAIT_MS = 10_000;
  * may hold an answer a client does not read: without a bound, clients that connect and never read (or a
  * flood on the loopback listener, open to every local user) exhaust tend's descriptors, after which services
  * cannot even be spawned. The unix socket has its own budget, so the CLI still gets through a TCP flood.
+ * Streams are bounded well below it (STREAMS_TOTAL), so idle streams never take the probes' connections.
  */
-export const MAX_CONNECTIONS = 64;
+export const MAX_CONNECTIONS = 256;
 /** A complete answer (status, logs, …) a client has not taken within this long is dropped, freeing its memory. */
 export const STALL_MS = 30_000;
 /**
@@ -87,47 +91,63 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         .finally(() => dropIfStalled(res));
     });
     s.maxConnections = MAX_CONNECTIONS;
+    // A client that opens a connection and sends nothing holds it until headersTimeout; one that sends a
+    // request slowly, until requestTimeout (the time to receive a request, not to answer it: streams last).
+    s.headersTimeout = 10_000;
+    s.requestTimeout = 30_000;
+    s.keepAliveTimeout = 5_000;
     // Once listening, an error (e.g. out of file descriptors on accept) is reported, never fatal to tend.
     s.on('error', (err) => {
       if (s.listening) process.stderr.write(`tend: control ${l.kind} listener: ${err.message}\n`);
     });
-    // SSE and log followers are long-lived by design.
-    s.requestTimeout = 0;
-    s.headersTimeout = 30_000;
     servers.push(s);
     return s;
   };
 
-  await listenUnix(make({ kind: 'unix', loopback: true }), socketPath);
+  // the socket's clients are tend's user: no per-client bound, only one in all
+  await listenUnix(
+    make({ kind: 'unix', loopback: true, streams: streamBudget(STREAMS_TOTAL, STREAMS_TOTAL) }),
+    socketPath,
+  );
   let httpUrl: string | undefined;
+  let madeToken: string | undefined;
+  const tokenFile = tokenPathOf(dirname(socketPath));
   try {
     if (opts.http) {
       const { host, port } = parseListenAddress(opts.http);
+      // Without TEND_TOKEN tend makes one: every local user can reach a loopback port.
+      const token = rt.env.TEND_TOKEN || makeToken();
+      if (!rt.env.TEND_TOKEN) {
+        madeToken = token;
+        writeTokenFile(tokenFile, token);
+      }
       // Loopback or not is decided by the address the socket got, not the name: `localhost` in /etc/hosts
-      // could point anywhere, and token checks must not depend on it.
-      const listener: Listener = { kind: 'tcp', loopback: false, token: rt.env.TEND_TOKEN || undefined };
+      // could point anywhere, and the Host and Origin checks must not depend on it.
+      const listener: Listener = {
+        kind: 'tcp',
+        loopback: false,
+        token,
+        streams: streamBudget(STREAMS_PER_CLIENT, STREAMS_TOTAL),
+      };
       const bound = await listenTcp(make(listener), host, port, opts.http);
       listener.loopback = host !== '' && isLoopbackHost(bound.address);
       httpUrl = `http://${bound.shown}/`;
-      if (!listener.loopback && !rt.env.TEND_TOKEN) {
-        rt.out.write(
-          `tend | http ${opts.http} is not a loopback address and TEND_TOKEN is unset: start/stop/restart/reload/maintenance, cfg and logs are refused over TCP\n`,
-        );
-      }
     }
   } catch (err) {
-    await closeAll(servers, socketPath);
+    await closeAll(servers, socketPath, madeToken ? tokenFile : undefined);
     throw err;
   }
 
   return {
     socketPath,
     httpUrl,
-    close: () => closeAll(servers, socketPath),
+    madeToken,
+    close: () => closeAll(servers, socketPath, madeToken ? tokenFile : undefined),
   };
 }
 
-async function closeAll(servers: Server[], socketPath: string) {
+async function closeAll(servers: Server[], socketPath: string, tokenFile?: string) {
+  if (tokenFile) removeTokenFile(tokenFile);
   await Promise.all(
     servers.map(
       (s) =>
@@ -264,17 +284,6 @@ export function parseListenAddress(addr: string): { host: string; port: number }
   return { host, port };
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return (
-    h === 'localhost' ||
-    h.endsWith('.localhost') ||
-    /^127\.\d+\.\d+\.\d+$/.test(h) ||
-    h === '::1' ||
-    /^::ffff:127\.\d+\.\d+\.\d+$/.test(h)
-  );
-}
-
 /**
  * An answer that was ended but not yet handed to the kernel waits on its client to read. Streams (SSE, log
  * followers) are not ended and bound their own backlog; a whole answer gets STALL_MS, then the connection goes.
@@ -354,64 +363,18 @@ class HttpError extends Error {
   }
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
-}
-
-/** Why a request may not go on (status and message), or undefined when it may. */
-function refusal(req: IncomingMessage, l: Listener, sensitive: boolean): [number, string] | undefined {
-  if (l.kind === 'unix') return undefined;
-  if (l.loopback) {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (host !== '' && !isLoopbackHost(host)) {
-      return [
-        421,
-        `this listener is bound to loopback and answers only for loopback host names, not ${host}`,
-      ];
-    }
-    const origin = req.headers.origin;
-    // `Origin: null` (a sandboxed frame, a data: page) is a page of unknown origin: refused like any other.
-    if (sensitive && origin) {
-      let originHost = '';
-      try {
-        originHost = new URL(origin).host;
-      } catch {}
-      if (originHost !== req.headers.host) return [403, `cross-origin request from ${origin} refused`];
-    }
-    return undefined;
-  }
-  if (!sensitive) return undefined;
-  if (!l.token) {
-    return [
-      403,
-      'this listener is not bound to loopback and TEND_TOKEN is unset, so it accepts no mutating calls and serves no settings or logs; ' +
-        'set TEND_TOKEN for tend and send `Authorization: Bearer <token>`, or use the unix socket (the tend CLI)',
-    ];
-  }
-  const auth = req.headers.authorization ?? '';
-  const m = /^Bearer\s+(.+)$/i.exec(auth);
-  if (!m || !safeEqual(m[1].trim(), l.token)) {
-    return [401, 'missing or wrong token: send `Authorization: Bearer $TEND_TOKEN`'];
-  }
-  return undefined;
-}
-
 async function handle(rt: Runtime, cs: ControlState, l: Listener, req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? '/', 'http://tend');
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const path = url.pathname.replace(/\/+$/, '') || '/';
-  const mutating = method !== 'GET';
-  // settings may hold credentials and services do log them: both count as sensitive, like mutating calls
-  const denied = refusal(req, l, mutating || path === '/api/cfg' || path === '/api/logs');
+  const denied = refusal(req, l, path, method !== 'GET');
   if (denied) {
     const [status, message] = denied;
     if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="tend"');
     return fail(res, status, message);
   }
   try {
-    await route(rt, cs, req, res, url, method, path);
+    await route(rt, cs, l, req, res, url, method, path);
   } catch (err) {
     if (err instanceof HttpError) return fail(res, err.status, err.message);
     throw err;
@@ -423,6 +386,7 @@ const ACTIONS = new Set(['start', 'stop', 'restart']);
 async function route(
   rt: Runtime,
   cs: ControlState,
+  l: Listener,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -450,10 +414,14 @@ async function route(
   }
   if (path === '/' || path === '/index.html') {
     only('GET');
+    // not frameable (clickjacking the Stop button), and the token in the address never leaves as a Referer
     res.setHeader(
       'content-security-policy',
-      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'",
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     );
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('referrer-policy', 'no-referrer');
+    res.setHeader('x-content-type-options', 'nosniff');
     return sendText(res, 200, DASHBOARD_HTML, 'text/html; charset=utf-8');
   }
   if (path === '/api') {
@@ -549,7 +517,10 @@ async function route(
     const follow = q.get('follow') === '1' || q.get('follow') === 'true';
     const services = service ? [service] : rt.stack.names();
     const opts = { services, all: !service, n: Math.min(n, 100_000), follow };
-    if (follow) return serveLogs(rt, res, opts);
+    if (follow) {
+      if (openStream(l, req, res)) await serveLogs(rt, res, opts);
+      return;
+    }
     // one at a time: building a big answer takes several times its size
     const turn = logsTurn.then(async () => {
       if (res.destroyed) return;
@@ -567,9 +538,24 @@ async function route(
   }
   if (path === '/api/events') {
     only('GET');
-    return serveEvents(rt, req, res, url);
+    if (openStream(l, req, res)) serveEvents(rt, req, res, url);
+    return;
   }
   throw new HttpError(404, `no route ${path}; GET /api lists them`);
+}
+
+/** Takes a stream of the listener's budget until the answer closes; answers 429 and returns false past it. */
+function openStream(l: Listener, req: IncomingMessage, res: ServerResponse): boolean {
+  const taken = takeStream(l.streams, req);
+  if (typeof taken === 'string') {
+    res.setHeader('retry-after', '10');
+    // closed after the answer: a refused client keeps no connection either
+    res.setHeader('connection', 'close');
+    fail(res, 429, `too many streams: ${taken}; close one or try again later`);
+    return false;
+  }
+  res.once('close', taken);
+  return true;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface FileSinkOptions {
   maxSizeBytes: number;
   /** rotated files to keep (`file.1` newest); 0 = truncate in place */
   keep: number;
+  /** mode of the file when tend creates it (default 0640: logs hold what services print, secrets included) */
+  mode?: number;
   warn: (message: string) => void;
   /** after each batch, with the bytes still waiting: lets the owner resume the streams it paused */
   onProgress: (pending: number) => void;
@@ -137,7 +139,7 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   async function openFile(): Promise<void> {
     await makeDir(dirname(file));
     const f = await new Promise<number>((resolve, reject) =>
-      open(file, OPEN_FLAGS, 0o644, (err, n) => (err ? reject(err) : resolve(n))),
+      open(file, OPEN_FLAGS, opts.mode ?? 0o640, (err, n) => (err ? reject(err) : resolve(n))),
     );
     const st = await new Promise<{ size: number; ino: number; dev: number }>((resolve) =>
       fstat(f, (err, s) => resolve(err ? { size: 0, ino: 0, dev: 0 } : s)),

@@ -91,6 +91,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
           file: plan.file,
           maxSizeBytes: plan.maxSizeBytes,
           keep: plan.keep,
+          mode: plan.mode,
           warn,
           onProgress(pending) {
             if (paused && pending <= lowWater) {

@@ -219,6 +219,7 @@ function servicePlan(
       format: s.logs.format,
       maxSizeBytes: s.logs.max_size,
       keep: s.logs.keep,
+      mode: s.logs.mode,
       stdout: s.logs.stdout,
     },
     essential: s.essential,

@@ -11,9 +11,26 @@ import type {
 } from './types.js';
 import { formatDuration as d, formatSize } from './units.js';
 
-/** The Plan as JSON. It is plain data, so this is JSON.stringify; a function so callers need not know. */
+/**
+ * Passwords in URLs (`etcd://admin:PW@…`, a webhook's `user:pass@`) and the values of query parameters named
+ * like secrets (`?token=…`) become `***`, wherever in a text they are: `tend check` output is pasted into
+ * tickets and CI logs, and a `${PW}` in the manifest is expanded by then.
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(
+      /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#'"]*):([^\s@/?#'"]*)@/gi,
+      (_m, scheme: string, user: string) => `${scheme}${user}:***@`,
+    )
+    .replace(
+      /([?&](?:[a-z0-9_-]*(?:token|secret|passw(?:or)?d|pwd|key|sig|signature|auth)[a-z0-9_-]*)=)[^\s&#'"]+/gi,
+      '$1***',
+    );
+}
+
+/** The Plan as JSON (plain data), with secrets in URLs redacted as in `tend check`. */
 export function planToJSON(plan: Plan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
+  return `${JSON.stringify(plan, (_k, v) => (typeof v === 'string' ? redactSecrets(v) : v), 2)}\n`;
 }
 
 export function formatPlan(plan: Plan): string {
@@ -25,7 +42,14 @@ export function formatPlan(plan: Plan): string {
   row(2, 'data', plan.dataDir);
   row(2, 'state', plan.stateDir);
   row(2, 'kv', plan.kv);
-  if (plan.http) row(2, 'http', plan.http);
+  // a default that changed: the API over TCP needs a token, on loopback too
+  if (plan.http) {
+    row(
+      2,
+      'http',
+      `${plan.http} (API calls need a token: TEND_TOKEN, else one tend makes at start, prints with the dashboard URL and keeps in ${plan.stateDir}/token; /healthz, /readyz and /metrics need none)`,
+    );
+  }
 
   const st = plan.settings;
   const sources = [
@@ -64,7 +88,7 @@ export function formatPlan(plan: Plan): string {
     service(s, plan.dir, (label, value) => row(5, label, value));
   });
   if (plan.disabled.length > 0) out.push('', `disabled: ${plan.disabled.join(', ')}`);
-  return `${out.join('\n')}\n`;
+  return redactSecrets(`${out.join('\n')}\n`);
 }
 
 function service(s: ServicePlan, dir: string, row: (label: string, value: string) => void) {
@@ -105,10 +129,12 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
   if (s.finish) row('finish', `${cmd(s.finish)} (timeout ${d(s.finishTimeoutMs)})`);
   const l = s.logs;
   const file = l.file
-    ? `${l.file} (${l.format}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
+    ? `${l.file} (${l.format}, mode ${octal(l.mode ?? 0o640)}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
     : 'no file';
   row('logs', `${file}${l.stdout ? ', echoed to stdout' : ''}`);
 }
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 function cmd(c: Command): string {
   return c.kind === 'shell' ? c.script : c.argv.map(quote).join(' ');
@@ -120,7 +146,7 @@ function quote(a: string): string {
 
 function template(t: TemplatePlan): string {
   const extra: string[] = [`on change ${onChange(t.onChange)}`];
-  if (t.perms !== undefined) extra.push(`mode ${t.perms.toString(8).padStart(4, '0')}`);
+  if (t.perms !== undefined) extra.push(`mode ${octal(t.perms)}`);
   if (t.wait.maxMs > 0) extra.push(`wait ${d(t.wait.minMs)}..${d(t.wait.maxMs)}`);
   extra.push(
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
@@ -176,7 +202,7 @@ function sink(n: NotifyPlan): string {
     case 'exec':
       return `exec ${cmd(n.command)} (timeout ${d(n.timeoutMs)})${events}`;
     case 'file':
-      return `file ${n.path}${events}`;
+      return `file ${n.path} (mode 0600 when tend creates it)${events}`;
     case 'kv':
       return `kv ${n.key}${events}`;
   }

@@ -606,6 +606,11 @@ const logs = obj({
     'rotate the file at this size',
   ),
   keep: def(int({ min: 0 }), 3, 'rotated files kept'),
+  mode: def(
+    perms,
+    '0640',
+    'file mode of a log file tend creates, octal as a string; "0644" lets every local user read the logs',
+  ),
   stdout: def(bool(), true, "echo lines to tend's stdout, prefixed by the service name"),
 });
 

@@ -43,6 +43,8 @@ export interface LogPlan {
   format: 'raw' | 'json';
   maxSizeBytes: number;
   keep: number;
+  /** mode of a log file tend creates (0640 unless `logs.mode` widens it); an existing file keeps its own */
+  mode?: number;
   /** echo each line to tend's stdout, prefixed by the service name */
   stdout: boolean;
 }

@@ -1,9 +1,12 @@
+import { constants } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TendEvent } from '../events/index.js';
 import { makeDir } from '../fsx/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
+
+const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
 /**
  * JSON lines, one append per batch. The file is opened per batch, so logrotate's move-and-recreate works
@@ -18,7 +21,9 @@ export function fileDeliver(path: string, app: string, host: string) {
         await makeDir(dirname(path));
         needDir = false;
       }
-      await appendFile(path, text);
+      // created for tend's user only: events carry service names, reasons and probe output
+      // (and never through a symlink planted where it goes)
+      await appendFile(path, text, { mode: 0o600, flag: APPEND_FLAGS });
       return { ok: true };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') needDir = true;

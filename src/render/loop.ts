@@ -572,10 +572,13 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       if (!r.ok || closed) {
         await staged.discard();
         if (closed) return;
-        const tail = r.output.trim().split('\n').slice(-3).join(' | ');
+        // A check may print the file it checked, secrets and all: its output goes to the service's log (mode
+        // 0640), never into the event, the status or tend's own lines.
+        const lines = r.output.trim() ? r.output.trim().split('\n').slice(-20) : [];
+        for (const line of lines) stack.log(g.name)?.note(`check of ${dest}: ${line}`);
         return setProblem(u, {
           state: 'check-failed',
-          reason: `check failed (${describeResult(r, CHECK_TIMEOUT_MS)})${tail ? `: ${tail}` : ''}`,
+          reason: `check failed (${describeResult(r, CHECK_TIMEOUT_MS)})${lines.length > 0 ? `; its output is in the log of ${g.name} (tend logs ${g.name})` : ''}`,
         });
       }
     }

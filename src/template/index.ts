@@ -28,6 +28,7 @@ import { basename, isAbsolute, relative } from 'node:path';
 import { type ConsulFuncOptions, consulFuncs } from './consul.js';
 import { TemplateError } from './errors.js';
 import type { FuncMap, FuncSpec } from './exec.js';
+import { quote } from './fmt.js';
 import { calledNames, deniedFunc, type FunctionPolicy, oldNamesUsed, UNSUPPORTED } from './policy.js';
 import { type Deps, emptyDeps, memorySource, Recorder, type TemplateSource } from './source.js';
 import { execute, type ParseOptions, parse, type Template } from './template.js';
@@ -181,10 +182,45 @@ export function renderWithSource(
     return { output, deps: rec.deps(), missing: rec.missing() };
   } catch (e) {
     const missing = rec.missing();
-    if (e instanceof TemplateError && missing.length > 0)
-      return { output: '', deps: rec.deps(), missing, error: e };
-    throw e;
+    const err = e instanceof TemplateError ? withoutValues(e, rec) : e;
+    if (err instanceof TemplateError && missing.length > 0)
+      return { output: '', deps: rec.deps(), missing, error: err };
+    throw err;
   }
+}
+
+/**
+ * A render error leaves the process (status, events, webhooks, logs), and Go's messages quote the value that
+ * failed (`strconv.ParseInt: parsing "hunter2"`): every KV value and environment variable the template read
+ * is replaced in the message by the key it came from, so the error still says which key and which function.
+ * Values under 4 characters stay (they would mangle the message and hide nothing).
+ */
+function withoutValues(e: TemplateError, rec: Recorder): TemplateError {
+  const read: Array<[string, string]> = [];
+  const d = rec.deps();
+  for (const k of d.keys) {
+    const v = rec.source.key(k);
+    if (typeof v === 'string') read.push([`key ${quote(k)}`, v]);
+  }
+  for (const p of d.prefixes) {
+    for (const pair of rec.source.list(p) ?? []) read.push([`key ${quote(pair.key)}`, pair.value]);
+  }
+  for (const name of d.env) {
+    const v = rec.source.env(name);
+    if (v !== undefined) read.push([`env ${name}`, v]);
+  }
+  let message = e.message;
+  // longest first, so a value that contains another is replaced whole
+  read.sort((a, b) => b[1].length - a[1].length);
+  for (const [from, value] of read) {
+    if (value.length < 4) continue;
+    message = message.split(quote(value)).join(`<the value of ${from}>`);
+    message = message.split(value).join(`<the value of ${from}>`);
+  }
+  if (message === e.message) return e;
+  const scrubbed = new TemplateError(message, e.kind);
+  scrubbed.stack = undefined;
+  return scrubbed;
 }
 
 export interface RenderFileOnceOptions {

@@ -3,7 +3,7 @@
  * listener's access rules, /healthz, /readyz, /metrics and the event stream.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,8 +39,17 @@ services:
 async function up(dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const t = startTend(['up', ...args], { cwd: dir, env });
   await t.waitForOutput(/app UP|web running/, 20_000);
-  const url = args.includes('--http') ? (await t.waitForOutput(/metrics on (http:\/\/\S+\/)/))[1] : undefined;
-  return { t, url, socketPath: join(dir, '.tend', 'tend.sock') };
+  const printed = args.includes('--http')
+    ? await t.waitForOutput(/metrics on (http:\/\/\S+\/)(?:\?token=([\w-]+))?/)
+    : undefined;
+  const token = printed?.[2] ?? env.TEND_TOKEN;
+  return {
+    t,
+    url: printed?.[1],
+    token,
+    auth: { authorization: `Bearer ${token}` },
+    socketPath: join(dir, '.tend', 'tend.sock'),
+  };
 }
 
 describe('the unix socket', () => {
@@ -73,7 +82,6 @@ services:
     expect(second.stderr).toMatch(/stop it first/);
     // the first one is untouched, and the service was spawned once only
     expect(alive(first.t.proc.pid!)).toBe(true);
-    const { readFileSync } = await import('node:fs');
     expect(readFileSync(join(dir, 'started.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
     expect(runTend(['status'], { cwd: dir }).code).toBe(0);
   });
@@ -99,47 +107,57 @@ services:
 });
 
 describe('the TCP listener', () => {
-  it('serves healthz, readyz, metrics, the API and the dashboard; loopback allows mutating calls', async () => {
+  it('serves healthz, readyz, metrics, the API and the dashboard; loopback needs the token too', async () => {
     const dir = project(SIMPLE);
-    const { url } = await up(dir, ['--http', '127.0.0.1:0']);
+    const { url, auth } = await up(dir, ['--http', '127.0.0.1:0']);
     const t = { url: url! };
     expect((await http(t, '/healthz')).text).toBe('ok\n');
     await waitFor(async () => (await http(t, '/readyz')).status === 200, { what: 'readyz 200' });
-    expect((await http(t, '/')).text).toMatch(/<!doctype html>/i);
-    expect((await http(t, '/api/status')).json<StatusView>().app.http).toBe(url);
+    const page = await http(t, '/');
+    expect(page.text).toMatch(/<!doctype html>/i);
+    // not frameable, and the address with the token is never sent on as a Referer
+    expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect((await http(t, '/api/status')).status).toBe(401);
+    expect((await http(t, '/api/status', { headers: auth })).json<StatusView>().app.http).toBe(url);
 
-    const restart = await http(t, '/api/services/web/restart', { method: 'POST' });
+    expect((await http(t, '/api/services/web/restart', { method: 'POST' })).status).toBe(401);
+    const restart = await http(t, '/api/services/web/restart', { method: 'POST', headers: auth });
     expect(restart.status).toBe(200);
     // a value tend cannot read is refused, not taken for something else
-    const badWait = await http(t, '/api/services/web/restart?wait=soon', { method: 'POST' });
+    const badWait = await http(t, '/api/services/web/restart?wait=soon', { method: 'POST', headers: auth });
     expect(badWait.status).toBe(400);
     expect(badWait.text).toMatch(/wait must be a number/);
-    const badOn = await http(t, '/api/maintenance?on=sideways', { method: 'POST' });
+    const badOn = await http(t, '/api/maintenance?on=sideways', { method: 'POST', headers: auth });
     expect(badOn.status).toBe(400);
-    expect((await http(t, '/api/status')).json<StatusView>().app.maintenance).toBe(false);
+    expect((await http(t, '/api/status', { headers: auth })).json<StatusView>().app.maintenance).toBe(false);
     // a page of another site cannot drive it, neither by a cross-site POST nor through DNS rebinding
     const cross = await http(t, '/api/services/web/restart', {
       method: 'POST',
-      headers: { origin: 'http://evil.example' },
+      headers: { ...auth, origin: 'http://evil.example' },
     });
     expect(cross.status).toBe(403);
     // a sandboxed frame or a data: page sends `Origin: null`: not the dashboard either
     const opaque = await http(t, '/api/services/web/restart', {
       method: 'POST',
-      headers: { origin: 'null' },
+      headers: { ...auth, origin: 'null' },
     });
     expect(opaque.status).toBe(403);
-    const rebound = await http(t, '/api/status', { headers: { host: `evil.example:${new URL(url!).port}` } });
+    const rebound = await http(t, '/api/status', {
+      headers: { ...auth, host: `evil.example:${new URL(url!).port}` },
+    });
     expect(rebound.status).toBe(421);
   });
 
-  it('bound to a non-loopback address, refuses mutating calls without TEND_TOKEN', async () => {
+  it('without TEND_TOKEN makes a token, prints it in the dashboard URL and keeps it 0600 for the CLI', async () => {
     const dir = project(SIMPLE);
-    const { url, t: tend } = await up(dir, ['--http', '0.0.0.0:0']);
-    expect(tend.output()).toMatch(/not a loopback address and TEND_TOKEN is unset/);
+    const { url, token, auth } = await up(dir, ['--http', '0.0.0.0:0']);
+    expect(token).toMatch(/^[\w-]{40,}$/);
+    const file = join(dir, '.tend', 'token');
+    expect(readFileSync(file, 'utf8').trim()).toBe(token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     const t = { url: `http://127.0.0.1:${new URL(url!).port}/` };
-    // reading is fine
-    expect((await http(t, '/api/status')).status).toBe(200);
     expect((await http(t, '/metrics')).status).toBe(200);
     for (const path of [
       '/api/services/web/restart',
@@ -152,23 +170,31 @@ describe('the TCP listener', () => {
         body: { on: true },
         headers: { authorization: 'Bearer guess' },
       });
-      expect(r.status, path).toBe(403);
-      expect(r.json<{ error: string }>().error).toMatch(/TEND_TOKEN/);
+      expect(r.status, path).toBe(401);
+      expect(r.json<{ error: string }>().error).toMatch(/token/);
     }
-    // settings and logs may hold credentials: not readable either
-    expect((await http(t, '/api/cfg')).status).toBe(403);
-    expect((await http(t, '/api/logs?service=web')).status).toBe(403);
+    for (const path of ['/api/status', '/api/services/web', '/api/cfg', '/api/logs?service=web', '/api']) {
+      expect((await http(t, path)).status, path).toBe(401);
+    }
     // nothing happened
-    const st = (await http(t, '/api/status')).json<StatusView>();
+    const st = (await http(t, '/api/status', { headers: auth })).json<StatusView>();
     expect(st.services.find((s) => s.name === 'web')?.restarts).toBe(0);
     expect(st.app.maintenance).toBe(false);
-    // the socket still does everything
+    // the CLI over TCP reads the token from the state folder; the socket needs none
+    const viaTcp = runTend(['status', '--json'], { cwd: dir, env: { TEND_URL: t.url } });
+    expect(viaTcp.code, viaTcp.stderr).toBe(0);
     expect(runTend(['restart', 'web'], { cwd: dir }).code).toBe(0);
+    const wrong = runTend(['status'], { cwd: dir, env: { TEND_URL: t.url, TEND_TOKEN: 'guess' } });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/missing or wrong token/);
   });
 
   it('bound to a non-loopback address with TEND_TOKEN, needs the bearer token', async () => {
     const dir = project(SIMPLE);
-    const { url } = await up(dir, ['--http', '0.0.0.0:0'], { TEND_TOKEN: 's3cret-token' });
+    const { url, t: tend } = await up(dir, ['--http', '0.0.0.0:0'], { TEND_TOKEN: 's3cret-token' });
+    // a token the user chose is never printed, nor written to the state folder
+    expect(tend.output()).not.toMatch(/s3cret-token/);
+    expect(existsSync(join(dir, '.tend', 'token'))).toBe(false);
     const t = { url: `http://127.0.0.1:${new URL(url!).port}/` };
     const none = await http(t, '/api/services/web/restart', { method: 'POST' });
     expect(none.status).toBe(401);
@@ -189,7 +215,9 @@ describe('the TCP listener', () => {
     );
     // the token never shows up in what the API serves
     for (const path of ['/api/status', '/metrics', '/api/logs?n=1000']) {
-      expect((await http(t, path)).text).not.toMatch(/s3cret-token/);
+      expect((await http(t, path, { headers: { authorization: 'Bearer s3cret-token' } })).text).not.toMatch(
+        /s3cret-token/,
+      );
     }
   });
 });
@@ -264,13 +292,16 @@ services:
 describe('server-sent events', () => {
   it('streams events with their seq as id, and resumes after Last-Event-ID', async () => {
     const dir = project(SIMPLE);
-    const { url } = await up(dir, ['--http', '127.0.0.1:0']);
+    const { url, auth } = await up(dir, ['--http', '127.0.0.1:0']);
     const collect = async (
       headers: Record<string, string>,
       until: (ids: number[], text: string) => boolean,
     ) => {
       const ac = new AbortController();
-      const res = await fetch(new URL('/api/events', url), { headers, signal: ac.signal });
+      const res = await fetch(new URL('/api/events', url), {
+        headers: { ...auth, ...headers },
+        signal: ac.signal,
+      });
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
       const reader = res.body!.getReader();
       let text = '';
@@ -301,5 +332,61 @@ describe('server-sent events', () => {
       ids.includes(first.ids.at(-1)!),
     );
     expect(resumed.ids[0]).toBe(from + 1);
+  });
+});
+
+describe('stream bounds', () => {
+  it('100 idle event streams: 8 per client, the rest 429 with Retry-After; healthz and readyz still answer', async () => {
+    const dir = project(SIMPLE);
+    const { url, auth } = await up(dir, ['--http', '127.0.0.1:0']);
+    const { connect } = await import('node:net');
+    const port = Number(new URL(url!).port);
+    const sockets: import('node:net').Socket[] = [];
+    const firstLines: string[] = [];
+    try {
+      // idle clients: they send a request and never read beyond the status line
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, i) =>
+            new Promise<void>((resolve) => {
+              const s = connect(port, '127.0.0.1', () =>
+                s.write(
+                  `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${auth.authorization}\r\n\r\n`,
+                ),
+              );
+              sockets.push(s);
+              let text = '';
+              s.on('data', (d) => {
+                text += d.toString();
+                if (text.includes('\r\n\r\n') && firstLines[i] === undefined) {
+                  firstLines[i] = text;
+                  resolve();
+                }
+              });
+              s.on('error', () => resolve());
+              s.on('close', () => resolve());
+            }),
+        ),
+      );
+      const ok = firstLines.filter((t) => t?.startsWith('HTTP/1.1 200'));
+      const refused = firstLines.filter((t) => t?.startsWith('HTTP/1.1 429'));
+      expect(ok).toHaveLength(8);
+      expect(refused).toHaveLength(92);
+      expect(refused[0]).toMatch(/retry-after: \d+/i);
+      // the probes answer as they always do
+      expect((await http({ url: url! }, '/healthz')).status).toBe(200);
+      expect([200, 503]).toContain((await http({ url: url! }, '/readyz')).status);
+      // a closed stream frees its place
+      for (const s of sockets) s.destroy();
+      await waitFor(async () => {
+        const ac = new AbortController();
+        const r = await fetch(new URL('/api/events', url), { headers: auth, signal: ac.signal });
+        ac.abort();
+        return r.status === 200;
+      });
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 });

@@ -14,6 +14,10 @@ const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 let dir: string;
 let url: string;
+let token: string;
+/** what the page's confirm() and prompt() dialogs get: accepted (with this text for a prompt) or dismissed */
+let answer: { accept: boolean; text?: string } = { accept: true };
+const dialogs: string[] = [];
 let tend: TendProcess;
 let browser: Browser | undefined;
 let page: Page;
@@ -44,7 +48,7 @@ services:
   );
   writeFileSync(join(dir, 'go'), '');
   tend = startTend(['up', '--http', '127.0.0.1:0'], { cwd: dir });
-  url = (await tend.waitForOutput(/metrics on (http:\/\/\S+\/)/, 20_000))[1];
+  [, url, token] = await tend.waitForOutput(/metrics on (http:\/\/\S+\/)\?token=([\w-]+)/, 20_000);
   await waitFor(() => status().services.every((s) => s.state === (s.name === 'slow' ? 'ready' : 'running')), {
     what: 'running',
     timeoutMs: 20_000,
@@ -63,6 +67,10 @@ services:
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void (answer.accept ? d.accept(answer.text) : d.dismiss());
+  });
   // the page must work offline: anything not served by tend is a failure
   await page.route('**/*', (route) =>
     route.request().url().startsWith(url) ? route.continue() : route.abort('blockedbyclient'),
@@ -77,8 +85,10 @@ afterAll(async () => {
 
 describe.skipIf(!existsSync(CHROMIUM))('dashboard', () => {
   it('loads and shows the app and every service with its state and pid', async () => {
-    await page.goto(url);
+    await page.goto(`${url}?token=${token}`);
     await expect.poll(() => page.locator('#app-state').textContent()).toBe('UP');
+    // the token left the address bar (and the history entry) at once
+    expect(page.url()).toBe(url);
     await expect.poll(() => page.locator('#conn').textContent()).toBe('live');
     expect(await page.locator('#app-name').textContent()).toBe('shop');
     expect(await page.locator('#app-maint').isVisible()).toBe(false);
@@ -114,6 +124,59 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard', () => {
     expect(revived).toBeDefined();
     expect(revived).not.toBe(pid);
     await expect.poll(() => cell('crashy', 'pid').textContent()).toBe(String(revived));
+  });
+
+  it('asks before it stops or restarts a service, and does nothing on no', async () => {
+    const before = pidOf('db')!;
+    answer = { accept: false };
+    dialogs.length = 0;
+    await page.locator('tr[data-service="db"] button[data-action="stop"]').click();
+    await page.locator('tr[data-service="db"] button[data-action="restart"]').click();
+    expect(dialogs).toEqual(['Stop db?', 'Restart db?']);
+    answer = { accept: true };
+    // the page would have sent the request at once: a status read now sees the same process
+    expect(pidOf('db')).toBe(before);
+    expect(status().services.find((s) => s.name === 'db')?.restarts).toBe(0);
+  });
+
+  it('cannot be framed by another site', async () => {
+    const other = await browser!.newPage();
+    try {
+      await other.route('http://evil.test/**', (route) =>
+        route.fulfill({ contentType: 'text/html', body: `<iframe id="f" src="${url}"></iframe>` }),
+      );
+      await other.goto('http://evil.test/');
+      await other.waitForTimeout(500);
+      for (const f of other.frames()) {
+        expect(
+          await f
+            .locator('#services')
+            .count()
+            .catch(() => 0),
+          f.url(),
+        ).toBe(0);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('without a token, says where to get it and keeps its buttons disabled; the entered token works', async () => {
+    const ctx = await browser!.newContext();
+    const other = await ctx.newPage();
+    try {
+      other.on('dialog', (d) => void d.accept(token));
+      await other.goto(url);
+      await expect.poll(() => other.locator('#notice').textContent()).toMatch(/needs its token/);
+      expect(await other.locator('#token-btn').isVisible()).toBe(true);
+      expect(await other.locator('button[data-action]:enabled').count()).toBe(0);
+      await other.locator('#token-btn').click();
+      await expect.poll(() => other.locator('#conn').textContent()).toBe('live');
+      await expect.poll(() => other.locator('button[data-action]:enabled').count()).toBeGreaterThan(0);
+      expect(await other.locator('#token-btn').isVisible()).toBe(false);
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('clicking restart on a running service changes its pid', async () => {

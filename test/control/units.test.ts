@@ -1,9 +1,11 @@
 /** Pure parts of the control plane: finding the socket, listen addresses, formatting. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startupOverrides } from '../../src/app/reload.js';
+import { streamBudget, takeStream } from '../../src/control/access.js';
 import { describeReload, formatDuration, formatLogLine, formatStatus } from '../../src/control/format.js';
 import { locateSocket, readStateDir } from '../../src/control/locate.js';
 import { isLoopbackHost, parseListenAddress } from '../../src/control/server.js';
@@ -43,6 +45,45 @@ describe('locating the socket', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('over TCP (--url, TEND_URL) takes TEND_TOKEN, else the token tend keeps in the state folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-loc-'));
+    try {
+      writeFileSync(join(dir, 'tend.yaml'), 'state_dir: run\nservices: {}\n');
+      const url = 'http://127.0.0.1:7070/';
+      // no token file: no token, the 401 says what to do
+      expect(locateSocket({ url }, {}, dir)).toMatchObject({ url, token: undefined, how: 'flag' });
+      mkdirSync(join(dir, 'run'));
+      writeFileSync(join(dir, 'run', 'token'), 'made-by-tend\n');
+      expect(locateSocket({}, { TEND_URL: url }, dir)).toMatchObject({
+        url,
+        token: 'made-by-tend',
+        how: 'env',
+      });
+      expect(locateSocket({ url }, { TEND_TOKEN: 'mine' }, dir).token).toBe('mine');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stream budget', () => {
+  const req = (addr: string) => ({ socket: { remoteAddress: addr } }) as unknown as IncomingMessage;
+  it('bounds streams per client and in all, and gives places back once', () => {
+    const b = streamBudget(2, 3);
+    const a1 = takeStream(b, req('::ffff:10.0.0.1'));
+    const a2 = takeStream(b, req('10.0.0.1'));
+    expect(typeof a1).toBe('function');
+    expect(typeof a2).toBe('function');
+    expect(takeStream(b, req('10.0.0.1'))).toMatch(/from 10\.0\.0\.1, the most one client may keep/);
+    const other = takeStream(b, req('10.0.0.2'));
+    expect(typeof other).toBe('function');
+    expect(takeStream(b, req('10.0.0.3'))).toMatch(/the most this listener keeps/);
+    (a1 as () => void)();
+    (a1 as () => void)();
+    expect(b.count).toBe(2);
+    expect(typeof takeStream(b, req('10.0.0.3'))).toBe('function');
   });
 });
 

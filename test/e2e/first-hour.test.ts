@@ -40,7 +40,9 @@ describe('the first hour', () => {
     const dir = project(`http: "0"\n${TWO}`);
     const t = startTend(['up'], { cwd: dir });
     // "0" (what http: \${PORT} gives) binds loopback, as the number does, and the URL printed is the one bound
-    const url = (await t.waitForOutput(/dashboard, API and metrics on (http:\/\/127\.0\.0\.1:\d+\/)\n/))[1];
+    const url = (
+      await t.waitForOutput(/dashboard, API and metrics on (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)\n/)
+    )[1];
     expect(url).not.toMatch(/:0\//);
     const next = await t.waitForOutput(
       /tend \| up · dashboard (\S+) · `(tend|node \S+) status` in another terminal/,
@@ -184,7 +186,7 @@ services:
     const line = await t.waitForOutput(
       /dashboard, API and metrics on (\S+)( \(bound to every interface\))?\n/,
     );
-    expect(line[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(line[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/);
     expect(line[2]).toBeUndefined();
   });
 });

@@ -130,6 +130,7 @@ describe('the example of SPEC.md §3', () => {
         format: 'json',
         maxSizeBytes: 50 * 1024 * 1024,
         keep: 5,
+        mode: 0o640,
         stdout: true,
       },
       essential: false,
@@ -155,6 +156,7 @@ describe('the example of SPEC.md §3', () => {
         format: 'raw',
         maxSizeBytes: 10 * 1024 * 1024,
         keep: 3,
+        mode: 0o640,
         stdout: true,
       },
       essential: false,
@@ -188,6 +190,7 @@ describe('defaults', () => {
       format: 'raw',
       maxSizeBytes: 10 * 1024 * 1024,
       keep: 3,
+      mode: 0o640,
       stdout: true,
     });
     expect(plan.services.web.ready).toBeUndefined();
@@ -347,6 +350,7 @@ describe('shorthands and spellings', () => {
       format: 'raw',
       maxSizeBytes: 1024 ** 3,
       keep: 0,
+      mode: 0o640,
       stdout: false,
     });
   });

@@ -3,6 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { redactSecrets } from '../../src/manifest/format.js';
 import {
   formatPlan,
   ManifestError,
@@ -53,7 +54,7 @@ describe('planForCommand', () => {
       reloadSignal: 'SIGHUP',
       forwardSignals: [],
       finishTimeoutMs: 30_000,
-      logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, stdout: true },
+      logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, mode: 0o640, stdout: true },
       essential: true,
     });
   });
@@ -98,7 +99,7 @@ describe('formatPlan', () => {
         '  data       <dir>/data',
         '  state      <dir>/.tend',
         '  kv         file:<dir>/kv',
-        '  http       127.0.0.1:7070',
+        '  http       127.0.0.1:7070 (API calls need a token: TEND_TOKEN, else one tend makes at start, prints with the dashboard URL and keeps in <dir>/.tend/token; /healthz, /readyz and /metrics need none)',
         '  settings   defaults <dir>/defaults.json ← $CFG ← kv settings/',
         '             schema <dir>/settings.schema.json',
         '',
@@ -113,7 +114,7 @@ describe('formatPlan', () => {
         '  stdout',
         '  webhook http://127.0.0.1:9000/lifecycle (timeout 5s, queue 1000)',
         '  exec ./bin/lifecycle (timeout 10s)',
-        '  file <dir>/data/events.jsonl',
+        '  file <dir>/data/events.jsonl (mode 0600 when tend creates it)',
         '  kv lifecycle/{service}',
         '',
         'services, in start order (3)',
@@ -121,12 +122,12 @@ describe('formatPlan', () => {
         '     command    ./bin/cleanup',
         '     restart    never',
         '     stop       SIGTERM, SIGKILL after 10s',
-        '     logs       <dir>/.tend/logs/cleanup.log (raw, rotate at 10MB, keep 3), echoed to stdout',
+        '     logs       <dir>/.tend/logs/cleanup.log (raw, mode 0640, rotate at 10MB, keep 3), echoed to stdout',
         '  2. db',
         "     command    postgres -D './data/my pg'",
         '     restart    always, backoff 100ms..30s, failed after 5 runs shorter than 1s in 10s (retried after 5m)',
         '     stop       SIGTERM, SIGKILL after 10s',
-        '     logs       <dir>/.tend/logs/db.log (raw, rotate at 10MB, keep 3), echoed to stdout',
+        '     logs       <dir>/.tend/logs/db.log (raw, mode 0640, rotate at 10MB, keep 3), echoed to stdout',
         '  3. web',
         '     command    gunicorn app:app -b 127.0.0.1:8080',
         '     env        PORT',
@@ -140,7 +141,7 @@ describe('formatPlan', () => {
         '     stop       SIGTERM, SIGKILL after 10s',
         '     register   web port 8080 [http] (ttl 10s)',
         '     finish     ./bin/report-exit (timeout 30s)',
-        '     logs       <dir>/logs/web.log (json, rotate at 50MB, keep 5), echoed to stdout',
+        '     logs       <dir>/logs/web.log (json, mode 0640, rotate at 50MB, keep 5), echoed to stdout',
         '',
       ].join('\n'),
     );
@@ -156,5 +157,20 @@ describe('formatPlan', () => {
   test('planToJSON is the Plan as JSON', () => {
     const { plan } = load('services:\n  a:\n    command: x\n');
     expect(JSON.parse(planToJSON(plan))).toEqual(plan);
+  });
+});
+
+describe('redactSecrets', () => {
+  test('hides URL passwords and secret-named query values, wherever they are in a text', () => {
+    expect(redactSecrets('kv etcd://admin:pa55@h1:2379,h2:2379/app/')).toBe(
+      'kv etcd://admin:***@h1:2379,h2:2379/app/',
+    );
+    expect(redactSecrets('curl https://u:p@x.example/a?token=abc&x=1&api_key=k')).toBe(
+      'curl https://u:***@x.example/a?token=***&x=1&api_key=***',
+    );
+    // a user without a password, and plain text, stay
+    expect(redactSecrets('consul://agent@127.0.0.1:8500 and a:b@c')).toBe(
+      'consul://agent@127.0.0.1:8500 and a:b@c',
+    );
   });
 });

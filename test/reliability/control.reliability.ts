@@ -23,9 +23,15 @@ afterEach(cleanupAll);
 const STALL_MS = 30_000;
 
 /** Opens a connection that sends `request` (if any) and then never reads. */
-function neverReads(target: { path: string } | { port: number }, request?: string): Promise<Socket> {
+function neverReads(
+  target: { path: string } | { port: number; from?: string },
+  request?: string,
+): Promise<Socket> {
   return new Promise((resolve) => {
-    const s = 'path' in target ? connect(target.path) : connect(target.port, '127.0.0.1');
+    const s =
+      'path' in target
+        ? connect(target.path)
+        : connect({ port: target.port, host: '127.0.0.1', localAddress: target.from });
     s.on('error', () => {});
     s.once('connect', () => {
       if (request) s.write(request);
@@ -36,7 +42,11 @@ function neverReads(target: { path: string } | { port: number }, request?: strin
   });
 }
 
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+let token = '';
+const get = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+/** streams are bounded per client address (8): spread over ten loopback addresses, as ten clients would be */
+const from = (i: number) => `127.0.0.${2 + (i % 10)}`;
 
 describe('control clients that never read', () => {
   it('never-reading clients and a connection flood: services keep restarting, memory and fds stay bounded', async () => {
@@ -54,7 +64,9 @@ services:
     const tend = startTend(['up'], { cwd: dir, env: { RELTAG: dir } });
     const sock = join(dir, '.tend', 'tend.sock');
     await tend.waitForOutput(/app UP/, 20_000);
-    const port = Number((await tend.waitForOutput(/on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+    const printed = await tend.waitForOutput(/on http:\/\/127\.0\.0\.1:(\d+)\/\?token=([\w-]+)/);
+    const port = Number(printed[1]);
+    token = printed[2];
     const pid = tend.proc.pid!;
     execFileSync('prlimit', [`--pid=${pid}`, '--nofile=512:']);
     await waitFor(async () => (await status(sock)).services.some((s) => s.name === 'big'), {
@@ -73,11 +85,11 @@ services:
       t.add('big_answers_unread');
     }
     for (let i = 0; i < 40; i++) {
-      clients.push(await neverReads({ port }, get('/api/events?since=0')));
+      clients.push(await neverReads({ port, from: from(i) }, get('/api/events?since=0')));
       t.add('sse_unread');
     }
     for (let i = 0; i < 10; i++) {
-      clients.push(await neverReads({ port }, get('/api/logs?service=flappy&follow=1')));
+      clients.push(await neverReads({ port, from: from(i) }, get('/api/logs?service=flappy&follow=1')));
       t.add('followers_unread');
     }
     const flood = await Promise.all(Array.from({ length: 600 }, () => neverReads({ port })));
