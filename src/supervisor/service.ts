@@ -11,6 +11,8 @@ import {
   initialModel,
   type Model,
   restartsOf,
+  type SignalTarget,
+  signalTarget,
   type TimerName,
   transition,
 } from './machine.js';
@@ -62,7 +64,10 @@ export interface ServiceRunner {
   readonly plan: ServicePlan;
   model(): Model;
   send(input: DistributiveOmit<Input, 'now'>): void;
-  /** sends a signal to the service's process group (reload, forwarded signals) */
+  /**
+   * sends a reload or forwarded signal to the service's main process, or to its process group with
+   * `signal_group: true`; false when there is no such process
+   */
   signal(signal: NodeJS.Signals): boolean;
   status(now?: number): ServiceStatus;
   /** resolves once no process of the service is left (immediately if none) */
@@ -198,7 +203,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         doSpawn();
         break;
       case 'signal':
-        if (pgid !== undefined) signalGroup(pgid, e.signal);
+        sendSignal(e.signal, e.to);
         break;
       case 'timer': {
         clearTimer(e.name);
@@ -230,6 +235,19 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       case 'finish':
         hooks.finish?.(e.code, e.signal, restartsOf(model));
         break;
+    }
+  };
+
+  /** `main`: the process tend spawned, while it lives (not its leftovers); `group`: the whole process group */
+  const sendSignal = (sig: NodeJS.Signals, to: SignalTarget): boolean => {
+    if (to === 'group') return pgid !== undefined && signalGroup(pgid, sig);
+    const pid = child?.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
     }
   };
 
@@ -306,8 +324,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     model: () => model,
     send,
     signal(sig) {
-      if (pgid === undefined) return false;
-      return signalGroup(pgid, sig);
+      return sendSignal(sig, signalTarget(plan));
     },
     status(now = Date.now()) {
       const running = model.pid !== undefined && model.startedAt !== undefined;

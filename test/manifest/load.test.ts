@@ -77,6 +77,8 @@ describe('the example of SPEC.md §3', () => {
       windowMs: 60_000,
       cooldownMs: 300_000,
       resetAfterMs: 60_000,
+      preventExitCodes: [],
+      successExitCodes: [],
     };
     expect(services.web).toEqual({
       name: 'web',
@@ -120,6 +122,7 @@ describe('the example of SPEC.md §3', () => {
       restart,
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       register: { name: 'web', port: 8080, tags: ['http'], meta: {}, ttlMs: 10_000 },
       finish: sh('./bin/report-exit'),
@@ -147,6 +150,7 @@ describe('the example of SPEC.md §3', () => {
       restart: { ...restart, policy: 'never' },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       finishTimeoutMs: 30_000,
       logs: {
