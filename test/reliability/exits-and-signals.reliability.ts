@@ -92,7 +92,7 @@ services:
       const { master, workers: oldWorkers } = await waitFor(
         () => {
           const g = gunicorn(group);
-          return g.workers.length === 2 && g;
+          return g.workers.length === 2 ? g : undefined;
         },
         { what: 'two workers' },
       );
@@ -122,7 +122,7 @@ services:
             now.workers.length === 2 &&
             now.workers.every((p) => !oldWorkers.includes(p))
             ? now.workers
-            : false;
+            : undefined;
         },
         { timeoutMs: 30_000, what: 'the workers replaced under the same master' },
       );
