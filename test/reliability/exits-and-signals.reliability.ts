@@ -203,3 +203,61 @@ services:
     }
   });
 });
+
+describe('a template that builds a huge string', () => {
+  it('is a template error naming it, not retried until its inputs change', async () => {
+    const t = tally('template output over 16 MiB (nested range loop)');
+    const dir = project(
+      `state_dir: ./.tend
+kv: file:./kv.yaml
+services:
+  web:
+    command: exec sleep 3600
+    templates:
+      - source: big.tmpl
+        destination: big.conf
+        on_change: none
+        wait: { min: 0s }
+`,
+      {
+        'big.tmpl':
+          '{{ $n := key "n" | parseInt }}{{ range loop $n }}{{ range loop $n }}x{{ end }}{{ end }}\n',
+        'kv.yaml': 'n: 3\n',
+      },
+    );
+    const sock = join(dir, '.tend', 'tend.sock');
+    const tend = startTend(['up'], { cwd: dir });
+    await tend.waitForOutput(/web running/, 20_000);
+    await waitFor(() => readFileSync(join(dir, 'big.conf'), 'utf8') === 'xxxxxxxxx\n');
+
+    writeFileSync(join(dir, 'kv.yaml'), 'n: 100000\n');
+    const line = await tend.waitForOutput(/web: big\.conf .*/, 90_000);
+    expect(line[0]).toMatch(
+      /template: big\.tmpl:1:\d+: executing "big\.tmpl" at <.*>: output larger than 16 MiB.*the service keeps its last good config/,
+    );
+    expect(tend.output()).not.toMatch(/cannot read the KV store/);
+    const cpu = () => {
+      const f = readFileSync(`/proc/${tend.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks
+    };
+    // a retry would render again: ~10 s of CPU each under this load; without one tend idles
+    const before = cpu();
+    const t0 = Date.now();
+    await sleep(3000);
+    const ticks = cpu() - before;
+    t.set('CPU ticks in 3 s after the error', ticks);
+    expect(ticks).toBeLessThan(100);
+    const s0 = Date.now();
+    expect((await status(sock)).services.find((s) => s.name === 'web')?.state).toBe('running');
+    t.set('status ms', Date.now() - s0);
+    t.set('waited ms', Date.now() - t0);
+    expect(readFileSync(join(dir, 'big.conf'), 'utf8')).toBe('xxxxxxxxx\n');
+
+    // a changed input renders again
+    writeFileSync(join(dir, 'kv.yaml'), 'n: 2\n');
+    await waitFor(() => readFileSync(join(dir, 'big.conf'), 'utf8') === 'xxxx\n', { what: 'n=2 rendered' });
+    t.add('renders');
+    tend.kill('SIGTERM');
+    expect(await tend.exit(20_000)).toBe(0);
+  });
+});
