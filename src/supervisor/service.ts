@@ -69,7 +69,8 @@ export interface ServiceRunner {
    * `signal_group: true`; false when there is no such process
    */
   signal(signal: NodeJS.Signals): boolean;
-  status(now?: number): ServiceStatus;
+  /** times: `startedAt` and `lastExit.at` are wall-clock dates, `uptimeMs` comes from the monotonic clock */
+  status(): ServiceStatus;
   /** resolves once no process of the service is left (immediately if none) */
   settled(): Promise<void>;
   /** true while a child or its group still runs */
@@ -82,8 +83,21 @@ export interface ServiceRunner {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * Where a runner reads the time. `now` is monotonic and is what every elapsed time comes from (uptime,
+ * backoff, reset_after, the failure window, the wait for a group to go): a wall clock stepped back an hour
+ * once showed `up -3577s`. `wall` is only for times shown as dates (`startedAt`, `lastExit.at`).
+ */
+export interface Clock {
+  now(): number;
+  wall(): number;
+}
+
+export const systemClock: Clock = { now: () => performance.now(), wall: () => Date.now() };
+
 export interface RunnerOptions {
   plan: ServicePlan;
+  clock?: Clock;
   bus: Bus;
   env: NodeJS.ProcessEnv;
   hooks?: ServiceHooks;
@@ -99,6 +113,10 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const { bus } = opts;
   const hooks = opts.hooks ?? {};
   const plan = opts.plan;
+  const clock = opts.clock ?? systemClock;
+  /** wall-clock times of the last spawn and exit, for display only */
+  let startedWall: number | undefined;
+  let exitWall: number | undefined;
   let env = opts.env;
   let model = initialModel();
   let child: ChildProcess | undefined;
@@ -117,10 +135,12 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       heldSpawned = partial;
       return;
     }
-    const input = { ...partial, now: Date.now() } as Input;
+    const input = { ...partial, now: Math.round(clock.now()) } as Input;
     const previous = model;
     const { model: next, effects: all } = transition(previous, input, plan);
     model = next;
+    if (input.t === 'spawned' || input.t === 'spawn-error') startedWall = clock.wall();
+    if (input.t === 'exit') exitWall = clock.wall();
     let effects = all;
     // The replacement is forked before events, hooks and the other effects of the exit are handled: they
     // cost ~0.8 ms of JavaScript that a restart need not wait for (bench/RESULTS.md, F3). None of them
@@ -297,12 +317,12 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     };
     if (!groupAlive(group)) return done();
     if (model.state !== 'stopping') signalGroup(group, plan.stop.signal);
-    const deadline = Date.now() + plan.stop.timeoutMs;
+    const deadline = clock.now() + plan.stop.timeoutMs;
     const poll = () => {
       if (!groupAlive(group)) {
         return done();
       }
-      if (Date.now() >= deadline) signalGroup(group, 'SIGKILL');
+      if (clock.now() >= deadline) signalGroup(group, 'SIGKILL');
       setTimeout(poll, GROUP_POLL_MS);
     };
     setTimeout(poll, GROUP_POLL_MS);
@@ -326,7 +346,8 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     signal(sig) {
       return sendSignal(sig, signalTarget(plan));
     },
-    status(now = Date.now()) {
+    status() {
+      const now = Math.round(clock.now());
       const running = model.pid !== undefined && model.startedAt !== undefined;
       return {
         name: plan.name,
@@ -339,9 +360,9 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         failureStreak:
           running && now - (model.startedAt ?? now) >= plan.restart.resetAfterMs ? 0 : model.streak,
         restarts: restartsOf(model),
-        startedAt: running ? model.startedAt : undefined,
+        startedAt: running ? startedWall : undefined,
         uptimeMs: running ? now - (model.startedAt ?? now) : undefined,
-        lastExit: model.lastExit,
+        lastExit: model.lastExit && { ...model.lastExit, at: exitWall ?? model.lastExit.at },
         job: plan.isJob,
       };
     },
