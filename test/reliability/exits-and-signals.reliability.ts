@@ -8,14 +8,14 @@
  *   incomplete, is not restarted until the config changes; an essential one ends tend with its code;
  * - `restart.success_exit_codes`: an essential service ending with one ends tend with 0.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTend } from '../helpers/cli.js';
+import { runTend, startTend } from '../helpers/cli.js';
 import { freePort } from '../helpers/etcd.js';
 import { waitFor } from '../helpers/wait.js';
-import { allProcs, cleanupAll, project, sleep, status, tally } from './helpers.js';
+import { allProcs, api, cleanupAll, project, sleep, status, tally } from './helpers.js';
 
 afterEach(cleanupAll);
 
@@ -230,8 +230,10 @@ services:
     await tend.waitForOutput(/web running/, 20_000);
     await waitFor(() => readFileSync(join(dir, 'big.conf'), 'utf8') === 'xxxxxxxxx\n');
 
+    const wrote = Date.now();
     writeFileSync(join(dir, 'kv.yaml'), 'n: 100000\n');
     const line = await tend.waitForOutput(/web: big\.conf .*/, 90_000);
+    t.set('error after ms', Date.now() - wrote);
     expect(line[0]).toMatch(
       /template: big\.tmpl:1:\d+: executing "big\.tmpl" at <.*>: output larger than 16 MiB.*the service keeps its last good config/,
     );
@@ -257,6 +259,57 @@ services:
     writeFileSync(join(dir, 'kv.yaml'), 'n: 2\n');
     await waitFor(() => readFileSync(join(dir, 'big.conf'), 'utf8') === 'xxxx\n', { what: 'n=2 rendered' });
     t.add('renders');
+    tend.kill('SIGTERM');
+    expect(await tend.exit(20_000)).toBe(0);
+  });
+});
+
+describe('the wall clock stepped back an hour', () => {
+  // Debian's faketime (scripts/setup.sh installs it): Date.now of tend and its services goes back an hour
+  // when the file says so; the monotonic clock is left alone, as a real step of the wall clock leaves it.
+  const LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+  it('leaves uptimes positive in tend status (tend up under faketime)', async () => {
+    const t = tally('wall clock stepped back an hour (faketime)');
+    expect(existsSync(LIB), `${LIB} is missing: apt-get install faketime`).toBe(true);
+    const dir = project(`state_dir: ./.tend
+services:
+  web:
+    command: sleep 3600
+`);
+    const offset = join(dir, 'faketime');
+    writeFileSync(offset, '+0\n');
+    const sock = join(dir, '.tend', 'tend.sock');
+    const tend = startTend(['up'], {
+      cwd: dir,
+      env: {
+        LD_PRELOAD: LIB,
+        FAKETIME_TIMESTAMP_FILE: offset,
+        FAKETIME_NO_CACHE: '1',
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
+      },
+    });
+    await tend.waitForOutput(/app UP/, 20_000);
+    type View = {
+      app: { uptimeMs: number };
+      services: Array<{ name: string; uptimeMs: number; startedAt: number }>;
+    };
+    const view = async () => (await api(sock, '/api/status')).json<View>();
+    const startedAt = (await view()).services.find((x) => x.name === 'web')?.startedAt;
+    writeFileSync(offset, '-1h\n');
+    await sleep(1100);
+    const s = await view();
+    const web = s.services.find((x) => x.name === 'web');
+    t.set('app uptime ms', s.app.uptimeMs);
+    t.set('web uptime ms', web?.uptimeMs ?? -1);
+    expect(s.app.uptimeMs).toBeGreaterThanOrEqual(1000);
+    expect(s.app.uptimeMs).toBeLessThan(600_000);
+    expect(web?.uptimeMs).toBeGreaterThanOrEqual(1000);
+    expect(web?.uptimeMs).toBeLessThan(600_000);
+    expect(web?.startedAt).toBe(startedAt);
+    const text = runTend(['status'], { cwd: dir });
+    expect(text.stdout).toMatch(/up \d/);
+    expect(text.stdout).not.toMatch(/(^|\s)-\d+(\.\d+)?(ms|s|m|h)\b/m);
     tend.kill('SIGTERM');
     expect(await tend.exit(20_000)).toBe(0);
   });
