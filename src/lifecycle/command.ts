@@ -88,7 +88,7 @@ function groupRunning(pgid: number): boolean {
 }
 
 export function runCommand(command: Command, opts: CommandOptions): Promise<CommandResult> {
-  const started = Date.now();
+  const started = performance.now(); // monotonic: a wall clock step is no duration
   const [file, args] = commandArgv(command, opts.args);
   let output = '';
   let stdout = '';
@@ -110,7 +110,7 @@ export function runCommand(command: Command, opts: CommandOptions): Promise<Comm
         aborted,
         output: output.slice(-OUTPUT_TAIL),
         stdout,
-        durationMs: Date.now() - started,
+        durationMs: Math.round(performance.now() - started),
       });
     };
     if (opts.signal?.aborted) {

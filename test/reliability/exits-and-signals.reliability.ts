@@ -269,14 +269,23 @@ describe('the wall clock stepped back an hour', () => {
   // when the file says so; the monotonic clock is left alone, as a real step of the wall clock leaves it.
   const LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
-  it('leaves uptimes positive in tend status (tend up under faketime)', async () => {
+  it('leaves uptimes positive in tend status and health checks going (tend up under faketime)', async () => {
     const t = tally('wall clock stepped back an hour (faketime)');
     expect(existsSync(LIB), `${LIB} is missing: apt-get install faketime`).toBe(true);
     const dir = project(`state_dir: ./.tend
 services:
   web:
     command: sleep 3600
+    # back to back (each takes longer than the interval), so the step lands inside one
+    health: { exec: "sleep 0.3; echo x >> checks", interval: 100ms, timeout: 5s }
 `);
+    const checks = () => {
+      try {
+        return readFileSync(join(dir, 'checks'), 'utf8').length / 2;
+      } catch {
+        return 0;
+      }
+    };
     const offset = join(dir, 'faketime');
     writeFileSync(offset, '+0\n');
     const sock = join(dir, '.tend', 'tend.sock');
@@ -296,8 +305,13 @@ services:
     };
     const view = async () => (await api(sock, '/api/status')).json<View>();
     const startedAt = (await view()).services.find((x) => x.name === 'web')?.startedAt;
+    await waitFor(() => checks() >= 1, { what: 'the first health check' });
     writeFileSync(offset, '-1h\n');
+    const before = checks();
     await sleep(1100);
+    // health checks go on (the next one was put an hour away when the step fell inside a check)
+    await waitFor(() => checks() >= before + 3, { timeoutMs: 10_000, what: 'health checks after the step' });
+    t.add('health checks after the step', checks() - before);
     const s = await view();
     const web = s.services.find((x) => x.name === 'web');
     t.set('app uptime ms', s.app.uptimeMs);
