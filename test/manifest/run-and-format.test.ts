@@ -148,6 +148,15 @@ describe('formatPlan', () => {
     );
   });
 
+  test('exit codes that mean something are shown with the restart policy', () => {
+    const { plan } = load(
+      'services:\n  lb:\n    command: x\n    restart: { policy: on-failure, prevent_exit_codes: [3, 4], success_exit_codes: [2] }\n',
+    );
+    expect(formatPlan(plan)).toMatch(
+      /restart {4}on-failure, .*; exit 3, 4: not restarted; exit 2: success\n/,
+    );
+  });
+
   test('disabled services are listed after the enabled ones', () => {
     const { plan } = load('services:\n  a:\n    command: x\n  b:\n    command: y\n    enabled: false\n');
     const text = formatPlan(plan);
