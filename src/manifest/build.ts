@@ -200,9 +200,12 @@ function servicePlan(
       windowMs: s.restart.window,
       cooldownMs: s.restart.cooldown,
       resetAfterMs: s.restart.reset_after,
+      preventExitCodes: [...new Set(s.restart.prevent_exit_codes)],
+      successExitCodes: [...new Set(s.restart.success_exit_codes)],
     },
     stop: { signal: s.stop.signal, timeoutMs: s.stop.timeout },
     reloadSignal: s.reload_signal,
+    signalGroup: s.signal_group,
     forwardSignals: [...new Set(s.signals)],
     register: s.register && {
       name: s.register.name ?? name,

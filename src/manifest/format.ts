@@ -183,6 +183,14 @@ function probe(p: Probe): string {
 }
 
 function restart(r: RestartPlan): string {
+  const codes = [
+    r.preventExitCodes.length > 0 ? `; exit ${r.preventExitCodes.join(', ')}: not restarted` : '',
+    r.successExitCodes.length > 0 ? `; exit ${r.successExitCodes.join(', ')}: success` : '',
+  ].join('');
+  return restartPolicy(r) + codes;
+}
+
+function restartPolicy(r: RestartPlan): string {
   if (r.policy === 'never') return 'never';
   const cooldown = r.cooldownMs > 0 ? `retried after ${d(r.cooldownMs)}` : 'not retried';
   const giveUp =

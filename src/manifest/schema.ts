@@ -582,6 +582,16 @@ const restartObj = obj({
   window: def(duration(), '10s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
   reset_after: def(duration(), '10s', 'uptime after which backoff and failure history are forgotten'),
+  prevent_exit_codes: def(
+    list(int({ min: 0, max: 255 })),
+    [],
+    'exit codes after which the service is not restarted (systemd RestartPreventExitStatus): it stays exited, saying why, until its config changes or it is started',
+  ),
+  success_exit_codes: def(
+    list(int({ min: 0, max: 255 })),
+    [],
+    'exit codes that count as a clean exit besides 0 (supervisord exitcodes): on-failure does not restart them; an essential service ending with one ends tend with 0',
+  ),
 });
 const restart = orShort('policy', restartObj, enumOf(RESTART_POLICIES));
 
@@ -667,6 +677,11 @@ const service = obj(
       'how the service is stopped',
     ),
     reload_signal: def(signal(), 'SIGHUP', 'signal for on_change: reload'),
+    signal_group: def(
+      bool(),
+      false,
+      "send reload and forwarded signals to the service's whole process group, not only its main process",
+    ),
     signals: def(
       list(signal({ catchable: true })),
       [],

@@ -30,6 +30,10 @@ export interface RestartPlan {
   cooldownMs: number;
   /** uptime after which the failure history and backoff are forgotten */
   resetAfterMs: number;
+  /** exit codes after which it is not restarted (`exited`, held until started or its config changes) */
+  preventExitCodes: number[];
+  /** exit codes that count as a clean exit, as 0 does */
+  successExitCodes: number[];
 }
 
 export interface StopPlan {
@@ -135,6 +139,8 @@ export interface ServicePlan {
   restart: RestartPlan;
   stop: StopPlan;
   reloadSignal: Signal;
+  /** reload and config signals go to the whole process group, not only the main process */
+  signalGroup: boolean;
   /** signals tend forwards to this service when tend receives them (e.g. SIGUSR1) */
   forwardSignals: Signal[];
   register?: RegisterPlan;

@@ -28,7 +28,7 @@ import type { Bus, ConfigEvent } from '../events/index.js';
 import type { KvBackend, KvChange, KvStatus, Watcher, WatchSpec } from '../kv/index.js';
 import { describeResult, runCommand } from '../lifecycle/command.js';
 import type { Command, OnChange, Plan, ServicePlan, TemplatePlan } from '../manifest/types.js';
-import type { Stack } from '../supervisor/index.js';
+import { awaitsNewConfig, type Stack } from '../supervisor/index.js';
 import { fmtMs } from '../supervisor/machine.js';
 import type { Template, TemplateSource } from '../template/index.js';
 import { parseConsulTemplate, TemplateError } from '../template/index.js';
@@ -641,8 +641,10 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     const restart = actions.some((a) => a.kind === 'restart');
     if (restart && !r.plan.isJob) {
       // a service that failed gets a new chance with the new config; one that is down picks it up when it starts
-      if (live || (m.state === 'failed' && m.desired === 'up'))
-        stack.restart(g.name, `config changed: ${what}`);
+      if (live || awaitsNewConfig(m)) stack.restart(g.name, `config changed: ${what}`);
+    } else if (awaitsNewConfig(m) && m.state === 'exited' && !r.plan.isJob) {
+      // held by a restart.prevent_exit_codes exit: what it lacked may be this change
+      stack.restart(g.name, `config changed: ${what}`);
     } else if (live) {
       const sent = new Set<NodeJS.Signals>();
       for (const a of actions)

@@ -12,6 +12,8 @@ import {
   initialModel,
   type Model,
   restartsOf,
+  type SignalTarget,
+  signalTarget,
   type TimerName,
   transition,
 } from './machine.js';
@@ -63,9 +65,13 @@ export interface ServiceRunner {
   readonly plan: ServicePlan;
   model(): Model;
   send(input: DistributiveOmit<Input, 'now'>): void;
-  /** sends a signal to the service's process group (reload, forwarded signals) */
+  /**
+   * sends a reload or forwarded signal to the service's main process, or to its process group with
+   * `signal_group: true`; false when there is no such process
+   */
   signal(signal: NodeJS.Signals): boolean;
-  status(now?: number): ServiceStatus;
+  /** times: `startedAt` and `lastExit.at` are wall-clock dates, `uptimeMs` comes from the monotonic clock */
+  status(): ServiceStatus;
   /** resolves once no process of the service is left (immediately if none) */
   settled(): Promise<void>;
   /** true while a child or its group still runs */
@@ -78,8 +84,21 @@ export interface ServiceRunner {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * Where a runner reads the time. `now` is monotonic and is what every elapsed time comes from (uptime,
+ * backoff, reset_after, the failure window, the wait for a group to go): a wall clock stepped back an hour
+ * once showed `up -3577s`. `wall` is only for times shown as dates (`startedAt`, `lastExit.at`).
+ */
+export interface Clock {
+  now(): number;
+  wall(): number;
+}
+
+export const systemClock: Clock = { now: () => performance.now(), wall: () => Date.now() };
+
 export interface RunnerOptions {
   plan: ServicePlan;
+  clock?: Clock;
   bus: Bus;
   env: NodeJS.ProcessEnv;
   hooks?: ServiceHooks;
@@ -95,6 +114,10 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const { bus } = opts;
   const hooks = opts.hooks ?? {};
   const plan = opts.plan;
+  const clock = opts.clock ?? systemClock;
+  /** wall-clock times of the last spawn and exit, for display only */
+  let startedWall: number | undefined;
+  let exitWall: number | undefined;
   let env = opts.env;
   let model = initialModel();
   let child: ChildProcess | undefined;
@@ -114,10 +137,12 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       heldSpawned = partial;
       return;
     }
-    const input = { ...partial, now: Date.now() } as Input;
+    const input = { ...partial, now: Math.round(clock.now()) } as Input;
     const previous = model;
     const { model: next, effects: all } = transition(previous, input, plan);
     model = next;
+    if (input.t === 'spawned' || input.t === 'spawn-error') startedWall = clock.wall();
+    if (input.t === 'exit') exitWall = clock.wall();
     let effects = all;
     // The replacement is forked before events, hooks and the other effects of the exit are handled: they
     // cost ~0.8 ms of JavaScript that a restart need not wait for (bench/RESULTS.md, F3). None of them
@@ -200,7 +225,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         doSpawn();
         break;
       case 'signal':
-        if (pgid !== undefined) signalGroup(pgid, e.signal);
+        sendSignal(e.signal, e.to);
         break;
       case 'timer': {
         clearTimer(e.name);
@@ -232,6 +257,19 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       case 'finish':
         hooks.finish?.(e.code, e.signal, restartsOf(model));
         break;
+    }
+  };
+
+  /** `main`: the process tend spawned, while it lives (not its leftovers); `group`: the whole process group */
+  const sendSignal = (sig: NodeJS.Signals, to: SignalTarget): boolean => {
+    if (to === 'group') return pgid !== undefined && signalGroup(pgid, sig);
+    const pid = child?.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
     }
   };
 
@@ -281,12 +319,12 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     };
     if (!groupAlive(group)) return done();
     if (model.state !== 'stopping') signalGroup(group, plan.stop.signal);
-    const deadline = Date.now() + plan.stop.timeoutMs;
+    const deadline = clock.now() + plan.stop.timeoutMs;
     const poll = () => {
       if (!groupAlive(group)) {
         return done();
       }
-      if (Date.now() >= deadline) signalGroup(group, 'SIGKILL');
+      if (clock.now() >= deadline) signalGroup(group, 'SIGKILL');
       setTimeout(poll, GROUP_POLL_MS);
     };
     setTimeout(poll, GROUP_POLL_MS);
@@ -308,10 +346,10 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     model: () => model,
     send,
     signal(sig) {
-      if (pgid === undefined) return false;
-      return signalGroup(pgid, sig);
+      return sendSignal(sig, signalTarget(plan));
     },
-    status(now = Date.now()) {
+    status() {
+      const now = Math.round(clock.now());
       const running = model.pid !== undefined && model.startedAt !== undefined;
       return {
         name: plan.name,
@@ -324,9 +362,9 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         failureStreak:
           running && now - (model.startedAt ?? now) >= plan.restart.resetAfterMs ? 0 : model.streak,
         restarts: restartsOf(model),
-        startedAt: running ? model.startedAt : undefined,
+        startedAt: running ? startedWall : undefined,
         uptimeMs: running ? now - (model.startedAt ?? now) : undefined,
-        lastExit: model.lastExit,
+        lastExit: model.lastExit && { ...model.lastExit, at: exitWall ?? model.lastExit.at },
         job: plan.isJob,
       };
     },

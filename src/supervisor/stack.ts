@@ -7,9 +7,8 @@ import type { Bus } from '../events/index.js';
 import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { type AppEnvSource, appEnv, serviceEnv } from './env.js';
-import type { ConfigChange } from './machine.js';
+import { type ConfigChange, endStatus } from './machine.js';
 import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
-import { exitStatus } from './spawn.js';
 import { hasEndedForGood, isReady, isServing } from './state.js';
 
 export interface StackOptions {
@@ -201,7 +200,7 @@ export function createStack(opts: StackOptions): Stack {
           const exit = next.lastExit;
           endResolve({
             service: sp.name,
-            code: exit ? exitStatus(exit.code, exit.signal) : 1,
+            code: exit ? endStatus(sp, exit.code, exit.signal) : 1,
             reason: `essential service ${sp.name} ended (${next.reason ?? next.state})`,
           });
         }

@@ -78,6 +78,8 @@ describe('the example of SPEC.md §3', () => {
       windowMs: 60_000,
       cooldownMs: 300_000,
       resetAfterMs: 10_000,
+      preventExitCodes: [],
+      successExitCodes: [],
     };
     expect(services.web).toEqual({
       name: 'web',
@@ -121,6 +123,7 @@ describe('the example of SPEC.md §3', () => {
       restart,
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       register: { name: 'web', port: 8080, tags: ['http'], meta: {}, ttlMs: 10_000 },
       finish: sh('./bin/report-exit'),
@@ -149,6 +152,7 @@ describe('the example of SPEC.md §3', () => {
       restart: { ...restart, policy: 'never', windowMs: 10_000 },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       finishTimeoutMs: 30_000,
       logs: {
