@@ -12,14 +12,13 @@
  *
  * Public API
  * - renderAttachment(): Attachment            plugs the loop into `tend up` (src/cli/commands.ts)
- * - renderStatus(rt) → RenderStatus           templates, env_from and the KV connection of a running tend
- * - createRenderLoop(opts) → RenderLoop       the loop itself (tests, embedding)
+ * - createRenderLoop(opts) → RenderLoop       the loop itself; its status() is what a running tend shows
  * - renderAll(opts) → {outcomes, exitCode}    `tend render [--dry-run]`
  * - renderTemplateFile(opts)                  `tend template FILE [--data F]`
- * - stage / writeAtomic / removeLeftovers     the atomic writer
+ * - stage / removeLeftovers / readCurrent     the checked writer: stage, check, commit
  * - envFromPairs / envName / envPrefix        envconsul's key → variable rules
  */
-export { renderAttachment, renderStatus } from './attach.js';
+export { renderAttachment } from './attach.js';
 export { envFromPairs, envName, envPrefix } from './envfrom.js';
 export {
   CONFIG_GATE,
@@ -43,4 +42,4 @@ export {
 } from './once.js';
 export { type Resolved, resolveTemplate } from './resolve.js';
 export { createSnapshot, type Snapshot } from './snapshot.js';
-export { readCurrent, removeLeftovers, type Staged, stage, writeAtomic } from './write.js';
+export { readCurrent, removeLeftovers, type Staged, stage } from './write.js';

@@ -107,12 +107,6 @@ export async function stage(destination: string, content: string, opts: StageOpt
   };
 }
 
-/** Stages and commits at once: for callers with no check to run. */
-export async function writeAtomic(destination: string, content: string, opts: StageOptions = {}) {
-  const s = await stage(destination, content, opts);
-  return s.commit();
-}
-
 /**
  * Removes temporary files a previous tend left next to `destination` when it died between write and rename.
  * Files of this very process are left alone.
