@@ -52,6 +52,12 @@ export interface RenderLoopOptions {
   /** tend's environment; a service's templates read it overlaid with the service's `env` */
   env: NodeJS.ProcessEnv;
   settings(): Record<string, unknown>;
+  /**
+   * the environment every child of a service gets (the Runtime's `envOf`): a template's `check` and an
+   * `on_change` exec run with it plus their own TEND_* extras. Without it: tend's environment overlaid with
+   * the service's `env`.
+   */
+  envOf?(service: string): Record<string, string | undefined>;
   /** applies the KV overlay (pairs relative to kv_prefix); resolves true when the settings changed */
   updateSettings?(pairs: Array<{ key: string; value: string }>): Promise<boolean>;
   /** tend's own voice (`tend | …` lines) */
@@ -99,6 +105,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   const publish = (e: Omit<ConfigEvent, 'kind' | 'time' | 'seq'>) => bus.publish({ kind: 'config', ...e });
   const backoff = (n: number) => Math.min(retryMax, retryInitial * 2 ** Math.min(n, 16));
   const units = () => [...groups.values()].flatMap((g) => g.units);
+  const childEnv = (g: Group) => opts.envOf?.(g.name) ?? templateEnv(opts.env, g.plan);
 
   // ---- the watch ---------------------------------------------------------------------------------------
 
@@ -349,7 +356,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       return setProblem(u, { state: 'incomplete', reason: res.reason, missing: res.missing });
     }
     const c = await commitChecked(u.plan, res.output, {
-      env,
+      env: childEnv(g),
       service: g.name,
       cwd: plan.dir,
       sweep: !u.swept,
@@ -436,7 +443,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   const runExec = async (g: Group, command: Command, what: string) => {
     const r = await runCommand(command, {
       cwd: plan.dir,
-      env: { ...templateEnv(opts.env, g.plan), TEND_SERVICE: g.name },
+      env: { ...childEnv(g), TEND_SERVICE: g.name },
       timeoutMs: EXEC_TIMEOUT_MS,
       signal: abort.signal,
     });
