@@ -69,7 +69,11 @@ export interface Plan {
 
 /** Empties the batch into what to do; undefined when nothing was queued. */
 export function takeBatch(b: Batch): Plan | undefined {
-  if (b.actions.size === 0) return undefined;
+  if (b.actions.size === 0) {
+    // changes whose on_change is `none` must not show up in the reason of a later batch
+    b.changed.clear();
+    return undefined;
+  }
   const plan: Plan = { restart: false, signals: [], execs: [], what: [...b.changed].join(', ') };
   for (const a of b.actions.values()) {
     switch (a.kind) {
