@@ -57,7 +57,7 @@ export function formatStatus(st: StatusView, width?: number): string {
   const head = [
     `${a.name}: ${a.state}${a.maintenance ? ' (maintenance)' : ''}`,
     `tend pid ${a.pid}, up ${formatDuration(a.uptimeMs)}`,
-    a.ready ? 'ready' : 'not ready',
+    a.ready ? 'ready' : a.notReady?.length ? `not ready: ${a.notReady.join(', ')}` : 'not ready',
   ];
   if (a.http) head.push(a.http);
   // A store tend never needed (no templates, no env_from) is never contacted: only an error is news.

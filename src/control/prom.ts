@@ -5,6 +5,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { VERSION } from '../cli/version.js';
 import { exitStatus } from '../supervisor/spawn.js';
+import { isReady, isRunning } from '../supervisor/state.js';
 import {
   APP_STATES,
   type HealthObservation,
@@ -66,8 +67,7 @@ new Gauge({
   collect() {
     this.reset();
     for (const s of source()?.services() ?? []) {
-      const up = s.state === 'running' || s.state === 'ready' || s.state === 'unhealthy';
-      this.set({ service: s.name }, up ? 1 : 0);
+      this.set({ service: s.name }, isRunning(s) ? 1 : 0);
     }
   },
 });
@@ -79,7 +79,7 @@ new Gauge({
   registers: [registry],
   collect() {
     this.reset();
-    for (const s of source()?.services() ?? []) this.set({ service: s.name }, s.ready ? 1 : 0);
+    for (const s of source()?.services() ?? []) this.set({ service: s.name }, isReady(s) ? 1 : 0);
   },
 });
 

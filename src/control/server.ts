@@ -15,9 +15,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { EXIT, type Runtime, StartError } from '../app/index.js';
-import type { ServiceState } from '../events/index.js';
 import { anotherTendMessage } from '../guard/index.js';
 import { getPath } from '../settings/path.js';
+import { isTransient, isWaiting } from '../supervisor/index.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { scrape } from './metrics.js';
 import { ReloadError, reload } from './reload.js';
@@ -556,8 +556,6 @@ async function route(
   throw new HttpError(404, `no route ${path}; GET /api lists them`);
 }
 
-const SETTLING: ReadonlySet<ServiceState> = new Set(['starting', 'stopping', 'stopped']);
-
 /**
  * Performs an action and answers once it has taken effect (stop: no process left; start/restart: the new
  * process runs or the service settled otherwise), or after `waitMs`, whichever comes first.
@@ -581,10 +579,11 @@ async function act(
     else rt.stack.restart(name, reason);
     const settled = () => {
       const now = runner.model();
-      if (SETTLING.has(now.state)) return false;
+      // `stopped` right after a start or restart: the request has not taken effect yet
+      if (isTransient(now) || now.state === 'stopped') return false;
       // a restart of a running service has settled only once its new process exists
       if (action === 'restart' && before.pid !== undefined && now.spawns === spawnsBefore) {
-        return now.state === 'waiting' || now.state === 'failed';
+        return isWaiting(now) || now.state === 'failed';
       }
       return true;
     };

@@ -55,6 +55,8 @@ export interface StatusView {
     /** the TCP listener's URL, when there is one */
     http?: string;
     ready: boolean;
+    /** the long-running services that are not ready, `name state` each (what keeps `ready` false) */
+    notReady?: string[];
     /** the KV store (URL redacted) and whether tend reaches it; services keep running through an outage */
     kv: { url: string; connected: boolean; error?: string; since: number };
   };

@@ -1,5 +1,6 @@
 /**
- * File-system helpers where Node's own behaviour is wrong for a supervisor.
+ * File-system helpers where Node's own behaviour is wrong for a supervisor, and the one atomic writer
+ * (`writeFileAtomic`, in atomic.ts).
  *
  * `mkdir(path, { recursive: true })` loops forever, at 100 % CPU and, in the synchronous form, with the event
  * loop frozen so that not even SIGTERM gets through, when mkdir answers ENOENT under a parent that exists: procfs
@@ -9,6 +10,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+export { type AtomicWriteOptions, tempPathFor, writeFileAtomic } from './atomic.js';
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
 

@@ -1,7 +1,7 @@
 /**
  * Low-level Linux process utilities for the supervisor: subreaper and orphan reaping, process trees from
  * /proc, finding a service's escaped daemons by an environment marker, surviving a SIGKILLed tend (pid record,
- * leftovers, pid file). Linux only; elsewhere each piece degrades to doing nothing and says so.
+ * leftovers, pid file), and the one runner of a short command in its own group (run.ts). Linux only; elsewhere each piece degrades to doing nothing and says so.
  */
 export { fastSpawn, fastSpawnAvailable } from './fast-spawn.js';
 export { type KillTreeOptions, killTree, type ProcessId, waitGone } from './kill.js';
@@ -36,5 +36,15 @@ export {
   type PidRecordOptions,
   RECORD_FILE,
 } from './record.js';
+export {
+  type CommandLine,
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_OUTPUT_MAX,
+  describeRun,
+  type RunOptions,
+  type RunResult,
+  runCommand,
+  signalGroupOf,
+} from './run.js';
 export { becomeSubreaper } from './subreaper.js';
 export { installSpawnHook, isNodeChild, spawnTracked, trackChild } from './tracked.js';

@@ -6,21 +6,34 @@
 import type { Bus } from '../events/index.js';
 import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
+import { type AppEnvSource, appEnv, serviceEnv } from './env.js';
+import type { ConfigChange } from './machine.js';
 import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
 import { exitStatus } from './spawn.js';
+import { hasEndedForGood, isReady, isServing } from './state.js';
 
 export interface StackOptions {
   plan: Plan;
   bus: Bus;
   echo?: EchoTarget;
+  /** tend's own environment, the base of every child's (default: process.env) */
   env?: NodeJS.ProcessEnv;
-  /** extra env for every service (markers, settings file) */
+  /** the settings file services read (TEND_SETTINGS_FILE), when tend writes one */
+  settingsFile?: string;
+  /** more of tend's variables for every service, over the manifest's `env` (TEND_SETTINGS_FILE, older callers) */
   extraEnv?: Record<string, string>;
   /** more hooks per service, from the modules that own probes, finish commands and pid records */
   hooks?: (service: ServicePlan, log: ServiceLog) => ServiceHooks;
   /** env of one service that no `env` or env_from may override (the marker that finds its escaped daemons) */
   serviceEnv?: (service: ServicePlan) => Record<string, string>;
 }
+
+/** What a config change did: `signalled` names the signals sent */
+export type ConfigOutcome =
+  | { did: 'restarted' }
+  | { did: 'started' }
+  | { did: 'signalled'; signals: NodeJS.Signals[] }
+  | { did: 'nothing' };
 
 export interface StackEnd {
   service: string;
@@ -47,6 +60,19 @@ export interface Stack {
    * before. Kept across reloads of the service.
    */
   setEnv(name: string, vars: Record<string, string>): void;
+  /**
+   * The environment every child of the service gets (the service, its probes, checks, on_change commands,
+   * finish hook): see supervisor/env.ts. Callers add only their own TEND_* extras. Undefined for an unknown
+   * service.
+   */
+  envOf(name: string): Record<string, string> | undefined;
+  /** The environment of an app-level child (a lifecycle stage, a notify script). */
+  appEnv(): Record<string, string>;
+  /**
+   * Its config changed (the render loop, after writing files or env_from): the service's machine decides what
+   * that does where it is (restart, signals, nothing; see `transition`'s `config` case). Says what it did.
+   */
+  configChanged(name: string, change: ConfigChange, reason: string): ConfigOutcome;
   /** gives up on starting a service that has no process (config that never came): `failed` until started */
   fail(name: string, reason: string): void;
   /**
@@ -82,15 +108,17 @@ export function createStack(opts: StackOptions): Stack {
   const notifyServices = (name: string, change: 'added' | 'removed') => {
     for (const l of [...serviceListeners]) l(name, change);
   };
-  const envOf = (sp: ServicePlan): NodeJS.ProcessEnv => ({
-    ...baseEnv,
-    ...opts.extraEnv,
-    ...sp.env,
-    ...envOverlays.get(sp.name),
-    ...opts.serviceEnv?.(sp),
-    TEND_SERVICE: sp.name,
-    TEND_APP: plan.name,
+  const appSource = (): AppEnvSource => ({
+    base: baseEnv,
+    app: plan.name,
+    dataDir: plan.dataDir,
+    settingsFile: opts.settingsFile ?? opts.extraEnv?.TEND_SETTINGS_FILE,
   });
+  const envOf = (sp: ServicePlan): Record<string, string> =>
+    serviceEnv(appSource(), sp, {
+      envFrom: envOverlays.get(sp.name),
+      tend: { ...opts.extraEnv, ...opts.serviceEnv?.(sp) },
+    });
 
   // service -> the services whose `after` names it. Rebuilt lazily after a service is added or removed (a
   // reload replaces a changed service that way); a scan per readiness change made a 1,000-service start O(n²).
@@ -241,6 +269,24 @@ export function createStack(opts: StackOptions): Stack {
       const r = runners.get(name);
       if (r) r.setEnv(envOf(r.plan));
     },
+    envOf(name) {
+      const r = runners.get(name);
+      return r ? envOf(r.plan) : undefined;
+    },
+    appEnv: () => appEnv(appSource()),
+    configChanged(name, change, reason) {
+      const r = runners.get(name);
+      if (!r) return { did: 'nothing' };
+      const before = r.model();
+      const serving = isServing(before) && r.hasProcess();
+      r.send({ t: 'config', change, reason });
+      const after = r.model();
+      if (after.state === 'stopping' && before.state !== 'stopping') return { did: 'restarted' };
+      if (hasEndedForGood(before) && !hasEndedForGood(after)) return { did: 'started' };
+      if (!change.restart && serving && change.signals.length > 0)
+        return { did: 'signalled', signals: [...new Set(change.signals)] };
+      return { did: 'nothing' };
+    },
     fail(name, reason) {
       runners.get(name)?.send({ t: 'fail', reason });
     },
@@ -253,7 +299,7 @@ export function createStack(opts: StackOptions): Stack {
     gates: (name) =>
       [...(gates.get(name) ?? new Map<string, string>())].map(([id, reason]) => ({ id, reason })),
     status: () => [...runners.values()].map((r) => r.status()),
-    allReady: () => [...runners.values()].every((r) => r.plan.isJob || r.model().ready),
+    allReady: () => [...runners.values()].every((r) => r.plan.isJob || isReady(r.model())),
     ended,
     addService(sp) {
       plan = { ...plan, services: { ...plan.services, [sp.name]: sp } };
