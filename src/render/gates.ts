@@ -8,8 +8,8 @@
  * tend with exit code 3.
  */
 import type { Bus } from '../events/index.js';
-import type { Stack } from '../supervisor/index.js';
-import { fmtMs } from '../supervisor/machine.js';
+import { isGivenUp, isWaiting, type Stack } from '../supervisor/index.js';
+import { formatDuration } from '../time/index.js';
 import type { Group, TemplateUnit, Unit } from './state.js';
 import { RENDER_EXIT } from './unit.js';
 
@@ -32,6 +32,8 @@ export interface Gates {
   refresh(g: Group): void;
   /** the gate's reason for units not done yet */
   waiting(pending: Unit[]): string;
+  /** the gate's reason while templates render again for a discovery change (`dep`) */
+  rerendering(units: Unit[], dep: string): string;
   close(): void;
 }
 
@@ -60,7 +62,7 @@ export function createGates(ctx: GatesContext): Gates {
       if (g.failedByConfig) {
         g.failedByConfig = false;
         const m = stack.runner(g.name)?.model();
-        if (m?.state === 'failed' && m.desired === 'up') stack.start(g.name, 'config complete');
+        if (m && isGivenUp(m)) stack.start(g.name, 'config complete');
       }
       return;
     }
@@ -73,8 +75,8 @@ export function createGates(ctx: GatesContext): Gates {
     if (ctx.closed() || !r) return;
     const m = r.model();
     const pending = g.units.filter((u) => !u.done);
-    if (m.state !== 'waiting' || m.desired !== 'up' || pending.length === 0 || !ctx.settingsReady()) {
-      if (m.state !== 'waiting') stopTimer(g);
+    if (!isWaiting(m) || m.desired !== 'up' || pending.length === 0 || !ctx.settingsReady()) {
+      if (!isWaiting(m)) stopTimer(g);
       return;
     }
     const hard = pending.find(
@@ -96,8 +98,9 @@ export function createGates(ctx: GatesContext): Gates {
     g.failTimer = setTimeout(() => {
       g.failTimer = undefined;
       const still = g.units.filter((u) => !u.done);
-      if (ctx.closed() || still.length === 0 || stack.runner(g.name)?.model().state !== 'waiting') return;
-      giveUp(g, `config still incomplete after ${fmtMs(ms)}: ${reasons(still)}`);
+      const now = stack.runner(g.name)?.model();
+      if (ctx.closed() || still.length === 0 || !now || !isWaiting(now)) return;
+      giveUp(g, `config still incomplete after ${formatDuration(ms)}: ${reasons(still)}`);
     }, ms);
   };
 
@@ -119,5 +122,8 @@ export function createGates(ctx: GatesContext): Gates {
     queueMicrotask(() => checkFail(g));
   });
 
-  return { refresh, waiting, close: unsubscribe };
+  const rerendering = (units: Unit[], dep: string) =>
+    `waiting for config: ${units.map((u) => u.label).join(', ')} renders again (${dep} changed)`;
+
+  return { refresh, waiting, rerendering, close: unsubscribe };
 }

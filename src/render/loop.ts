@@ -15,11 +15,11 @@
  */
 import type { Bus, ConfigEvent } from '../events/index.js';
 import type { KvBackend, KvChange, Watcher, WatchSpec } from '../kv/index.js';
-import { describeResult, runCommand } from '../lifecycle/command.js';
 import type { Command, Plan, ServicePlan } from '../manifest/types.js';
+import { runCommand } from '../procs/index.js';
 import type { Stack } from '../supervisor/index.js';
-import { fmtMs } from '../supervisor/machine.js';
 import type { TemplateSource } from '../template/index.js';
+import { backoffDelay, formatDuration, withTimeout } from '../time/index.js';
 import { emptyBatch, queueAction, takeBatch } from './actions.js';
 import { envFromPairs, envPrefix, envProblem } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
@@ -36,7 +36,16 @@ import {
   type TemplateUnit,
   type Unit,
 } from './state.js';
-import { commitChecked, labelIn, loadTemplate, outputTail, templateData, templateEnv } from './unit.js';
+import {
+  commandLine,
+  commitChecked,
+  describeEnd,
+  labelIn,
+  loadTemplate,
+  outputTail,
+  templateData,
+  templateEnv,
+} from './unit.js';
 
 export { CONFIG_GATE } from './gates.js';
 export { SETTINGS_GATE } from './settings.js';
@@ -52,12 +61,6 @@ export interface RenderLoopOptions {
   /** tend's environment; a service's templates read it overlaid with the service's `env` */
   env: NodeJS.ProcessEnv;
   settings(): Record<string, unknown>;
-  /**
-   * the environment every child of a service gets (the Runtime's `envOf`): a template's `check` and an
-   * `on_change` exec run with it plus their own TEND_* extras. Without it: tend's environment overlaid with
-   * the service's `env`.
-   */
-  envOf?(service: string): Record<string, string | undefined>;
   /** applies the KV overlay (pairs relative to kv_prefix); resolves true when the settings changed */
   updateSettings?(pairs: Array<{ key: string; value: string }>): Promise<boolean>;
   /** tend's own voice (`tend | …` lines) */
@@ -103,9 +106,11 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   const label = labelIn(plan.dir);
   const say = (text: string) => opts.out?.write(`tend | ${text}\n`);
   const publish = (e: Omit<ConfigEvent, 'kind' | 'time' | 'seq'>) => bus.publish({ kind: 'config', ...e });
-  const backoff = (n: number) => Math.min(retryMax, retryInitial * 2 ** Math.min(n, 16));
+  const backoff = (n: number) =>
+    backoffDelay(n, { initialMs: retryInitial, maxMs: retryMax, jitter: 'none' });
   const units = () => [...groups.values()].flatMap((g) => g.units);
-  const childEnv = (g: Group) => opts.envOf?.(g.name) ?? templateEnv(opts.env, g.plan);
+  /** the environment of the service's children (supervisor/env.ts): its check and on_change commands get it */
+  const childEnv = (g: Group) => stack.envOf(g.name) ?? templateEnv(opts.env, g.plan);
 
   // ---- the watch ---------------------------------------------------------------------------------------
 
@@ -175,7 +180,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
         for (const g of groups.values()) if (g.units.some((u) => !u.done)) gates.refresh(g);
       }
     } else if (s.connected && outage) {
-      say(`KV store ${kv.url} reachable again after ${fmtMs(Date.now() - outage.since)}`);
+      say(`KV store ${kv.url} reachable again after ${formatDuration(Date.now() - outage.since)}`);
       outage = undefined;
       // whatever failed to read tries again now rather than at the end of its backoff
       for (const u of units()) {
@@ -263,9 +268,10 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
           return;
         }
         if (!groups.has(u.group.name) || !u.group.units.includes(u)) return checkIdle();
+        // actions first: a service the gate lets start below spawns on the new file, with nothing to redo
+        flush(u.group);
         gates.refresh(u.group);
         refreshWatch();
-        flush(u.group);
         checkIdle();
       });
     running.add(p);
@@ -424,31 +430,22 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     if (closed || g.units.some(busy)) return;
     const todo = takeBatch(g.batch);
     if (!todo) return;
-    const r = stack.runner(g.name);
-    if (!r) return;
-    const m = r.model();
-    const live =
-      m.state === 'starting' || m.state === 'running' || m.state === 'ready' || m.state === 'unhealthy';
-    if (todo.restart && !r.plan.isJob) {
-      // a service that failed gets a new chance with the new config; one that is down picks it up when it starts
-      if (live || (m.state === 'failed' && m.desired === 'up'))
-        stack.restart(g.name, `config changed: ${todo.what}`);
-    } else if (live) {
-      const sent = todo.signals.filter((s) => r.signal(s));
-      if (sent.length > 0) say(`${g.name}: config changed (${todo.what}); sent ${sent.join(', ')}`);
-    }
+    // what the change does where the service is (restart, signals, nothing) is the service machine's rule
+    const did = stack.configChanged(g.name, todo, `config changed: ${todo.what}`);
+    if (did.did === 'signalled')
+      say(`${g.name}: config changed (${todo.what}); sent ${did.signals.join(', ')}`);
     for (const command of todo.execs) void runExec(g, command, todo.what);
   };
 
   const runExec = async (g: Group, command: Command, what: string) => {
-    const r = await runCommand(command, {
+    const r = await runCommand(commandLine(command), {
       cwd: plan.dir,
-      env: { ...childEnv(g), TEND_SERVICE: g.name },
+      env: childEnv(g),
       timeoutMs: EXEC_TIMEOUT_MS,
       signal: abort.signal,
     });
     if (!r.ok && !r.aborted) {
-      const reason = `on_change command for ${what} failed (${describeResult(r, EXEC_TIMEOUT_MS)})${outputTail(r.output)}`;
+      const reason = `on_change command for ${what} failed (${describeEnd(r, EXEC_TIMEOUT_MS)})${outputTail(r.output)}`;
       say(`${g.name}: ${reason}`);
       publish({ action: 'error', service: g.name, reason });
     }
@@ -531,7 +528,16 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       await this.idle();
     },
     dependencyChanged(dep) {
-      for (const u of units()) if (u.kind === 'template' && u.discovery.includes(dep)) schedule(u);
+      for (const g of groups.values()) {
+        const affected = g.units.filter(
+          (u): u is TemplateUnit => u.kind === 'template' && u.discovery.includes(dep),
+        );
+        if (affected.length === 0) continue;
+        // hold a start until these files are rendered again (`requires` opens its gate on the same change;
+        // a running process is not touched by a gate)
+        stack.setGate(g.name, CONFIG_GATE, gates.rerendering(affected, dep));
+        for (const u of affected) schedule(u);
+      }
     },
     async close() {
       if (closed) return;
@@ -544,7 +550,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       for (const name of [...groups.keys()]) dropGroup(name);
       await watcher?.close();
       // a read stuck on an unreachable store ends with its request timeout: don't hold tend's exit for it
-      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await withTimeout(Promise.allSettled([...running]), 1000, () => undefined, { unref: true });
       for (const f of idleWaiters.splice(0)) f();
     },
   };

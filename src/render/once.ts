@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import type { KvBackend } from '../kv/index.js';
 import type { Plan } from '../manifest/types.js';
 import { loadSettings } from '../settings/index.js';
+import { serviceEnv } from '../supervisor/index.js';
 import { parseConsulTemplate, parseJSONData } from '../template/index.js';
+import { withTimeout } from '../time/index.js';
 import { type Resolved, resolveTemplate } from './resolve.js';
 import { createSnapshot, type Snapshot } from './snapshot.js';
 import { commitChecked, labelIn, loadTemplate, RENDER_EXIT, templateData, templateEnv } from './unit.js';
@@ -38,16 +40,12 @@ export interface RenderAllResult {
   exitCode: number;
 }
 
-class Timeout extends Error {}
+/** the store did not answer in time; the message says what to do */
+class Unanswered extends Error {}
 
+/** `p`, unless `at` (ms since epoch) passes first: one deadline shared by every read of a command. */
 function deadline<T>(p: Promise<T>, at: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(what)), Math.max(0, at - Date.now()));
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return withTimeout(p, Math.max(0, at - Date.now()), () => Promise.reject<T>(new Unanswered(what)));
 }
 
 /** `tend render`: every template of every enabled service, in start order. */
@@ -72,7 +70,7 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
     }
     settings = (await loadSettings(plan.settings, { env: opts.env, kv: pairs })).value;
   } catch (e) {
-    const reason = e instanceof Timeout ? e.message : `settings: ${(e as Error).message}`;
+    const reason = e instanceof Unanswered ? e.message : `settings: ${(e as Error).message}`;
     return {
       outcomes: [{ service: '', source: '', destination: '', status: 'error', reason }],
       exitCode: RENDER_EXIT.error,
@@ -83,6 +81,9 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
   for (const name of plan.order) {
     const sp = plan.services[name];
     const env = templateEnv(opts.env, sp);
+    // the same environment as under `tend up` (supervisor/env.ts), less what only a running tend has:
+    // env_from variables, TEND_SETTINGS_FILE, the instance marker
+    const childEnv = serviceEnv({ base: opts.env, app: plan.name, dataDir: plan.dataDir }, sp);
     for (const t of sp.templates) {
       const base = { service: name, source: t.source, destination: t.destination };
       const loaded = await loadTemplate(t, label(t.source));
@@ -104,7 +105,8 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
           unreachable,
         );
       } catch (e) {
-        const reason = e instanceof Timeout ? e.message : `cannot read the KV store: ${(e as Error).message}`;
+        const reason =
+          e instanceof Unanswered ? e.message : `cannot read the KV store: ${(e as Error).message}`;
         outcomes.push({ ...base, status: 'error', reason });
         continue;
       }
@@ -120,7 +122,7 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
         outcomes.push({ ...base, status: 'dry-run', output: res.output });
         continue;
       }
-      const c = await commitChecked(t, res.output, { env, service: name, cwd: plan.dir });
+      const c = await commitChecked(t, res.output, { env: childEnv, service: name, cwd: plan.dir });
       switch (c.status) {
         case 'rendered':
         case 'unchanged':

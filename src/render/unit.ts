@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
-import { describeResult, runCommand } from '../lifecycle/command.js';
-import type { Plan, ServicePlan, TemplatePlan } from '../manifest/types.js';
+import type { Command, Plan, ServicePlan, TemplatePlan } from '../manifest/types.js';
+import { type CommandLine, describeRun, type RunResult, runCommand } from '../procs/index.js';
 import type { Template } from '../template/index.js';
 import { parseConsulTemplate, TemplateError } from '../template/index.js';
+import { formatDuration } from '../time/index.js';
 import { readCurrent, removeLeftovers, stage } from './write.js';
 
 /** the exit codes of `tend render` and `tend template`; 3 is also tend's own for incomplete config (SPEC §2) */
@@ -99,21 +100,18 @@ export async function commitChecked(t: TemplatePlan, output: string, o: CommitOp
     };
   }
   if (t.check) {
-    const r = await runCommand(
-      { kind: 'shell', script: t.check },
-      {
-        cwd: o.cwd,
-        env: { ...o.env, TEND_CHECK_FILE: staged.path, TEND_SERVICE: o.service, TEND_DESTINATION: dest },
-        timeoutMs: CHECK_TIMEOUT_MS,
-        signal: o.signal,
-      },
-    );
+    const r = await runCommand(t.check, {
+      cwd: o.cwd,
+      env: { ...o.env, TEND_CHECK_FILE: staged.path, TEND_SERVICE: o.service, TEND_DESTINATION: dest },
+      timeoutMs: CHECK_TIMEOUT_MS,
+      signal: o.signal,
+    });
     if (!r.ok || o.signal?.aborted) {
       await staged.discard();
       if (o.signal?.aborted) return { status: 'aborted' };
       return {
         status: 'check-failed',
-        reason: `check failed (${describeResult(r, CHECK_TIMEOUT_MS)})${outputTail(r.output)}`,
+        reason: `check failed (${describeEnd(r, CHECK_TIMEOUT_MS)})${outputTail(r.output)}`,
       };
     }
   }
@@ -123,6 +121,27 @@ export async function commitChecked(t: TemplatePlan, output: string, o: CommitOp
     return { status: 'error', reason: `cannot replace ${dest}: ${(e as Error).message}` };
   }
   return { status: 'rendered' };
+}
+
+/** A manifest command as the runner takes it: a shell string, or an argv run directly. */
+export function commandLine(c: Command): CommandLine {
+  switch (c.kind) {
+    case 'shell':
+      return c.script;
+    case 'argv':
+      return c.argv;
+    default: {
+      const never: never = c;
+      throw new Error(`unhandled command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** How a check or on_change command ended, for its reason: a timeout and tend stopping named as such. */
+export function describeEnd(r: RunResult, timeoutMs: number): string {
+  if (r.aborted) return 'interrupted: tend is stopping';
+  if (r.timedOut) return `did not finish within ${formatDuration(timeoutMs)}; killed`;
+  return describeRun(r);
 }
 
 /** the last lines of a command's output, for a one-line reason */
