@@ -8,13 +8,13 @@
  * service (./actions.ts). A service's queued actions run once none of its units is still rendering or waiting
  * out a quiescence: templates changing together cause one action (a restart wins over signals).
  *
- * Gates and giving up: ./gates.ts. The settings overlay: ./settings.ts.
+ * The watch: ./watch.ts. Gates and giving up: ./gates.ts. The settings overlay: ./settings.ts.
  *
  * Outages: reads fail, the backend's watch reconnects with backoff and reports what changed meanwhile; units
  * that could not read retry. Nothing is rendered, so nothing restarts, until a value actually differs.
  */
 import type { Bus, ConfigEvent } from '../events/index.js';
-import type { KvBackend, KvChange, Watcher, WatchSpec } from '../kv/index.js';
+import type { KvBackend, WatchSpec } from '../kv/index.js';
 import type { Command, Plan, ServicePlan } from '../manifest/types.js';
 import { runCommand } from '../procs/index.js';
 import type { Stack } from '../supervisor/index.js';
@@ -25,7 +25,7 @@ import { envFromPairs, envPrefix, envProblem } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
 import { resolveTemplate } from './resolve.js';
 import { createOverlay, SETTINGS_GATE } from './settings.js';
-import { createSnapshot, specCovers } from './snapshot.js';
+import { specCovers } from './snapshot.js';
 import {
   busy,
   type EnvUnit,
@@ -46,6 +46,7 @@ import {
   templateData,
   templateEnv,
 } from './unit.js';
+import { createKvWatch, union } from './watch.js';
 
 export { CONFIG_GATE } from './gates.js';
 export { SETTINGS_GATE } from './settings.js';
@@ -114,14 +115,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
 
   // ---- the watch ---------------------------------------------------------------------------------------
 
-  let watcher: Watcher | undefined;
-  let watched: WatchSpec = { keys: [], prefixes: [] };
   const settingsPrefix = plan.settings.kvPrefix;
-
-  const union = (...specs: WatchSpec[]): WatchSpec => ({
-    keys: [...new Set(specs.flatMap((s) => s.keys))].sort(),
-    prefixes: [...new Set(specs.flatMap((s) => s.prefixes))].sort(),
-  });
 
   /** watched whatever the units read last: the settings and env_from prefixes */
   const pinned = (): WatchSpec => ({
@@ -132,39 +126,21 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     ],
   });
 
-  const setWatch = (spec: WatchSpec) => {
-    if (closed) return;
-    if (JSON.stringify(spec) === JSON.stringify(watched)) return;
-    watched = spec;
-    if (!watcher) {
-      if (spec.keys.length === 0 && spec.prefixes.length === 0) return;
-      watcher = kv.watch(spec, onChanges);
-    } else watcher.update(spec);
-  };
+  const watch = createKvWatch(kv, {
+    baseDir: plan.dir,
+    services: opts.services,
+    onChanges(changes) {
+      if (closed) return;
+      const touches = (spec: WatchSpec) => changes.some((c) => specCovers(spec, c.key));
+      for (const u of units()) if (touches(u.deps)) schedule(u);
+      if (settingsPrefix !== undefined && touches({ keys: [], prefixes: [settingsPrefix] })) overlay.apply();
+    },
+  });
+  const snapshot = watch.snapshot;
 
   /** Shrinks the watch to what the units read last (plus settings and env_from), forgetting the rest. */
   const refreshWatch = () => {
-    const need = union(pinned(), ...units().map((u) => u.deps));
-    snapshot.retain(need);
-    setWatch(need);
-  };
-
-  const snapshot = createSnapshot(kv, {
-    baseDir: plan.dir,
-    services: opts.services,
-    // Grows the watch only: a read under way elsewhere must not lose its key from the watch meanwhile.
-    async beforeRead(spec) {
-      setWatch(union(watched, spec));
-      await watcher?.synced();
-    },
-  });
-
-  const onChanges = (changes: KvChange[]) => {
-    if (closed) return;
-    snapshot.apply(changes);
-    const touches = (spec: WatchSpec) => changes.some((c) => specCovers(spec, c.key));
-    for (const u of units()) if (touches(u.deps)) schedule(u);
-    if (settingsPrefix !== undefined && touches({ keys: [], prefixes: [settingsPrefix] })) overlay.apply();
+    if (!closed) watch.narrow(union(pinned(), ...units().map((u) => u.deps)));
   };
 
   const unsubscribeStatus = kv.onStatus((s) => {
@@ -548,7 +524,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       unsubscribeStatus();
       overlay.close();
       for (const name of [...groups.keys()]) dropGroup(name);
-      await watcher?.close();
+      await watch.close();
       // a read stuck on an unreachable store ends with its request timeout: don't hold tend's exit for it
       await withTimeout(Promise.allSettled([...running]), 1000, () => undefined, { unref: true });
       for (const f of idleWaiters.splice(0)) f();
