@@ -8,7 +8,8 @@
  * service (./actions.ts). A service's queued actions run once none of its units is still rendering or waiting
  * out a quiescence: templates changing together cause one action (a restart wins over signals).
  *
- * The watch: ./watch.ts. Gates and giving up: ./gates.ts. The settings overlay: ./settings.ts.
+ * The watch: ./watch.ts. A unit's pass: ./passes.ts. Gates and giving up: ./gates.ts. The settings overlay:
+ * ./settings.ts.
  *
  * Outages: reads fail, the backend's watch reconnects with backoff and reports what changed meanwhile; units
  * that could not read retry. Nothing is rendered, so nothing restarts, until a value actually differs.
@@ -20,32 +21,14 @@ import { runCommand } from '../procs/index.js';
 import type { Stack } from '../supervisor/index.js';
 import type { TemplateSource } from '../template/index.js';
 import { backoffDelay, formatDuration, withTimeout } from '../time/index.js';
-import { emptyBatch, queueAction, takeBatch } from './actions.js';
-import { envFromPairs, envPrefix, envProblem } from './envfrom.js';
+import { emptyBatch, takeBatch } from './actions.js';
+import { envPrefix } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
-import { resolveTemplate } from './resolve.js';
+import { createPasses } from './passes.js';
 import { createOverlay, SETTINGS_GATE } from './settings.js';
 import { specCovers } from './snapshot.js';
-import {
-  busy,
-  type EnvUnit,
-  type Group,
-  type Problem,
-  type RenderStatus,
-  statusOf,
-  type TemplateUnit,
-  type Unit,
-} from './state.js';
-import {
-  commandLine,
-  commitChecked,
-  describeEnd,
-  labelIn,
-  loadTemplate,
-  outputTail,
-  templateData,
-  templateEnv,
-} from './unit.js';
+import { busy, type Group, type RenderStatus, statusOf, type TemplateUnit, type Unit } from './state.js';
+import { commandLine, describeEnd, labelIn, outputTail, templateEnv } from './unit.js';
 import { createKvWatch, union } from './watch.js';
 
 export { CONFIG_GATE } from './gates.js';
@@ -230,9 +213,9 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     clearTimeout(u.retry);
     u.retry = undefined;
     u.running = true;
-    const p = (u.kind === 'template' ? passTemplate(u) : passEnv(u))
+    const p = (u.kind === 'template' ? passes.template(u) : passes.env(u))
       .catch((e: Error) => {
-        setProblem(u, { state: 'error', reason: `internal error: ${e.message}` });
+        passes.setProblem(u, { state: 'error', reason: `internal error: ${e.message}` });
       })
       .finally(() => {
         running.delete(p);
@@ -269,135 +252,23 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     for (const f of idleWaiters.splice(0)) f();
   };
 
-  // ---- passes ------------------------------------------------------------------------------------------
+  // ---- passes (./passes.ts) -------------------------------------------------------------------------
 
-  const problemEvent: Record<Problem['state'], ConfigEvent['action'] | undefined> = {
-    incomplete: 'missing',
-    error: 'error',
-    'check-failed': 'check-failed',
-    // the outage has its own event; one per template would only repeat it
-    unreachable: undefined,
-  };
-
-  const setProblem = (u: Unit, p: Problem) => {
-    const before = u.problem;
-    u.problem = p;
-    if (before?.state === p.state && before.reason === p.reason) return;
-    const action = problemEvent[p.state];
-    if (!action) return;
-    publish({
-      action,
-      service: u.group.name,
-      destination: u.kind === 'template' ? u.plan.destination : undefined,
-      reason: `${u.label} ${p.reason}`,
-      missing: p.missing,
-    });
-    if (u.done) say(`${u.group.name}: ${u.label} ${p.reason}; the service keeps its last good config`);
-  };
-
-  const markDone = (u: Unit) => {
-    u.problem = undefined;
-    u.done = true;
-    u.retries = 0;
-  };
-
-  async function passTemplate(u: TemplateUnit): Promise<void> {
-    const g = u.group;
-    if (!u.tpl) {
-      const loaded = await loadTemplate(u.plan, label(u.plan.source));
-      if (!loaded.ok) {
-        const reason =
-          loaded.cause === 'read'
-            ? `cannot read its template ${label(u.plan.source)}: ${loaded.message}; fix the path, then \`tend reload\``
-            : `${loaded.message}; fix the template, then send SIGHUP or \`tend reload\``;
-        return setProblem(u, { state: 'error', reason, fatal: true });
-      }
-      u.tpl = loaded.tpl;
-    }
-    const env = templateEnv(opts.env, g.plan);
-    let res: Awaited<ReturnType<typeof resolveTemplate>>;
-    try {
-      res = await resolveTemplate(u.tpl, templateData(plan, g.plan, opts.settings(), env), snapshot, {
-        missing: u.plan.missing,
-        sentinel: u.plan.sentinel,
-        env,
-        onDeps: (d) => {
-          u.deps = { keys: d.keys, prefixes: d.prefixes };
-          u.discovery = d.discovery;
-        },
-      });
-    } catch (e) {
-      if (closed) return;
-      setProblem(u, { state: 'unreachable', reason: `cannot read the KV store: ${(e as Error).message}` });
-      return retryLater(u);
-    }
-    if (closed) return;
-    u.retries = 0;
-    if (res.status === 'error') return setProblem(u, { state: 'error', reason: res.reason });
-    if (res.status === 'incomplete') {
-      return setProblem(u, { state: 'incomplete', reason: res.reason, missing: res.missing });
-    }
-    const c = await commitChecked(u.plan, res.output, {
-      env: childEnv(g),
-      service: g.name,
-      cwd: plan.dir,
-      sweep: !u.swept,
-      signal: abort.signal,
-    });
-    u.swept = true;
-    if (closed) return;
-    const dest = u.plan.destination;
-    switch (c.status) {
-      case 'unchanged':
-        publish({ action: 'unchanged', service: g.name, destination: dest });
-        return markDone(u);
-      case 'rendered':
-        u.renderedAt = Date.now();
-        opts.counters?.rendered?.();
-        publish({ action: 'rendered', service: g.name, destination: dest });
-        if (u.done) queueAction(g.batch, u.plan.onChange, g.plan.reloadSignal, u.label);
-        return markDone(u);
-      case 'check-failed':
-      case 'error':
-        return setProblem(u, { state: c.status, reason: c.reason });
-      case 'aborted':
-        return;
-      default: {
-        const never: never = c;
-        throw new Error(`unhandled commit ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  async function passEnv(u: EnvUnit): Promise<void> {
-    const g = u.group;
-    try {
-      for (let i = 0; i < 8; i++) {
-        const want = u.prefixes.filter((p) => snapshot.pairs(p) === undefined);
-        if (want.length === 0) break;
-        await snapshot.fetch({ keys: [], prefixes: want });
-      }
-    } catch (e) {
-      if (closed) return;
-      setProblem(u, { state: 'unreachable', reason: `cannot read the KV store: ${(e as Error).message}` });
-      return retryLater(u);
-    }
-    if (closed) return;
-    if (u.prefixes.some((p) => snapshot.pairs(p) === undefined)) return retryLater(u);
-    const vars = envFromPairs(u.prefixes.map((prefix) => ({ prefix, pairs: snapshot.pairs(prefix) ?? [] })));
-    const unusable = envProblem(vars);
-    if (unusable) return setProblem(u, { state: 'error', reason: unusable });
-    const same = u.vars !== undefined && JSON.stringify(vars) === JSON.stringify(u.vars);
-    if (u.done && same) return markDone(u);
-    stack.setEnv(g.name, vars);
-    u.vars = vars;
-    if (u.done) {
-      publish({ action: 'rendered', service: g.name, reason: `${u.label} changed` });
-      // a process reads its environment once: only a restart hands it the new one
-      queueAction(g.batch, { kind: 'restart' }, g.plan.reloadSignal, u.label);
-    }
-    markDone(u);
-  }
+  const passes = createPasses({
+    plan,
+    stack,
+    snapshot,
+    env: opts.env,
+    settings: () => opts.settings(),
+    childEnv,
+    label,
+    closed: () => closed,
+    signal: abort.signal,
+    say,
+    publish,
+    retryLater: (u) => retryLater(u),
+    rendered: () => opts.counters?.rendered?.(),
+  });
 
   // ---- actions -----------------------------------------------------------------------------------------
 
