@@ -157,7 +157,12 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       echo.flush();
       printEvent(out, e);
     });
-  const finish = createFinishHooks({ bus, app: plan.name, env: childEnv });
+  const finish = createFinishHooks({
+    bus,
+    app: plan.name,
+    env: childEnv,
+    envOf: (name) => stack.envOf(name),
+  });
   const factories: ServiceHooksFactory[] = [
     ...(opts.serviceHooks ?? []),
     (sp, log) => finish.hooksFor(sp, log),

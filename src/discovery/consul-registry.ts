@@ -19,6 +19,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { type ConsulHttpResult, type ConsulKvConfig, createConsulHttp } from '../kv/index.js';
+import { backoffDelay, type LongTimer, setLongTimeout, sleep } from '../time/index.js';
 import { goDuration, sameList, sortInstances } from './record.js';
 import type {
   CatalogService,
@@ -149,18 +150,6 @@ class ConsulHttpError extends Error {
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 export function consulRegistry(
   config: ConsulKvConfig,
   opts: { timing?: Partial<ConsulRegistryTiming> } = {},
@@ -261,11 +250,12 @@ export function consulRegistry(
         } catch {
           if (abort.signal.aborted) return;
           index = 0;
-          const delay = Math.min(
-            timing.backoffMaxMs,
-            timing.backoffInitialMs * 2 ** Math.min(failures++, 16),
-          );
-          await sleep(delay * (0.8 + Math.random() * 0.4), abort.signal);
+          const delay = backoffDelay(failures++, {
+            initialMs: timing.backoffInitialMs,
+            maxMs: timing.backoffMaxMs,
+            jitter: 'spread',
+          });
+          await sleep(delay, abort.signal);
         }
       }
     };
@@ -284,7 +274,7 @@ export function consulRegistry(
     async publish(reg: Registration): Promise<Publication> {
       let current = reg;
       let withdrawn = false;
-      let heartbeat: NodeJS.Timeout | undefined;
+      let heartbeat: LongTimer | undefined;
       const register = () =>
         put(`register ${reg.id}`, '/v1/agent/service/register', { body: registerBody(current) });
       const ttlUpdate = async () => {
@@ -303,14 +293,14 @@ export function consulRegistry(
             // unreachable agent: the check turns critical after its TTL, which is what consumers should see
           })
           .finally(() => {
-            if (!withdrawn && !closed) heartbeat = setTimeout(beat, Math.max(100, current.ttlMs / 2));
+            if (!withdrawn && !closed) heartbeat = setLongTimeout(beat, Math.max(100, current.ttlMs / 2));
           });
       };
       await register();
-      heartbeat = setTimeout(beat, Math.max(100, current.ttlMs / 2));
+      heartbeat = setLongTimeout(beat, Math.max(100, current.ttlMs / 2));
       const stop = () => {
         withdrawn = true;
-        clearTimeout(heartbeat);
+        heartbeat?.clear();
         closers.delete(stop);
       };
       closers.add(stop);

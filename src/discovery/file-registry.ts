@@ -10,9 +10,10 @@
  * fs.watch on the folders plus a timer for the next expiry.
  */
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDir } from '../fsx/index.js';
+import { makeDir, writeFileAtomic } from '../fsx/index.js';
+import { type LongTimer, setLongInterval, setLongTimeout } from '../time/index.js';
 import {
   catalogOf,
   instanceOf,
@@ -42,16 +43,8 @@ interface Live {
   expiresAt: number;
 }
 
-async function writeAtomic(file: string, text: string) {
-  const tmp = join(file, `../.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-  await writeFile(tmp, text);
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-}
+/** Registrations are rewritten on every heartbeat: atomic for readers, not worth an fsync. */
+const writeAtomic = (file: string, text: string) => writeFileAtomic(file, text, { fsync: false });
 
 export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): Registry {
   const debounceMs = opts.debounceMs ?? 20;
@@ -113,7 +106,7 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
   ): Watch => {
     let last: T[] | undefined;
     let closed = false;
-    let expiryTimer: NodeJS.Timeout | undefined;
+    let expiryTimer: LongTimer | undefined;
     let debounce: NodeJS.Timeout | undefined;
     const watchers = new Map<string, FSWatcher>();
 
@@ -150,10 +143,12 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
       await syncWatchers();
       const { list, expiries } = await load();
       if (closed) return;
-      clearTimeout(expiryTimer);
+      expiryTimer?.clear();
       const next = Math.min(...expiries);
       if (Number.isFinite(next)) {
-        expiryTimer = setTimeout(() => refresher.kick(), Math.max(0, next - Date.now()) + 5);
+        // A TTL of weeks is beyond setTimeout's 24.8 days, where Node fires after 1 ms and the watch would spin
+        // re-reading the folder; the long timer waits the whole time.
+        expiryTimer = setLongTimeout(() => refresher.kick(), Math.max(0, next - Date.now()) + 5);
       }
       if (sameList(last, list)) return;
       last = list;
@@ -171,7 +166,7 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
       if (closed) return;
       closed = true;
       refresher.close();
-      clearTimeout(expiryTimer);
+      expiryTimer?.clear();
       clearTimeout(debounce);
       for (const w of watchers.values()) w.close();
       watchers.clear();
@@ -206,11 +201,11 @@ export function fileRegistry(dir: string, opts: { debounceMs?: number } = {}): R
           if (code(err) === 'ENOENT' && !withdrawn) await write();
         }
       };
-      const heartbeat = setInterval(() => void touch().catch(() => {}), Math.max(100, reg.ttlMs / 3));
+      const heartbeat = setLongInterval(() => void touch().catch(() => {}), Math.max(100, reg.ttlMs / 3));
       heartbeat.unref();
       // closing the registry (tend going away) stops the heartbeat and leaves the document to expire
       const stopBeating = () => {
-        clearInterval(heartbeat);
+        heartbeat.clear();
         closers.delete(stopBeating);
       };
       closers.add(stopBeating);

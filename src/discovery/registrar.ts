@@ -4,6 +4,8 @@
  * order, each reading the wanted state afresh (so a burst of changes costs at most one write per kind), and a
  * failed publish is retried with backoff while still wanted.
  */
+
+import { backoffDelay, formatDuration } from '../time/index.js';
 import type { InstanceStatus, Publication, Registration } from './types.js';
 
 export interface RegistrarOptions {
@@ -66,12 +68,13 @@ export function createRegistrar(opts: RegistrarOptions): Registrar {
           kick();
         });
       } catch (err) {
-        const delay = Math.min(
-          opts.retryMaxMs ?? 10_000,
-          (opts.retryInitialMs ?? 500) * 2 ** Math.min(attempt++, 16),
-        );
+        const delay = backoffDelay(attempt++, {
+          initialMs: opts.retryInitialMs ?? 500,
+          maxMs: opts.retryMaxMs ?? 10_000,
+          jitter: 'none',
+        });
         note(
-          `could not register ${reg.name}${where()}: ${(err as Error).message}; retrying in ${Math.round(delay / 100) / 10}s`,
+          `could not register ${reg.name}${where()}: ${(err as Error).message}; retrying in ${formatDuration(delay)}`,
         );
         clearTimeout(retry);
         retry = setTimeout(kick, delay);

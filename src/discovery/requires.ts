@@ -5,9 +5,9 @@
  * With `requires_timeout`, a service still waiting that long after its gates closed is `failed`.
  */
 
-import { formatMs } from '../health/index.js';
 import type { ServicePlan } from '../manifest/types.js';
 import { isWaiting, type Stack } from '../supervisor/index.js';
+import { formatDuration } from '../time/index.js';
 import type { Discovery } from './discovery.js';
 import type { Watch } from './types.js';
 
@@ -41,7 +41,7 @@ export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan
       const names = [...closedGates].join(', ');
       stack.fail(
         sp.name,
-        `no healthy instance of ${names} in discovery within ${formatMs(sp.requiresTimeoutMs)} (requires_timeout); start it again once ${names} is registered`,
+        `no healthy instance of ${names} in discovery within ${formatDuration(sp.requiresTimeoutMs)} (requires_timeout); start it again once ${names} is registered`,
       );
     }, sp.requiresTimeoutMs);
   };

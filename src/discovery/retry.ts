@@ -2,6 +2,7 @@
  * A refresh that runs one at a time, coalesces requests made while it runs, and retries with backoff after a
  * failure: what every registry's watch needs around its "read the list again".
  */
+import { backoffDelay } from '../time/index.js';
 export interface Refresher {
   /** asks for a refresh (now, or right after the one running) */
   kick(): void;
@@ -38,8 +39,10 @@ export function createRefresher(
     } catch (err) {
       opts.onError?.(err);
       if (!closed) {
-        const delay = Math.min(max, initial * 2 ** Math.min(attempt++, 16));
-        retry = setTimeout(() => void run(), delay * (0.8 + Math.random() * 0.4));
+        retry = setTimeout(
+          () => void run(),
+          backoffDelay(attempt++, { initialMs: initial, maxMs: max, jitter: 'spread' }),
+        );
       }
     } finally {
       running = false;

@@ -5,6 +5,7 @@
 import { effectiveSettings } from '../lifecycle/index.js';
 import type { Plan } from '../manifest/types.js';
 import { envFromPairs, envPrefix } from '../render/index.js';
+import { withTimeout } from '../time/index.js';
 import { ExportError, type ExportInput, type SettingsMode } from './vars.js';
 
 /** The little of a KV store this needs; src/kv's KvBackend fits. */
@@ -28,21 +29,13 @@ export async function collectExport(plan: Plan, opts: CollectOptions): Promise<E
   const timeoutMs = opts.timeoutMs ?? 5000;
   const list = async (prefix: string) => {
     const kv = opts.kv!;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        kv.list(prefix),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      return await withTimeout(kv.list(prefix), timeoutMs);
     } catch (err) {
       throw new ExportError(
         `cannot read ${prefix || 'the keys'} from the KV store ${kv.url}: ${(err as Error).message}; ` +
           'start it, point --kv at the right one, or pass --no-kv to export without it',
       );
-    } finally {
-      clearTimeout(timer);
     }
   };
 

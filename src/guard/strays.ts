@@ -49,6 +49,10 @@ export function findStrays(q: StrayQuery): Stray[] {
     const info = byPid.get(pid);
     if (!info || info.state === 'Z' || info.state === 'X') continue;
     if (q.spareNodeChildren && underNodeChild(info)) continue;
+    // In the process group of a child tend still owns: a service (its stop takes the group) or a short command
+    // of a service (an exec probe, a finish hook, a check: they carry the service's marker, and the one runner
+    // stops their group itself). Not escaped.
+    if (isNodeChild(info.pgid)) continue;
     const service = readMarker(pid)?.service;
     if (service === undefined) continue;
     out.push({ pid, startTime: info.startTime, comm: info.comm, pgid: info.pgid, service });

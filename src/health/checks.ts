@@ -13,7 +13,8 @@ import type { HealthPlan, ReadyPlan, ServicePlan } from '../manifest/types.js';
 import type { ServiceHooks } from '../supervisor/index.js';
 // The leaf file, not the template index: health loads at every start, the template engine only with templates.
 import { boundedTest } from '../template/bounded-regexp.js';
-import { type AttemptProbe, formatMs, type ProbeResult, runProbe } from './probe.js';
+import { formatDuration, type LongTimer, setLongTimeout } from '../time/index.js';
+import { type AttemptProbe, type ProbeResult, runProbe } from './probe.js';
 
 export type CheckKind = 'ready' | 'health';
 
@@ -54,7 +55,8 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
   const sp = opts.service;
   let generation = 0;
   let spawnedAt = Date.now();
-  const timers = new Set<NodeJS.Timeout>();
+  // user durations (interval, grace) can be long: LongTimers do not fire early past 24.8 days
+  const timers = new Set<LongTimer>();
   let abort: AbortController | undefined;
   let unsubscribeLog: (() => void) | undefined;
   let readyResult: CheckResult | undefined;
@@ -63,7 +65,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
   const reported = new Map<CheckKind, boolean>();
 
   const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => {
+    const t = setLongTimeout(() => {
       timers.delete(t);
       fn();
     }, ms);
@@ -72,7 +74,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
 
   const endGeneration = () => {
     generation++;
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) t.clear();
     timers.clear();
     abort?.abort();
     abort = undefined;
@@ -115,15 +117,15 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       if (gen !== generation) return;
       unsubscribeLog?.();
       unsubscribeLog = undefined;
-      for (const t of timers) clearTimeout(t);
+      for (const t of timers) t.clear();
       timers.clear();
       readyResult = { check: 'ready', ok, output, at: Date.now(), failures: ok ? 0 : 1 };
-      const took = formatMs(Date.now() - started);
+      const took = formatDuration(Date.now() - started);
       if (ok) {
         report(readyResult, `ready after ${took}: ${output}`);
         done(true);
       } else {
-        const reason = `not ready within ${formatMs(plan.timeoutMs)}${output ? ` (last: ${output})` : ''}`;
+        const reason = `not ready within ${formatDuration(plan.timeoutMs)}${output ? ` (last: ${output})` : ''}`;
         report(readyResult, reason);
         done(false, reason);
       }

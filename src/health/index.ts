@@ -20,6 +20,7 @@
  */
 import type { Attachment, Runtime, ServiceHooksFactory } from '../app/index.js';
 import { metrics } from '../control/metrics.js';
+import { serviceEnv } from '../supervisor/index.js';
 import { type CheckResult, createServiceChecks, type ServiceChecks } from './checks.js';
 
 export {
@@ -32,8 +33,6 @@ export {
 export {
   type AttemptOptions,
   type AttemptProbe,
-  describeProbe,
-  formatMs,
   type ProbeResult,
   runProbe,
 } from './probe.js';
@@ -53,14 +52,10 @@ export function healthModule(): HealthModule {
       const c = createServiceChecks({
         service: sp,
         log,
-        env: () => ({
-          ...(rt?.env ?? process.env),
-          ...(rt ? { TEND_DATA_DIR: rt.plan.dataDir } : {}),
-          ...(rt?.settingsFile ? { TEND_SETTINGS_FILE: rt.settingsFile } : {}),
-          ...sp.env,
-          TEND_SERVICE: sp.name,
-          TEND_APP: rt?.plan.name ?? '',
-        }),
+        // The service's own environment, the one every child of it gets (env_from, TEND_INSTANCE …).
+        env: () =>
+          rt?.stack.envOf(sp.name) ??
+          serviceEnv({ base: process.env, app: rt?.plan.name ?? '', dataDir: rt?.plan.dataDir ?? '' }, sp),
         publish: (e) => rt?.bus.publish(e),
         observe: (check, seconds) =>
           metrics.healthCheckDuration.observe({ service: sp.name, check }, seconds),

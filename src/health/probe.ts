@@ -2,12 +2,13 @@
  * One attempt of a check: HTTP (2xx), TCP connect, or a command (exit 0). Every attempt ends: a timeout is a
  * failure that says so, an abort (the service is stopping) resolves at once, and nothing is left running.
  */
-import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { Probe } from '../manifest/types.js';
-import { argvOf, signalGroup } from '../supervisor/index.js';
+import { describeRun, runCommand } from '../procs/index.js';
+import { argvOf } from '../supervisor/index.js';
+import { formatDuration } from '../time/index.js';
 
 /** The probes that can be attempted on demand (a log probe waits for lines instead). */
 export type AttemptProbe = Exclude<Probe, { kind: 'log' }>;
@@ -41,25 +42,6 @@ export function runProbe(probe: AttemptProbe, opts: AttemptOptions): Promise<Pro
   }
 }
 
-export function describeProbe(probe: Probe): string {
-  switch (probe.kind) {
-    case 'http':
-      return `GET ${probe.url}`;
-    case 'tcp':
-      return `TCP ${probe.host}:${probe.port}`;
-    case 'exec':
-      return probe.command.kind === 'shell' ? probe.command.script : probe.command.argv.join(' ');
-    case 'log':
-      return `log /${probe.pattern}/`;
-  }
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
-  return `${+(ms / 60_000).toFixed(1)}m`;
-}
-
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > OUTPUT_MAX ? `…${flat.slice(-OUTPUT_MAX)}` : flat;
@@ -88,7 +70,7 @@ function race(
     };
     const onAbort = () => finish({ ok: false, output: 'cancelled' });
     const timer = setTimeout(
-      () => finish({ ok: false, output: `timed out after ${formatMs(opts.timeoutMs)}` }),
+      () => finish({ ok: false, output: `timed out after ${formatDuration(opts.timeoutMs)}` }),
       opts.timeoutMs,
     );
     if (opts.signal?.aborted) return onAbort();
@@ -149,37 +131,26 @@ function tcpProbe(host: string, port: number, opts: AttemptOptions): Promise<Pro
   });
 }
 
+/** After a timed-out or cancelled exec probe is sent SIGTERM, how long its group gets before SIGKILL. */
+const EXEC_KILL_GRACE_MS = 1000;
+
 function execProbe(probe: Extract<Probe, { kind: 'exec' }>, opts: AttemptOptions): Promise<ProbeResult> {
   return race(opts, (finish) => {
-    const [file, args] = argvOf(probe.command);
-    let out = '';
-    const child = spawn(file, args, {
+    // The one runner: own process group, killed by the one rule when the attempt ends first (timeout, abort).
+    const stop = new AbortController();
+    void runCommand(argvOf(probe.command).flat(), {
       cwd: opts.cwd,
       env: opts.env,
-      // its own group, so that a timeout kills whatever the command started too
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      killAfterMs: EXEC_KILL_GRACE_MS,
+      maxOutput: 4 * OUTPUT_MAX,
+      maxStdout: 0,
+      signal: stop.signal,
+    }).then((r) => {
+      if (r.error !== undefined) return finish({ ok: false, output: `could not run: ${r.error}` });
+      const text = oneLine(r.output);
+      const status = describeRun(r);
+      finish({ ok: r.code === 0, output: text ? (r.code === 0 ? text : `${status}: ${text}`) : status });
     });
-    const collect = (chunk: Buffer) => {
-      out = (out + chunk.toString()).slice(-4 * OUTPUT_MAX);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    let exited = false;
-    child.once('error', (err) => {
-      exited = true;
-      finish({ ok: false, output: `could not run: ${errorText(err)}` });
-    });
-    child.once('close', (code, signal) => {
-      exited = true;
-      const text = oneLine(out);
-      const status = signal ? `killed by ${signal}` : `exit code ${code}`;
-      finish({ ok: code === 0, output: text ? (code === 0 ? text : `${status}: ${text}`) : status });
-    });
-    return () => {
-      if (!exited && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    };
+    return () => stop.abort();
   });
 }

@@ -1,3 +1,4 @@
+import { backoffDelay as nextDelay } from '../time/index.js';
 import type { KvChange, KvStatus, KvTiming, WatchSpec } from './types.js';
 
 export type KvErrorCode = 'unavailable' | 'invalid' | 'denied' | 'conflict' | 'closed' | 'failed';
@@ -53,20 +54,10 @@ export function createStatusTracker(connected: boolean): StatusTracker {
 
 /** Exponential backoff with ±20 % jitter, so that many hosts restarting together do not retry in step. */
 export function backoffDelay(attempt: number, timing: KvTiming): number {
-  const base = Math.min(timing.backoffMaxMs, timing.backoffInitialMs * 2 ** Math.min(attempt, 20));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
+  return nextDelay(attempt, {
+    initialMs: timing.backoffInitialMs,
+    maxMs: timing.backoffMaxMs,
+    jitter: 'spread',
   });
 }
 

@@ -22,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { hostname } from 'node:os';
+import { sleep } from '../time/index.js';
 import {
   backoffDelay,
   compareKeys,
@@ -31,7 +32,6 @@ import {
   errorMessage,
   KvError,
   normalizeSpec,
-  sleep,
 } from './common.js';
 import { type ConsulHttpResult, createConsulHttp } from './consul-http.js';
 import type {

@@ -25,6 +25,7 @@ import {
   type IWatchResponse,
   isRecoverableError,
 } from 'etcd3';
+import { withTimeout } from '../time/index.js';
 import {
   backoffDelay,
   compareKeys,
@@ -394,7 +395,7 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     w.entries.clear();
     checkSynced(w);
     // a cancel waits for the server's acknowledgement, which never comes during an outage
-    await Promise.race([Promise.all(cancels), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await withTimeout(Promise.all(cancels), 1000, () => undefined, { unref: true });
   };
 
   // ── leases ──────────────────────────────────────────────────────────────────────────────────────────────

@@ -15,9 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { makeDir } from '../fsx/index.js';
+import { makeDir, writeFileAtomic } from '../fsx/index.js';
 import {
   compareKeys,
   createStatusTracker,
@@ -80,24 +80,20 @@ function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
 }
 
+/**
+ * Rewrites the store in place for its readers: the one atomic writer, keeping the file's mode and owner (tend as
+ * root editing a user's store must not take it over, nor widen or narrow who may read it). No fsync: a put is
+ * as durable as the editors that also write this file.
+ */
 async function atomicWrite(file: string, content: string): Promise<void> {
-  const tmp = join(
-    dirname(file),
-    `.${basename(file)}.tend-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
-  );
-  let mode: number | undefined;
+  let keep: { mode: number; uid: number; gid: number } | undefined;
   try {
-    mode = (await stat(file)).mode & 0o7777;
+    const st = await stat(file);
+    keep = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch {
-    // new file: default mode
+    // new file: default mode, tend's owner
   }
-  try {
-    await writeFile(tmp, content, mode === undefined ? undefined : { mode });
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+  await writeFileAtomic(file, content, { ...keep, fsync: false });
 }
 
 /** The nearest folder that exists, so that the creation of a missing store is noticed. */

@@ -8,7 +8,8 @@ import { constants } from 'node:os';
 import type { Bus } from '../events/index.js';
 import type { ServiceLog } from '../logs/index.js';
 import type { ServicePlan } from '../manifest/types.js';
-import type { ServiceHooks } from '../supervisor/index.js';
+import { type ServiceHooks, serviceEnv } from '../supervisor/index.js';
+import { withTimeout } from '../time/index.js';
 import { describeResult, runCommand } from './command.js';
 
 /** A service in a crash loop would otherwise pile up hooks; beyond this many in flight, runs are skipped. */
@@ -26,8 +27,16 @@ export interface FinishHooks {
 export interface FinishOptions {
   bus: Bus;
   app: string;
-  /** tend's environment plus the extra env every service gets */
-  env: NodeJS.ProcessEnv;
+  /**
+   * The environment of the service's children (Stack.envOf / Runtime.envOf): env_from, TEND_INSTANCE and the
+   * rest, read at each run. Without it (or for a service it does not know) the hook gets `env` with the
+   * service's manifest env, as a bare test sets up.
+   */
+  envOf?: (service: string) => Record<string, string> | undefined;
+  /** tend's own environment, the base when `envOf` has no answer */
+  env?: NodeJS.ProcessEnv;
+  /** the data folder (TEND_DATA_DIR) when `envOf` has no answer */
+  dataDir?: string;
 }
 
 export function createFinishHooks(opts: FinishOptions): FinishHooks {
@@ -56,11 +65,11 @@ export function createFinishHooks(opts: FinishOptions): FinishHooks {
     }
     perService.set(sp.name, busy + 1);
     const signalNo = signal ? ((constants.signals as Record<string, number>)[signal] ?? 0) : 0;
+    const base =
+      opts.envOf?.(sp.name) ??
+      serviceEnv({ base: opts.env ?? process.env, app: opts.app, dataDir: opts.dataDir ?? '' }, sp);
     const env: NodeJS.ProcessEnv = {
-      ...opts.env,
-      ...sp.env,
-      TEND_APP: opts.app,
-      TEND_SERVICE: sp.name,
+      ...base,
       TEND_EXIT_CODE: code === null ? '' : String(code),
       TEND_EXIT_SIGNAL: signal ?? '',
       TEND_RESTARTS: String(restarts),
@@ -103,12 +112,7 @@ export function createFinishHooks(opts: FinishOptions): FinishHooks {
     running: () => inFlight.size,
     async drain(timeoutMs) {
       if (inFlight.size === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((r) => {
-        timer = setTimeout(r, timeoutMs);
-      });
-      await Promise.race([Promise.all(inFlight), expired]);
-      clearTimeout(timer);
+      await withTimeout(Promise.all(inFlight), timeoutMs, () => undefined);
       if (inFlight.size > 0) {
         abort.abort();
         await Promise.all(inFlight);

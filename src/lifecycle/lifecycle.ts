@@ -12,6 +12,7 @@ import type { AppState, Bus } from '../events/index.js';
 import type { EchoTarget } from '../logs/types.js';
 import type { Plan, StagePlan } from '../manifest/types.js';
 import { describeNotReady, hasFailed, isReady, type Stack } from '../supervisor/index.js';
+import { type LongTimer, setLongTimeout } from '../time/index.js';
 import { type CommandResult, describeResult, OUTPUT_TAIL, runCommand } from './command.js';
 import { hasFirstbootMarker, writeFirstbootMarker } from './marker.js';
 import { createScheduler, type JobStatus, type Scheduler } from './scheduler.js';
@@ -29,8 +30,11 @@ export interface LifecycleOptions {
   plan: Plan;
   bus: Bus;
   stack: Stack;
-  /** environment for stages: tend's own plus TEND_SETTINGS_FILE and TEND_DATA_DIR */
-  env: NodeJS.ProcessEnv;
+  /**
+   * Not read any more: stages get the app environment of the stack (Stack.appEnv: tend's own, TEND_APP,
+   * TEND_DATA_DIR, TEND_SETTINGS_FILE) plus TEND_STAGE. Kept optional until the wiring in src/app drops it.
+   */
+  env?: NodeJS.ProcessEnv;
   /** where stage output is echoed, `boot | …` */
   echo: EchoTarget;
 }
@@ -69,7 +73,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   const stages = plan.stages;
   let state: AppState | null = null;
   const stopping = new AbortController();
-  let monitorTimer: NodeJS.Timeout | undefined;
+  let monitorTimer: LongTimer | undefined;
   let restarting: Promise<void> | undefined;
   const scheduler: Scheduler = createScheduler({ stack, bus });
 
@@ -89,7 +93,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   const runStage = (name: StageName, stage: StagePlan, echoStdout = true): Promise<CommandResult> => {
     const p = runCommand(stage.command, {
       cwd: plan.dir,
-      env: { ...opts.env, TEND_APP: plan.name, TEND_DATA_DIR: plan.dataDir, TEND_STAGE: name },
+      env: { ...stack.appEnv(), TEND_STAGE: name },
       timeoutMs: stage.timeoutMs,
       echo: { target: opts.echo, label: name, stdout: echoStdout },
       signal: stopping.signal,
@@ -160,8 +164,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   const armMonitor = () => {
     const monitor = stages.monitor;
     if (!monitor || stopping.signal.aborted) return;
-    clearTimeout(monitorTimer);
-    monitorTimer = setTimeout(() => void runMonitor(), monitor.intervalMs);
+    monitorTimer?.clear();
+    monitorTimer = setLongTimeout(() => void runMonitor(), monitor.intervalMs);
   };
 
   const runMonitor = async () => {
@@ -270,7 +274,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 
     beginStop(reason) {
       if (!stopping.signal.aborted) {
-        clearTimeout(monitorTimer);
+        monitorTimer?.clear();
         scheduler.stop();
         stopping.abort();
       }
@@ -288,7 +292,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     jobs: () => scheduler.status(),
     syncJobs: () => scheduler.sync(),
     close() {
-      clearTimeout(monitorTimer);
+      monitorTimer?.clear();
       scheduler.close();
     },
   };

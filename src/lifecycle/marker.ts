@@ -4,11 +4,9 @@
  * success (a failed first boot runs again next time) and atomically (a crash mid-write leaves no marker).
  * Delete it to run `firstboot` again.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDir } from '../fsx/index.js';
+import { makeDir, writeFileAtomic } from '../fsx/index.js';
 
 export const FIRSTBOOT_MARKER = '.tend-firstboot';
 
@@ -23,20 +21,7 @@ export function hasFirstbootMarker(dataDir: string): boolean {
 export async function writeFirstbootMarker(dataDir: string, app: string): Promise<string> {
   const path = markerPath(dataDir);
   await makeDir(dataDir);
-  const tmp = join(dataDir, `${FIRSTBOOT_MARKER}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const body = `${JSON.stringify({ app, firstboot: new Date().toISOString() })}\n`;
-  try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+  await writeFileAtomic(path, body, { mode: 0o644 });
   return path;
 }

@@ -1,4 +1,5 @@
 import type { TendEvent } from '../events/index.js';
+import { formatDuration } from '../time/index.js';
 
 /**
  * What webhook, file, kv and exec sinks carry: the event plus which app and host it is about, since a
@@ -26,10 +27,6 @@ function oneLine(text: string, max = 160): string {
 function details(parts: Array<string | false | undefined>): string {
   const kept = parts.filter((p): p is string => typeof p === 'string' && p !== '');
   return kept.length > 0 ? ` (${kept.join(', ')})` : '';
-}
-
-function seconds(ms: number) {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 function exitPart(code: number | null | undefined, signal: string | null | undefined) {
@@ -81,7 +78,7 @@ export function humanLine(event: TendEvent): string {
       const extra = details([
         event.pid !== undefined && event.run === 'started' && `pid ${event.pid}`,
         exitPart(event.exitCode, event.signal),
-        event.durationMs !== undefined && seconds(event.durationMs),
+        event.durationMs !== undefined && formatDuration(event.durationMs),
       ]);
       return `[tend] ${event.service}: job ${event.run}${extra}`;
     }

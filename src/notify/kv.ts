@@ -1,4 +1,5 @@
 import type { TendEvent } from '../events/index.js';
+import { withTimeout } from '../time/index.js';
 import { payload, serviceOf } from './format.js';
 import type { Outcome } from './runner.js';
 
@@ -27,24 +28,13 @@ export function kvDeliver(
       return { ok: false, retry: false, error, quiet: true };
     }
     const event = events[0];
-    let timer: NodeJS.Timeout | undefined;
     try {
       // A hung store must not stall the sink forever; the put itself cannot be cancelled.
-      await Promise.race([
-        kvPut(expandKey(template, event, app), payload(event, app, host)),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${PUT_TIMEOUT_MS / 1000}s`)),
-            PUT_TIMEOUT_MS,
-          );
-        }),
-      ]);
+      await withTimeout(kvPut(expandKey(template, event, app), payload(event, app, host)), PUT_TIMEOUT_MS);
       return { ok: true };
     } catch (err) {
       // A KV outage is temporary by design (tend reconnects): keep the order and try again.
       return { ok: false, retry: true, error: `KV put failed: ${(err as Error)?.message ?? String(err)}` };
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

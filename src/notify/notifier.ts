@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Bus } from '../events/index.js';
 import { EVENT_KINDS } from '../manifest/index.js';
 import type { EventKind, NotifyPlan } from '../manifest/types.js';
+import { withTimeout } from '../time/index.js';
 import { execDeliver } from './exec.js';
 import { fileDeliver } from './file.js';
 import { type KvPut, kvDeliver } from './kv.js';
@@ -141,12 +142,11 @@ export function createNotifier(sinks: NotifyPlan[], opts: NotifierOptions): Noti
       closing ??= (async () => {
         unsubscribe();
         const allIdle = Promise.all(runners.map((r) => r.idle()));
-        let timer: NodeJS.Timeout | undefined;
-        const expired = new Promise<'expired'>((res) => {
-          timer = setTimeout(() => res('expired'), timeoutMs);
-        });
-        const first = await Promise.race([allIdle.then(() => 'idle' as const), expired]);
-        clearTimeout(timer);
+        const first = await withTimeout(
+          allIdle.then(() => 'idle' as const),
+          timeoutMs,
+          () => 'expired' as const,
+        );
         if (first === 'expired') {
           for (const r of runners) r.abort();
           await allIdle;

@@ -1,5 +1,6 @@
 import type { TendEvent } from '../events/index.js';
 import type { EventKind } from '../manifest/types.js';
+import { backoffDelay, jittered, sleep } from '../time/index.js';
 import { Ring } from './ring.js';
 
 export type Outcome =
@@ -86,20 +87,6 @@ export function createReporter(name: string, stderr: NodeJS.WritableStream, ever
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    // A sink waiting to retry is no reason for tend to stay alive.
-    const timer = setTimeout(done, ms).unref();
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export function createRunner(d: Delivery, stderr: NodeJS.WritableStream): Runner {
   const queue = new Ring<TendEvent>(Math.max(1, Math.floor(d.capacity)));
   const reporter = createReporter(d.name, stderr);
@@ -118,7 +105,7 @@ export function createRunner(d: Delivery, stderr: NodeJS.WritableStream): Runner
   };
 
   async function pump() {
-    let backoff = d.backoff?.initialMs ?? 0;
+    let attempt = 0;
     try {
       while (queue.size > 0 && !controller.signal.aborted) {
         const head = queue.head;
@@ -135,7 +122,7 @@ export function createRunner(d: Delivery, stderr: NodeJS.WritableStream): Runner
         if (outcome.ok) {
           queue.shift(still);
           sent += still;
-          if (d.backoff) backoff = d.backoff.initialMs;
+          attempt = 0;
           reporter.recovered();
           continue;
         }
@@ -143,12 +130,13 @@ export function createRunner(d: Delivery, stderr: NodeJS.WritableStream): Runner
         if (outcome.retry && d.backoff) {
           if (!outcome.quiet) reporter.problem(`${outcome.error}; retrying (${queue.size} queued)`);
           // Jitter keeps a fleet of tends from hammering a receiver that just came back, in lockstep.
+          const backoff = backoffDelay(attempt++, { ...d.backoff, jitter: 'none' });
           const wait = Math.min(
             Math.max(backoff, outcome.retryAfterMs ?? 0),
             Math.max(d.backoff.maxMs, 60_000),
           );
-          await sleep(wait * (0.8 + Math.random() * 0.4), controller.signal);
-          backoff = Math.min(backoff * 2, d.backoff.maxMs);
+          // A sink waiting to retry is no reason for tend to stay alive.
+          await sleep(jittered(wait, 'spread'), controller.signal, { unref: true });
           continue;
         }
         queue.shift(still);

@@ -1,4 +1,5 @@
 import type { TendEvent } from '../events/index.js';
+import { formatDuration } from '../time/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
 
@@ -24,7 +25,7 @@ function retryAfterMs(header: string | null): number | undefined {
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs}ms`;
+  if (e?.name === 'TimeoutError') return `no answer within ${formatDuration(timeoutMs)}`;
   const cause = e?.cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused';
   if (cause?.message) return cause.code ? `${cause.message} (${cause.code})` : cause.message;

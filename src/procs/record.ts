@@ -1,6 +1,6 @@
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDir } from '../fsx/index.js';
+import { makeDir, writeFileAtomic } from '../fsx/index.js';
 import { killTree, type ProcessId, waitGone } from './kill.js';
 import { findMarked, readMarker } from './marker.js';
 import {
@@ -67,7 +67,6 @@ export interface PidRecordOptions {
  */
 export function createPidRecord(stateDir: string, runId: string, opts: PidRecordOptions = {}): PidRecord {
   const file = join(stateDir, RECORD_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
   const debounceMs = opts.debounceMs ?? 50;
   const report =
     opts.onError ??
@@ -103,8 +102,8 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
             entries: [...entries.values()],
           };
           await makeDir(stateDir);
-          await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`);
-          await rename(tmp, file);
+          // rewritten on every spawn and exit: not worth an fsync (it matters after a crash of tend, not the host)
+          await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`, { fsync: false });
         }
         written = target;
       } catch (err) {

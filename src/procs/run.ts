@@ -6,6 +6,7 @@
  * same rule before the result is given, so nothing it started outlives it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type LongTimer, setLongTimeout } from '../time/index.js';
 import { groupMembers, procAvailable } from './proc.js';
 
 /** After the stop signal, how long the group gets before SIGKILL (unless the caller says). */
@@ -97,13 +98,13 @@ export function runCommand(command: CommandLine, opts: RunOptions = {}): Promise
 
   return new Promise<RunResult>((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const done = (r: { code: number | null; signal: NodeJS.Signals | null; error?: string }) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer?.clear();
       clearTimeout(killTimer);
       if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
       resolve({
@@ -150,7 +151,8 @@ export function runCommand(command: CommandLine, opts: RunOptions = {}): Promise
       killTimer.unref();
     };
     if (opts.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
+      // a user's duration: may be longer than setTimeout's 24.8 days
+      timer = setLongTimeout(() => {
         timedOut = true;
         kill();
       }, opts.timeoutMs);

@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDir } from '../fsx/index.js';
+import { makeDir, writeFileAtomic } from '../fsx/index.js';
 
 const NAME = 'settings.json';
 
 /**
  * Writes `<dir>/settings.json` for services (TEND_SETTINGS_FILE). A service may read it at any moment, so it
- * must never see a half-written file: temp file in the same folder, fsync, rename. Mode 0600 because
- * settings often carry passwords. Unchanged bytes are not rewritten, so watchers of the file stay quiet.
+ * must never see a half-written file, nor the passwords settings often carry in a readable temp file: the
+ * one atomic writer, mode 0600 from before the first byte. Unchanged bytes are not rewritten, so watchers of
+ * the file stay quiet.
  */
 export async function writeSettingsFile(dir: string, value: unknown): Promise<string> {
   const path = join(dir, NAME);
@@ -22,36 +22,6 @@ export async function writeSettingsFile(dir: string, value: unknown): Promise<st
     return path;
   }
 
-  const tmp = join(dir, `.${NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      // open's mode is filtered by the umask; the file must be exactly 0600 whatever the umask says.
-      await fh.chmod(0o600);
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await syncDir(dir);
+  await writeFileAtomic(path, bytes, { mode: 0o600 });
   return path;
-}
-
-/** Makes the rename itself durable; some file systems refuse fsync on a folder, which is fine. */
-async function syncDir(dir: string) {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Best effort only.
-  }
 }

@@ -4,6 +4,7 @@
  */
 import type { ServiceState } from '../events/index.js';
 import type { ServicePlan } from '../manifest/types.js';
+import { formatDuration, backoffDelay as nextDelay } from '../time/index.js';
 import { hasProcessState } from './state.js';
 
 export type TimerName = 'backoff' | 'cooldown' | 'kill';
@@ -90,9 +91,7 @@ export function restartsOf(m: Model): number {
 /** Full-jitter-free but spread: a delay in [d/2, d], so that many services failing together do not retry in step. */
 export function backoffDelay(plan: ServicePlan, streak: number, random: number): number {
   if (streak <= 1) return 0;
-  const { initialMs, maxMs } = plan.restart.backoff;
-  const d = Math.min(maxMs, initialMs * 2 ** Math.min(streak - 2, 30));
-  return Math.round(d / 2 + (d / 2) * random);
+  return nextDelay(streak - 2, { ...plan.restart.backoff, jitter: 'half' }, random);
 }
 
 const hasProcess = hasProcessState;
@@ -149,8 +148,9 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
     const max = plan.restart.maxFailures;
     if (max > 0 && m.failures.length >= max) {
       m.state = 'failed';
-      const retry = plan.restart.cooldownMs > 0 ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}` : '';
-      m.reason = `${m.failures.length} failures in ${fmtMs(plan.restart.windowMs)} (last: ${why})${retry}`;
+      const retry =
+        plan.restart.cooldownMs > 0 ? `; retrying in ${formatDuration(plan.restart.cooldownMs)}` : '';
+      m.reason = `${m.failures.length} failures in ${formatDuration(plan.restart.windowMs)} (last: ${why})${retry}`;
       if (plan.restart.cooldownMs > 0) fx.push({ t: 'timer', name: 'cooldown', ms: plan.restart.cooldownMs });
       return;
     }
@@ -160,7 +160,7 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       return;
     }
     m.state = 'backoff';
-    m.reason = `${why}; restarting in ${fmtMs(delay)}`;
+    m.reason = `${why}; restarting in ${formatDuration(delay)}`;
     fx.push({ t: 'timer', name: 'backoff', ms: delay });
   };
 
@@ -254,7 +254,7 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
     case 'timer': {
       if (input.name === 'kill' && m.state === 'stopping') {
         fx.push({ t: 'signal', signal: 'SIGKILL' });
-        m.reason = `did not stop within ${fmtMs(plan.stop.timeoutMs)}; killed`;
+        m.reason = `did not stop within ${formatDuration(plan.stop.timeoutMs)}; killed`;
       } else if (input.name === 'backoff' && m.state === 'backoff' && m.desired === 'up')
         startIfGated(m.reason);
       else if (input.name === 'cooldown' && m.state === 'failed' && m.desired === 'up') {
@@ -322,11 +322,4 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
     }
   }
   return { model: m, effects: fx };
-}
-
-export function fmtMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
-  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
-  return `${+(ms / 3_600_000).toFixed(1)}h`;
 }

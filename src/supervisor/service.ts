@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Bus, ServiceState } from '../events/index.js';
 import type { ServicePlan } from '../manifest/types.js';
+import { type LongTimer, setLongTimeout } from '../time/index.js';
 import {
   type Effect,
   type Input,
@@ -99,7 +100,8 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   let child: ChildProcess | undefined;
   /** process group of the current or last child, while any member may still run */
   let pgid: number | undefined;
-  const timers = new Map<TimerName, NodeJS.Timeout>();
+  // the machine's timers run users' durations (backoff, cooldown, timeouts): long timers never fire early
+  const timers = new Map<TimerName, LongTimer>();
   let settledWaiters: Array<() => void> = [];
 
   // While a transition spawns ahead of its other effects, the `spawned` input of that spawn waits here, so
@@ -205,7 +207,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         const name = e.name;
         timers.set(
           name,
-          setTimeout(() => {
+          setLongTimeout(() => {
             timers.delete(name);
             send({ t: 'timer', name });
           }, e.ms),
@@ -236,7 +238,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const clearTimer = (name: TimerName) => {
     const t = timers.get(name);
     if (t) {
-      clearTimeout(t);
+      t.clear();
       timers.delete(name);
     }
   };

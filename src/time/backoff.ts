@@ -25,15 +25,20 @@ const MAX_DOUBLINGS = 30;
  */
 export function backoffDelay(attempt: number, rule: BackoffRule, random: number = Math.random()): number {
   const d = Math.min(rule.maxMs, rule.initialMs * 2 ** Math.min(Math.max(0, attempt), MAX_DOUBLINGS));
-  switch (rule.jitter) {
+  return jittered(d, rule.jitter, random);
+}
+
+/** `ms` with the jitter applied (for a delay that is not a plain doubling, e.g. one a server asked for). */
+export function jittered(ms: number, jitter: Jitter, random: number = Math.random()): number {
+  switch (jitter) {
     case 'half':
-      return Math.round(d / 2 + (d / 2) * random);
+      return Math.round(ms / 2 + (ms / 2) * random);
     case 'spread':
-      return Math.round(d * (0.8 + random * 0.4));
+      return Math.round(ms * (0.8 + random * 0.4));
     case 'none':
-      return d;
+      return ms;
     default: {
-      const never: never = rule.jitter;
+      const never: never = jitter;
       throw new Error(`unknown jitter ${String(never)}`);
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Timers for durations a user writes. Node's setTimeout takes at most 2^31-1 ms (24.8 days): a larger delay
  * fires after 1 ms, with only a warning, so a `ttl: 30d` would spin. `setLongTimeout` waits in steps that fit
- * and fires once the whole delay has passed on the monotonic clock.
+ * and fires once all of them have passed.
  */
 /** The longest delay Node's setTimeout keeps. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -21,19 +21,22 @@ export interface LongTimer {
 }
 
 export function setLongTimeout(fn: () => void, ms: number): LongTimer {
-  const due = monotonicMs() + Math.max(0, Number.isFinite(ms) ? ms : MAX_TIMER_MS);
+  // NaN and negative delays mean now, as with setTimeout; Infinity means never (setTimeout would fire at once).
+  // Counted in steps rather than read from a clock, so a delay that fits is exactly one setTimeout (and tests
+  // that fake setTimeout alone see the same timer as before).
+  let left = ms > 0 ? ms : 0;
   let timer: NodeJS.Timeout | undefined;
   let unref = false;
   let pending = true;
   const arm = () => {
-    const left = due - monotonicMs();
-    if (left <= 0 && timer !== undefined) {
+    if (left === Number.POSITIVE_INFINITY) return;
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(() => {
+      if (left > 0) return arm();
       pending = false;
       fn();
-      return;
-    }
-    // At least 1 ms more after the first arm: a step that ends a hair early re-arms instead of firing early.
-    timer = setTimeout(arm, Math.min(MAX_TIMER_MS, Math.max(timer === undefined ? 0 : 1, Math.ceil(left))));
+    }, step);
     if (unref) timer.unref();
   };
   arm();
@@ -49,6 +52,37 @@ export function setLongTimeout(fn: () => void, ms: number): LongTimer {
     },
     get pending() {
       return pending;
+    },
+  };
+  return handle;
+}
+
+/** `fn` every `ms` (at least 1 ms), however long `ms` is: setInterval would run it every millisecond past 24.8 days. */
+export function setLongInterval(fn: () => void, ms: number): LongTimer {
+  let current: LongTimer | undefined;
+  let unref = false;
+  let stopped = false;
+  const period = ms >= 1 ? ms : 1;
+  const arm = () => {
+    current = setLongTimeout(() => {
+      arm();
+      fn();
+    }, period);
+    if (unref) current.unref();
+  };
+  arm();
+  const handle: LongTimer = {
+    clear() {
+      stopped = true;
+      current?.clear();
+    },
+    unref() {
+      unref = true;
+      current?.unref();
+      return handle;
+    },
+    get pending() {
+      return !stopped;
     },
   };
   return handle;

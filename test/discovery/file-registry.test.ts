@@ -137,6 +137,30 @@ describe('file registry', () => {
     await reader.close();
   });
 
+  it('a TTL beyond 24.8 days neither spins the watch nor the heartbeat (setTimeout would fire every ms)', async () => {
+    const dir = tmp();
+    const overflows: string[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === 'TimeoutOverflowWarning') overflows.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      const publisher = registry(dir);
+      // 100 days: the expiry timer and the heartbeat (a third of it) are both past 2^31-1 ms
+      await publisher.publish(reg({ ttlMs: 100 * 86_400_000 }));
+      const reader = createDiscovery(registry(dir));
+      const lists: number[] = [];
+      reader.watch('api', (list) => lists.push(list.length));
+      await waitFor(() => lists.at(-1) === 1);
+      // an overflowing timer fires within a millisecond and warns each time; give it a few hundred
+      await new Promise((r) => setTimeout(r, 300));
+      expect(overflows).toEqual([]);
+      await reader.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('skips documents that are stale, malformed or not documents at all', async () => {
     const dir = tmp();
     mkdirSync(join(dir, 'api'), { recursive: true });

@@ -135,7 +135,7 @@ describe('collectExport', () => {
   it('a store that does not answer is an error that says what to do', async () => {
     const silent: KvReader = { url: 'consul://10.0.0.1:8500', list: () => new Promise(() => {}) };
     await expect(collectExport(plan(), { env: {}, kv: silent, mode: 'both', timeoutMs: 50 })).rejects.toThrow(
-      /cannot read settings\/ from the KV store consul:\/\/10.0.0.1:8500: no answer within 50 ms; .*--no-kv/,
+      /cannot read settings\/ from the KV store consul:\/\/10.0.0.1:8500: no answer within 50ms; .*--no-kv/,
     );
   });
 });

@@ -4,6 +4,7 @@ import {
   backoffDelay,
   formatDuration,
   MAX_TIMER_MS,
+  setLongInterval,
   setLongTimeout,
   sleep,
   TimeoutError,
@@ -107,7 +108,35 @@ describe('setLongTimeout', () => {
     expect(fn).not.toHaveBeenCalled();
   });
 
-  it('fires a short delay like setTimeout', async () => {
+  it('fires a short delay like setTimeout, and a negative or NaN one at once', async () => {
     await new Promise<void>((resolve) => setLongTimeout(resolve, 5));
+    await new Promise<void>((resolve) => setLongTimeout(resolve, Number.NEGATIVE_INFINITY));
+    await new Promise<void>((resolve) => setLongTimeout(resolve, -5));
+    await new Promise<void>((resolve) => setLongTimeout(resolve, Number.NaN));
+  });
+
+  it('never fires an infinite delay', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fn = vi.fn();
+    const t = setLongTimeout(fn, Number.POSITIVE_INFINITY);
+    vi.advanceTimersByTime(10 * MAX_TIMER_MS);
+    expect(fn).not.toHaveBeenCalled();
+    expect(t.pending).toBe(true);
+  });
+
+  it('setLongInterval repeats every period, even one past 2^31-1 ms, until cleared', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const fn = vi.fn();
+    const period = 40 * 86_400_000;
+    const t = setLongInterval(fn, period);
+    vi.advanceTimersByTime(period - 1);
+    expect(fn).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(fn).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(period);
+    expect(fn).toHaveBeenCalledTimes(2);
+    t.clear();
+    vi.advanceTimersByTime(3 * period);
+    expect(fn).toHaveBeenCalledTimes(2);
   });
 });
