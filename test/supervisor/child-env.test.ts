@@ -3,11 +3,12 @@
  * see env_from variables, the manifest's env, TEND_APP, TEND_DATA_DIR, TEND_SERVICE and tend's TEND_INSTANCE
  * marker. Before, a readiness probe got neither env_from nor the marker, and a finish hook neither.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthModule } from '../../src/health/index.js';
 import { appEnv, serviceEnv } from '../../src/supervisor/index.js';
+import { startTend } from '../helpers/cli.js';
 import { servicePlan, sh, stackPlan } from '../helpers/plan.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanup, tmp, up } from '../lifecycle/harness.js';
@@ -76,6 +77,34 @@ describe('the environment of a service and of its children', () => {
     expect(readEnv(join(dir, 'probe.env'))).toMatchObject(expected);
     expect(readEnv(join(dir, 'finish.env'))).toMatchObject({ ...expected, TEND_EXIT_CODE: '3' });
     expect(readEnv(join(dir, 'service.env'))).toMatchObject(expected);
+  });
+});
+
+describe('short commands of a service under tend up', () => {
+  it('a finish hook still running when its service stops is not taken for a daemon that escaped it', async () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'tend.yaml'),
+      [
+        'name: hook-marker',
+        'services:',
+        '  web:',
+        `    command: test -f ${dir}/ran || { touch ${dir}/ran; exit 3; }; exec sleep 1000`,
+        `    finish: touch ${dir}/finishing; exec sleep 2`,
+        '    finish_timeout: 60s',
+        '',
+      ].join('\n'),
+    );
+    const tend = startTend(['up'], { cwd: dir });
+    await waitFor(() => existsSync(join(dir, 'finishing')), {
+      what: 'the finish hook to run',
+      timeoutMs: 30_000,
+    });
+    await tend.waitForOutput(/web (started|running)/, 30_000).catch(() => undefined);
+    tend.kill('SIGTERM');
+    expect(await tend.exit(30_000)).toBe(0);
+    // the hook carries web's marker, TEND_INSTANCE=<run>:web, yet it is tend's own command, ended by its runner
+    expect(tend.output()).not.toMatch(/left the process group|escaped their process group/);
   });
 });
 
