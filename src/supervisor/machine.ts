@@ -9,8 +9,6 @@ import type { ServicePlan } from '../manifest/types.js';
 import { formatDuration, backoffDelay as nextDelay } from '../time/index.js';
 import { hasProcessState } from './state.js';
 
-/** @deprecated time's formatDuration; kept until render/loop.ts imports that (the render branch). */
-export const fmtMs = formatDuration;
 const osSignals = constants.signals as Record<string, number>;
 
 export type TimerName = 'backoff' | 'cooldown' | 'kill';
