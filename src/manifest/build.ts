@@ -205,6 +205,13 @@ function servicePlan(
     essential: s.essential,
     schedule: s.schedule,
     user: s.user,
+    listen: s.listen.map((l) => ({
+      address: l.address.text,
+      bind: l.address.bind,
+      name: l.name ?? name,
+      backlog: l.backlog,
+      mode: l.mode,
+    })),
   };
 }
 

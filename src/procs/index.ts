@@ -36,5 +36,14 @@ export {
   type PidRecordOptions,
   RECORD_FILE,
 } from './record.js';
+export {
+  bindSocket,
+  HELD_FD_MIN,
+  type HeldSocket,
+  MAX_SOCKETS_PER_SERVICE,
+  SocketError,
+  type SocketSpec,
+  type SocketTarget,
+} from './sockets.js';
 export { becomeSubreaper } from './subreaper.js';
 export { installSpawnHook, isNodeChild, spawnTracked, trackChild } from './tracked.js';

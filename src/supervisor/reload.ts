@@ -68,6 +68,8 @@ export async function applyPlanDiff(
     stack.addService(sp);
     if (opts.start !== false && !sp.isJob) stack.start(name, reason);
   }
+  // only now: a changed service that still lists an address has taken its socket over, unclosed
+  stack.releaseSockets();
 }
 
 /** Structural equality of plain data (what a Plan is made of: objects, arrays, strings, numbers, booleans). */

@@ -84,6 +84,8 @@ export interface RunnerOptions {
   hooks?: ServiceHooks;
   uid?: number;
   gid?: number;
+  /** sockets held for the service by the stack: every start gets them as fds 3, 4, … */
+  listen?: { fds: readonly number[]; names: readonly string[] };
 }
 
 const GROUP_POLL_MS = 10;
@@ -244,7 +246,13 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const doSpawn = () => {
     let c: ChildProcess;
     try {
-      c = spawnService(plan.command, { cwd: plan.cwd, env, uid: opts.uid, gid: opts.gid });
+      c = spawnService(plan.command, {
+        cwd: plan.cwd,
+        env,
+        uid: opts.uid,
+        gid: opts.gid,
+        listen: opts.listen,
+      });
     } catch (err) {
       queueMicrotask(() => send({ t: 'spawn-error', message: (err as Error).message }));
       return;

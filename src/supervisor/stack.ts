@@ -8,6 +8,7 @@ import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/inde
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import type { ConfigChange } from './machine.js';
 import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
+import { createSocketHolder } from './sockets.js';
 import { exitStatus } from './spawn.js';
 import { hasEndedForGood, isReady, isServing } from './state.js';
 
@@ -78,6 +79,13 @@ export interface Stack {
   /** adds services of a new plan and removes ones no longer in it (reload); the caller stops/starts them */
   addService(plan: ServicePlan): void;
   removeService(name: string): Promise<void>;
+  /**
+   * Closes the listening sockets no service holds any more. A reload calls it once its services are added
+   * again, so that a socket whose address a changed service still lists is kept, never re-bound.
+   */
+  releaseSockets(): void;
+  /** the listening sockets held (address → service), for status and tests */
+  sockets(): Array<{ address: string; service: string; fd: number }>;
   close(): Promise<void>;
 }
 
@@ -156,7 +164,11 @@ export function createStack(opts: StackOptions): Stack {
     }
   };
 
+  // Bound before anything starts (a SocketError here stops `tend up` with a start error), kept for tend's life.
+  const sockets = createSocketHolder();
+
   const addService = (sp: ServicePlan) => {
+    const listen = sockets.acquire(sp);
     const log = createServiceLog({
       service: sp.name,
       plan: sp.logs,
@@ -196,7 +208,7 @@ export function createStack(opts: StackOptions): Stack {
         extra.onState?.(next, previous);
       },
     };
-    const runner = createServiceRunner({ plan: sp, bus, env, hooks });
+    const runner = createServiceRunner({ plan: sp, bus, env, hooks, listen });
     runners.set(sp.name, runner);
     dependantIndex = undefined;
     for (const dep of sp.after) {
@@ -205,7 +217,12 @@ export function createStack(opts: StackOptions): Stack {
     }
   };
 
-  for (const name of plan.order) addService(plan.services[name]);
+  try {
+    for (const name of plan.order) addService(plan.services[name]);
+  } catch (err) {
+    sockets.closeAll();
+    throw err;
+  }
 
   const stopAll = async (reason = 'stopping') => {
     stoppingAll = true;
@@ -302,6 +319,7 @@ export function createStack(opts: StackOptions): Stack {
       r.send({ t: 'stop', reason: 'removed from the manifest' });
       await r.settled();
       runners.delete(name);
+      sockets.orphan(name);
       dependantIndex = undefined;
       gates.delete(name);
       await logs.get(name)?.close();
@@ -309,7 +327,10 @@ export function createStack(opts: StackOptions): Stack {
       for (const d of dependants(name)) setGate(d, `after:${name}`, null);
       notifyServices(name, 'removed');
     },
+    releaseSockets: () => sockets.release(),
+    sockets: () => sockets.list(),
     async close() {
+      sockets.closeAll();
       await Promise.all([...logs.values()].map((l) => l.close()));
     },
   };
