@@ -56,6 +56,7 @@ interface SockLib {
   listen(fd: number, backlog: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   inetPton(af: number, src: string, dst: Buffer): number;
+  getsockname(fd: number, addr: Buffer, len: number[]): number;
   close(fd: number): number;
   errno(): number;
 }
@@ -89,6 +90,7 @@ function load(): SockLib | { error: string } {
       listen: c.func('int listen(int fd, int backlog)'),
       fcntl: (fd: number, cmd: number, arg: number) => fcntl(fd, cmd, 'int', arg) as number,
       inetPton: c.func('int inet_pton(int af, const char *src, void *dst)'),
+      getsockname: c.func('int getsockname(int fd, void *addr, _Inout_ unsigned int *len)'),
       close: c.func('int close(int fd)'),
       errno: () => koffi.errno(),
     } as SockLib;
@@ -144,11 +146,67 @@ function sockaddr(c: SockLib, t: SocketTarget): { domain: number; addr: Buffer }
   return { domain: AF_INET6, addr };
 }
 
-/** Binds and listens; throws a SocketError naming the address on any failure. */
+/**
+ * Sockets tend itself inherited (a systemd .socket unit from `tend export systemd`, or any manager speaking
+ * sd_listen_fds): taken once, moved to close-on-exec fds 100 and above, and the variables removed so that no
+ * child mistakes them for its own. A service's `listen:` address then takes the inherited socket bound there
+ * instead of binding again: the sockets outlive tend itself (`systemctl restart`).
+ */
+let inherited: Array<{ fd: number; addr: Buffer }> | undefined;
+
+function adoptInherited(c: SockLib): Array<{ fd: number; addr: Buffer }> {
+  if (inherited) return inherited;
+  inherited = [];
+  const env = process.env;
+  const count = Number(env.LISTEN_FDS);
+  const mine = env.LISTEN_PID === String(process.pid);
+  if (env.LISTEN_FDS !== undefined) {
+    delete env.LISTEN_FDS;
+    delete env.LISTEN_PID;
+    delete env.LISTEN_FDNAMES;
+  }
+  if (!mine || !Number.isInteger(count) || count <= 0) return inherited;
+  for (let fd = 3; fd < 3 + count; fd++) {
+    const high = c.fcntl(fd, F_DUPFD_CLOEXEC, HELD_FD_MIN);
+    if (high < 0) continue;
+    c.close(fd);
+    const addr = Buffer.alloc(128);
+    const len = [addr.length];
+    if (c.getsockname(high, addr, len) !== 0) {
+      c.close(high);
+      continue;
+    }
+    inherited.push({ fd: high, addr: addr.subarray(0, len[0]) });
+  }
+  return inherited;
+}
+
+/** getsockname() of an inherited socket against the sockaddr tend would bind (a path up to its NUL) */
+function sameAddress(got: Buffer, want: Buffer): boolean {
+  if (got.readUInt16LE(0) !== want.readUInt16LE(0)) return false;
+  if (got.readUInt16LE(0) !== AF_UNIX)
+    return got.equals(want.subarray(0, got.length)) && got.length === want.length;
+  const path = (b: Buffer) => {
+    const p = b.subarray(2);
+    if (p[0] === 0) return p; // abstract: every byte counts
+    const end = p.indexOf(0);
+    return end < 0 ? p : p.subarray(0, end);
+  };
+  return path(got).equals(path(want));
+}
+
+/** Binds and listens (or takes the inherited socket bound there); throws a SocketError naming the address. */
 export function bindSocket(spec: SocketSpec, owner: string): HeldSocket {
   const c = load();
   const where = `cannot listen on ${spec.address} for service "${owner}"`;
   if ('error' in c) throw new SocketError(`${where}: ${c.error}`);
+  const pool = adoptInherited(c);
+  const wanted = sockaddr(c, spec.bind).addr;
+  const at = pool.findIndex((p) => sameAddress(p.addr, wanted));
+  if (at >= 0) {
+    const [{ fd }] = pool.splice(at, 1);
+    return heldSocket(c, fd, spec, undefined);
+  }
   const failure = (step: string, errno = c.errno()) => {
     const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
     return new SocketError(`${where}: ${step} failed with ${code}: ${advice(code, spec)}`);
@@ -193,8 +251,17 @@ export function bindSocket(spec: SocketSpec, owner: string): HeldSocket {
     if (unixFile) removeIfOurs(unixFile);
     throw err;
   }
+  return heldSocket(c, fd, spec, unixFile);
+}
+
+function heldSocket(
+  c: SockLib,
+  heldFd: number,
+  first: SocketSpec,
+  unixFile: { path: string; ino: number } | undefined,
+): HeldSocket {
+  let spec = first;
   let open = true;
-  const heldFd = fd;
   return {
     fd: heldFd,
     address: spec.address,

@@ -1,0 +1,217 @@
+/**
+ * The stack's listening sockets (`listen:`): what each start of the service inherits, what nobody else
+ * inherits, how long the sockets live, and a bind that fails.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBus } from '../../src/events/index.js';
+import type { ListenPlan, ServicePlan } from '../../src/manifest/types.js';
+import { SocketError } from '../../src/procs/index.js';
+import { createStack, type Stack } from '../../src/supervisor/index.js';
+import { applyPlanDiff, planDiff } from '../../src/supervisor/reload.js';
+import { servicePlan, stackPlan } from '../helpers/plan.js';
+import { waitFor } from '../helpers/wait.js';
+
+const stacks: Stack[] = [];
+const dirs: string[] = [];
+const servers: Server[] = [];
+
+afterEach(async () => {
+  for (const s of stacks.splice(0)) {
+    await s.stopAll('test cleanup');
+    await s.close();
+  }
+  for (const s of servers.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp() {
+  const d = mkdtempSync(join(tmpdir(), 'tend-sockets-'));
+  dirs.push(d);
+  return d;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const tcp = (port: number, name = 'http'): ListenPlan => ({
+  address: `127.0.0.1:${port}`,
+  bind: { kind: 'tcp', host: '127.0.0.1', port, family: 4 },
+  name,
+  backlog: 128,
+});
+
+/** What a process sees: its pid, the LISTEN_ variables and where its fds 3.. point, written to a file. */
+const REPORT = `echo "pid=$$ fds=\${LISTEN_FDS:-} fdpid=\${LISTEN_PID:-} names=\${LISTEN_FDNAMES:-}"; for f in /proc/$$/fd/*; do echo "fd \${f##*/} $(readlink $f)"; done`;
+
+function start(services: ServicePlan[], dir = tmp()) {
+  const stack = createStack({ plan: stackPlan(dir, services), bus: createBus() });
+  stacks.push(stack);
+  stack.startAll();
+  return { stack, dir };
+}
+
+function socketInode(fdLink: string | undefined): string | undefined {
+  return fdLink?.match(/socket:\[(\d+)\]/)?.[1];
+}
+
+function parseReport(text: string) {
+  const head = /pid=(\d+) fds=(\S*) fdpid=(\S*) names=(\S*)/.exec(text);
+  const fds = new Map<number, string>();
+  for (const m of text.matchAll(/^fd (\d+) (.*)$/gm)) fds.set(Number(m[1]), m[2]);
+  return { pid: head?.[1], fds: head?.[2], fdpid: head?.[3], names: head?.[4], fdMap: fds };
+}
+
+describe('listen: sockets held by the stack', () => {
+  it('each start gets fds 3, 4 with LISTEN_FDS, LISTEN_FDNAMES and its own pid as LISTEN_PID', async () => {
+    const dir = tmp();
+    const [p1, p2] = [await freePort(), await freePort()];
+    const out = join(dir, 'report');
+    const { stack } = start(
+      [
+        servicePlan('web', `exec sh -c '(${REPORT}) > ${out}.$$; exec sleep 30'`, {
+          listen: [tcp(p1, 'http'), tcp(p2, 'admin')],
+        }),
+      ],
+      dir,
+    );
+    const read = async () => {
+      const pid = await waitFor(() => stack.runner('web')?.pid());
+      return parseReport(
+        await waitFor(
+          () =>
+            readFileSync(`${out}.${pid}`, 'utf8').includes('fd 4') && readFileSync(`${out}.${pid}`, 'utf8'),
+        ),
+      );
+    };
+    const first = await read();
+    expect(first.fds).toBe('2');
+    expect(first.fdpid).toBe(first.pid);
+    expect(first.names).toBe('http:admin');
+    const held = stack.sockets();
+    expect(held.map((s) => s.address)).toEqual([`127.0.0.1:${p1}`, `127.0.0.1:${p2}`]);
+    const inode3 = socketInode(first.fdMap.get(3));
+    expect(inode3).toBeDefined();
+    expect(socketInode(first.fdMap.get(4))).toBeDefined();
+    // nothing past fd 4 but the shell's own listing of /proc
+    expect([...first.fdMap.keys()].filter((fd) => fd > 4 && socketInode(first.fdMap.get(fd)))).toEqual([]);
+
+    // a restart hands over the very same sockets
+    const firstPid = stack.runner('web')?.pid();
+    stack.restart('web');
+    await waitFor(() => stack.runner('web')?.pid() !== firstPid && stack.runner('web')?.pid());
+    const second = await read();
+    expect(second.fdpid).toBe(second.pid);
+    expect(second.pid).not.toBe(first.pid);
+    expect(socketInode(second.fdMap.get(3))).toBe(inode3);
+  });
+
+  it('other services, probes and checks get neither the fds nor the variables', async () => {
+    const dir = tmp();
+    const port = await freePort();
+    const out = join(dir, 'other');
+    const probeOut = join(dir, 'probe');
+    const { stack } = start(
+      [
+        servicePlan('web', 'exec sleep 30', { listen: [tcp(port)] }),
+        servicePlan('other', `(${REPORT}) > ${out}; exec sleep 30`, {
+          ready: {
+            probe: { kind: 'exec', command: { kind: 'shell', script: `(${REPORT}) > ${probeOut}` } },
+            intervalMs: 100,
+            timeoutMs: 10_000,
+          },
+        }),
+      ],
+      dir,
+    );
+    await waitFor(() => stack.runner('web')?.pid());
+    const other = parseReport(
+      await waitFor(() => readFileSync(out, 'utf8').includes('fd 2') && readFileSync(out, 'utf8')),
+    );
+    expect(other.fds).toBe('');
+    expect(other.fdpid).toBe('');
+    expect(
+      [...other.fdMap.values()].filter(
+        (l) => socketInode(l) && ![1, 2].some((fd) => other.fdMap.get(fd) === l),
+      ),
+    ).toEqual([]);
+    const probe = parseReport(
+      await waitFor(() => readFileSync(probeOut, 'utf8').includes('fd 2') && readFileSync(probeOut, 'utf8')),
+    );
+    expect(probe.fds).toBe('');
+    expect([...probe.fdMap.entries()].filter(([fd, l]) => fd > 2 && socketInode(l))).toEqual([]);
+    // the stack's envOf (what probes, checks and hooks get) has no LISTEN_ variable either
+    expect(Object.keys(stack.envOf('web')).filter((k) => k.startsWith('LISTEN_'))).toEqual([]);
+  });
+
+  it('a port already taken is a SocketError naming the address and the service; nothing is left bound', async () => {
+    const port = await freePort();
+    const taken = createServer();
+    servers.push(taken);
+    await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+    const free = await freePort();
+    const make = () =>
+      createStack({
+        plan: stackPlan(tmp(), [
+          servicePlan('a', 'exec sleep 30', { listen: [tcp(free)] }),
+          servicePlan('web', 'exec sleep 30', { listen: [tcp(port)] }),
+        ]),
+        bus: createBus(),
+      });
+    expect(make).toThrow(SocketError);
+    expect(make).toThrow(new RegExp(`127\\.0\\.0\\.1:${port} for service "web".*EADDRINUSE`));
+    // the socket of "a", bound before "web" failed, was closed again
+    const again = createServer();
+    servers.push(again);
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(free, '127.0.0.1', resolve);
+    });
+  });
+
+  it('a reload that keeps the address keeps the socket; one that drops it closes it', async () => {
+    const dir = tmp();
+    const port = await freePort();
+    const sock = join(dir, 'web.sock');
+    const unix: ListenPlan = {
+      address: `unix:${sock}`,
+      bind: { kind: 'unix', path: sock },
+      name: 'u',
+      backlog: 16,
+      mode: 0o600,
+    };
+    const v1 = stackPlan(dir, [servicePlan('web', 'exec sleep 30', { listen: [tcp(port), unix] })]);
+    const stack = createStack({ plan: v1, bus: createBus() });
+    stacks.push(stack);
+    stack.startAll();
+    await waitFor(() => stack.runner('web')?.pid());
+    expect(statSync(sock).mode & 0o777).toBe(0o600);
+    const fd = stack.sockets().find((s) => s.address === `127.0.0.1:${port}`)?.fd;
+
+    // changed service (new env), same addresses, another mode: new runner, same sockets
+    const v2 = stackPlan(dir, [
+      servicePlan('web', 'exec sleep 30', { env: { V: '2' }, listen: [tcp(port), { ...unix, mode: 0o660 }] }),
+    ]);
+    await applyPlanDiff(stack, v2, planDiff(v1, v2));
+    await waitFor(() => stack.runner('web')?.pid());
+    expect(stack.sockets().find((s) => s.address === `127.0.0.1:${port}`)?.fd).toBe(fd);
+    expect(statSync(sock).mode & 0o777).toBe(0o660);
+
+    // the Unix socket dropped: closed and its file removed
+    const v3 = stackPlan(dir, [
+      servicePlan('web', 'exec sleep 30', { env: { V: '3' }, listen: [tcp(port)] }),
+    ]);
+    await applyPlanDiff(stack, v3, planDiff(v2, v3));
+    expect(stack.sockets().map((s) => s.address)).toEqual([`127.0.0.1:${port}`]);
+    expect(() => statSync(sock)).toThrow();
+  });
+});
