@@ -9,6 +9,11 @@ import { bindSocket, type HeldSocket, MAX_SOCKETS_PER_SERVICE, SocketError } fro
 export interface SocketHolder {
   /** binds what `sp.listen` lists and is not held yet; throws a SocketError (nothing new kept) on failure */
   acquire(sp: ServicePlan): { fds: number[]; names: string[] } | undefined;
+  /**
+   * Binds, ahead of a reload, the addresses of these services that nobody holds yet, unowned until `acquire`
+   * takes them: a bind that fails throws before the reload has stopped anything (and keeps nothing new).
+   */
+  reserve(sps: ServicePlan[]): void;
   /** the service is gone: its sockets wait for `release` (or a new service listing them) */
   orphan(service: string): void;
   /** closes the sockets of services that are gone */
@@ -62,6 +67,21 @@ export function createSocketHolder(): SocketHolder {
         if (h) h.owner = sp.name;
       }
       return { fds, names: listen.map((l) => l.name) };
+    },
+    reserve(sps) {
+      const fresh: HeldSocket[] = [];
+      try {
+        for (const sp of sps) {
+          for (const l of sp.listen ?? []) {
+            if (held.has(l.address) || fresh.some((f) => f.address === l.address)) continue;
+            fresh.push(bindSocket(l, sp.name));
+          }
+        }
+      } catch (err) {
+        for (const f of fresh) f.close();
+        throw err;
+      }
+      for (const f of fresh) held.set(f.address, { socket: f, owner: undefined });
     },
     orphan(service) {
       for (const h of held.values()) if (h.owner === service) h.owner = undefined;

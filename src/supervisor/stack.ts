@@ -84,6 +84,8 @@ export interface Stack {
    * again, so that a socket whose address a changed service still lists is kept, never re-bound.
    */
   releaseSockets(): void;
+  /** binds the new addresses of services about to be added (a reload), so a bind failure comes first */
+  reserveSockets(services: ServicePlan[]): void;
   /** the listening sockets held (address → service), for status and tests */
   sockets(): Array<{ address: string; service: string; fd: number }>;
   close(): Promise<void>;
@@ -328,6 +330,7 @@ export function createStack(opts: StackOptions): Stack {
       notifyServices(name, 'removed');
     },
     releaseSockets: () => sockets.release(),
+    reserveSockets: (services) => sockets.reserve(services),
     sockets: () => sockets.list(),
     async close() {
       sockets.closeAll();

@@ -60,6 +60,16 @@ function start(services: ServicePlan[], dir = tmp()) {
   return { stack, dir };
 }
 
+/** the file's text once it holds `needle` (it is written while the test reads) */
+async function readWhen(path: string, needle: string): Promise<string> {
+  let text = '';
+  await waitFor(() => {
+    text = readFileSync(path, 'utf8');
+    return text.includes(needle);
+  });
+  return text;
+}
+
 function socketInode(fdLink: string | undefined): string | undefined {
   return fdLink?.match(/socket:\[(\d+)\]/)?.[1];
 }
@@ -86,12 +96,7 @@ describe('listen: sockets held by the stack', () => {
     );
     const read = async () => {
       const pid = await waitFor(() => stack.runner('web')?.pid());
-      return parseReport(
-        await waitFor(
-          () =>
-            readFileSync(`${out}.${pid}`, 'utf8').includes('fd 4') && readFileSync(`${out}.${pid}`, 'utf8'),
-        ),
-      );
+      return parseReport(await readWhen(`${out}.${pid}`, 'fd 4'));
     };
     const first = await read();
     expect(first.fds).toBe('2');
@@ -127,9 +132,7 @@ describe('listen: sockets held by the stack', () => {
       dir,
     );
     await waitFor(() => stack.runner('web')?.pid());
-    const other = parseReport(
-      await waitFor(() => readFileSync(out, 'utf8').includes('fd 2') && readFileSync(out, 'utf8')),
-    );
+    const other = parseReport(await readWhen(out, 'fd 2'));
     expect(other.fds).toBe('');
     expect(other.fdpid).toBe('');
     expect(
@@ -201,5 +204,27 @@ describe('listen: sockets held by the stack', () => {
     await applyPlanDiff(stack, v3, planDiff(v2, v3));
     expect(stack.sockets().map((s) => s.address)).toEqual([`127.0.0.1:${port}`]);
     expect(() => statSync(sock)).toThrow();
+  });
+  it('a reload whose new address cannot be bound throws before stopping anything', async () => {
+    const dir = tmp();
+    const [port, takenPort] = [await freePort(), await freePort()];
+    const taken = createServer();
+    servers.push(taken);
+    await new Promise<void>((r) => taken.listen(takenPort, '127.0.0.1', r));
+    const v1 = stackPlan(dir, [servicePlan('web', 'exec sleep 30', { listen: [tcp(port)] })]);
+    const stack = createStack({ plan: v1, bus: createBus() });
+    stacks.push(stack);
+    stack.startAll();
+    const pid = await waitFor(() => stack.runner('web')?.pid());
+    const v2 = stackPlan(dir, [
+      servicePlan('web', 'exec sleep 30', { listen: [tcp(port), tcp(takenPort, 'more')] }),
+      servicePlan('api', 'exec sleep 30', { listen: [tcp(await freePort())] }),
+    ]);
+    await expect(applyPlanDiff(stack, v2, planDiff(v1, v2))).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${takenPort} for service "web".*EADDRINUSE`),
+    );
+    expect(stack.runner('web')?.pid()).toBe(pid);
+    expect(stack.names()).toEqual(['web']);
+    expect(stack.sockets().map((s) => s.address)).toEqual([`127.0.0.1:${port}`]);
   });
 });
