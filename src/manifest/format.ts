@@ -81,7 +81,10 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
   }
   (s.listen ?? []).forEach((l, i) => {
     const mode = l.mode === undefined ? '' : `, mode ${l.mode.toString(8).padStart(4, '0')}`;
-    row('listen', `${l.address} as fd ${3 + i} "${l.name}" (backlog ${l.backlog}${mode}; held across restarts)`);
+    row(
+      'listen',
+      `${l.address} as fd ${3 + i} "${l.name}" (backlog ${l.backlog}${mode}; held across restarts)`,
+    );
   });
   for (const t of s.templates) row('template', template(t));
   if (s.ready) {
