@@ -70,6 +70,16 @@ async function readWhen(path: string, needle: string): Promise<string> {
   return text;
 }
 
+/** the inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp */
+function listeningInode(port: number): string | undefined {
+  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === hex && f[3] === '0A') return f[9];
+  }
+  return undefined;
+}
+
 function socketInode(fdLink: string | undefined): string | undefined {
   return fdLink?.match(/socket:\[(\d+)\]/)?.[1];
 }
@@ -105,8 +115,9 @@ describe('listen: sockets held by the stack', () => {
     const held = stack.sockets();
     expect(held.map((s) => s.address)).toEqual([`127.0.0.1:${p1}`, `127.0.0.1:${p2}`]);
     const inode3 = socketInode(first.fdMap.get(3));
-    expect(inode3).toBeDefined();
-    expect(socketInode(first.fdMap.get(4))).toBeDefined();
+    // fd 3 is the first address listed, fd 4 the second (the kernel's table of TCP sockets names their inodes)
+    expect(inode3).toBe(listeningInode(p1));
+    expect(socketInode(first.fdMap.get(4))).toBe(listeningInode(p2));
     // nothing past fd 4 but the shell's own listing of /proc
     expect([...first.fdMap.keys()].filter((fd) => fd > 4 && socketInode(first.fdMap.get(fd)))).toEqual([]);
 
