@@ -109,7 +109,7 @@ function load(port, concurrency) {
   };
 }
 
-async function variant(name, withListen) {
+async function variant(name, withListen, overlap = false) {
   const dir = subdir(name);
   const port = await freePort();
   writeFileSync(join(dir, 'app.py'), WSGI_APP);
@@ -125,7 +125,7 @@ services:
   web:
     command: ${command}
     env: { PORT: "${port}" }
-${withListen ? `    listen: [ "127.0.0.1:${port}" ]\n` : ''}    ready: { http: "http://127.0.0.1:${port}/", interval: 100ms, timeout: 60s }
+${withListen ? `    listen: [ "127.0.0.1:${port}" ]\n` : ''}${overlap ? `    restart: { overlap: ${overlap} }\n` : ''}    ready: { http: "http://127.0.0.1:${port}/", interval: 100ms, timeout: 60s }
     logs: { stdout: false }
 `,
   );
@@ -183,6 +183,7 @@ mkdirSync(workdir().dir, { recursive: true });
 const results = [];
 if (!args['shell-only']) {
   results.push(await variant('tend with listen:', true));
+  results.push(await variant('  and overlap: 2s', true, '2s'));
   results.push(await variant('tend without listen:', false));
 }
 await sweepAndWait();

@@ -181,6 +181,7 @@ function servicePlan(
       windowMs: s.restart.window,
       cooldownMs: s.restart.cooldown,
       resetAfterMs: s.restart.reset_after,
+      ...(s.restart.overlap !== false ? { overlapMs: s.restart.overlap } : {}),
     },
     stop: { signal: s.stop.signal, timeoutMs: s.stop.timeout },
     reloadSignal: s.reload_signal,

@@ -170,7 +170,11 @@ function restart(r: RestartPlan): string {
     r.maxFailures > 0
       ? `failed after ${r.maxFailures} failures in ${d(r.windowMs)} (${cooldown})`
       : 'never gives up';
-  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}`;
+  const overlap =
+    r.overlapMs === undefined
+      ? ''
+      : `, overlapping (the new process starts first; the old one is stopped ${r.overlapMs > 0 ? `${d(r.overlapMs)} later` : 'at once'})`;
+  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}${overlap}`;
 }
 
 function sink(n: NotifyPlan): string {

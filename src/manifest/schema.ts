@@ -573,6 +573,17 @@ const restartObj = obj({
   window: def(duration(), '60s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
   reset_after: def(duration(), '60s', 'uptime after which backoff and failure history are forgotten'),
+  overlap: def(
+    union<number | false>(
+      [
+        [isBoolean, map(bool(), (b) => (b ? 0 : false))],
+        [() => true, duration()],
+      ],
+      'true, false or a duration',
+    ),
+    false,
+    'with listen: a restart starts the new process first; the old one gets its stop signal at once (true) or after this long (e.g. 2s), serving meanwhile',
+  ),
 });
 const restart = orShort('policy', restartObj, enumOf(RESTART_POLICIES));
 
@@ -700,7 +711,7 @@ const listenObj = map(
 );
 const listenEntry = orShort('address', listenObj, socketAddress);
 
-const service = obj(
+const serviceObj = obj(
   {
     command: req(command, 'string → run with sh -c; list → argv, run directly'),
     cwd: opt(path_, "working directory (default: the manifest's folder)"),
@@ -775,6 +786,17 @@ const service = obj(
       image: 'tend runs commands, not images',
     },
   },
+);
+
+const service = map(serviceObj, (s, n, cx, path) =>
+  s.restart.overlap !== false && s.listen.length === 0
+    ? fail(
+        cx,
+        n,
+        path,
+        'restart.overlap needs listen: (the new process can only accept beside the old one on a socket tend holds)',
+      )
+    : s,
 );
 
 const services = map(

@@ -25,6 +25,11 @@ export interface RestartPlan {
   cooldownMs: number;
   /** uptime after which the failure history and backoff are forgotten */
   resetAfterMs: number;
+  /**
+   * (with `listen:`) a restart spawns the new process first and signals the old one this many ms later (0: at
+   * once); undefined: no overlap
+   */
+  overlapMs?: number;
 }
 
 export interface StopPlan {

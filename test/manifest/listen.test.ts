@@ -77,4 +77,18 @@ describe('listen:', () => {
     ]);
     expect(errorsOf(svc('      - { address: "127.0.0.1:80", backlog: 0 }\n'))[0]).toMatch(/backlog/);
   });
+  test('restart.overlap: true (at once) or a duration, and only with listen:', () => {
+    const with_ = (v: string) =>
+      load(
+        `services:\n  web:\n    command: exec sleep 1\n    listen: [127.0.0.1:8080]\n    restart: { overlap: ${v} }\n`,
+      ).plan.services.web.restart.overlapMs;
+    expect(with_('true')).toBe(0);
+    expect(with_('2s')).toBe(2000);
+    expect(with_('false')).toBeUndefined();
+    expect(
+      errorsOf('services:\n  web:\n    command: exec sleep 1\n    restart: { overlap: true }\n'),
+    ).toEqual([
+      '3:5: services.web: restart.overlap needs listen: (the new process can only accept beside the old one on a socket tend holds)',
+    ]);
+  });
 });

@@ -13,7 +13,7 @@ import { SocketError } from '../../src/procs/index.js';
 import { createStack, type Stack } from '../../src/supervisor/index.js';
 import { applyPlanDiff, planDiff } from '../../src/supervisor/reload.js';
 import { servicePlan, stackPlan } from '../helpers/plan.js';
-import { waitFor } from '../helpers/wait.js';
+import { alive, waitFor } from '../helpers/wait.js';
 
 const stacks: Stack[] = [];
 const dirs: string[] = [];
@@ -237,5 +237,70 @@ describe('listen: sockets held by the stack', () => {
     expect(stack.runner('web')?.pid()).toBe(pid);
     expect(stack.names()).toEqual(['web']);
     expect(stack.sockets().map((s) => s.address)).toEqual([`127.0.0.1:${port}`]);
+  });
+  describe('restart.overlap', () => {
+    // writes its pid on start; on SIGTERM takes 1.5 s to finish (a drain), then exits
+    const DRAINING = (dir: string) =>
+      `echo $$ >> ${dir}/starts; trap 'echo $$ >> ${dir}/terms; sleep 1.5; exit 0' TERM; while :; do sleep 0.05; done`;
+    const starts = (dir: string) =>
+      readFileSync(join(dir, 'starts'), 'utf8').trim().split('\n').filter(Boolean).map(Number);
+
+    it('the new process starts before the old one is signalled and takes over; one spawn per restart', async () => {
+      const dir = tmp();
+      const port = await freePort();
+      const { stack } = start(
+        [servicePlan('web', DRAINING(dir), { listen: [tcp(port)], restart: { overlapMs: 0 } })],
+        dir,
+      );
+      const first = await waitFor(() => stack.runner('web')?.pid());
+      await waitFor(() => starts(dir).length === 1);
+      stack.restart('web');
+      // the successor runs while the old one is still draining
+      await waitFor(() => starts(dir).length === 2);
+      expect(alive(first)).toBe(true);
+      const second = starts(dir)[1];
+      expect(second).not.toBe(first);
+      // once the old one is gone the successor is the service: no third process
+      await waitFor(() => !alive(first) && stack.runner('web')?.pid() === second, { timeoutMs: 10_000 });
+      expect(stack.runner('web')?.model().state).toBe('running');
+      expect(starts(dir)).toHaveLength(2);
+      expect(alive(second)).toBe(true);
+    });
+
+    it('a stop during the overlap stops both; nothing is left', async () => {
+      const dir = tmp();
+      const port = await freePort();
+      const { stack } = start(
+        [servicePlan('web', DRAINING(dir), { listen: [tcp(port)], restart: { overlapMs: 0 } })],
+        dir,
+      );
+      await waitFor(() => stack.runner('web')?.pid());
+      await waitFor(() => starts(dir).length === 1);
+      stack.restart('web');
+      await waitFor(() => starts(dir).length === 2);
+      await stack.stop('web');
+      for (const pid of starts(dir)) expect(alive(pid)).toBe(false);
+      expect(stack.runner('web')?.model().state).toBe('stopped');
+    });
+    it('with a duration, the old process serves beside the new one that long before its stop signal', async () => {
+      const dir = tmp();
+      const port = await freePort();
+      const { stack } = start(
+        [servicePlan('web', DRAINING(dir), { listen: [tcp(port)], restart: { overlapMs: 2000 } })],
+        dir,
+      );
+      const first = await waitFor(() => stack.runner('web')?.pid());
+      await waitFor(() => starts(dir).length === 1);
+      stack.restart('web');
+      await waitFor(() => starts(dir).length === 2);
+      // both run, and the old one has not been signalled yet
+      expect(() => readFileSync(join(dir, 'terms'))).toThrow();
+      expect(stack.runner('web')?.pid()).toBe(first);
+      await waitFor(() => readFileSync(join(dir, 'terms'), 'utf8').trim() === String(first), {
+        timeoutMs: 10_000,
+      });
+      await waitFor(() => stack.runner('web')?.pid() === starts(dir)[1], { timeoutMs: 10_000 });
+      expect(starts(dir)).toHaveLength(2);
+    });
   });
 });
