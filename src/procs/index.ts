@@ -37,6 +37,7 @@ export {
   RECORD_FILE,
 } from './record.js';
 export {
+  adoptInheritedSockets,
   bindSocket,
   HELD_FD_MIN,
   type HeldSocket,

@@ -181,6 +181,16 @@ function adoptInherited(c: SockLib): Array<{ fd: number; addr: Buffer }> {
   return inherited;
 }
 
+/**
+ * Takes the sockets tend inherited, if any, even when no service lists their address: they become close-on-exec
+ * and the LISTEN_ variables leave tend's environment, so that no child inherits either. Cheap when there are none.
+ */
+export function adoptInheritedSockets(): void {
+  if (inherited || process.env.LISTEN_FDS === undefined) return;
+  const c = load();
+  if (!('error' in c)) adoptInherited(c);
+}
+
 /** getsockname() of an inherited socket against the sockaddr tend would bind (a path up to its NUL) */
 function sameAddress(got: Buffer, want: Buffer): boolean {
   if (got.readUInt16LE(0) !== want.readUInt16LE(0)) return false;

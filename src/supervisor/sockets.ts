@@ -4,7 +4,13 @@
  * that replace its runner — and closed only once no service lists the address any more (or tend ends).
  */
 import type { ServicePlan } from '../manifest/types.js';
-import { bindSocket, type HeldSocket, MAX_SOCKETS_PER_SERVICE, SocketError } from '../procs/index.js';
+import {
+  adoptInheritedSockets,
+  bindSocket,
+  type HeldSocket,
+  MAX_SOCKETS_PER_SERVICE,
+  SocketError,
+} from '../procs/index.js';
 
 export interface SocketHolder {
   /** binds what `sp.listen` lists and is not held yet; throws a SocketError (nothing new kept) on failure */
@@ -23,6 +29,7 @@ export interface SocketHolder {
 }
 
 export function createSocketHolder(): SocketHolder {
+  adoptInheritedSockets();
   /** by address: one address is one socket, whichever service holds it */
   const held = new Map<string, { socket: HeldSocket; owner: string | undefined }>();
 

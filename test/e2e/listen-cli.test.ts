@@ -120,7 +120,7 @@ services:
     if (!have) return;
     const port = await freePort();
     const dir = project(
-      `services:\n  web:\n    command: [node, web.mjs]\n    listen: [ { address: "127.0.0.1:${port}", name: http } ]\n`,
+      `services:\n  web:\n    command: [node, web.mjs]\n    listen: [ { address: "127.0.0.1:${port}", name: http } ]\n  other:\n    command: env > other.env; ls -l /proc/self/fd > other.fd; exec sleep 30\n`,
     );
     writeFileSync(join(dir, 'web.mjs'), NODE_APP);
     // It binds the port and starts tend at the first connection, with LISTEN_FDS=1 for tend's own pid.
@@ -137,6 +137,20 @@ services:
     try {
       const body = await waitFor(() => get(port).catch(() => undefined), { timeoutMs: 20_000 });
       expect(body).toBe('1 http');
+      // the service without listen: gets neither tend's inherited socket nor its LISTEN_ variables
+      const fdList = await waitFor(() => {
+        try {
+          return readFileSync(join(dir, 'other.fd'), 'utf8');
+        } catch {
+          return undefined;
+        }
+      });
+      expect(readFileSync(join(dir, 'other.env'), 'utf8')).not.toMatch(/^LISTEN_/m);
+      expect(
+        fdList
+          .split('\n')
+          .filter((l) => / (\d+) -> socket:/.test(l) && Number(/ (\d+) -> /.exec(l)?.[1]) > 2),
+      ).toEqual([]);
       // tend did not bind a second socket: the one systemd-socket-activate made is the one answering
       const status = runTend(['status', '--json'], { cwd: dir });
       expect(status.code).toBe(0);
