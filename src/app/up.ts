@@ -20,6 +20,7 @@ import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
 import { createNotifier, type KvPut } from '../notify/index.js';
+import { SocketError } from '../procs/index.js';
 import {
   type Attached,
   type Discovery,
@@ -151,15 +152,22 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
     (sp, log) => finish.hooksFor(sp, log),
   ];
-  const stack = createStack({
-    plan,
-    bus,
-    echo,
-    env,
-    extraEnv,
-    hooks: (sp, log) => mergeHooks(factories.map((f) => f(sp, log))),
-    serviceEnv: opts.serviceEnv,
-  });
+  let stack: ReturnType<typeof createStack>;
+  try {
+    stack = createStack({
+      plan,
+      bus,
+      echo,
+      env,
+      extraEnv,
+      hooks: (sp, log) => mergeHooks(factories.map((f) => f(sp, log))),
+      serviceEnv: opts.serviceEnv,
+    });
+  } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
+    await notifier.close(0);
+    throw new StartError(`${e.message}\n  nothing was started`, EXIT.usage);
+  }
   let lifecycle: ReturnType<typeof createLifecycle>;
   try {
     lifecycle = createLifecycle({ plan, bus, stack, env: childEnv, echo });

@@ -40,6 +40,7 @@ interface SystemdFlags extends Common {
   group?: string;
   exec?: string;
   description?: string;
+  socket?: boolean;
 }
 
 /** The manifest, or undefined after printing why (exit 2). `only` also enables a service disabled here. */
@@ -87,8 +88,12 @@ async function systemdCommand(opts: SystemdFlags): Promise<number> {
   const { parseOnly } = await import('./commands.js');
   const plan = await loadPlan(opts.file, parseOnly(opts.only));
   if (!plan) return EXIT_USAGE;
-  const { systemdUnit } = await import('../export/index.js');
+  const { systemdSocketUnit, systemdUnit } = await import('../export/index.js');
   try {
+    if (opts.socket) {
+      out(systemdSocketUnit(plan, { only: parseOnly(opts.only) }));
+      return EXIT_OK;
+    }
     out(
       systemdUnit(plan, {
         tend: tendArgv(opts.exec),
@@ -237,6 +242,7 @@ export function registerExportCommands(program: Command): void {
     .option('--group <group>', 'Group= to run tend as')
     .option('--exec <command>', 'how systemd starts tend (default: this node and this tend’s main.js)')
     .option('--description <text>', 'Description= of the unit')
+    .option('--socket', "print the matching .socket unit instead (the services' listen: sockets)")
     .action(async (opts: SystemdFlags) => {
       process.exitCode = await systemdCommand(opts);
     });

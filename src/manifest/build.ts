@@ -202,6 +202,7 @@ function servicePlan(
       resetAfterMs: s.restart.reset_after,
       preventExitCodes: [...new Set(s.restart.prevent_exit_codes)],
       successExitCodes: [...new Set(s.restart.success_exit_codes)],
+      ...(s.restart.overlap !== false ? { overlapMs: s.restart.overlap } : {}),
     },
     stop: { signal: s.stop.signal, timeoutMs: s.stop.timeout },
     reloadSignal: s.reload_signal,
@@ -229,6 +230,13 @@ function servicePlan(
     schedule: s.schedule,
     user: s.user,
     runAs,
+    listen: s.listen.map((l) => ({
+      address: l.address.text,
+      bind: l.address.bind,
+      name: l.name ?? name,
+      backlog: l.backlog,
+      mode: l.mode,
+    })),
   };
 }
 

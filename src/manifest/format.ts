@@ -103,6 +103,13 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
     const wait = s.requiresTimeoutMs > 0 ? ` (up to ${d(s.requiresTimeoutMs)})` : '';
     row('requires', `${s.requires.join(', ')}${wait}`);
   }
+  (s.listen ?? []).forEach((l, i) => {
+    const mode = l.mode === undefined ? '' : `, mode ${l.mode.toString(8).padStart(4, '0')}`;
+    row(
+      'listen',
+      `${l.address} as fd ${3 + i} "${l.name}" (backlog ${l.backlog}${mode}; held across restarts)`,
+    );
+  });
   for (const t of s.templates) row('template', template(t));
   if (s.ready) {
     row('ready', `${probe(s.ready.probe)} (every ${d(s.ready.intervalMs)}, timeout ${d(s.ready.timeoutMs)})`);
@@ -197,7 +204,11 @@ function restartPolicy(r: RestartPlan): string {
     r.maxFailures > 0
       ? `failed after ${r.maxFailures} runs shorter than ${d(r.minUptimeMs)} in ${d(r.windowMs)} (${cooldown})`
       : 'never gives up';
-  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}`;
+  const overlap =
+    r.overlapMs === undefined
+      ? ''
+      : `, overlapping (the new process starts first; the old one is stopped ${r.overlapMs > 0 ? `${d(r.overlapMs)} later` : 'at once'})`;
+  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}${overlap}`;
 }
 
 function sink(n: NotifyPlan): string {

@@ -34,6 +34,11 @@ export interface RestartPlan {
   preventExitCodes: number[];
   /** exit codes that count as a clean exit, as 0 does */
   successExitCodes: number[];
+  /**
+   * (with `listen:`) a restart spawns the new process first and signals the old one this many ms later (0: at
+   * once); undefined: no overlap
+   */
+  overlapMs?: number;
 }
 
 export interface StopPlan {
@@ -122,6 +127,27 @@ export interface EnvFromPlan {
   prefix: string;
 }
 
+/** Where a `listen:` socket is bound: a TCP address (IP literal) or a Unix socket path. */
+export type ListenAddress =
+  | { kind: 'tcp'; host: string; port: number; family: 4 | 6 }
+  | { kind: 'unix'; path: string };
+
+/**
+ * A socket tend binds once and hands to every start of the service (socket activation, sd_listen_fds(3)):
+ * fd 3 + its index, named in LISTEN_FDNAMES.
+ */
+export interface ListenPlan {
+  /** as shown to users: `127.0.0.1:8080`, `[::]:443`, `unix:/abs/path.sock` */
+  address: string;
+  bind: ListenAddress;
+  /** LISTEN_FDNAMES entry; defaults to the service name */
+  name: string;
+  /** the kernel's accept queue: connections wait there while the service restarts */
+  backlog: number;
+  /** mode of a Unix socket file (e.g. 0o660); undefined leaves it as the umask makes it */
+  mode?: number;
+}
+
 export interface ServicePlan {
   name: string;
   /** true when the service runs on `schedule` instead of being kept alive */
@@ -155,6 +181,8 @@ export interface ServicePlan {
   user?: string;
   /** `user` resolved against /etc/passwd and /etc/group when the manifest loaded */
   runAs?: RunAs;
+  /** sockets tend holds open for the service and passes as fds 3, 4, … (empty: none) */
+  listen?: ListenPlan[];
 }
 
 export interface StagePlan {

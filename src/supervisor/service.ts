@@ -104,6 +104,8 @@ export interface RunnerOptions {
   hooks?: ServiceHooks;
   uid?: number;
   gid?: number;
+  /** sockets held for the service by the stack: every start gets them as fds 3, 4, … */
+  listen?: { fds: readonly number[]; names: readonly string[] };
 }
 
 const GROUP_POLL_MS = 10;
@@ -127,6 +129,15 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const timers = new Map<TimerName, LongTimer>();
   let settledWaiters: Array<() => void> = [];
 
+  // restart.overlap (with listen:): the next process, spawned before the old one is signalled, both accepting
+  // on the sockets tend holds; handed over when the machine asks for the spawn. `exit` is set if it ended first.
+  const overlapping = plan.restart.overlapMs !== undefined && (opts.listen?.fds.length ?? 0) > 0;
+  let overlapTimer: NodeJS.Timeout | undefined;
+  let successor:
+    | { child: ChildProcess; pid: number; exit?: { code: number | null; signal: NodeJS.Signals | null } }
+    | undefined;
+  let successorKill: NodeJS.Timeout | undefined;
+
   // While a transition spawns ahead of its other effects, the `spawned` input of that spawn waits here, so
   // that events still read exited → starting → running.
   let holdSpawned = false;
@@ -136,6 +147,30 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     if (holdSpawned && partial.t === 'spawned') {
       heldSpawned = partial;
       return;
+    }
+    if (
+      overlapping &&
+      !successor &&
+      model.desired === 'up' &&
+      (model.state === 'running' || model.state === 'ready') &&
+      (partial.t === 'restart' || (partial.t === 'config' && partial.change.restart))
+    ) {
+      preSpawn();
+      const s = successor;
+      const delay = plan.restart.overlapMs ?? 0;
+      if (s && delay > 0) {
+        // the old process keeps serving beside the new one meanwhile; the restart goes on only if nothing
+        // else (a stop, a crash of the old one, which hands over at once) has happened to the newcomer
+        overlapTimer = setTimeout(() => {
+          overlapTimer = undefined;
+          if (successor === s && model.desired === 'up') send(partial);
+        }, delay);
+        return;
+      }
+    }
+    if (partial.t === 'stop' && overlapTimer) {
+      clearTimeout(overlapTimer);
+      overlapTimer = undefined;
     }
     const input = { ...partial, now: Math.round(clock.now()) } as Input;
     const previous = model;
@@ -173,7 +208,57 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       heldSpawned = undefined;
       send(held);
     }
+    if (successor && model.desired === 'down') stopSuccessor();
     if (!runnerHasProcess()) flushSettled();
+  };
+
+  const spawnOptions = () => ({
+    cwd: plan.cwd,
+    env,
+    uid: opts.uid,
+    gid: opts.gid,
+    listen: opts.listen,
+  });
+
+  /** restart.overlap: the new process now, the old one's stop signal right after (the machine's restart) */
+  const preSpawn = () => {
+    let c: ChildProcess;
+    try {
+      c = spawnService(plan.command, spawnOptions());
+    } catch {
+      return; // the ordinary restart follows, and reports the error at its own spawn
+    }
+    const pid = c.pid;
+    if (pid === undefined) {
+      c.once('error', () => {});
+      return;
+    }
+    const s: NonNullable<typeof successor> = { child: c, pid };
+    successor = s;
+    c.once('error', () => {});
+    c.once('exit', (code, signal) => {
+      // handed over by then: an exit like any other
+      if (successor !== s) return onChildExit(c, pid, code, signal);
+      hooks.onExit?.(pid, code, signal);
+      if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+      clearTimeout(successorKill);
+      successorKill = undefined;
+      if (model.desired === 'down') successor = undefined;
+      else s.exit = { code, signal };
+      if (!runnerHasProcess()) flushSettled();
+    });
+    hooks.onSpawn?.(c);
+  };
+
+  /** a stop came during the overlap: the process that was to take over goes too */
+  const stopSuccessor = () => {
+    const s = successor;
+    if (!s || s.exit || successorKill) {
+      if (s?.exit) successor = undefined;
+      return;
+    }
+    signalGroup(s.pid, plan.stop.signal);
+    successorKill = setTimeout(() => signalGroup(s.pid, 'SIGKILL'), plan.stop.timeoutMs);
   };
 
   const performAll = (effects: Effect[]) => {
@@ -282,9 +367,18 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   };
 
   const doSpawn = () => {
+    const next = successor;
+    successor = undefined;
+    if (next && !next.exit) {
+      // restart.overlap: the process spawned before the stop takes over (its output and pid are attached)
+      child = next.child;
+      pgid = next.pid;
+      send({ t: 'spawned', pid: next.pid });
+      return;
+    }
     let c: ChildProcess;
     try {
-      c = spawnService(plan.command, { cwd: plan.cwd, env, uid: opts.uid, gid: opts.gid });
+      c = spawnService(plan.command, spawnOptions());
     } catch (err) {
       queueMicrotask(() => send({ t: 'spawn-error', message: (err as Error).message }));
       return;
@@ -330,7 +424,8 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     setTimeout(poll, GROUP_POLL_MS);
   };
 
-  const runnerHasProcess = () => child !== undefined || pgid !== undefined;
+  const runnerHasProcess = () =>
+    child !== undefined || pgid !== undefined || (successor !== undefined && successor.exit === undefined);
 
   const flushSettled = () => {
     const waiters = settledWaiters;

@@ -128,6 +128,30 @@ export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   uid?: number;
   gid?: number;
+  /** held listening sockets, passed as fds 3, 4, … with LISTEN_FDS/LISTEN_FDNAMES/LISTEN_PID */
+  listen?: { fds: readonly number[]; names: readonly string[] };
+}
+
+/**
+ * sd_listen_fds(3) wants LISTEN_PID to be the service's own pid, which nobody knows before the spawn (posix_spawn
+ * and fork+exec alike take the environment as it is). A shell knows its pid as `$$` and keeps it across `exec`:
+ * it sets the variable and becomes the command. It costs one exec of /bin/sh per start (bench/sockets).
+ */
+const SET_LISTEN_PID = 'LISTEN_PID=$$ exec "$@"';
+
+/** the argv and environment of a start that inherits sockets */
+export function withListen(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  listen: { fds: readonly number[]; names: readonly string[] },
+): { file: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const { LISTEN_PID: _pid, ...rest } = env;
+  return {
+    file: '/bin/sh',
+    args: ['-c', SET_LISTEN_PID, 'sh', file, ...args],
+    env: { ...rest, LISTEN_FDS: String(listen.fds.length), LISTEN_FDNAMES: listen.names.join(':') },
+  };
 }
 
 /**
@@ -135,17 +159,23 @@ export interface SpawnOptions {
  * the whole group and a terminal's Ctrl-C reaches tend only, which then stops services in order.
  */
 export function spawnService(command: Command, opts: SpawnOptions): ChildProcess {
-  const [file, args] = serviceArgv(command);
+  const [command0, args0] = serviceArgv(command);
+  const { file, args, env } =
+    opts.listen && opts.listen.fds.length > 0
+      ? withListen(command0, args0, opts.env, opts.listen)
+      : { file: command0, args: args0, env: opts.env };
+  const fds = opts.listen?.fds ?? [];
   // posix_spawn where it can (a restart waits ~1 ms less than for a fork of all of tend); see procs/fast-spawn.
   if (opts.uid === undefined && opts.gid === undefined) {
-    const fast = fastSpawn(file, args, { cwd: opts.cwd, env: opts.env });
+    const fast = fastSpawn(file, args, { cwd: opts.cwd, env, fds });
     if (fast) return fast;
   }
   return spawn(file, args, {
     cwd: opts.cwd,
-    env: opts.env,
+    env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // libuv dup2()s each into place (3, 4, …) in the child, clearing close-on-exec on the copies only
+    stdio: ['ignore', 'pipe', 'pipe', ...fds],
     uid: opts.uid,
     gid: opts.gid,
   });

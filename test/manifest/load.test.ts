@@ -137,6 +137,7 @@ describe('the example of SPEC.md §3', () => {
         stdout: true,
       },
       essential: false,
+      listen: [],
     } satisfies ServicePlan);
     expect(services.cleanup).toEqual({
       name: 'cleanup',
@@ -165,6 +166,7 @@ describe('the example of SPEC.md §3', () => {
       },
       essential: false,
       schedule: '*/5 * * * *',
+      listen: [],
     } satisfies ServicePlan);
     expect(services.db.command).toEqual({ kind: 'argv', argv: ['postgres', '-D', './data/pg'] });
   });

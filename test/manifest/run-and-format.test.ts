@@ -59,6 +59,7 @@ describe('planForCommand', () => {
       finishTimeoutMs: 30_000,
       logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, mode: 0o640, stdout: true },
       essential: true,
+      listen: [],
     });
   });
 
