@@ -3,6 +3,7 @@
 //
 //	go run ./tools/gotemplate gen > test/fixtures/template/go-cases.json
 //	go run ./tools/gotemplate bench
+//	go run ./tools/gotemplate sprig > test/fixtures/template/sprig-cases.json
 //
 // Only Go's standard library is used. Data is JSON decoded with UseNumber: numbers written with
 // a fraction or exponent become float64, other numbers int, the same rule as tend's
@@ -32,6 +33,8 @@ type Case struct {
 type Result struct {
 	Case
 	Output *string `json:"output,omitempty"`
+	// Stdout is what spew_dump and spew_printf wrote (consul-template prints it on its stdout).
+	Stdout *string `json:"stdout,omitempty"`
 	Error  *string `json:"error,omitempty"`
 	Phase  string  `json:"phase,omitempty"`
 }
@@ -77,6 +80,12 @@ func decode(s string) interface{} {
 	return convert(v)
 }
 
+// spewOut collects what spew_dump and spew_printf print during one case.
+var spewOut bytes.Buffer
+
+// funcs is set by the sprig mode: consul-template's sprig_* and spew_* functions.
+var funcs template.FuncMap
+
 func run(c Case) (r Result) {
 	r.Case = c
 	defer func() {
@@ -87,6 +96,16 @@ func run(c Case) (r Result) {
 		}
 	}()
 	t := template.New(c.Name)
+	if funcs != nil {
+		spewOut.Reset()
+		t = t.Funcs(funcs)
+		defer func() {
+			if spewOut.Len() > 0 {
+				s := spewOut.String()
+				r.Stdout = &s
+			}
+		}()
+	}
 	if c.Option != "" {
 		t = t.Option("missingkey=" + c.Option)
 	}
@@ -121,14 +140,19 @@ func runtimeVersion() string { return runtime.Version() }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
+		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|sprig|bench")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
-	case "gen":
+	case "gen", "sprig":
+		cases := allCases()
+		if os.Args[1] == "sprig" {
+			funcs = sprigFuncs()
+			cases = sprigCases()
+		}
 		var results []Result
 		seen := map[string]bool{}
-		for _, c := range allCases() {
+		for _, c := range cases {
 			if seen[c.Name] {
 				panic("duplicate case name " + c.Name)
 			}
@@ -136,7 +160,7 @@ func main() {
 			results = append(results, run(c))
 		}
 		out := map[string]interface{}{
-			"generator": "tools/gotemplate gen",
+			"generator": "tools/gotemplate " + os.Args[1],
 			"go":        runtime.Version(),
 			"cases":     results,
 		}
@@ -149,7 +173,7 @@ func main() {
 	case "bench":
 		bench()
 	default:
-		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
+		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|sprig|bench")
 		os.Exit(2)
 	}
 }
