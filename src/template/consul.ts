@@ -10,6 +10,8 @@ import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
 import { parseGoFloat } from './parse.js';
+import { SPEW_FUNC_NAMES, spewFuncs } from './spew.js';
+import { SPRIG_FUNC_NAMES, sprigFuncs } from './sprig.js';
 import { type CatalogService, fullInstance, type Recorder, type ServiceInstance } from './source.js';
 import {
   compareGoStrings,
@@ -42,6 +44,8 @@ export interface ConsulFuncOptions {
   now?: () => Date;
   /** Runs a plugin synchronously; default spawnSync with a 30s timeout. */
   runPlugin?: (name: string, args: string[]) => string;
+  /** Where spew_dump and spew_printf print (consul-template: its stdout); default tend's stderr. */
+  debugPrint?: (text: string) => void;
   /** Writes a file for writeToFile. */
   writeFile?: (path: string, content: string, perms: number, append: boolean) => void;
 }
@@ -563,7 +567,9 @@ export const CONSUL_FUNC_NAMES = [
   'modulo',
   'minimum',
   'maximum',
-] as const;
+  ...SPEW_FUNC_NAMES,
+  ...SPRIG_FUNC_NAMES,
+];
 
 /** The consul-template functions bound to one render's recorder. */
 export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<string, FuncSpec> {
@@ -1000,6 +1006,7 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     'maximum',
     minmax('maximum', (a, b) => a > b),
   );
+  for (const [k, v] of [...spewFuncs(opts.debugPrint), ...sprigFuncs()]) f.set(k, v);
   return f;
 }
 

@@ -1,0 +1,715 @@
+/** sprig's string, encoding, path, regexp and URL functions (sprig v3.2.3 semantics). */
+import type { FuncSpec } from './exec.js';
+import { quote, sprint } from './fmt.js';
+import { reflectKind, strings, strval } from './sprig-core.js';
+import { byteLength, typed, utf8Bytes } from './values.js';
+
+type Def = (name: string, params: string[], fn: FuncSpec['fn'], variadic?: string) => void;
+const S = 'string';
+
+/** unicode.IsSpace */
+function isSpace(c: string): boolean {
+  return /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u.test(c);
+}
+
+/** Go slices strings by bytes; these helpers work on UTF-8 bytes when a cut may split a rune. */
+function byteSlice(s: string, start: number, end?: number): string {
+  const b = utf8Bytes(s);
+  const e = end ?? b.length;
+  if (start < 0 || e > b.length || start > e) {
+    throw new Error(`runtime error: slice bounds out of range [${start}:${e}]`);
+  }
+  return Buffer.from(b.subarray(start, e)).toString('utf8');
+}
+
+function sliceBoundsErr(a: number, b: number, len: number): Error {
+  if (b > len) return new Error(`runtime error: slice bounds out of range [:${b}] with length ${len}`);
+  if (a > b) return new Error(`runtime error: slice bounds out of range [${a}:${b}]`);
+  return new Error(`runtime error: slice bounds out of range [${a}:${b}]`);
+}
+
+function abbreviateFull(str: string, offset: number, maxWidth: number): string {
+  const len = byteLength(str);
+  if (str === '') return '';
+  if (maxWidth < 4) return '';
+  if (len <= maxWidth) return str;
+  if (offset > len) offset = len;
+  if (len - offset < maxWidth - 3) offset = len - (maxWidth - 3);
+  if (offset <= 4) return byteSlice(str, 0, maxWidth - 3) + '...';
+  if (maxWidth < 7) return '';
+  if (offset + maxWidth - 3 < len) return '...' + abbreviateFull(byteSlice(str, offset), 0, maxWidth - 3);
+  return '...' + byteSlice(str, len - (maxWidth - 3));
+}
+
+function wrapCustom(str: string, wrapLength: number, newLine: string, wrapLongWords: boolean): string {
+  if (str === '') return '';
+  if (newLine === '') newLine = '\n';
+  if (wrapLength < 1) wrapLength = 1;
+  const len = str.length;
+  let offset = 0;
+  let out = '';
+  while (len - offset > wrapLength) {
+    if (str[offset] === ' ') {
+      offset++;
+      continue;
+    }
+    const end = wrapLength + offset + 1;
+    const spaceToWrapAt = str.slice(offset, end).lastIndexOf(' ') + offset;
+    if (spaceToWrapAt >= offset) {
+      out += str.slice(offset, spaceToWrapAt) + newLine;
+      offset = spaceToWrapAt + 1;
+    } else if (wrapLongWords) {
+      out += str.slice(offset, wrapLength + offset) + newLine;
+      offset += wrapLength;
+    } else {
+      const e = wrapLength + offset;
+      const index = str.slice(e).indexOf(' ');
+      if (index === -1) {
+        out += str.slice(offset);
+        offset = len;
+      } else {
+        const at = index + e;
+        out += str.slice(offset, at) + newLine;
+        offset = at + 1;
+      }
+    }
+  }
+  return out + str.slice(offset);
+}
+
+const isUpper = (c: string) => c !== c.toLowerCase() && c === c.toUpperCase();
+const isLower = (c: string) => c !== c.toUpperCase() && c === c.toLowerCase();
+
+function swapCase(s: string): string {
+  let ws = true;
+  let out = '';
+  for (const c of s) {
+    if (isUpper(c)) {
+      out += c.toLowerCase();
+      ws = false;
+    } else if (isLower(c)) {
+      out += ws ? c.toUpperCase() : c.toUpperCase();
+      ws = false;
+    } else {
+      out += c;
+      ws = isSpace(c);
+    }
+  }
+  return out;
+}
+
+/** Words the way huandu/xstrings splits them for its case conversions. */
+function words(s: string): string[] {
+  const out: string[] = [];
+  for (const part of s.split(/[^\p{L}\p{N}]+/u)) {
+    if (part === '') continue;
+    const re = /\p{Lu}+(?=\p{Lu}\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lu}+|\p{N}+/gu;
+    for (const m of part.matchAll(re)) out.push(m[0]);
+  }
+  return out;
+}
+
+function camelCase(s: string): string {
+  // xstrings keeps leading connectors and capitalises each word after one.
+  const lead = /^_*/.exec(s)?.[0] ?? '';
+  return (
+    lead +
+    s
+      .slice(lead.length)
+      .split('_')
+      .filter((w) => w !== '')
+      .map((w) => w[0].toUpperCase() + w.slice(1))
+      .join('')
+  );
+}
+
+function goTitle(s: string): string {
+  // strings.Title: upper-case letters that start a word (after a non-letter).
+  let prev = ' ';
+  let out = '';
+  for (const c of s) {
+    out += /[\p{L}\p{N}_'’]/u.test(prev) ? c : c.toUpperCase();
+    prev = c;
+  }
+  return out;
+}
+
+// ---- regexp (Go RE2 syntax over JavaScript's engine) ----
+
+function goRegexpError(re: string): string | null {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (re[i + 1] === ']') i++;
+      else if (re[i + 1] === '^' && re[i + 2] === ']') i += 2;
+      if (!re.slice(i + 1).includes(']')) return `missing closing ]: \`${re.slice(i)}\``;
+      continue;
+    }
+    if (c === '(') depth++;
+    if (c === ')') {
+      if (depth === 0) return `unexpected ): \`${re}\``;
+      depth--;
+    }
+    if ('*+?'.includes(c) && i + 1 < re.length && '*+'.includes(re[i + 1])) {
+      return `invalid nested repetition operator: \`${re.slice(i, i + 2)}\``;
+    }
+    if ('*+?'.includes(c) && (i === 0 || re[i - 1] === '(' || re[i - 1] === '|')) {
+      return `missing argument to repetition operator: \`${c}\``;
+    }
+  }
+  if (depth > 0) return `missing closing ): \`${re}\``;
+  return null;
+}
+
+export function compileGoRegexp(re: string): RegExp {
+  const err = goRegexpError(re);
+  if (err) throw new Error(`error parsing regexp: ${err}`);
+  let src = re.replace(/\(\?P</g, '(?<');
+  let flags = 'gu';
+  const m = /^\(\?([imsU]+)\)/.exec(src);
+  if (m) {
+    src = src.slice(m[0].length);
+    if (m[1].includes('i')) flags += 'i';
+    if (m[1].includes('m')) flags += 'm';
+    if (m[1].includes('s')) flags += 's';
+  }
+  src = src.replace(/\\A/g, '^').replace(/\\z/g, '$(?![\\s\\S])');
+  try {
+    return new RegExp(src, flags);
+  } catch (e) {
+    throw new Error(`error parsing regexp: ${(e as Error).message}`);
+  }
+}
+
+/** Match positions as Go's FindAll reports them: empty matches next to the previous match are dropped. */
+export function findAll(re: RegExp, s: string, n: number): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  if (n === 0) return out;
+  re.lastIndex = 0;
+  let prevEnd = -1;
+  let pos = 0;
+  while (pos <= s.length && (n < 0 || out.length < n)) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) break;
+    const end = m.index + m[0].length;
+    if (m[0].length === 0) {
+      if (m.index !== prevEnd) out.push(m);
+      const cp = s.codePointAt(m.index);
+      pos = m.index + (cp !== undefined && cp > 0xffff ? 2 : 1);
+    } else {
+      out.push(m);
+      pos = end;
+    }
+    prevEnd = end;
+  }
+  return out;
+}
+
+function expandTemplate(repl: string, m: RegExpExecArray): string {
+  let out = '';
+  for (let i = 0; i < repl.length; i++) {
+    const c = repl[i];
+    if (c !== '$' || i + 1 >= repl.length) {
+      out += c;
+      continue;
+    }
+    if (repl[i + 1] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let name: string;
+    let j: number;
+    if (repl[i + 1] === '{') {
+      const close = repl.indexOf('}', i + 2);
+      const inner = close < 0 ? '' : repl.slice(i + 2, close);
+      if (close < 0 || !/^\w+$/.test(inner)) {
+        out += c;
+        continue;
+      }
+      name = inner;
+      j = close + 1;
+    } else {
+      const nm = /^\w+/.exec(repl.slice(i + 1));
+      if (!nm) {
+        out += c;
+        continue;
+      }
+      name = nm[0];
+      j = i + 1 + name.length;
+    }
+    if (/^\d+$/.test(name)) out += m[Number(name)] ?? '';
+    else out += m.groups?.[name] ?? '';
+    i = j - 1;
+  }
+  return out;
+}
+
+export function replaceAll(re: RegExp, s: string, f: (m: RegExpExecArray) => string): string {
+  let out = '';
+  let last = 0;
+  for (const m of findAll(re, s, -1)) {
+    out += s.slice(last, m.index) + f(m);
+    last = m.index + m[0].length;
+  }
+  return out + s.slice(last);
+}
+
+function regexSplit(re: RegExp, src: string, s: string, n: number): string[] {
+  if (n === 0) return [];
+  if (src.length > 0 && s.length === 0) return [''];
+  const out: string[] = [];
+  let beg = 0;
+  let end = 0;
+  for (const m of findAll(re, s, n)) {
+    if (n > 0 && out.length === n - 1) break;
+    end = m.index;
+    if (m.index + m[0].length !== 0) out.push(s.slice(beg, end));
+    beg = m.index + m[0].length;
+  }
+  if (end !== s.length) out.push(s.slice(beg));
+  return out;
+}
+
+const mustCompile = (re: string) => {
+  try {
+    return compileGoRegexp(re);
+  } catch (e) {
+    // regexp.MustCompile panics with the pattern named.
+    throw new Error(`regexp: Compile(${'`' + re + '`'}): ${(e as Error).message}`);
+  }
+};
+
+// ---- paths ----
+
+function cleanPath(p: string): string {
+  if (p === '') return '.';
+  const rooted = p.startsWith('/');
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(part);
+  }
+  const s = (rooted ? '/' : '') + out.join('/');
+  return s === '' ? '.' : s;
+}
+
+function basePath(p: string): string {
+  if (p === '') return '.';
+  p = p.replace(/\/+$/, '');
+  if (p === '') return '/';
+  const i = p.lastIndexOf('/');
+  return i >= 0 ? p.slice(i + 1) : p;
+}
+
+function dirPath(p: string): string {
+  const i = p.lastIndexOf('/');
+  return cleanPath(p.slice(0, i + 1));
+}
+
+function extPath(p: string): string {
+  for (let i = p.length - 1; i >= 0 && p[i] !== '/'; i--) if (p[i] === '.') return p.slice(i);
+  return '';
+}
+
+// ---- URLs (net/url) ----
+
+function urlParse(v: string): Record<string, unknown> {
+  const fail = (msg: string): never => {
+    throw new Error(`unable to parse url: parse ${quote(v)}: ${msg}`);
+  };
+  let rest = v;
+  let fragment = '';
+  const hash = rest.indexOf('#');
+  if (hash >= 0) {
+    fragment = decodeURIComponent(rest.slice(hash + 1));
+    rest = rest.slice(0, hash);
+  }
+  let scheme = '';
+  const sm = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(rest);
+  if (sm) {
+    scheme = sm[1].toLowerCase();
+    rest = rest.slice(sm[0].length);
+  } else if (/^[^/?]*:/.test(rest) && !rest.startsWith('/')) fail('missing protocol scheme');
+  let query = '';
+  const q = rest.indexOf('?');
+  if (q >= 0) {
+    query = rest.slice(q + 1);
+    rest = rest.slice(0, q);
+  }
+  let opaque = '';
+  let host = '';
+  let userinfo = '';
+  let path = '';
+  if (scheme !== '' && !rest.startsWith('/')) opaque = rest;
+  else if (rest.startsWith('//')) {
+    const auth = rest.slice(2).split('/')[0];
+    path = rest.slice(2 + auth.length);
+    const at = auth.lastIndexOf('@');
+    host = at >= 0 ? auth.slice(at + 1) : auth;
+    userinfo = at >= 0 ? auth.slice(0, at) : '';
+    if (host.startsWith('[') && !host.includes(']')) fail("missing ']' in host");
+  } else path = rest;
+  let hostname = host;
+  if (host.startsWith('[')) hostname = host.slice(1, host.indexOf(']'));
+  else if (/:\d*$/.test(host)) hostname = host.replace(/:\d*$/, '');
+  return {
+    scheme,
+    host,
+    hostname,
+    path: decodeURIComponent(path),
+    query,
+    opaque,
+    fragment,
+    userinfo,
+  };
+}
+
+function escapePath(p: string): string {
+  return p.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/g, (c) =>
+    Array.from(utf8Bytes(c))
+      .map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0'))
+      .join(''),
+  );
+}
+
+function dictStr(d: Record<string, unknown>, key: string): string {
+  if (!Object.hasOwn(d, key)) return '';
+  const v = d[key];
+  if (typeof v !== 'string') {
+    const kind = v === null ? 'invalid' : reflectKind(v);
+    if (v === null) throw new Error('runtime error: invalid memory address or nil pointer dereference');
+    throw new Error(`unable to parse ${key} key, must be of type string, but ${kind} found`);
+  }
+  return v;
+}
+
+function urlJoin(d: Record<string, unknown>): string {
+  const scheme = dictStr(d, 'scheme');
+  const host = dictStr(d, 'host');
+  const path = dictStr(d, 'path');
+  const query = dictStr(d, 'query');
+  const opaque = dictStr(d, 'opaque');
+  const fragment = dictStr(d, 'fragment');
+  const userinfo = dictStr(d, 'userinfo');
+  let out = '';
+  if (scheme !== '') out += scheme + ':';
+  if (opaque !== '') out += opaque;
+  else {
+    if (scheme !== '' || host !== '' || userinfo !== '') {
+      if (host !== '' || path !== '' || userinfo !== '') out += '//';
+      if (userinfo !== '') out += userinfo + '@';
+      out += host;
+    }
+    const ep = escapePath(path);
+    if (ep !== '' && ep[0] !== '/' && host !== '') out += '/';
+    out += ep;
+  }
+  if (query !== '') out += '?' + query;
+  if (fragment !== '') out += '#' + escapePath(fragment).replace(/%2F/g, '/');
+  return out;
+}
+
+export function defineStrings(def: Def): void {
+  def('trim', [S], (s: string) => s.replace(/^[\s\u0085]+|[\s\u0085]+$/gu, ''));
+  def('upper', [S], (s: string) => s.toUpperCase());
+  def('lower', [S], (s: string) => s.toLowerCase());
+  def('title', [S], goTitle);
+  def('untitle', [S], (s: string) => {
+    let next = true;
+    let out = '';
+    for (const c of s) {
+      if (isSpace(c)) {
+        next = true;
+        out += c;
+      } else if (next) {
+        out += c.toLowerCase();
+        next = false;
+      } else out += c;
+    }
+    return out;
+  });
+  def('substr', ['int', 'int', S], (start: number, end: number, s: string) => {
+    const len = byteLength(s);
+    if (start < 0) {
+      if (end < 0 || end > len) throw sliceBoundsErr(0, end, len);
+      return byteSlice(s, 0, end);
+    }
+    if (end < 0 || end > len) {
+      if (start > len) throw sliceBoundsErr(start, len, len);
+      return byteSlice(s, start);
+    }
+    if (start > end) throw sliceBoundsErr(start, end, len);
+    return byteSlice(s, start, end);
+  });
+  def('repeat', ['int', S], (count: number, s: string) => {
+    if (count < 0) throw new Error('strings: negative Repeat count');
+    return s.repeat(count);
+  });
+  const trimAll = (a: string, b: string) => {
+    const set = new Set(Array.from(a));
+    const chars = Array.from(b);
+    let i = 0;
+    let j = chars.length;
+    while (i < j && set.has(chars[i])) i++;
+    while (j > i && set.has(chars[j - 1])) j--;
+    return chars.slice(i, j).join('');
+  };
+  def('trimall', [S, S], trimAll);
+  def('trimAll', [S, S], trimAll);
+  def('trimSuffix', [S, S], (a: string, b: string) => (a !== '' && b.endsWith(a) ? b.slice(0, b.length - a.length) : b));
+  def('trimPrefix', [S, S], (a: string, b: string) => (a !== '' && b.startsWith(a) ? b.slice(a.length) : b));
+  // goutils works byte by byte: only ASCII whitespace is ever removed.
+  def('nospace', [S], (s: string) => s.replace(/[\t\n\v\f\r \u0085\u00a0]/g, (c) => (c.charCodeAt(0) < 0x80 ? '' : c)));
+  def('initials', [S], (s: string) => {
+    let gap = true;
+    let out = '';
+    for (const c of s) {
+      if (isSpace(c)) gap = true;
+      else if (gap) {
+        out += c;
+        gap = false;
+      }
+    }
+    return out;
+  });
+  def('swapcase', [S], swapCase);
+  def('snakecase', [S], (s: string) => words(s).map((w) => w.toLowerCase()).join('_'));
+  def('kebabcase', [S], (s: string) => words(s).map((w) => w.toLowerCase()).join('-'));
+  def('camelcase', [S], camelCase);
+  def('wrap', ['int', S], (l: number, s: string) => wrapCustom(s, l, '', false));
+  def('wrapWith', ['int', S, S], (l: number, sep: string, s: string) => wrapCustom(s, l, sep, true));
+  def('contains', [S, S], (sub: string, s: string) => s.includes(sub));
+  def('hasPrefix', [S, S], (sub: string, s: string) => s.startsWith(sub));
+  def('hasSuffix', [S, S], (sub: string, s: string) => s.endsWith(sub));
+  def(
+    'quote',
+    [],
+    (...v: unknown[]) =>
+      v
+        .filter((x) => x !== null)
+        .map((x) => quote(strval(x)))
+        .join(' '),
+    'any',
+  );
+  def(
+    'squote',
+    [],
+    (...v: unknown[]) =>
+      v
+        .filter((x) => x !== null)
+        .map((x) => `'${sprint([x])}'`)
+        .join(' '),
+    'any',
+  );
+  def(
+    'cat',
+    [],
+    (...v: unknown[]) =>
+      v
+        .filter((x) => x !== null)
+        .map((x) => sprint([x]))
+        .join(' '),
+    'any',
+  );
+  const indent = (n: number, s: string) => {
+    const pad = ' '.repeat(Math.max(0, n));
+    return pad + s.split('\n').join('\n' + pad);
+  };
+  def('indent', ['int', S], indent);
+  def('nindent', ['int', S], (n: number, s: string) => '\n' + indent(n, s));
+  def('replace', [S, S, S], (from: string, to: string, s: string) => {
+    if (from === '') {
+      const chars = Array.from(s);
+      return to + chars.map((c) => c + to).join('');
+    }
+    return s.split(from).join(to);
+  });
+  def('plural', [S, S, 'int'], (one: string, many: string, n: number) => (n === 1 ? one : many));
+  def('toString', ['any'], strval);
+  def('abbrev', ['int', S], (w: number, s: string) => (w < 4 ? s : abbreviateFull(s, 0, w)));
+  def('abbrevboth', ['int', 'int', S], (l: number, r: number, s: string) =>
+    r < 4 || (l > 0 && r < 7) ? s : abbreviateFull(s, l, r),
+  );
+  def('trunc', ['int', S], (c: number, s: string) => {
+    const len = byteLength(s);
+    if (c < 0 && len + c > 0) return byteSlice(s, len + c);
+    if (c >= 0 && len > c) return byteSlice(s, 0, c);
+    return s;
+  });
+  def('join', [S, 'any'], (sep: string, v: unknown) => toStrings(v).join(sep));
+  def('split', [S, S], (sep: string, s: string) => {
+    const m: Record<string, string> = typed({}, 'string');
+    goSplit(s, sep, -1).forEach((p, i) => {
+      m['_' + i] = p;
+    });
+    return m;
+  });
+  def('splitList', [S, S], (sep: string, s: string) => strings(goSplit(s, sep, -1)));
+  def('splitn', [S, 'int', S], (sep: string, n: number, s: string) => {
+    const m: Record<string, string> = typed({}, 'string');
+    goSplit(s, sep, n).forEach((p, i) => {
+      m['_' + i] = p;
+    });
+    return m;
+  });
+  def('toStrings', ['any'], (v: unknown) => strings(toStrings(v)));
+  def('sortAlpha', ['any'], (v: unknown) => {
+    if (Array.isArray(v)) return strings(toStrings(v).sort(compareBytes));
+    return strings([strval(v)]);
+  });
+
+  // encoding
+  def('b64enc', [S], (s: string) => Buffer.from(s, 'utf8').toString('base64'));
+  def('b64dec', [S], (s: string) => {
+    const err = base64Error(s);
+    return err ?? Buffer.from(s, 'base64').toString('utf8');
+  });
+  def('b32enc', [S], (s: string) => base32Encode(utf8Bytes(s)));
+  def('b32dec', [S], (s: string) => base32Decode(s));
+
+  // regular expressions
+  def('regexMatch', [S, S], (re: string, s: string) => {
+    try {
+      return findAll(compileGoRegexp(re), s, 1).length > 0;
+    } catch {
+      return false;
+    }
+  });
+  def('mustRegexMatch', [S, S], (re: string, s: string) => findAll(compileGoRegexp(re), s, 1).length > 0);
+  const findAllFn = (c: (re: string) => RegExp) => (re: string, s: string, n: number) =>
+    strings(findAll(c(re), s, n).map((m) => m[0]));
+  def('regexFindAll', [S, S, 'int'], findAllFn(mustCompile));
+  def('mustRegexFindAll', [S, S, 'int'], findAllFn(compileGoRegexp));
+  const findFn = (c: (re: string) => RegExp) => (re: string, s: string) => findAll(c(re), s, 1)[0]?.[0] ?? '';
+  def('regexFind', [S, S], findFn(mustCompile));
+  def('mustRegexFind', [S, S], findFn(compileGoRegexp));
+  const replFn = (c: (re: string) => RegExp, literal: boolean) => (re: string, s: string, repl: string) =>
+    replaceAll(c(re), s, (m) => (literal ? repl : expandTemplate(repl, m)));
+  def('regexReplaceAll', [S, S, S], replFn(mustCompile, false));
+  def('mustRegexReplaceAll', [S, S, S], replFn(compileGoRegexp, false));
+  def('regexReplaceAllLiteral', [S, S, S], replFn(mustCompile, true));
+  def('mustRegexReplaceAllLiteral', [S, S, S], replFn(compileGoRegexp, true));
+  def('regexSplit', [S, S, 'int'], (re: string, s: string, n: number) =>
+    strings(regexSplit(mustCompile(re), re, s, n)),
+  );
+  def('mustRegexSplit', [S, S, 'int'], (re: string, s: string, n: number) =>
+    strings(regexSplit(compileGoRegexp(re), re, s, n)),
+  );
+  def('regexQuoteMeta', [S], (s: string) => s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'));
+
+  // paths (tend runs on Linux: the os* variants are the same)
+  for (const prefix of ['', 'os']) {
+    const n = (x: string) => (prefix === '' ? x : 'os' + x[0].toUpperCase() + x.slice(1));
+    def(n('base'), [S], basePath);
+    def(n('dir'), [S], dirPath);
+    def(n('clean'), [S], cleanPath);
+    def(n('ext'), [S], extPath);
+    def(n('isAbs'), [S], (p: string) => p.startsWith('/'));
+  }
+
+  def('urlParse', [S], urlParse);
+  def('urlJoin', ['map[string]interface {}'], (d: Record<string, unknown> | null) => urlJoin(d ?? {}));
+}
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** strings.SplitN */
+export function goSplit(s: string, sep: string, n: number): string[] {
+  if (n === 0) return [];
+  if (sep === '') {
+    const chars = Array.from(s);
+    if (n > 0 && chars.length > n) return [...chars.slice(0, n - 1), chars.slice(n - 1).join('')];
+    return chars;
+  }
+  const parts = s.split(sep);
+  if (n > 0 && parts.length > n) return [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
+  return parts;
+}
+
+/** sprig's strslice. */
+export function toStrings(v: unknown): string[] {
+  if (Array.isArray(v)) return v.filter((x) => x !== null && x !== undefined).map(strval);
+  if (v === null || v === undefined) return [];
+  return [strval(v)];
+}
+
+function base64Error(s: string): string | null {
+  // encoding/base64 StdEncoding: padded, reports the first bad byte.
+  const valid = /^[A-Za-z0-9+/]$/;
+  let i = 0;
+  for (; i < s.length; i++) {
+    if (s[i] === '=' || !valid.test(s[i])) break;
+  }
+  const n = i;
+  if (i === s.length) {
+    if (n % 4 === 0) return null;
+    return `illegal base64 data at input byte ${n - (n % 4) + (n % 4 === 1 ? 0 : n % 4)}`;
+  }
+  if (s[i] !== '=') return `illegal base64 data at input byte ${i}`;
+  const rem = n % 4;
+  if (rem < 2) return `illegal base64 data at input byte ${i}`;
+  const pad = rem === 2 ? '==' : '=';
+  if (s.slice(i, i + pad.length) !== pad) return `illegal base64 data at input byte ${i + (s[i + 1] === undefined ? 1 : 1)}`;
+  if (i + pad.length !== s.length) return `illegal base64 data at input byte ${i + pad.length}`;
+  return null;
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32Encode(b: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < b.length; i += 5) {
+    const chunk = b.subarray(i, i + 5);
+    let bits = 0n;
+    for (let j = 0; j < 5; j++) bits = (bits << 8n) | BigInt(chunk[j] ?? 0);
+    const chars = Math.ceil((chunk.length * 8) / 5);
+    for (let j = 0; j < 8; j++) out += j < chars ? B32[Number((bits >> BigInt(35 - j * 5)) & 31n)] : '=';
+  }
+  return out;
+}
+
+function base32Decode(s: string): string {
+  const bytes: number[] = [];
+  if (s.length % 8 !== 0) {
+    for (let i = 0; i < s.length; i++) if (!B32.includes(s[i]) && s[i] !== '=') return `illegal base32 data at input byte ${i}`;
+    return `illegal base32 data at input byte ${s.length - (s.length % 8)}`;
+  }
+  for (let i = 0; i < s.length; i += 8) {
+    const q = s.slice(i, i + 8);
+    let bits = 0n;
+    let n = 0;
+    for (let j = 0; j < 8; j++) {
+      const c = q[j];
+      if (c === '=') break;
+      const v = B32.indexOf(c);
+      if (v < 0) return `illegal base32 data at input byte ${i + j}`;
+      bits = (bits << 5n) | BigInt(v);
+      n++;
+    }
+    const nbytes = Math.floor((n * 5) / 8);
+    bits <<= BigInt((8 - n) * 5);
+    for (let j = 0; j < nbytes; j++) bytes.push(Number((bits >> BigInt(32 - j * 8)) & 255n));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+

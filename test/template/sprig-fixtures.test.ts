@@ -1,0 +1,98 @@
+/**
+ * Differential tests of consul-template's sprig_* and spew_* functions: every case in
+ * test/fixtures/template/sprig-cases.json was rendered by Go with sprig v3.2.3 and go-spew under
+ * consul-template's names (`go run -tags sprig ./tools/gotemplate sprig`, see its README). tend
+ * must give the same bytes, the same error, and print the same text for spew_dump/spew_printf.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { memorySource, parseJSONData, renderWithSource, TemplateError } from '../../src/template/index.js';
+import { SPRIG_NAMES, SPRIG_REFUSED } from '../../src/template/sprig.js';
+
+interface Case {
+  name: string;
+  template: string;
+  data: string;
+  output?: string;
+  error?: string;
+  phase?: 'parse' | 'exec';
+  stdout?: string;
+}
+
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/template/sprig-cases.json', import.meta.url), 'utf8'),
+) as { go: string; cases: Case[] };
+
+/** Where tend knowingly differs from Go, and why (docs/templates-sprig.md). */
+const KNOWN_DIFFERENCES: Record<string, string> = {
+  'math/types': 'sprig integer math returns int64; tend has one integer type, printed by %T as int',
+  'spew/sdump-sprig': 'the int64 of sprig_add dumps as (int) in tend',
+  'spew/sprintf-types': 'the int64 of sprig_add formats with the int type in tend',
+  'semver/compare': 'semver is not implemented yet',
+  'semver/compare-bad-version': 'semver is not implemented yet',
+  'semver/compare-bad-constraint': 'semver is not implemented yet',
+  'semver/fields': 'semver is not implemented yet',
+  'semver/bad': 'semver is not implemented yet',
+  'semver/methods': 'semver is not implemented yet',
+  'crypto/derivePassword': 'derivePassword is not implemented yet',
+};
+
+function run(c: Case): { output?: string; error?: string; kind?: string; stdout?: string } {
+  let printed = '';
+  try {
+    const data = c.data === '' ? undefined : parseJSONData(c.data);
+    const res = renderWithSource(c.template, data, memorySource({}), {
+      name: c.name,
+      debugPrint: (s) => {
+        printed += s;
+      },
+    });
+    return { output: res.output, ...(printed ? { stdout: printed } : {}) };
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    return { error: e.message, kind: e.kind };
+  }
+}
+
+const groups = new Map<string, Case[]>();
+for (const c of fixture.cases) {
+  const g = c.name.split('/')[0];
+  if (!groups.has(g)) groups.set(g, []);
+  groups.get(g)!.push(c);
+}
+
+describe(`sprig v3.2.3 and go-spew under Go ${fixture.go} (${fixture.cases.length} cases)`, () => {
+  for (const [group, cases] of groups) {
+    describe(group, () => {
+      for (const c of cases) {
+        const known = KNOWN_DIFFERENCES[c.name];
+        it(`${c.name}${known ? ' (known difference)' : ''}`, () => {
+          const got = run(c);
+          if (known) {
+            expect(got).not.toEqual(c.error !== undefined ? { error: c.error } : { output: c.output });
+            return;
+          }
+          if (c.error !== undefined) {
+            expect(got.error).toBe(c.error);
+            expect(got.kind).toBe(c.phase === 'parse' ? 'parse' : 'exec');
+          } else {
+            expect(got.error).toBeUndefined();
+            expect(got.output).toBe(c.output);
+            expect(got.stdout).toBe(c.stdout);
+          }
+        });
+      }
+    });
+  }
+
+  it('every function tend implements is exercised by a fixture', () => {
+    const used = new Set(fixture.cases.flatMap((c) => [...c.template.matchAll(/sprig_(\w+)/g)].map((m) => m[1])));
+    const untested = SPRIG_NAMES.filter((n) => !used.has(n) && !(n in SPRIG_REFUSED) && n !== 'hello');
+    expect(untested).toEqual([]);
+  });
+
+  it('refuses the functions that are not repeatable, saying why', () => {
+    const res = () => renderWithSource('{{ sprig_now }}', {}, memorySource({}), { name: 't' });
+    expect(res).toThrow(/sprig_now is not available in tend: it reads the clock/);
+  });
+});
