@@ -112,7 +112,7 @@ function formatV(v: unknown, sharp: boolean, top: boolean): string {
         t +
         'map[' +
         sortedKeys(m)
-          .map((k) => formatV(k, sharp, false) + ':' + formatV(m[k], sharp, false))
+          .map((k) => formatV(k, false, false) + ':' + formatV(m[k], sharp, false))
           .join(' ') +
         ']'
       );

@@ -33,18 +33,19 @@ function copyList(v: unknown, msg: (k: string) => string): unknown[] {
 }
 
 function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, overwrite: boolean): void {
-  // mergo.Merge: fill dst's empty values from src, recursing into maps; WithOverwrite: src wins
-  // unless its value is empty.
+  // mergo (as sprig calls it): maps merge recursively; a value fills a missing or empty one, or
+  // replaces any value with overwrite; a non-empty value is never replaced by a map or a slice.
   for (const k of Object.keys(src)) {
     const s = src[k];
+    const has = Object.hasOwn(dst, k);
     const d = dst[k];
-    if (isMap(d) && isMap(s)) {
-      mergeInto(d, s, overwrite);
+    if (s === null) {
+      if (overwrite) dst[k] = null;
       continue;
     }
-    if (!Object.hasOwn(dst, k) || empty(d)) {
-      if (!empty(s) || !Object.hasOwn(dst, k)) dst[k] = s;
-    } else if (overwrite && !empty(s)) dst[k] = s;
+    if (isMap(s) && has && isMap(d)) mergeInto(d, s, overwrite);
+    if (has && !empty(d) && (isMap(s) || Array.isArray(s))) continue;
+    if (overwrite || !has || empty(d)) dst[k] = s;
   }
 }
 

@@ -1,5 +1,6 @@
 /** sprig's conversion and arithmetic functions (sprig v3.2.3, spf13/cast, shopspring/decimal). */
 import type { FuncSpec } from './exec.js';
+import { sprint } from './fmt.js';
 import { appendedCap, f64, ifaces, int64, toFloat64, toInt64, toInt64Big } from './sprig-core.js';
 import { float, kindOf, Kind, typed } from './values.js';
 
@@ -159,9 +160,13 @@ export function defineMath(def: Def): void {
   def('int', [A], (v: unknown) => toInt64(v));
   def('float64', [A], (v: unknown) => f64(toFloat64(v)));
   def('toDecimal', [A], (v: unknown) => {
-    const s = kindOf(v) === Kind.String ? (v as string) : String(toInt64(v) === v ? v : v);
+    // strconv.ParseInt(fmt.Sprint(v), 8, 64), 0 on any error.
+    const s = kindOf(v) === Kind.String ? (v as string) : sprint([v]);
     if (!/^[+-]?[0-7]+$/.test(s)) return 0;
-    return int64(BigInt.asIntN(64, BigInt(s.startsWith('-') ? '-0o' + s.slice(1) : '0o' + s.replace(/^\+/, ''))));
+    const n = BigInt('0o' + s.replace(/^[+-]/, ''));
+    const r = s.startsWith('-') ? -n : n;
+    if (r > 9223372036854775807n || r < -9223372036854775808n) return 0;
+    return int64(r);
   });
   def(
     'seq',

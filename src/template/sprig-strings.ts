@@ -156,7 +156,10 @@ function goRegexpError(re: string): string | null {
       if (!re.slice(i + 1).includes(']')) return `missing closing ]: \`${re.slice(i)}\``;
       continue;
     }
-    if (c === '(') depth++;
+    if (c === '(') {
+      depth++;
+      if (re[i + 1] === '?') i++;
+    }
     if (c === ')') {
       if (depth === 0) return `unexpected ): \`${re}\``;
       depth--;
@@ -663,13 +666,13 @@ function base64Error(s: string): string | null {
   const n = i;
   if (i === s.length) {
     if (n % 4 === 0) return null;
-    return `illegal base64 data at input byte ${n - (n % 4) + (n % 4 === 1 ? 0 : n % 4)}`;
+    return `illegal base64 data at input byte ${n - (n % 4)}`;
   }
   if (s[i] !== '=') return `illegal base64 data at input byte ${i}`;
   const rem = n % 4;
   if (rem < 2) return `illegal base64 data at input byte ${i}`;
   const pad = rem === 2 ? '==' : '=';
-  if (s.slice(i, i + pad.length) !== pad) return `illegal base64 data at input byte ${i + (s[i + 1] === undefined ? 1 : 1)}`;
+  if (s.slice(i, i + pad.length) !== pad) return `illegal base64 data at input byte ${s[i + 1] === undefined ? s.length : i}`;
   if (i + pad.length !== s.length) return `illegal base64 data at input byte ${i + pad.length}`;
   return null;
 }
