@@ -10,9 +10,9 @@ import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
 import { parseGoFloat } from './parse.js';
+import { type CatalogService, fullInstance, type Recorder, type ServiceInstance } from './source.js';
 import { SPEW_FUNC_NAMES, spewFuncs } from './spew.js';
 import { SPRIG_FUNC_NAMES, sprigFuncs } from './sprig.js';
-import { type CatalogService, fullInstance, type Recorder, type ServiceInstance } from './source.js';
 import {
   compareGoStrings,
   float,

@@ -7,7 +7,7 @@
 import type { FuncSpec } from './exec.js';
 import { formatFloat, quote, sprintf } from './fmt.js';
 import { capOf } from './sprig-core.js';
-import { floatValue, GoStruct, goTypeOf, Kind, kindOf, sortedKeys } from './values.js';
+import { floatValue, type GoStruct, goTypeOf, Kind, kindOf, sortedKeys } from './values.js';
 
 function typeName(v: unknown, inIface: boolean): string {
   if (v === null || v === undefined) return 'interface {}';
@@ -184,10 +184,16 @@ export const SPEW_FUNC_NAMES = ['spew_dump', 'spew_printf', 'spew_sdump', 'spew_
  * nothing; tend hands their text to `print` (default: tend's stderr, so its stdout lines stay
  * parseable).
  */
-export function spewFuncs(print: (s: string) => void = (s) => process.stderr.write(s)): Map<string, FuncSpec> {
+export function spewFuncs(
+  print: (s: string) => void = (s) => process.stderr.write(s),
+): Map<string, FuncSpec> {
   const f = new Map<string, FuncSpec>();
   f.set('spew_sdump', { params: [], variadic: 'any', fn: (...a: unknown[]) => sdump(a) });
-  f.set('spew_sprintf', { params: ['string'], variadic: 'any', fn: (fmt: string, ...a: unknown[]) => spewSprintf(fmt, a) });
+  f.set('spew_sprintf', {
+    params: ['string'],
+    variadic: 'any',
+    fn: (fmt: string, ...a: unknown[]) => spewSprintf(fmt, a),
+  });
   f.set('spew_dump', {
     params: [],
     variadic: 'any',

@@ -4,7 +4,18 @@
  * `empty` and `strval`, reflect.DeepEqual, and slice capacities (spew prints them).
  */
 import { sprint } from './fmt.js';
-import { float, floatValue, GoFloat, GoStruct, goTypeOf, isMap, Kind, kindOf, sortedKeys, typed } from './values.js';
+import {
+  float,
+  floatValue,
+  type GoFloat,
+  GoStruct,
+  goTypeOf,
+  isMap,
+  Kind,
+  kindOf,
+  sortedKeys,
+  typed,
+} from './values.js';
 
 /** reflect.Kind's name of a value held in an interface{} (`invalid` for nil). */
 export function reflectKind(v: unknown): string {
@@ -227,10 +238,10 @@ const CAP = Symbol.for('tend.template.cap');
 
 /** Go 1.19's malloc size classes up to 32 KiB. */
 const SIZE_CLASSES = [
-  0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416, 448,
-  480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200, 3456, 4096,
-  4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072,
-  20480, 21760, 24576, 27264, 28672, 32768,
+  0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352, 384, 416,
+  448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200,
+  3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384,
+  18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
 ];
 
 function roundUpSize(n: number): number {

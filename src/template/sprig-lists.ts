@@ -1,6 +1,7 @@
 /** sprig's list, dict, default, JSON and reflection functions (sprig v3.2.3 semantics). */
-import type { FuncSpec } from './exec.js';
+
 import { toJSON } from './encode.js';
+import type { FuncSpec } from './exec.js';
 import { sprint } from './fmt.js';
 import {
   appendedCap,
@@ -63,11 +64,15 @@ function dig(keys: unknown[], def: unknown, dict: unknown): unknown {
   let cur = dict;
   for (let i = 0; i < keys.length; i++) {
     if (!isMap(cur) || goTypeOf(cur) !== MAP) {
-      throw new Error(`interface conversion: interface {} is ${cur === null ? 'nil' : goTypeOf(cur)}, not ${MAP}`);
+      throw new Error(
+        `interface conversion: interface {} is ${cur === null ? 'nil' : goTypeOf(cur)}, not ${MAP}`,
+      );
     }
     const k = keys[i];
     if (typeof k !== 'string') {
-      throw new Error(`interface conversion: interface {} is ${k === null ? 'nil' : goTypeOf(k)}, not string`);
+      throw new Error(
+        `interface conversion: interface {} is ${k === null ? 'nil' : goTypeOf(k)}, not string`,
+      );
     }
     if (!Object.hasOwn(cur, k)) return def;
     cur = (cur as Record<string, unknown>)[k];
@@ -112,7 +117,9 @@ export function defineLists(def: Def): void {
     const a = listArg(l, (k) => `Cannot find last on type ${k}`);
     return a.length === 0 ? undefined : a[a.length - 1];
   });
-  both(def, 'rest', ['any'], (l: unknown) => ifaces(listArg(l, (k) => `Cannot find rest on type ${k}`).slice(1)));
+  both(def, 'rest', ['any'], (l: unknown) =>
+    ifaces(listArg(l, (k) => `Cannot find rest on type ${k}`).slice(1)),
+  );
   both(def, 'initial', ['any'], (l: unknown) =>
     ifaces(listArg(l, (k) => `Cannot find initial on type ${k}`).slice(0, -1)),
   );
@@ -125,7 +132,8 @@ export function defineLists(def: Def): void {
   });
   both(def, 'uniq', ['any'], (l: unknown) => {
     const out: unknown[] = [];
-    for (const x of listArg(l, (k) => `Cannot find uniq on type ${k}`)) if (!out.some((y) => deepEqual(x, y))) out.push(x);
+    for (const x of listArg(l, (k) => `Cannot find uniq on type ${k}`))
+      if (!out.some((y) => deepEqual(x, y))) out.push(x);
     return ifaces(out, appendedCap(out.length));
   });
   both(
@@ -133,7 +141,9 @@ export function defineLists(def: Def): void {
     'without',
     ['any'],
     (l: unknown, ...omit: unknown[]) => {
-      const out = listArg(l, (k) => `Cannot find without on type ${k}`).filter((x) => !omit.some((o) => deepEqual(x, o)));
+      const out = listArg(l, (k) => `Cannot find without on type ${k}`).filter(
+        (x) => !omit.some((o) => deepEqual(x, o)),
+      );
       return ifaces(out, appendedCap(out.length));
     },
     'any',
@@ -152,7 +162,8 @@ export function defineLists(def: Def): void {
       const start = idx.length > 0 ? Number(toInt64(idx[0])) : 0;
       const end = idx.length < 2 ? a.length : Number(toInt64(idx[1]));
       const cap = capOf(a);
-      if (start < 0 || end < start || end > cap) throw new Error('reflect.Value.Slice: slice index out of bounds');
+      if (start < 0 || end < start || end > cap)
+        throw new Error('reflect.Value.Slice: slice index out of bounds');
       const out = a.slice(start, end);
       const t = goTypeOf(a);
       return withType(withCapKeep(out, cap - start), t);
@@ -175,11 +186,16 @@ export function defineLists(def: Def): void {
   );
 
   // dicts
-  def('dict', [], (...v: unknown[]) => {
-    const d: Record<string, unknown> = {};
-    for (let i = 0; i < v.length; i += 2) d[strval(v[i])] = i + 1 < v.length ? v[i + 1] : '';
-    return d;
-  }, 'any');
+  def(
+    'dict',
+    [],
+    (...v: unknown[]) => {
+      const d: Record<string, unknown> = {};
+      for (let i = 0; i < v.length; i += 2) d[strval(v[i])] = i + 1 < v.length ? v[i + 1] : '';
+      return d;
+    },
+    'any',
+  );
   def('get', [MAP, 'string'], (d: Record<string, unknown> | null, k: string) =>
     d && Object.hasOwn(d, k) ? nilToUndef(d[k]) : '',
   );
@@ -192,7 +208,11 @@ export function defineLists(def: Def): void {
     if (d) delete d[k];
     return d;
   });
-  def('hasKey', [MAP, 'string'], (d: Record<string, unknown> | null, k: string) => d !== null && Object.hasOwn(d, k));
+  def(
+    'hasKey',
+    [MAP, 'string'],
+    (d: Record<string, unknown> | null, k: string) => d !== null && Object.hasOwn(d, k),
+  );
   def(
     'pluck',
     ['string'],
@@ -236,11 +256,13 @@ export function defineLists(def: Def): void {
     },
     'string',
   );
-  const merge = (overwrite: boolean) => (dst: Record<string, unknown> | null, ...srcs: (Record<string, unknown> | null)[]) => {
-    const d = dst ?? {};
-    for (const s of srcs) if (s) mergeInto(d, s, overwrite);
-    return d;
-  };
+  const merge =
+    (overwrite: boolean) =>
+    (dst: Record<string, unknown> | null, ...srcs: (Record<string, unknown> | null)[]) => {
+      const d = dst ?? {};
+      for (const s of srcs) if (s) mergeInto(d, s, overwrite);
+      return d;
+    };
   both(def, 'merge', [MAP], merge(false), MAP);
   both(def, 'mergeOverwrite', [MAP], merge(true), MAP);
   def(
@@ -250,7 +272,9 @@ export function defineLists(def: Def): void {
       if (ps.length < 3) throw new Error('dig needs at least three arguments');
       const dict = ps[ps.length - 1];
       if (!isMap(dict) || goTypeOf(dict) !== MAP) {
-        throw new Error(`interface conversion: interface {} is ${dict === null ? 'nil' : goTypeOf(dict)}, not ${MAP}`);
+        throw new Error(
+          `interface conversion: interface {} is ${dict === null ? 'nil' : goTypeOf(dict)}, not ${MAP}`,
+        );
       }
       return nilToUndef(dig(ps.slice(0, -2), ps[ps.length - 2], dict));
     },
@@ -265,7 +289,8 @@ export function defineLists(def: Def): void {
   def(
     'default',
     ['any'],
-    (d: unknown, ...given: unknown[]) => (given.length === 0 || empty(given[0]) ? nilToUndef(d) : nilToUndef(given[0])),
+    (d: unknown, ...given: unknown[]) =>
+      given.length === 0 || empty(given[0]) ? nilToUndef(d) : nilToUndef(given[0]),
     'any',
   );
   def('empty', ['any'], empty);
@@ -289,7 +314,11 @@ export function defineLists(def: Def): void {
   const json = (indent: string, raw: boolean, must: boolean) => (v: unknown) => {
     try {
       let s = toJSON(v, indent);
-      if (raw) s = s.replace(/\\u003c/g, '<').replace(/\\u003e/g, '>').replace(/\\u0026/g, '&');
+      if (raw)
+        s = s
+          .replace(/\\u003c/g, '<')
+          .replace(/\\u003e/g, '>')
+          .replace(/\\u0026/g, '&');
       return s;
     } catch (e) {
       if (must || raw) throw e;
@@ -306,7 +335,11 @@ export function defineLists(def: Def): void {
   // reflection
   def('typeOf', ['any'], (v: unknown) => goTypeOf(v));
   def('typeIs', ['string', 'any'], (t: string, v: unknown) => t === goTypeOf(v));
-  def('typeIsLike', ['string', 'any'], (t: string, v: unknown) => t === goTypeOf(v) || '*' + t === goTypeOf(v));
+  def(
+    'typeIsLike',
+    ['string', 'any'],
+    (t: string, v: unknown) => t === goTypeOf(v) || '*' + t === goTypeOf(v),
+  );
   def('kindOf', ['any'], reflectKind);
   def('kindIs', ['string', 'any'], (t: string, v: unknown) => t === reflectKind(v));
   def('deepEqual', ['any', 'any'], deepEqual);
@@ -398,10 +431,14 @@ function jsonSyntaxError(s: string): string | null {
         fail('after array element');
       }
     }
-    if (c === '"') return str();
+    if (c === '"') {
+      str();
+      return;
+    }
     for (const lit of ['true', 'false', 'null']) {
       if (c === lit[0]) {
-        for (let k = 0; k < lit.length; k++, i++) if (s[i] !== lit[k]) fail(`in literal ${lit} (expecting '${lit[k]}')`);
+        for (let k = 0; k < lit.length; k++, i++)
+          if (s[i] !== lit[k]) fail(`in literal ${lit} (expecting '${lit[k]}')`);
         return;
       }
     }

@@ -2,7 +2,7 @@
 import type { FuncSpec } from './exec.js';
 import { sprint } from './fmt.js';
 import { appendedCap, f64, ifaces, int64, toFloat64, toInt64, toInt64Big } from './sprig-core.js';
-import { float, kindOf, Kind, typed } from './values.js';
+import { float, Kind, kindOf, typed } from './values.js';
 
 type Def = (name: string, params: string[], fn: FuncSpec['fn'], variadic?: string) => void;
 
@@ -15,7 +15,8 @@ interface Dec {
 
 /** decimal.NewFromFloat: the shortest decimal that reads back as the float. */
 function decFromFloat(f: number): Dec {
-  if (!Number.isFinite(f)) throw new Error(`Cannot create a Decimal from ${f > 0 ? '+Inf' : f < 0 ? '-Inf' : 'NaN'}`);
+  if (!Number.isFinite(f))
+    throw new Error(`Cannot create a Decimal from ${f > 0 ? '+Inf' : f < 0 ? '-Inf' : 'NaN'}`);
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(f));
   if (!m) return { c: 0n, e: 0 };
   const frac = m[3] ?? '';
@@ -80,7 +81,7 @@ function untilStep(start: number, stop: number, step: number): number[] {
 }
 
 function ints(a: number[]): number[] {
-  return ifaces(typed(a, "int"), appendedCap(a.length, 8)) as number[];
+  return ifaces(typed(a, 'int'), appendedCap(a.length, 8)) as number[];
 }
 
 // ---- time.Duration ----
@@ -125,7 +126,16 @@ function fracStr(v: bigint, div: bigint): string {
 
 /** time.ParseDuration; null when Go would refuse the text. */
 export function parseDuration(s: string): bigint | null {
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const units: Record<string, number> = {
+    ns: 1,
+    us: 1e3,
+    µs: 1e3,
+    μs: 1e3,
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+  };
   let t = s;
   let neg = false;
   if (t.startsWith('-') || t.startsWith('+')) {
@@ -203,29 +213,69 @@ export function defineMath(def: Def): void {
     if (y === 0n) throw new Error('runtime error: integer divide by zero');
     return int64(op(toInt64Big(a), y));
   };
-  def('div', [A, A], divmod((a, b) => a / b));
-  def('mod', [A, A], divmod((a, b) => a % b));
-  def('mul', [A], (a: unknown, ...v: unknown[]) => int64(v.reduce<bigint>((s, x) => s * toInt64Big(x), toInt64Big(a))), A);
+  def(
+    'div',
+    [A, A],
+    divmod((a, b) => a / b),
+  );
+  def(
+    'mod',
+    [A, A],
+    divmod((a, b) => a % b),
+  );
+  def(
+    'mul',
+    [A],
+    (a: unknown, ...v: unknown[]) => int64(v.reduce<bigint>((s, x) => s * toInt64Big(x), toInt64Big(a))),
+    A,
+  );
   def('add1f', [A], (v: unknown) => f64(decimalOp(v, [1], add)));
   def('addf', [], (...v: unknown[]) => f64(decimalOp(float(0), v, add)), A);
   def('subf', [A], (a: unknown, ...v: unknown[]) => f64(decimalOp(a, v, sub)), A);
   def('mulf', [A], (a: unknown, ...v: unknown[]) => f64(decimalOp(a, v, mul)), A);
   def('divf', [A], (a: unknown, ...v: unknown[]) => f64(decimalOp(a, v, decDiv)), A);
-  const maxmin = (pick: (a: bigint, b: bigint) => boolean) => (a: unknown, ...v: unknown[]) => {
-    let r = toInt64Big(a);
-    for (const x of v) {
-      const b = toInt64Big(x);
-      if (pick(b, r)) r = b;
-    }
-    return int64(r);
-  };
-  def('biggest', [A], maxmin((b, a) => b > a), A);
-  def('max', [A], maxmin((b, a) => b > a), A);
-  def('min', [A], maxmin((b, a) => b < a), A);
+  const maxmin =
+    (pick: (a: bigint, b: bigint) => boolean) =>
+    (a: unknown, ...v: unknown[]) => {
+      let r = toInt64Big(a);
+      for (const x of v) {
+        const b = toInt64Big(x);
+        if (pick(b, r)) r = b;
+      }
+      return int64(r);
+    };
+  def(
+    'biggest',
+    [A],
+    maxmin((b, a) => b > a),
+    A,
+  );
+  def(
+    'max',
+    [A],
+    maxmin((b, a) => b > a),
+    A,
+  );
+  def(
+    'min',
+    [A],
+    maxmin((b, a) => b < a),
+    A,
+  );
   const goMax = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b));
   const goMin = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b));
-  def('maxf', [A], (a: unknown, ...v: unknown[]) => f64(v.reduce<number>((s, x) => goMax(s, toFloat64(x)), toFloat64(a))), A);
-  def('minf', [A], (a: unknown, ...v: unknown[]) => f64(v.reduce<number>((s, x) => goMin(s, toFloat64(x)), toFloat64(a))), A);
+  def(
+    'maxf',
+    [A],
+    (a: unknown, ...v: unknown[]) => f64(v.reduce<number>((s, x) => goMax(s, toFloat64(x)), toFloat64(a))),
+    A,
+  );
+  def(
+    'minf',
+    [A],
+    (a: unknown, ...v: unknown[]) => f64(v.reduce<number>((s, x) => goMin(s, toFloat64(x)), toFloat64(a))),
+    A,
+  );
   def('ceil', [A], (v: unknown) => f64(Math.ceil(toFloat64(v))));
   def('floor', [A], (v: unknown) => f64(Math.floor(toFloat64(v))));
   def(

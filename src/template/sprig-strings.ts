@@ -477,10 +477,14 @@ export function defineStrings(def: Def): void {
   };
   def('trimall', [S, S], trimAll);
   def('trimAll', [S, S], trimAll);
-  def('trimSuffix', [S, S], (a: string, b: string) => (a !== '' && b.endsWith(a) ? b.slice(0, b.length - a.length) : b));
+  def('trimSuffix', [S, S], (a: string, b: string) =>
+    a !== '' && b.endsWith(a) ? b.slice(0, b.length - a.length) : b,
+  );
   def('trimPrefix', [S, S], (a: string, b: string) => (a !== '' && b.startsWith(a) ? b.slice(a.length) : b));
   // goutils works byte by byte: only ASCII whitespace is ever removed.
-  def('nospace', [S], (s: string) => s.replace(/[\t\n\v\f\r \u0085\u00a0]/g, (c) => (c.charCodeAt(0) < 0x80 ? '' : c)));
+  def('nospace', [S], (s: string) =>
+    s.replace(/[\t\n\v\f\r \u0085\u00a0]/g, (c) => (c.charCodeAt(0) < 0x80 ? '' : c)),
+  );
   def('initials', [S], (s: string) => {
     let gap = true;
     let out = '';
@@ -494,8 +498,16 @@ export function defineStrings(def: Def): void {
     return out;
   });
   def('swapcase', [S], swapCase);
-  def('snakecase', [S], (s: string) => words(s).map((w) => w.toLowerCase()).join('_'));
-  def('kebabcase', [S], (s: string) => words(s).map((w) => w.toLowerCase()).join('-'));
+  def('snakecase', [S], (s: string) =>
+    words(s)
+      .map((w) => w.toLowerCase())
+      .join('_'),
+  );
+  def('kebabcase', [S], (s: string) =>
+    words(s)
+      .map((w) => w.toLowerCase())
+      .join('-'),
+  );
   def('camelcase', [S], camelCase);
   def('wrap', ['int', S], (l: number, s: string) => wrapCustom(s, l, '', false));
   def('wrapWith', ['int', S, S], (l: number, sep: string, s: string) => wrapCustom(s, l, sep, true));
@@ -672,7 +684,8 @@ function base64Error(s: string): string | null {
   const rem = n % 4;
   if (rem < 2) return `illegal base64 data at input byte ${i}`;
   const pad = rem === 2 ? '==' : '=';
-  if (s.slice(i, i + pad.length) !== pad) return `illegal base64 data at input byte ${s[i + 1] === undefined ? s.length : i}`;
+  if (s.slice(i, i + pad.length) !== pad)
+    return `illegal base64 data at input byte ${s[i + 1] === undefined ? s.length : i}`;
   if (i + pad.length !== s.length) return `illegal base64 data at input byte ${i + pad.length}`;
   return null;
 }
@@ -694,7 +707,8 @@ function base32Encode(b: Uint8Array): string {
 function base32Decode(s: string): string {
   const bytes: number[] = [];
   if (s.length % 8 !== 0) {
-    for (let i = 0; i < s.length; i++) if (!B32.includes(s[i]) && s[i] !== '=') return `illegal base32 data at input byte ${i}`;
+    for (let i = 0; i < s.length; i++)
+      if (!B32.includes(s[i]) && s[i] !== '=') return `illegal base32 data at input byte ${i}`;
     return `illegal base32 data at input byte ${s.length - (s.length % 8)}`;
   }
   for (let i = 0; i < s.length; i += 8) {
@@ -715,4 +729,3 @@ function base32Decode(s: string): string {
   }
   return Buffer.from(bytes).toString('utf8');
 }
-

@@ -86,7 +86,9 @@ describe(`sprig v3.2.3 and go-spew under Go ${fixture.go} (${fixture.cases.lengt
   }
 
   it('every function tend implements is exercised by a fixture', () => {
-    const used = new Set(fixture.cases.flatMap((c) => [...c.template.matchAll(/sprig_(\w+)/g)].map((m) => m[1])));
+    const used = new Set(
+      fixture.cases.flatMap((c) => [...c.template.matchAll(/sprig_(\w+)/g)].map((m) => m[1])),
+    );
     const untested = SPRIG_NAMES.filter((n) => !used.has(n) && !(n in SPRIG_REFUSED) && n !== 'hello');
     expect(untested).toEqual([]);
   });
