@@ -9,6 +9,7 @@ import type { FuncSpec } from './exec.js';
 import { defineCrypto } from './sprig-crypto.js';
 import { defineLists } from './sprig-lists.js';
 import { defineMath } from './sprig-math.js';
+import { defineSemver } from './sprig-semver.js';
 import { defineStrings } from './sprig-strings.js';
 
 /** Every name in sprig v3.2.3's function map (functions.go genericMap), without the prefix. */
@@ -272,8 +273,6 @@ export const SPRIG_REFUSED: Record<string, string> = {
   env: "it reads the environment: use tend's env function, which tracks the variable",
   expandenv: "it reads the environment: use tend's env function, which tracks the variable",
   getHostByName: 'it queries DNS during the render',
-  semver: 'it is not implemented yet',
-  semverCompare: 'it is not implemented yet',
   derivePassword: 'it is not implemented yet',
 };
 
@@ -289,6 +288,7 @@ export function sprigFuncs(): Map<string, FuncSpec> {
   defineMath(def);
   defineLists(def);
   defineCrypto(def);
+  defineSemver(def);
   for (const [name, why] of Object.entries(SPRIG_REFUSED)) {
     def(
       name,

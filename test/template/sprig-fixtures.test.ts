@@ -28,12 +28,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   'math/types': 'sprig integer math returns int64; tend has one integer type, printed by %T as int',
   'spew/sdump-sprig': 'the int64 of sprig_add dumps as (int) in tend',
   'spew/sprintf-types': 'the int64 of sprig_add formats with the int type in tend',
-  'semver/compare': 'semver is not implemented yet',
-  'semver/compare-bad-version': 'semver is not implemented yet',
-  'semver/compare-bad-constraint': 'semver is not implemented yet',
-  'semver/fields': 'semver is not implemented yet',
-  'semver/bad': 'semver is not implemented yet',
-  'semver/methods': 'semver is not implemented yet',
   'crypto/derivePassword': 'derivePassword is not implemented yet',
 };
 
