@@ -1,5 +1,5 @@
 /** sprig's deterministic hash and cipher functions, on Node's crypto. */
-import { createDecipheriv, createHash } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, scryptSync } from 'node:crypto';
 import type { FuncSpec } from './exec.js';
 import { utf8Bytes } from './values.js';
 
@@ -16,7 +16,86 @@ function adler32(b: Uint8Array): number {
   return ((s << 16) | a) >>> 0;
 }
 
+/** The Master Password algorithm's templates and character classes, as sprig uses them. */
+const PASSWORD_TEMPLATES: Record<string, string[]> = {
+  maximum: ['anoxxxxxxxxxxxxxxxxx', 'axxxxxxxxxxxxxxxxxno'],
+  long: [
+    'CvcvnoCvcvCvcv',
+    'CvcvCvcvnoCvcv',
+    'CvcvCvcvCvcvno',
+    'CvccnoCvcvCvcv',
+    'CvccCvcvnoCvcv',
+    'CvccCvcvCvcvno',
+    'CvcvnoCvccCvcv',
+    'CvcvCvccnoCvcv',
+    'CvcvCvccCvcvno',
+    'CvcvnoCvcvCvcc',
+    'CvcvCvcvnoCvcc',
+    'CvcvCvcvCvccno',
+    'CvccnoCvccCvcv',
+    'CvccCvccnoCvcv',
+    'CvccCvccCvcvno',
+    'CvcvnoCvccCvcc',
+    'CvcvCvccnoCvcc',
+    'CvcvCvccCvccno',
+    'CvccnoCvcvCvcc',
+    'CvccCvcvnoCvcc',
+    'CvccCvcvCvccno',
+  ],
+  medium: ['CvcnoCvc', 'CvcCvcno'],
+  short: ['Cvcn'],
+  basic: ['aaanaaan', 'aannaaan', 'aaannaaa'],
+  pin: ['nnnn'],
+};
+
+const TEMPLATE_CHARS: Record<string, string> = {
+  V: 'AEIOU',
+  C: 'BCDFGHJKLMNPQRSTVWXYZ',
+  v: 'aeiou',
+  c: 'bcdfghjklmnpqrstvwxyz',
+  A: 'AEIOUBCDFGHJKLMNPQRSTVWXYZ',
+  a: 'AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz',
+  n: '0123456789',
+  o: "@&%?,=[]_:-+*$#!'^~;()/.",
+  x: 'AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()',
+};
+
+const SEED = 'com.lyndir.masterpassword';
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+/** The Master Password algorithm (scrypt key, HMAC-SHA256 seed, template), as sprig implements it. */
+function derivePassword(counter: number, type: string, password: string, user: string, site: string): string {
+  const templates = PASSWORD_TEMPLATES[type];
+  if (!templates) return `cannot find password template ${type}`;
+  const userB = Buffer.from(user, 'utf8');
+  const salt = Buffer.concat([Buffer.from(SEED), u32(userB.length), userB]);
+  const key = scryptSync(Buffer.from(password, 'utf8'), salt, 64, {
+    N: 32768,
+    r: 8,
+    p: 2,
+    maxmem: 64 * 1024 * 1024,
+  });
+  const siteB = Buffer.from(site, 'utf8');
+  const seed = createHmac('sha256', key)
+    .update(Buffer.concat([Buffer.from(SEED), u32(siteB.length), siteB, u32(counter)]))
+    .digest();
+  const tpl = templates[seed[0] % templates.length];
+  let out = '';
+  for (let i = 0; i < tpl.length; i++) {
+    const chars = TEMPLATE_CHARS[tpl[i]];
+    out += chars[seed[i + 1] % chars.length];
+  }
+  return out;
+}
+
 export function defineCrypto(def: Def): void {
+  // Go takes a uint32 counter; tend accepts any int and wraps it the same way.
+  def('derivePassword', ['int', 'string', 'string', 'string', 'string'], derivePassword);
   def('sha1sum', ['string'], (s: string) => createHash('sha1').update(s, 'utf8').digest('hex'));
   def('sha256sum', ['string'], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex'));
   def('adler32sum', ['string'], (s: string) => String(adler32(utf8Bytes(s))));

@@ -26,7 +26,8 @@ const MAX_U64 = 18446744073709551615n;
 
 function parseU64(s: string): bigint {
   const n = BigInt(s);
-  if (n > MAX_U64) throw new Error(`Error parsing version segment: strconv.ParseUint: parsing "${s}": value out of range`);
+  if (n > MAX_U64)
+    throw new Error(`Error parsing version segment: strconv.ParseUint: parsing "${s}": value out of range`);
   return n;
 }
 
@@ -49,7 +50,8 @@ export function newVersion(v: string): Version {
     }
   }
   if (sv.metadata !== '') {
-    for (const p of sv.metadata.split('.')) if (!/^[0-9A-Za-z-]*$/.test(p)) throw new Error('Invalid Metadata string');
+    for (const p of sv.metadata.split('.'))
+      if (!/^[0-9A-Za-z-]*$/.test(p)) throw new Error('Invalid Metadata string');
   }
   return sv;
 }
@@ -144,7 +146,8 @@ function parseConstraint(c: string): Constraint {
 function tilde(v: Version, c: Constraint): boolean {
   if (v.pre !== '' && c.con.pre === '') return false;
   if (compare(v, c.con) < 0) return false;
-  if (c.con.major === 0n && c.con.minor === 0n && c.con.patch === 0n && !c.minorDirty && !c.patchDirty) return true;
+  if (c.con.major === 0n && c.con.minor === 0n && c.con.patch === 0n && !c.minorDirty && !c.patchDirty)
+    return true;
   if (v.major !== c.con.major) return false;
   if (v.minor !== c.con.minor && !c.minorDirty) return false;
   return true;

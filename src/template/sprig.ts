@@ -273,7 +273,6 @@ export const SPRIG_REFUSED: Record<string, string> = {
   env: "it reads the environment: use tend's env function, which tracks the variable",
   expandenv: "it reads the environment: use tend's env function, which tracks the variable",
   getHostByName: 'it queries DNS during the render',
-  derivePassword: 'it is not implemented yet',
 };
 
 export const SPRIG_FUNC_NAMES = SPRIG_NAMES.map((n) => `sprig_${n}`);

@@ -28,7 +28,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   'math/types': 'sprig integer math returns int64; tend has one integer type, printed by %T as int',
   'spew/sdump-sprig': 'the int64 of sprig_add dumps as (int) in tend',
   'spew/sprintf-types': 'the int64 of sprig_add formats with the int type in tend',
-  'crypto/derivePassword': 'derivePassword is not implemented yet',
 };
 
 function run(c: Case): { output?: string; error?: string; kind?: string; stdout?: string } {
