@@ -1,6 +1,7 @@
 /** sprig's string, encoding, path, regexp and URL functions (sprig v3.2.3 semantics). */
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
+import { camelToLower, toCamelCase } from './sprig-case.js';
 import { reflectKind, strings, strval } from './sprig-core.js';
 import { byteLength, typed, utf8Bytes } from './values.js';
 
@@ -96,31 +97,6 @@ function swapCase(s: string): string {
     }
   }
   return out;
-}
-
-/** Words the way huandu/xstrings splits them for its case conversions. */
-function words(s: string): string[] {
-  const out: string[] = [];
-  for (const part of s.split(/[^\p{L}\p{N}]+/u)) {
-    if (part === '') continue;
-    const re = /\p{Lu}+(?=\p{Lu}\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lu}+|\p{N}+/gu;
-    for (const m of part.matchAll(re)) out.push(m[0]);
-  }
-  return out;
-}
-
-function camelCase(s: string): string {
-  // xstrings keeps leading connectors and capitalises each word after one.
-  const lead = /^_*/.exec(s)?.[0] ?? '';
-  return (
-    lead +
-    s
-      .slice(lead.length)
-      .split('_')
-      .filter((w) => w !== '')
-      .map((w) => w[0].toUpperCase() + w.slice(1))
-      .join('')
-  );
 }
 
 function goTitle(s: string): string {
@@ -498,17 +474,9 @@ export function defineStrings(def: Def): void {
     return out;
   });
   def('swapcase', [S], swapCase);
-  def('snakecase', [S], (s: string) =>
-    words(s)
-      .map((w) => w.toLowerCase())
-      .join('_'),
-  );
-  def('kebabcase', [S], (s: string) =>
-    words(s)
-      .map((w) => w.toLowerCase())
-      .join('-'),
-  );
-  def('camelcase', [S], camelCase);
+  def('snakecase', [S], (s: string) => camelToLower(s, '_'));
+  def('kebabcase', [S], (s: string) => camelToLower(s, '-'));
+  def('camelcase', [S], toCamelCase);
   def('wrap', ['int', S], (l: number, s: string) => wrapCustom(s, l, '', false));
   def('wrapWith', ['int', S, S], (l: number, sep: string, s: string) => wrapCustom(s, l, sep, true));
   def('contains', [S, S], (sub: string, s: string) => s.includes(sub));

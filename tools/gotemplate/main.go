@@ -148,7 +148,7 @@ func main() {
 		cases := allCases()
 		if os.Args[1] == "sprig" {
 			funcs = sprigFuncs()
-			cases = sprigCases()
+			cases = append(sprigCases(), sprigTestCases()...)
 		}
 		var results []Result
 		seen := map[string]bool{}

@@ -3,6 +3,14 @@
 package main
 
 import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -31,3 +39,141 @@ func sprigFuncs() template.FuncMap {
 	}
 	return m
 }
+
+// sprigTestDir is Debian's copy of sprig v3.2.3 (golang-github-masterminds-sprig-dev).
+const sprigTestDir = "/usr/share/gocode/src/github.com/Masterminds/sprig"
+
+// sprigTestCases takes every template written in sprig's own *_test.go files (each string
+// literal holding "{{"), renames its sprig functions to consul-template's sprig_ names, and
+// keeps those whose Go output is repeatable: a template that calls a function tend refuses
+// (clock, randomness, environment, network) or whose output changes from run to run (Go's
+// random map order) is left out.
+func sprigTestCases() []Case {
+	names := map[string]bool{}
+	for k := range sprig.TxtFuncMap() {
+		names[k] = true
+	}
+	refused := map[string]bool{}
+	for _, n := range []string{"ago", "date", "date_in_zone", "date_modify", "dateInZone", "dateModify",
+		"htmlDate", "htmlDateInZone", "now", "must_date_modify", "mustDateModify", "mustToDate", "toDate",
+		"unixEpoch", "randAlphaNum", "randAlpha", "randAscii", "randNumeric", "randBytes", "randInt", "uuidv4",
+		"shuffle", "bcrypt", "htpasswd", "genPrivateKey", "buildCustomCert", "genCA", "genCAWithKey",
+		"genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey",
+		"encryptAES", "env", "expandenv", "getHostByName"} {
+		refused[n] = true
+	}
+	files, _ := filepath.Glob(filepath.Join(sprigTestDir, "*_test.go"))
+	sort.Strings(files)
+	var out []Case
+	seen := map[string]bool{}
+	for _, file := range files {
+		if strings.Contains(file, "windows") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		if err != nil {
+			panic(err)
+		}
+		n := 0
+		ast.Inspect(f, func(node ast.Node) bool {
+			lit, ok := node.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			// Templates built with Sprintf ("%s" placeholders) are not templates yet.
+			if err != nil || !strings.Contains(s, "{{") || strings.Contains(s, "%s") || seen[s] {
+				return true
+			}
+			seen[s] = true
+			t, used := prefixSprig(s, names)
+			for u := range used {
+				if refused[u] {
+					return true
+				}
+			}
+			n++
+			c := Case{Name: fmt.Sprintf("sprig-tests/%s-%d", strings.TrimSuffix(filepath.Base(file), "_test.go"), n), Tmpl: t, Data: SD}
+			first := run(c)
+			for i := 0; i < 8; i++ {
+				again := run(c)
+				if !sameResult(first, again) {
+					return true
+				}
+			}
+			out = append(out, c)
+			return true
+		})
+	}
+	return out
+}
+
+func sameResult(a, b Result) bool {
+	str := func(p *string) string {
+		if p == nil {
+			return "\x00nil"
+		}
+		return *p
+	}
+	return str(a.Output) == str(b.Output) && str(a.Error) == str(b.Error) && str(a.Stdout) == str(b.Stdout)
+}
+
+// prefixSprig renames the sprig functions called in a template's actions (identifiers outside
+// string literals, not after '.' or '$').
+func prefixSprig(s string, names map[string]bool) (string, map[string]bool) {
+	used := map[string]bool{}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		action := s[i : i+j+2]
+		s = s[i+j+2:]
+		var quote byte
+		for k := 0; k < len(action); k++ {
+			c := action[k]
+			if quote != 0 {
+				b.WriteByte(c)
+				if c == '\\' && quote == '"' && k+1 < len(action) {
+					k++
+					b.WriteByte(action[k])
+				} else if c == quote {
+					quote = 0
+				}
+				continue
+			}
+			if c == '"' || c == '`' || c == '\'' {
+				quote = c
+				b.WriteByte(c)
+				continue
+			}
+			if isIdentStart(c) && (k == 0 || !isIdentChar(action[k-1]) && action[k-1] != '.' && action[k-1] != '$') {
+				e := k
+				for e < len(action) && isIdentChar(action[e]) {
+					e++
+				}
+				word := action[k:e]
+				if names[word] {
+					used[word] = true
+					b.WriteString("sprig_")
+				}
+				b.WriteString(word)
+				k = e - 1
+				continue
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), used
+}
+
+func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isIdentChar(c byte) bool  { return isIdentStart(c) || c >= '0' && c <= '9' }

@@ -8,3 +8,5 @@ import "text/template"
 func sprigFuncs() template.FuncMap {
 	panic("the sprig fixtures need sprig and go-spew: build with -tags sprig (see tools/gotemplate/README.md)")
 }
+
+func sprigTestCases() []Case { return nil }
