@@ -119,6 +119,9 @@ function formatV(v: unknown, sharp: boolean, top: boolean): string {
     }
     case Kind.Struct: {
       const s = v as GoStruct;
+      // Pointers print as <*> and then, methods enabled, through String().
+      if (s.typeName.startsWith('*') && s.methods.String && !sharp)
+        return '<*>' + (s.methods.String.fn() as string);
       return (
         t +
         '{' +
@@ -162,7 +165,8 @@ export function spewSprintf(format: string, args: unknown[]): string {
     const a = args[argi++];
     if (verb === 'v') {
       const s = formatV(a, m[1].includes('#'), true);
-      out += m[2] ? sprintf(`%${m[1].replace(/[#+]/g, '')}${m[2]}s`, [s]) : s;
+      // spew's formatter ignores width and precision for v.
+      out += s;
     } else out += sprintf('%' + m[1] + m[2] + (m[3] !== undefined ? '.' + m[3] : '') + verb, [a]);
   }
   if (argi < args.length) {

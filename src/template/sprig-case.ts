@@ -32,11 +32,8 @@ export function toCamelCase(s: string): string {
     }
     out += r0;
   }
-  if (i >= rs.length) {
-    // Only one rune left (or only connectors).
-    if (!isConnector(r0) || out.length === 0) return out + (isConnector(r0) ? '' : r0);
-    return out;
-  }
+  // A string of one rune, or of connectors only: xstrings writes the last rune again.
+  if (i >= rs.length) return out + r0;
   while (i < rs.length) {
     const r1 = r0;
     r0 = rs[i++];

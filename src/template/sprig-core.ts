@@ -174,7 +174,9 @@ export function parseGoFloatString(s: string): number | null {
   const t = s.replace(/_/g, '');
   if (/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?)$/.test(t) && !/^_|_$|__/.test(s)) {
     if (s.includes('_')) return null;
-    return Number(t);
+    const n = Number(t);
+    // strconv.ParseFloat refuses what overflows (cast then gives 0).
+    return Number.isFinite(n) ? n : null;
   }
   if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
   if (/^nan$/i.test(s)) return Number.NaN;

@@ -108,12 +108,18 @@ export function defineCrypto(def: Def): void {
       throw new Error(`illegal base64 data at input byte ${i < 0 ? b64.length - (b64.length % 4) : i}`);
     }
     const crypt = Buffer.from(b64, 'base64');
-    if (crypt.length < 16) throw new Error('ciphertext too short');
+    // Go slices the IV out of a buffer of capacity DecodedLen.
+    if (crypt.length < 16) {
+      throw new Error(
+        `runtime error: slice bounds out of range [:16] with capacity ${Math.floor(b64.length / 4) * 3}`,
+      );
+    }
     const d = createDecipheriv('aes-256-cbc', key, crypt.subarray(0, 16));
     d.setAutoPadding(false);
     const body = crypt.subarray(16);
     if (body.length % 16 !== 0) throw new Error('crypto/cipher: input not full blocks');
     const plain = Buffer.concat([d.update(body), d.final()]);
+    if (plain.length === 0) throw new Error('runtime error: index out of range [-1]');
     const pad = plain.length > 0 ? plain[plain.length - 1] : 0;
     const end = plain.length - pad;
     if (end < 0) throw new Error(`runtime error: slice bounds out of range [:${end}]`);

@@ -376,8 +376,13 @@ function jsonSyntaxError(s: string): string | null {
     while (i < s.length && ' \t\n\r'.includes(s[i])) i++;
   };
   class Bad extends Error {}
-  const fail = (ctx: string): never => {
-    if (i >= s.length) throw new Bad('unexpected end of JSON input');
+  // At the end of the input Go's scanner reads one more space: inside a literal or a number
+  // that is the error it reports; elsewhere the input just ended.
+  const fail = (ctx: string, spaceAtEnd = false): never => {
+    if (i >= s.length) {
+      if (spaceAtEnd) throw new Bad(`invalid character ' ' ${ctx}`);
+      throw new Bad('unexpected end of JSON input');
+    }
     throw new Bad(`invalid character ${ch()} ${ctx}`);
   };
   const value = (): void => {
@@ -438,13 +443,26 @@ function jsonSyntaxError(s: string): string | null {
     for (const lit of ['true', 'false', 'null']) {
       if (c === lit[0]) {
         for (let k = 0; k < lit.length; k++, i++)
-          if (s[i] !== lit[k]) fail(`in literal ${lit} (expecting '${lit[k]}')`);
+          if (s[i] !== lit[k]) fail(`in literal ${lit} (expecting '${lit[k]}')`, true);
         return;
       }
     }
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(s.slice(i));
-    if (c !== undefined && m && m[0] !== '' && m[0] !== '-') {
-      i += m[0].length;
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
+      if (c === '-') i++;
+      if (s[i] === '0') i++;
+      else if (s[i] !== undefined && s[i] >= '1' && s[i] <= '9') while (/[0-9]/.test(s[i] ?? '')) i++;
+      else fail('in numeric literal', true);
+      if (s[i] === '.') {
+        i++;
+        if (!/[0-9]/.test(s[i] ?? '')) fail('after decimal point in numeric literal', true);
+        while (/[0-9]/.test(s[i] ?? '')) i++;
+      }
+      if (s[i] === 'e' || s[i] === 'E') {
+        i++;
+        if (s[i] === '+' || s[i] === '-') i++;
+        if (!/[0-9]/.test(s[i] ?? '')) fail('in exponent of numeric literal', true);
+        while (/[0-9]/.test(s[i] ?? '')) i++;
+      }
       return;
     }
     fail('looking for beginning of value');

@@ -13,6 +13,10 @@ function isSpace(c: string): boolean {
   return /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u.test(c);
 }
 
+function isSpaceByte(b: number): boolean {
+  return b === 32 || (b >= 9 && b <= 13) || b === 0x85 || b === 0xa0;
+}
+
 /** Go slices strings by bytes; these helpers work on UTF-8 bytes when a cut may split a rune. */
 function byteSlice(s: string, start: number, end?: number): string {
   const b = utf8Bytes(s);
@@ -43,39 +47,43 @@ function abbreviateFull(str: string, offset: number, maxWidth: number): string {
 }
 
 function wrapCustom(str: string, wrapLength: number, newLine: string, wrapLongWords: boolean): string {
+  // goutils works on bytes: a cut may fall inside a multi-byte character, as in Go.
   if (str === '') return '';
   if (newLine === '') newLine = '\n';
   if (wrapLength < 1) wrapLength = 1;
-  const len = str.length;
+  const b = Buffer.from(str, 'utf8');
+  const nl = Buffer.from(newLine, 'utf8');
+  const len = b.length;
+  const SP = 32;
   let offset = 0;
-  let out = '';
+  const out: Buffer[] = [];
   while (len - offset > wrapLength) {
-    if (str[offset] === ' ') {
+    if (b[offset] === SP) {
       offset++;
       continue;
     }
-    const end = wrapLength + offset + 1;
-    const spaceToWrapAt = str.slice(offset, end).lastIndexOf(' ') + offset;
-    if (spaceToWrapAt >= offset) {
-      out += str.slice(offset, spaceToWrapAt) + newLine;
-      offset = spaceToWrapAt + 1;
+    const end = Math.min(wrapLength + offset + 1, len);
+    const at = b.subarray(offset, end).lastIndexOf(SP) + offset;
+    if (at >= offset) {
+      out.push(b.subarray(offset, at), nl);
+      offset = at + 1;
     } else if (wrapLongWords) {
-      out += str.slice(offset, wrapLength + offset) + newLine;
+      out.push(b.subarray(offset, wrapLength + offset), nl);
       offset += wrapLength;
     } else {
       const e = wrapLength + offset;
-      const index = str.slice(e).indexOf(' ');
+      const index = b.subarray(e).indexOf(SP);
       if (index === -1) {
-        out += str.slice(offset);
+        out.push(b.subarray(offset));
         offset = len;
       } else {
-        const at = index + e;
-        out += str.slice(offset, at) + newLine;
-        offset = at + 1;
+        out.push(b.subarray(offset, index + e), nl);
+        offset = index + e + 1;
       }
     }
   }
-  return out + str.slice(offset);
+  out.push(b.subarray(offset));
+  return Buffer.concat(out).toString('utf8');
 }
 
 const isUpper = (c: string) => c !== c.toLowerCase() && c === c.toUpperCase();
@@ -399,6 +407,8 @@ function urlJoin(d: Record<string, unknown>): string {
     }
     const ep = escapePath(path);
     if (ep !== '' && ep[0] !== '/' && host !== '') out += '/';
+    // A relative path whose first segment has a colon would read as a scheme.
+    if (out === '' && ep.split('/')[0].includes(':')) out += './';
     out += ep;
   }
   if (query !== '') out += '?' + query;
@@ -457,17 +467,20 @@ export function defineStrings(def: Def): void {
     a !== '' && b.endsWith(a) ? b.slice(0, b.length - a.length) : b,
   );
   def('trimPrefix', [S, S], (a: string, b: string) => (a !== '' && b.startsWith(a) ? b.slice(a.length) : b));
-  // goutils works byte by byte: only ASCII whitespace is ever removed.
-  def('nospace', [S], (s: string) =>
-    s.replace(/[\t\n\v\f\r \u0085\u00a0]/g, (c) => (c.charCodeAt(0) < 0x80 ? '' : c)),
-  );
+  // goutils walks bytes, each read as a Latin-1 rune: UTF-8's 0x85 and 0xA0 bytes count as
+  // spaces, and once anything is removed the other non-ASCII bytes come out as Latin-1 runes.
+  def('nospace', [S], (s: string) => {
+    const b = Array.from(utf8Bytes(s));
+    const kept = b.filter((x) => !isSpaceByte(x));
+    return kept.length === b.length ? s : String.fromCharCode(...kept);
+  });
   def('initials', [S], (s: string) => {
     let gap = true;
     let out = '';
-    for (const c of s) {
-      if (isSpace(c)) gap = true;
+    for (const x of utf8Bytes(s)) {
+      if (isSpaceByte(x)) gap = true;
       else if (gap) {
-        out += c;
+        out += String.fromCharCode(x);
         gap = false;
       }
     }
@@ -672,28 +685,40 @@ function base32Encode(b: Uint8Array): string {
   return out;
 }
 
-function base32Decode(s: string): string {
-  const bytes: number[] = [];
-  if (s.length % 8 !== 0) {
-    for (let i = 0; i < s.length; i++)
-      if (!B32.includes(s[i]) && s[i] !== '=') return `illegal base32 data at input byte ${i}`;
-    return `illegal base32 data at input byte ${s.length - (s.length % 8)}`;
-  }
-  for (let i = 0; i < s.length; i += 8) {
-    const q = s.slice(i, i + 8);
-    let bits = 0n;
-    let n = 0;
-    for (let j = 0; j < 8; j++) {
-      const c = q[j];
-      if (c === '=') break;
-      const v = B32.indexOf(c);
-      if (v < 0) return `illegal base32 data at input byte ${i + j}`;
-      bits = (bits << 5n) | BigInt(v);
-      n++;
+function base32Decode(text: string): string {
+  // encoding/base32's decoder (StdEncoding, padded), error offsets included.
+  const src = Buffer.from(text.replace(/[\r\n]/g, ''), 'latin1');
+  const olen = src.length;
+  const out: number[] = [];
+  let p = 0;
+  let end = false;
+  const err = (n: number) => `illegal base32 data at input byte ${n}`;
+  while (p < olen && !end) {
+    const dbuf = [0, 0, 0, 0, 0, 0, 0, 0];
+    let dlen = 8;
+    for (let j = 0; j < 8; ) {
+      const left = olen - p;
+      if (left === 0) return err(olen - left - j);
+      const c = src[p++];
+      const rest = olen - p;
+      if (c === 61 && j >= 2 && rest < 8) {
+        if (rest + j < 8 - 1) return err(olen);
+        for (let k = 0; k < 8 - 1 - j; k++)
+          if (rest > k && src[p + k] !== 61) return err(olen - rest + k - 1);
+        dlen = j;
+        end = true;
+        if (dlen === 1 || dlen === 3 || dlen === 6) return err(olen - rest - 1);
+        break;
+      }
+      const v = B32.indexOf(String.fromCharCode(c));
+      if (v < 0) return err(olen - rest - 1);
+      dbuf[j++] = v;
     }
-    const nbytes = Math.floor((n * 5) / 8);
-    bits <<= BigInt((8 - n) * 5);
-    for (let j = 0; j < nbytes; j++) bytes.push(Number((bits >> BigInt(32 - j * 8)) & 255n));
+    let bits = 0n;
+    for (const v of dbuf) bits = (bits << 5n) | BigInt(v);
+    const nbytes = [0, 0, 1, 0, 2, 3, 0, 4, 5][dlen];
+    for (let k = 0; k < nbytes; k++) out.push(Number((bits >> BigInt(32 - k * 8)) & 255n));
+    if (end) break;
   }
-  return Buffer.from(bytes).toString('utf8');
+  return Buffer.from(out).toString('utf8');
 }
