@@ -277,9 +277,13 @@ export const SPRIG_REFUSED: Record<string, string> = {
 
 export const SPRIG_FUNC_NAMES = SPRIG_NAMES.map((n) => `sprig_${n}`);
 
-/** The sprig functions under consul-template's names (`sprig_` + sprig's name). */
+let cached: Map<string, FuncSpec> | undefined;
+
+/** The sprig functions under consul-template's names (`sprig_` + sprig's name); they keep no state. */
 export function sprigFuncs(): Map<string, FuncSpec> {
+  if (cached) return cached;
   const f = new Map<string, FuncSpec>();
+  cached = f;
   const def = (name: string, params: string[], fn: FuncSpec['fn'], variadic?: string) =>
     f.set('sprig_' + name, variadic === undefined ? { params, fn } : { params, variadic, fn });
   def('hello', [], () => 'Hello!');
