@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { memorySource, parseJSONData, renderWithSource, TemplateError } from '../../src/template/index.js';
-import { SPRIG_NAMES, SPRIG_REFUSED } from '../../src/template/sprig.js';
+import { SPEW_FUNC_NAMES } from '../../src/template/spew.js';
+import { SPRIG_FUNC_NAMES, SPRIG_NAMES, SPRIG_REFUSED } from '../../src/template/sprig.js';
 
 interface Case {
   name: string;
@@ -21,7 +22,7 @@ interface Case {
 
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/template/sprig-cases.json', import.meta.url), 'utf8'),
-) as { go: string; cases: Case[] };
+) as { go: string; cases: Case[]; functions: string[] };
 
 /** Where tend knowingly differs from Go, and why (docs/templates-sprig.md). */
 const KNOWN_DIFFERENCES: Record<string, string> = {
@@ -78,11 +79,16 @@ describe(`sprig v3.2.3 and go-spew under Go ${fixture.go} (${fixture.cases.lengt
     });
   }
 
+  it("names exactly the functions of consul-template's map that Go rendered with", () => {
+    const ours = [...SPRIG_FUNC_NAMES, ...SPEW_FUNC_NAMES].sort();
+    expect(ours).toEqual([...fixture.functions].sort());
+  });
+
   it('every function tend implements is exercised by a fixture', () => {
     const used = new Set(
       fixture.cases.flatMap((c) => [...c.template.matchAll(/sprig_(\w+)/g)].map((m) => m[1])),
     );
-    const untested = SPRIG_NAMES.filter((n) => !used.has(n) && !(n in SPRIG_REFUSED) && n !== 'hello');
+    const untested = SPRIG_NAMES.filter((n) => !used.has(n) && !Object.hasOwn(SPRIG_REFUSED, n) && n !== 'hello');
     expect(untested).toEqual([]);
   });
 

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"text/template"
 )
@@ -163,6 +164,15 @@ func main() {
 			"generator": "tools/gotemplate " + os.Args[1],
 			"go":        runtime.Version(),
 			"cases":     results,
+		}
+		if funcs != nil {
+			// The names the fixtures were rendered with, so tend's list can be checked against them.
+			var names []string
+			for k := range funcs {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			out["functions"] = names
 		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetEscapeHTML(false)
