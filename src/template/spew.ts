@@ -7,7 +7,7 @@
 import type { FuncSpec } from './exec.js';
 import { formatFloat, quote, sprintf } from './fmt.js';
 import { capOf } from './sprig-core.js';
-import { floatValue, type GoStruct, goTypeOf, Kind, kindOf, sortedKeys } from './values.js';
+import { floatValue, GoStruct, goTypeOf, Kind, kindOf, sortedKeys } from './values.js';
 
 function typeName(v: unknown, inIface: boolean): string {
   if (v === null || v === undefined) return 'interface {}';
@@ -15,8 +15,16 @@ function typeName(v: unknown, inIface: boolean): string {
   return goTypeOf(v);
 }
 
+/** Go prints a real address; tend prints the same stand-in as its fmt (%p). */
+const ADDRESS = '0xc000010000';
+
 function dumpValue(v: unknown, depth: number): string {
   const pad = (n: number) => ' '.repeat(n);
+  if (v instanceof GoStruct && v.typeName.startsWith('*')) {
+    // spew's dumpPtr: (*T)(address)(pointee), the pointee through String() when it has one.
+    const body = v.methods.String ? (v.methods.String.fn() as string) : structBody(v, depth);
+    return `(${v.typeName})(${ADDRESS})(${body})`;
+  }
   let out = `(${typeName(v, true)}) `;
   const k = kindOf(v);
   if (k === Kind.Slice) {
@@ -65,19 +73,21 @@ function dumpValue(v: unknown, depth: number): string {
       });
       return out + pad(depth) + '}';
     }
-    case Kind.Struct: {
-      const s = v as GoStruct;
-      const names = Object.keys(s.fields);
-      out += '{\n';
-      names.forEach((n, i) => {
-        out += pad(depth + 1) + n + ': ' + dumpValue(s.fields[n], depth + 1);
-        out += i < names.length - 1 ? ',\n' : '\n';
-      });
-      return out + pad(depth) + '}';
-    }
+    case Kind.Struct:
+      return out + structBody(v as GoStruct, depth);
     default:
       return out + sprintf('%v', [v]);
   }
+}
+
+function structBody(s: GoStruct, depth: number): string {
+  const names = Object.keys(s.fields);
+  let out = '{\n';
+  names.forEach((n, i) => {
+    out += ' '.repeat(depth + 1) + n + ': ' + dumpValue(s.fields[n], depth + 1);
+    out += i < names.length - 1 ? ',\n' : '\n';
+  });
+  return out + ' '.repeat(depth) + '}';
 }
 
 /** spew.Sdump */

@@ -88,12 +88,53 @@ describe(`sprig v3.2.3 and go-spew under Go ${fixture.go} (${fixture.cases.lengt
     const used = new Set(
       fixture.cases.flatMap((c) => [...c.template.matchAll(/sprig_(\w+)/g)].map((m) => m[1])),
     );
-    const untested = SPRIG_NAMES.filter((n) => !used.has(n) && !Object.hasOwn(SPRIG_REFUSED, n) && n !== 'hello');
+    const untested = SPRIG_NAMES.filter(
+      (n) => !used.has(n) && !Object.hasOwn(SPRIG_REFUSED, n) && n !== 'hello',
+    );
     expect(untested).toEqual([]);
+  });
+
+  it('docs/templates-sprig.md names every function', () => {
+    const doc = readFileSync(new URL('../../docs/templates-sprig.md', import.meta.url), 'utf8');
+    const missing = [...SPRIG_FUNC_NAMES, ...SPEW_FUNC_NAMES].filter((n) => !doc.includes('`' + n));
+    expect(missing).toEqual([]);
   });
 
   it('refuses the functions that are not repeatable, saying why', () => {
     const res = () => renderWithSource('{{ sprig_now }}', {}, memorySource({}), { name: 't' });
     expect(res).toThrow(/sprig_now is not available in tend: it reads the clock/);
+  });
+});
+
+describe('spew over consul-template objects', () => {
+  const src = memorySource({ kv: { 'app/port': '8080' } });
+
+  it('dumps a key pair as spew dumps a pointer to a struct, with a stand-in address', () => {
+    const res = renderWithSource('{{ spew_sdump (index (ls "app") 0) }}', {}, src, { name: 't' });
+    expect(res.output).toBe(
+      '(*dependency.KeyPair)(0xc000010000)({\n' +
+        ' Path: (string) (len=8) "app/port",\n' +
+        ' Key: (string) (len=4) "port",\n' +
+        ' Value: (string) (len=4) "8080",\n' +
+        ' Exists: (bool) true,\n' +
+        ' CreateIndex: (int) 0,\n' +
+        ' ModifyIndex: (int) 0,\n' +
+        ' LockIndex: (int) 0,\n' +
+        ' Flags: (int) 0,\n' +
+        ' Session: (string) ""\n' +
+        '})\n',
+    );
+  });
+
+  it('spew_dump prints beside the render, which gets nothing', () => {
+    let printed = '';
+    const res = renderWithSource('a{{ spew_dump (key "app/port") }}b', {}, src, {
+      name: 't',
+      debugPrint: (s) => {
+        printed += s;
+      },
+    });
+    expect(res.output).toBe('ab');
+    expect(printed).toBe('(string) (len=4) "8080"\n');
   });
 });
