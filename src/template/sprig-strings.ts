@@ -1,4 +1,6 @@
 /** sprig's string, encoding, path, regexp and URL functions (sprig v3.2.3 semantics). */
+import { createContext, Script } from 'node:vm';
+import { REGEXP_BUDGET_MS, RegexpBudgetError } from './bounded-regexp.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
 import { camelToLower, toCamelCase } from './sprig-case.js';
@@ -179,8 +181,37 @@ export function compileGoRegexp(re: string): RegExp {
   }
 }
 
+const vmCx = createContext({ f: null, out: null });
+const callScript = new Script('out = f()');
+
+/**
+ * Run a matching loop under the same budget as consul-template's regexp functions: Go's RE2 is
+ * linear, JavaScript's engine backtracks, and a bad pattern must not freeze tend.
+ */
+function bounded<T>(re: RegExp, s: string, f: () => T): T {
+  Object.assign(vmCx, { f, out: null });
+  try {
+    callScript.runInContext(vmCx, { timeout: REGEXP_BUDGET_MS });
+    return vmCx.out as T;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new RegexpBudgetError(
+        `regexp ${JSON.stringify(re.source)} took over ${REGEXP_BUDGET_MS}ms on a ${s.length}-character string ` +
+          '(it backtracks; RE2, which Go and consul-template use, would not): simplify the pattern',
+      );
+    }
+    throw e;
+  } finally {
+    Object.assign(vmCx, { f: null, out: null });
+  }
+}
+
 /** Match positions as Go's FindAll reports them: empty matches next to the previous match are dropped. */
 export function findAll(re: RegExp, s: string, n: number): RegExpExecArray[] {
+  return bounded(re, s, () => findAllRaw(re, s, n));
+}
+
+function findAllRaw(re: RegExp, s: string, n: number): RegExpExecArray[] {
   const out: RegExpExecArray[] = [];
   if (n === 0) return out;
   re.lastIndex = 0;
@@ -585,7 +616,9 @@ export function defineStrings(def: Def): void {
   def('regexMatch', [S, S], (re: string, s: string) => {
     try {
       return findAll(compileGoRegexp(re), s, 1).length > 0;
-    } catch {
+    } catch (e) {
+      // sprig ignores a bad pattern; a pattern that ran out of time is tend's own error.
+      if (e instanceof RegexpBudgetError) throw e;
       return false;
     }
   });

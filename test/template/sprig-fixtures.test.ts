@@ -138,3 +138,13 @@ describe('spew over consul-template objects', () => {
     expect(printed).toBe('(string) (len=4) "8080"\n');
   });
 });
+
+describe('sprig regular expressions on a backtracking pattern', () => {
+  it('fail within the regexp budget instead of freezing tend', () => {
+    const res = () =>
+      renderWithSource(`{{ sprig_regexMatch "(a*)*b" "${'a'.repeat(40)}" }}`, {}, memorySource({}), {
+        name: 't',
+      });
+    expect(res).toThrow(/took over 1000ms .* simplify the pattern/);
+  });
+});
