@@ -161,10 +161,121 @@ function goRegexpError(re: string): string | null {
   return null;
 }
 
+const POSIX: Record<string, string> = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7f',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1f\\x7f',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
+};
+
+const GENERAL_CATEGORIES = new Set(
+  'C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(
+    ' ',
+  ),
+);
+
+const hex = (c: string) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
+
+/** Go's RE2 syntax in JavaScript's (u flag): the escapes, classes and names that differ. */
+function translateGoRegexp(re: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i];
+    if (c === '\\' && i + 1 < re.length) {
+      const n = re[i + 1];
+      i++;
+      if (n === 'p' || n === 'P') {
+        let name: string;
+        if (re[i + 1] === '{') {
+          const close = re.indexOf('}', i + 2);
+          name = re.slice(i + 2, close < 0 ? re.length : close);
+          i = close < 0 ? re.length : close;
+        } else {
+          name = re[i + 1] ?? '';
+          i++;
+        }
+        const neg = name.startsWith('^') ? !(n === 'P') : n === 'P';
+        name = name.replace(/^\^/, '');
+        const prop = name === 'Any' ? '' : GENERAL_CATEGORIES.has(name) ? name : `Script=${name}`;
+        if (prop === '') out += neg ? '[^\\s\\S]' : '[\\s\\S]';
+        else out += `\\${neg ? 'P' : 'p'}{${prop}}`;
+      } else if (n === 'Q') {
+        const end = re.indexOf('\\E', i + 1);
+        const lit = re.slice(i + 1, end < 0 ? re.length : end);
+        out += Array.from(lit)
+          .map((x) => (/[A-Za-z0-9_]/.test(x) ? x : x.charCodeAt(0) < 0x80 ? hex(x) : x))
+          .join('');
+        i = end < 0 ? re.length : end + 1;
+      } else if (n === 's') out += inClass ? '\\t\\n\\f\\r ' : '[\\t\\n\\f\\r ]';
+      else if (n === 'S')
+        out += inClass ? '\\x00-\\x08\\x0b\\x0e-\\x1f\\x21-\\u{10ffff}' : '[^\\t\\n\\f\\r ]';
+      else if (n === 'A') out += '^';
+      else if (n === 'z') out += '$(?![\\s\\S])';
+      else if (/[0-9A-Za-z]/.test(n)) out += '\\' + n;
+      else out += hex(n);
+      continue;
+    }
+    if (inClass) {
+      if (c === '[' && re[i + 1] === ':') {
+        const close = re.indexOf(':]', i + 2);
+        const name = close < 0 ? '' : re.slice(i + 2, close);
+        if (close >= 0 && POSIX[name]) {
+          out += POSIX[name];
+          i = close + 1;
+          continue;
+        }
+      }
+      if (c === ']') {
+        inClass = false;
+        out += c;
+        continue;
+      }
+      // JavaScript's u flag wants these escaped inside a class; Go takes them as they are.
+      out +=
+        c === '[' || c === '/' || c === '{' || c === '}' || c === '(' || c === ')' || c === '|'
+          ? '\\' + c
+          : c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      if (re[i + 1] === '^') {
+        out += '^';
+        i++;
+      }
+      // A ] right after [ or [^ is a literal.
+      if (re[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
+      continue;
+    }
+    if (c === '(' && re.startsWith('(?P<', i)) {
+      out += '(?<';
+      i += 3;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 export function compileGoRegexp(re: string): RegExp {
   const err = goRegexpError(re);
   if (err) throw new Error(`error parsing regexp: ${err}`);
-  let src = re.replace(/\(\?P</g, '(?<');
+  let src = re;
   let flags = 'gu';
   const m = /^\(\?([imsU]+)\)/.exec(src);
   if (m) {
@@ -173,9 +284,8 @@ export function compileGoRegexp(re: string): RegExp {
     if (m[1].includes('m')) flags += 'm';
     if (m[1].includes('s')) flags += 's';
   }
-  src = src.replace(/\\A/g, '^').replace(/\\z/g, '$(?![\\s\\S])');
   try {
-    return new RegExp(src, flags);
+    return new RegExp(translateGoRegexp(src), flags);
   } catch (e) {
     throw new Error(`error parsing regexp: ${(e as Error).message}`);
   }
