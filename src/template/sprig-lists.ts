@@ -313,13 +313,14 @@ export function defineLists(def: Def): void {
   def('mustFromJson', ['string'], (s: string) => nilToUndef(fromJSON(s)));
   const json = (indent: string, raw: boolean, must: boolean) => (v: unknown) => {
     try {
-      let s = toJSON(v, indent);
-      if (raw)
-        s = s
-          .replace(/\\u003c/g, '<')
-          .replace(/\\u003e/g, '>')
-          .replace(/\\u0026/g, '&');
-      return s;
+      const s = toJSON(jsonable(v), indent);
+      // toRawJson: Go's encoder without HTML escaping. Only an escape that is not itself
+      // escaped (an even run of backslashes before it) is undone.
+      if (!raw) return s;
+      return s.replace(
+        /(?<!\\)((?:\\\\)*)\\u00(3c|3e|26)/g,
+        (_m, bs: string, h: string) => bs + String.fromCharCode(Number.parseInt(h, 16)),
+      );
     } catch (e) {
       if (must || raw) throw e;
       return '';
@@ -343,6 +344,20 @@ export function defineLists(def: Def): void {
   def('kindOf', ['any'], reflectKind);
   def('kindIs', ['string', 'any'], (t: string, v: unknown) => t === reflectKind(v));
   def('deepEqual', ['any', 'any'], deepEqual);
+}
+
+/** Values as encoding/json sees them: a *semver.Version marshals as its string. */
+function jsonable(v: unknown): unknown {
+  if (v instanceof GoStruct && v.typeName === '*semver.Version' && v.methods.String)
+    return v.methods.String.fn();
+  if (Array.isArray(v))
+    return v.some((x) => x instanceof GoStruct || Array.isArray(x) || isMap(x)) ? v.map(jsonable) : v;
+  if (isMap(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) out[k] = jsonable(v[k]);
+    return out;
+  }
+  return v;
 }
 
 /** A nil interface{} returned by a function reads as Go's invalid value (prints `<no value>`). */

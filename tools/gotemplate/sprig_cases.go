@@ -78,6 +78,8 @@ func sprigCases() []Case {
 		sc("math/maxf-minf", `{{sprig_maxf 1 2.5 -3}} {{sprig_minf 1 2.5 -3}} {{sprig_maxf "x"}}`),
 		sc("math/ceil-floor-round", `{{sprig_ceil 1.2}} {{sprig_floor 1.8}} {{sprig_ceil "-1.5"}} {{sprig_round 3.746 2}} {{sprig_round 3.745 2 0.4}} {{sprig_round 2.5 0}} {{sprig_round -2.5 0}} {{sprig_round 1234.5678 -2}}`),
 		sc("math/until", `{{sprig_until 5}} {{sprig_until -3}} {{sprig_until 0}} {{sprig_untilStep 1 10 3}} {{sprig_untilStep 10 1 -4}} {{sprig_untilStep 0 5 0}} {{sprig_untilStep 5 0 1}}`),
+		sc("math/int64-into-int", `{{sprig_until (sprig_add 1 2)}}`),
+		sc("math/int64-compare", `{{eq (sprig_add 1 1) 2}} {{lt (sprig_max 1 5) 6}} {{index .l (sprig_add 0 1)}} {{slice .ls (sprig_sub 2 1)}}`),
 		sc("math/types", `{{printf "%T %T %T %T" (sprig_add 1 2) (sprig_addf 1 2) (sprig_until 2) (sprig_max 1)}}`),
 
 		// ---- defaults, flow ----
@@ -97,6 +99,7 @@ func sprigCases() []Case {
 		sc("json/toRawJson", `{{sprig_toRawJson .m}} {{sprig_toRawJson "<&>"}} {{sprig_mustToRawJson (sprig_list "a<b")}}`),
 		sc("json/fromJson", `{{$j := sprig_fromJson "{\"a\":1,\"b\":[true,null,2.5]}"}}{{$j.a}} {{printf "%T" $j.a}} {{$j.b}} {{sprig_fromJson "bad"}} {{sprig_fromJson "3"}}`),
 		sc("json/mustFromJson-bad", `{{sprig_mustFromJson "{bad"}}`),
+		sc("json/semver-raw", `{{sprig_toJson (sprig_semver "v1.2.3-rc.1")}} {{sprig_toPrettyJson (sprig_list (sprig_semver "2"))}} {{sprig_toRawJson (sprig_list "\\u003c<" "a&b" "\u2028")}} {{sprig_toJson "\\u003c<"}}`),
 		sc("json/must", `{{sprig_mustToJson .l}} {{sprig_mustToPrettyJson .m}}`),
 
 		// ---- reflection ----
