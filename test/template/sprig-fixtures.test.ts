@@ -13,7 +13,8 @@ import { SPRIG_FUNC_NAMES, SPRIG_NAMES, SPRIG_REFUSED } from '../../src/template
 interface Case {
   name: string;
   template: string;
-  data: string;
+  /** Absent when the case uses the fixture's defaultData. */
+  data?: string;
   output?: string;
   error?: string;
   phase?: 'parse' | 'exec';
@@ -22,7 +23,7 @@ interface Case {
 
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/template/sprig-cases.json', import.meta.url), 'utf8'),
-) as { go: string; cases: Case[]; functions: string[] };
+) as { go: string; cases: Case[]; functions: string[]; defaultData: string };
 
 /** Where tend knowingly differs from Go, and why (docs/templates-sprig.md). */
 const KNOWN_DIFFERENCES: Record<string, string> = {
@@ -36,7 +37,8 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
 function run(c: Case): { output?: string; error?: string; kind?: string; stdout?: string } {
   let printed = '';
   try {
-    const data = c.data === '' ? undefined : parseJSONData(c.data);
+    const text = c.data ?? fixture.defaultData;
+    const data = text === '' ? undefined : parseJSONData(text);
     const res = renderWithSource(c.template, data, memorySource({}), {
       name: c.name,
       debugPrint: (s) => {

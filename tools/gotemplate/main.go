@@ -149,7 +149,7 @@ func main() {
 		cases := allCases()
 		if os.Args[1] == "sprig" {
 			funcs = sprigFuncs()
-			cases = append(sprigCases(), sprigTestCases()...)
+			cases = append(append(sprigCases(), sprigTestCases()...), sprigFuzzCases(8)...)
 		}
 		var results []Result
 		seen := map[string]bool{}
@@ -166,6 +166,19 @@ func main() {
 			"cases":     results,
 		}
 		if funcs != nil {
+			// Most sprig cases share one data document: write it once.
+			var slim []map[string]interface{}
+			for _, r := range results {
+				b, _ := json.Marshal(r)
+				var m map[string]interface{}
+				_ = json.Unmarshal(b, &m)
+				if r.Data == SD {
+					delete(m, "data")
+				}
+				slim = append(slim, m)
+			}
+			out["cases"] = slim
+			out["defaultData"] = SD
 			// The names the fixtures were rendered with, so tend's list can be checked against them.
 			var names []string
 			for k := range funcs {

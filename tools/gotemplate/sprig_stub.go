@@ -10,3 +10,5 @@ func sprigFuncs() template.FuncMap {
 }
 
 func sprigTestCases() []Case { return nil }
+
+func sprigFuzzCases(int) []Case { return nil }
