@@ -1,15 +1,12 @@
+export { describeEvent } from '../events/index.js';
+export { EXIT, type Module, type Runtime, type ServiceHooksFactory, StartError } from '../runtime/index.js';
+export { runForeground } from './run.js';
 export {
-  type Attachment,
   actOnSignal,
-  describeEvent,
-  EXIT,
   HANDLED_SIGNALS,
   handleSignals,
   mergeHooks,
   type Running,
-  type Runtime,
-  type ServiceHooksFactory,
-  StartError,
   startUp,
   type UpOptions,
 } from './up.js';

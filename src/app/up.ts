@@ -1,29 +1,40 @@
 /**
- * `tend up`: the composition root. It loads nothing itself: given a Plan it loads the settings, builds the
- * event bus, the notify sinks, the stack and the app lifecycle, attaches the optional modules (control
- * plane, …) to one Runtime context, and owns the process-level concerns: signals and the exit code.
- * Modules never import each other through here.
+ * `tend up`: the composition root. Given a Plan it loads the settings, builds the event bus, the KV store, the
+ * notify sinks, the stack, the app lifecycle, the metrics, the control state and (on first use) discovery,
+ * puts them on one Runtime, and attaches the modules (`src/runtime`'s `Module`: control plane, live view,
+ * render loop, probes, discovery, guard) to it. It owns the process-level concerns: signals and the exit code.
+ * Modules never import each other; this file and `run.ts` are the only place that knows them all.
  *
- * Start: settings (a bad value refuses to start, exit 2) → attachments → lifecycle (stages, services,
- * warmup, UP). Stop: STOPPING → services down → finish hooks drained → STOPPED → attachments closed →
- * notify sinks flushed, so the last events still reach webhooks and the `lifecycle` script.
+ * Start: settings (a bad value refuses to start, exit 2) → modules attached in order → lifecycle (stages,
+ * services, warmup, UP). Stop: STOPPING → services down → finish hooks drained → STOPPED → modules closed in
+ * reverse order → discovery closed → notify sinks flushed, so the last events still reach webhooks and the
+ * `lifecycle` script.
  */
-import { type AppState, type Bus, createBus, type TendEvent } from '../events/index.js';
-import { makeDirSync } from '../fsx/index.js';
-import { type KvBackend, openKv } from '../kv/index.js';
-import {
-  createFinishHooks,
-  createLifecycle,
-  type JobStatus,
-  type KvPairs,
-  prepareSettings,
-} from '../lifecycle/index.js';
-import type { ServiceLog } from '../logs/index.js';
+import { createDiscovery, openRegistry } from '../discovery/discovery.js';
+import { createBus, describeEvent, type TendEvent } from '../events/index.js';
+import { ensurePrivateDir, makeDirSync, PrivateDirError } from '../fsx/index.js';
+import { type KvBackend, KvError, openKv } from '../kv/index.js';
+import { createFinishHooks, createLifecycle, prepareSettings } from '../lifecycle/index.js';
 import { createEcho } from '../logs/index.js';
+import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
-import { createNotifier, type KvPut, type SinkStats } from '../notify/index.js';
+import { createMetrics } from '../metrics/index.js';
+import { createNotifier, type KvPut } from '../notify/index.js';
+import {
+  type Attached,
+  type Discovery,
+  EXIT,
+  type Module,
+  ReloadError,
+  type RenderStatus,
+  type Runtime,
+  type ServiceHooksFactory,
+  StartError,
+} from '../runtime/index.js';
 import { SettingsError } from '../settings/index.js';
-import { createStack, type ServiceHooks, type Stack } from '../supervisor/index.js';
+import { createStack, type ServiceHooks } from '../supervisor/index.js';
+import { reload } from './reload.js';
+import { createControlState } from './state.js';
 
 export interface UpOptions {
   plan: Plan;
@@ -36,91 +47,68 @@ export interface UpOptions {
   out?: NodeJS.WritableStream;
   /** where notify sinks report delivery problems; default process.stderr */
   err?: NodeJS.WritableStream;
-  /** modules to attach, in order; each is closed in reverse order at shutdown */
-  attach?: Attachment[];
+  /**
+   * The modules of this run, in order: their per-service hooks are merged in this order (after them, the
+   * lifecycle's finish hooks), they attach in this order before the services start and close in reverse.
+   */
+  modules?: Module[];
   /** writes a KV key for `kv` notify sinks; default: a put into `kv` */
   kvPut?: KvPut;
   /** the KV store (tests inject one); default: `openKv(plan.kv)`, which does no I/O until first used */
   kv?: KvBackend;
-  /**
-   * per-service hooks of other modules (readiness and health probes, pid records), merged with the
-   * lifecycle's finish hooks; the stack is built before attachments run, so they plug in here
-   */
-  serviceHooks?: ServiceHooksFactory[];
   /** env of one service that its `env` and env_from cannot override (src/guard's marker) */
   serviceEnv?: (service: ServicePlan) => Record<string, string>;
+  /** the render module's status, for `rt.renderStatus()` */
+  renderStatus?: () => RenderStatus | undefined;
 }
-
-export type ServiceHooksFactory = (service: ServicePlan, log: ServiceLog) => ServiceHooks;
-
-/** What an attached module sees: everything it may read or drive. */
-export interface Runtime {
-  plan: Plan;
-  bus: Bus;
-  /** the one KV store of this run: render loop, env_from, settings overlay, discovery and kv sinks share it */
-  kv: KvBackend;
-  stack: Stack;
-  env: NodeJS.ProcessEnv;
-  out: NodeJS.WritableStream;
-  /** stops the stack and ends tend with `code` */
-  shutdown(code: number, reason: string): Promise<number>;
-  /** the app lifecycle state (BOOT … UP … STOPPED) */
-  appState(): AppState;
-  /** the effective settings (whaleware CFG): defaults ← files ← $CFG ← KV overlay, validated */
-  settings(): Record<string, unknown>;
-  /** `<state_dir>/settings.json`, given to every service and stage as TEND_SETTINGS_FILE; none for `tend run` */
-  settingsFile?: string;
-  /**
-   * Re-computes the settings with a new KV overlay (pairs relative to `settings.kv_prefix`), rewrites the
-   * file and publishes a `config` event when the value changed. Throws SettingsError, keeping the last value.
-   */
-  updateSettings(kv: KvPairs): Promise<boolean>;
-  /** whaleware RESTARTING: restarts the long-running services (not jobs), then UP; no-op unless UP */
-  restartApp(reason: string): Promise<void>;
-  /** what SIGHUP does: RESTARTING, running the `onHangup` handlers while the services are down */
-  hangup(reason?: string): Promise<void>;
-  /** work for SIGHUP while the services are down (the manifest reload); returns the unregister function */
-  onHangup(handler: () => Promise<void> | void): () => void;
-  /** scheduled jobs: runs, skips, next run */
-  jobs(): JobStatus[];
-  /** picks up jobs added, removed or re-scheduled after the stack changed (reload) */
-  syncJobs(): void;
-  /** per notify sink: sent, failed, dropped, queued */
-  notifyStats(): SinkStats[];
-}
-
-/** A module plugged into `tend up`: started before the services, closed after they stopped. */
-export type Attachment = (rt: Runtime) => Promise<{ close(): Promise<void> } | undefined>;
 
 export interface Running extends Runtime {
   /** resolves with tend's exit code once everything has stopped */
   done: Promise<number>;
 }
 
-export const EXIT = { ok: 0, internal: 1, usage: 2, incomplete: 3, stage: 4 } as const;
-
-export class StartError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
 /** How long a stop waits for finish hooks still running (each also has its own timeout). */
 const FINISH_DRAIN_MS = 5000;
 /** How long a stop waits for notify sinks to deliver the last events (STOPPED, …). */
 const NOTIFY_FLUSH_MS = 3000;
+/** How long a stop waits for discovery's last withdrawals and for the registry to close. */
+const CLOSE_WAIT_MS = 3000;
+
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
   const env = opts.env ?? process.env;
   const out = opts.out ?? process.stdout;
-  makeDirSync(plan.stateDir);
+  try {
+    ensurePrivateDir(plan.stateDir);
+  } catch (e) {
+    if (e instanceof PrivateDirError) throw new StartError(e.message, EXIT.usage);
+    throw e;
+  }
   makeDirSync(plan.dataDir);
   const bus = createBus();
-  const kv = opts.kv ?? openKv(plan.kv, { env, baseDir: plan.dir });
+  let kv: KvBackend;
+  try {
+    kv = opts.kv ?? openKv(plan.kv, { env, baseDir: plan.dir });
+  } catch (e) {
+    if (!(e instanceof KvError)) throw e;
+    throw new StartError(
+      `${e.message}\n  fix the KV store URL (kv:, --kv or $TEND_KV); nothing was started`,
+      EXIT.usage,
+    );
+  }
 
   let settings: Awaited<ReturnType<typeof prepareSettings>>;
   try {
@@ -158,8 +146,9 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       printEvent(out, e);
     });
   const finish = createFinishHooks({ bus, app: plan.name, env: childEnv });
+  const modules = opts.modules ?? [];
   const factories: ServiceHooksFactory[] = [
-    ...(opts.serviceHooks ?? []),
+    ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
     (sp, log) => finish.hooksFor(sp, log),
   ];
   const stack = createStack({
@@ -184,9 +173,23 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const done = new Promise<number>((r) => {
     resolveDone = r;
   });
-  const closers: Array<() => Promise<void>> = [];
+  const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const hangupHandlers = new Set<() => Promise<void> | void>();
   const warn = (text: string) => process.stderr.write(`tend: ${text}\n`);
+  const control = createControlState(plan, bus);
+  let discovery: Discovery | undefined;
+  const metrics = createMetrics({
+    app: plan.name,
+    appState: () => lifecycle.state(),
+    services: () => stack.status(),
+    logStats: (name) => stack.log(name)?.stats(),
+    maintenance: () => control.maintenance(),
+    // a sink's name may carry a URL or a command line: label it by position and kind only
+    notifyDropped: () =>
+      notifier
+        .stats()
+        .map((s, i) => ({ consumer: `notify:${i}:${s.sink.split(' ')[0]}`, dropped: s.dropped })),
+  });
 
   const shutdown = (code: number, reason: string) => {
     if (finished) return finished;
@@ -195,13 +198,16 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       await Promise.all([stack.stopAll(reason), lifecycle.idle()]);
       await finish.drain(FINISH_DRAIN_MS);
       lifecycle.stopped();
-      for (const close of closers.reverse()) {
+      for (const m of closers.reverse()) {
         try {
-          await close();
+          await m.close();
         } catch (err) {
-          warn(`while stopping: ${(err as Error).message}`);
+          warn(`while stopping ${m.name}: ${(err as Error).message}`);
         }
       }
+      // the services are down and withdrawn by now; an unreachable registry must not hold tend's exit
+      if (discovery) await within(discovery.close(), CLOSE_WAIT_MS);
+      control.close();
       lifecycle.close();
       await stack.close();
       await notifier.close(NOTIFY_FLUSH_MS);
@@ -224,7 +230,6 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     settings: () => settings.value(),
     settingsFile: settings.file,
     updateSettings: (kv) => settings.update(kv),
-    restartApp: (reason) => lifecycle.restart(reason),
     hangup(reason = 'received SIGHUP') {
       if (lifecycle.state() !== 'UP') {
         out.write(`tend | ${reason}: ignored while the app is ${lifecycle.state()}\n`);
@@ -240,17 +245,39 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       hangupHandlers.add(handler);
       return () => hangupHandlers.delete(handler);
     },
-    jobs: () => lifecycle.jobs(),
     syncJobs: () => lifecycle.syncJobs(),
     notifyStats: () => notifier.stats(),
+    metrics,
+    control,
+    discovery() {
+      discovery ??= createDiscovery(openRegistry({ kvUrl: plan.kv, kv, baseDir: plan.dir, env }));
+      return discovery;
+    },
+    envOf: (service) => stack.envOf(service),
+    reload: (o) => reload(rt, o),
+    renderStatus: () => opts.renderStatus?.(),
   };
+  // SIGHUP re-reads the manifest while the services are down (before the modules' own hangup work, such as
+  // the render loop re-reading its templates); `tend run` has none to re-read
+  if (plan.file) {
+    hangupHandlers.add(async () => {
+      try {
+        await rt.reload({ start: false });
+      } catch (err) {
+        // an invalid manifest was reported by reload()
+        if (!(err instanceof ReloadError)) throw err;
+      }
+    });
+  }
   try {
-    for (const attach of opts.attach ?? []) {
-      const handle = await attach(rt);
-      if (handle) closers.push(() => handle.close());
+    for (const m of modules) {
+      const handle: Attached | undefined = await m.attach?.(rt);
+      if (handle) closers.push({ name: m.name, close: () => handle.close() });
     }
   } catch (e) {
-    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const m of closers.reverse()) await m.close().catch(() => {});
+    if (discovery) await within(discovery.close(), CLOSE_WAIT_MS);
+    control.close();
     lifecycle.close();
     await stack.close();
     await notifier.close(0);
@@ -292,18 +319,76 @@ export function mergeHooks(list: ServiceHooks[]): ServiceHooks {
   return merged;
 }
 
-export const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+/**
+ * Signals with a meaning: TERM, INT and QUIT stop the stack (QUIT as TERM: a supervisor that dumped core and
+ * left its services unsupervised would help nobody), HUP restarts the app, USR1 reopens the log files
+ * (logrotate's convention) and, like USR2, is passed on to the services that ask for it.
+ */
+export const HANDLED_SIGNALS: NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGHUP',
+  'SIGUSR1',
+  'SIGUSR2',
+];
 
-/** What a signal to tend means: stop, restart the app (SIGHUP), or pass it on to services that asked. */
-export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
-  if (sig === 'SIGTERM' || sig === 'SIGINT') void running.shutdown(EXIT.ok, `received ${sig}`);
-  else if (sig === 'SIGHUP') void running.hangup('received SIGHUP');
-  else {
-    for (const name of running.stack.names()) {
-      const r = running.stack.runner(name);
-      if (r?.plan.forwardSignals.includes(sig)) r.signal(sig);
-    }
+/**
+ * Signals whose default action would kill tend (and orphan its services) but that mean nothing to it: caught
+ * and ignored, each noted once on stderr. Children still start with every disposition at its default.
+ */
+export const IGNORED_SIGNALS: NodeJS.Signals[] = [
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGPWR',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGSYS',
+  'SIGTRAP',
+  'SIGSTKFLT',
+  'SIGIO',
+];
+
+/**
+ * What a signal to tend means: stop (TERM, INT, QUIT; a second INT while stopping forces it), restart the app
+ * (HUP), reopen the logs (USR1), or pass it on to services that asked.
+ */
+export function actOnSignal(running: Running, sig: NodeJS.Signals, stopping = false): void {
+  if (sig === 'SIGINT' && stopping) {
+    forceStop(running);
+    return;
   }
+  if (sig === 'SIGTERM' || sig === 'SIGINT' || sig === 'SIGQUIT') {
+    // as docker compose: the first Ctrl-C stops in order and says how to cut it short
+    if (sig === 'SIGINT') {
+      const longest = Math.max(0, ...Object.values(running.plan.services).map((s) => s.stop.timeoutMs));
+      running.out.write(
+        `tend | stopping; services that do not stop get SIGKILL within ${formatDuration(longest)} — Ctrl-C again to force
+`,
+      );
+    }
+    void running.shutdown(EXIT.ok, `received ${sig}`);
+    return;
+  }
+  if (sig === 'SIGHUP') {
+    void running.hangup('received SIGHUP');
+    return;
+  }
+  if (sig === 'SIGUSR1') for (const name of running.stack.names()) running.stack.log(name)?.reopen();
+  for (const name of running.stack.names()) {
+    const r = running.stack.runner(name);
+    if (r?.plan.forwardSignals.includes(sig)) r.signal(sig);
+  }
+}
+
+/** A second Ctrl-C: SIGKILL to every process group still running; the stop goes on from there. */
+function forceStop(running: Running): void {
+  const killed = running.stack.names().filter((n) => {
+    const r = running.stack.runner(n);
+    return r?.hasProcess() ? r.signal('SIGKILL') : false;
+  });
+  running.out.write(`tend | forcing the stop: SIGKILL to ${killed.join(', ') || 'nothing left'}\n`);
 }
 
 /**
@@ -315,43 +400,30 @@ export function actOnSignal(running: Running, sig: NodeJS.Signals): void {
 export function handleSignals(): { bind(running: Running): void; remove(): void } {
   let target: Running | undefined;
   const held: NodeJS.Signals[] = [];
+  let stopping = false;
   const listener = (sig: NodeJS.Signals) => {
-    if (target) actOnSignal(target, sig);
-    else held.push(sig);
+    if (!target) return void held.push(sig);
+    actOnSignal(target, sig, stopping);
+    if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGQUIT') stopping = true;
+  };
+  const noted = new Set<NodeJS.Signals>();
+  const ignore = (sig: NodeJS.Signals) => {
+    if (noted.has(sig)) return;
+    noted.add(sig);
+    process.stderr.write(`tend: received ${sig}; ignored (only TERM, INT, QUIT stop tend)\n`);
   };
   for (const s of HANDLED_SIGNALS) process.on(s, listener);
+  for (const s of IGNORED_SIGNALS) process.on(s, ignore);
   return {
     bind(running) {
       target = running;
-      for (const s of held.splice(0)) actOnSignal(running, s);
+      for (const s of held.splice(0)) listener(s);
     },
     remove() {
       for (const s of HANDLED_SIGNALS) process.off(s, listener);
+      for (const s of IGNORED_SIGNALS) process.off(s, ignore);
     },
   };
-}
-
-export function describeEvent(e: TendEvent): string | undefined {
-  switch (e.kind) {
-    case 'service': {
-      let text = `${e.service} ${e.to}`;
-      if (e.pid && e.to === 'running') text += ` (pid ${e.pid})`;
-      if (e.reason) text += `: ${e.reason}`;
-      return text;
-    }
-    case 'app':
-      return `app ${e.to}${e.reason ? `: ${e.reason}` : ''}`;
-    case 'job':
-      return `${e.service} job ${e.run}${e.exitCode !== undefined && e.exitCode !== null ? ` (exit ${e.exitCode})` : ''}`;
-    case 'config':
-      return e.action === 'unchanged'
-        ? undefined
-        : `config ${e.action}${e.destination ? ` ${e.destination}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
-    case 'finish':
-      return e.ok ? undefined : `${e.service} finish hook failed${e.output ? `: ${e.output}` : ''}`;
-    default:
-      return undefined;
-  }
 }
 
 function printEvent(out: NodeJS.WritableStream, e: TendEvent) {

@@ -5,6 +5,7 @@
  * Exit codes: 0 done; 1 no tend is running, or the request failed; 2 usage (an unknown service, an invalid
  * manifest on reload).
  */
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Located } from '../control/locate.js';
 import type { ActionResult, LogLineView, ReloadResult, StatusView } from '../control/types.js';
@@ -54,12 +55,14 @@ async function failure(e: unknown): Promise<number> {
   return EXIT_FAIL;
 }
 
-async function statusCommand(opts: Common): Promise<number> {
+async function statusCommand(opts: Common & { quiet?: boolean }): Promise<number> {
   const { call } = await import('../control/client.js');
   try {
     const st = await call<StatusView>(await locate(opts), 'GET', '/api/status');
     if (opts.json) out(JSON.stringify(st, null, 2));
-    else {
+    else if (opts.quiet) {
+      for (const s of st.services) out(s.name);
+    } else {
       const { formatStatus } = await import('../control/format.js');
       out(formatStatus(st, process.stdout.isTTY ? process.stdout.columns : undefined));
     }
@@ -69,13 +72,48 @@ async function statusCommand(opts: Common): Promise<number> {
   }
 }
 
+/** The closest service name of the running tend, for "did you mean"; undefined when none is close. */
+async function suggestService(loc: Located, name: string): Promise<string | undefined> {
+  const { call } = await import('../control/client.js');
+  const { closest } = await import('./suggest.js');
+  try {
+    const st = await call<StatusView>(loc, 'GET', '/api/status');
+    return closest(
+      name,
+      st.services.map((s) => s.name),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 async function actionCommand(
   action: ActionResult['action'],
-  services: string[],
-  opts: Common & { wait?: boolean },
+  given: string[],
+  opts: Common & { wait?: boolean; all?: boolean },
 ): Promise<number> {
-  const { call } = await import('../control/client.js');
+  const named = given.length > 0;
+  if (opts.all ? named : !named) {
+    err(
+      opts.all
+        ? `tend ${action}: give service names or --all, not both`
+        : `tend ${action}: name the services, or --all for every one (\`tend status\` lists them)`,
+    );
+    return EXIT_USAGE;
+  }
+  const { call, ApiError } = await import('../control/client.js');
   const loc = await locate(opts);
+  let services = given;
+  if (opts.all) {
+    // every service, jobs aside (a job runs on its schedule); stopped in the reverse of the start order
+    try {
+      const st = await call<StatusView>(loc, 'GET', '/api/status');
+      services = st.services.filter((s) => !s.job).map((s) => s.name);
+      if (action === 'stop') services.reverse();
+    } catch (e) {
+      return failure(e);
+    }
+  }
   const results: ActionResult[] = [];
   let code = EXIT_OK;
   for (const name of services) {
@@ -90,6 +128,10 @@ async function actionCommand(
       if (!opts.json) out(describeAction(r));
     } catch (e) {
       const c = await failure(e);
+      if (e instanceof ApiError && e.status === 404) {
+        const guess = await suggestService(loc, name);
+        if (guess) err(`  did you mean ${guess}?`);
+      }
       code = Math.max(code, c);
       // a tend that is not running will not be running for the next name either
       if (c === EXIT_FAIL && !(e as { status?: number }).status) return c;
@@ -111,6 +153,60 @@ function describeAction(r: ActionResult): string {
   return `${r.service}: ${a.state}${pid}${why}`;
 }
 
+/** `tend down`: asks the running tend to stop, then waits until its process is gone. */
+async function downCommand(opts: Common & { timeout: string }): Promise<number> {
+  const { parseDuration } = await import('../manifest/index.js');
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(opts.timeout);
+  } catch (e) {
+    err(`tend down: --timeout ${(e as Error).message}`);
+    return EXIT_USAGE;
+  }
+  const { call, NotRunningError } = await import('../control/client.js');
+  const loc = await locate(opts);
+  let pid: number;
+  try {
+    pid = (await call<{ pid: number }>(loc, 'POST', '/api/shutdown')).pid;
+  } catch (e) {
+    if (e instanceof NotRunningError) {
+      // nothing to stop is what `down` wants: like `docker compose down`, that is success
+      err(`tend: ${e.message.replace(/; start one with .*$/, '')}; nothing to stop`);
+      return EXIT_OK;
+    }
+    return failure(e);
+  }
+  if (!opts.json) out(`stopping tend (pid ${pid})…`);
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      err(
+        `tend: pid ${pid} is still stopping after ${opts.timeout}; \`tend status\` shows what it waits for`,
+      );
+      return EXIT_FAIL;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (opts.json) out(JSON.stringify({ pid, stopped: true }));
+  else out('stopped');
+  return EXIT_OK;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: it exists, it is just not ours to signal
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // an exited tend whose parent has not collected it yet (a zombie) is gone for our purpose
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
 async function reloadCommand(opts: Common): Promise<number> {
   const { call } = await import('../control/client.js');
   try {
@@ -128,41 +224,131 @@ async function reloadCommand(opts: Common): Promise<number> {
   }
 }
 
+/** `--since 10m` (ago) or an ISO time → ms since the epoch; undefined when it is neither. */
+export async function parseSince(text: string, now = Date.now()): Promise<number | undefined> {
+  const { parseDuration } = await import('../manifest/index.js');
+  try {
+    return now - parseDuration(text);
+  } catch {
+    const t = Date.parse(text);
+    return Number.isNaN(t) ? undefined : t;
+  }
+}
+
 async function logsCommand(
   service: string | undefined,
-  opts: Common & { follow?: boolean; lines: string; timestamps?: boolean },
+  opts: Common & { follow?: boolean; lines?: string; timestamps?: boolean; since?: string },
 ): Promise<number> {
-  const n = Number(opts.lines);
+  let since: number | undefined;
+  if (opts.since !== undefined) {
+    since = await parseSince(opts.since);
+    if (since === undefined) {
+      err(
+        `tend logs: --since takes a duration (10m, 2h) or a time (2026-01-02T15:04:05Z), not ${JSON.stringify(opts.since)}`,
+      );
+      return EXIT_USAGE;
+    }
+  }
+  // with --since, every line since then unless -n also limits them
+  const n = opts.lines === undefined ? (since === undefined ? 100 : 100_000) : Number(opts.lines);
   if (!Number.isInteger(n) || n < 0) {
     err(`tend logs: -n takes a whole number of lines, not ${JSON.stringify(opts.lines)}`);
     return EXIT_USAGE;
   }
-  const { call, stream } = await import('../control/client.js');
+  const { call, stream, NotRunningError } = await import('../control/client.js');
   const { formatLogLine } = await import('../control/format.js');
   // `tend logs | head` closes the pipe early: that ends the command, it is not an error
   process.stdout.on('error', () => process.exit(EXIT_OK));
   let width = 0;
   const print = (l: LogLineView) => {
+    if (since !== undefined && l.time < since) return;
     if (opts.json) return out(JSON.stringify(l));
     width = Math.max(width, l.service.length);
     out(formatLogLine(l, { prefix: service ? undefined : width, timestamps: opts.timestamps }));
   };
-  const q = new URLSearchParams({ n: String(n) });
+  const printAll = (lines: LogLineView[]) => {
+    // a loop, not Math.max(...lines): up to 100 000 lines are too many arguments for one call
+    for (const l of lines) width = Math.max(width, l.service.length);
+    for (const l of lines) print(l);
+  };
+  // the server has no time filter: ask for enough lines and keep those since the time
+  const q = new URLSearchParams({ n: String(since === undefined ? n : 100_000) });
   if (service) q.set('service', service);
+  const keep = (lines: LogLineView[]) =>
+    (since === undefined ? lines : lines.filter((l) => l.time >= (since as number))).slice(-n);
+  let loc: Located | undefined;
   try {
-    const loc = await locate(opts);
+    loc = await locate(opts);
     if (opts.follow) {
+      if (since !== undefined) {
+        printAll(keep((await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`)).lines));
+        q.set('n', '0');
+      }
       q.set('follow', '1');
       await stream<LogLineView>(loc, `/api/logs?${q}`, print);
     } else {
-      const r = await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`);
-      width = Math.max(0, ...r.lines.map((l) => l.service.length));
-      for (const l of r.lines) print(l);
+      printAll(keep((await call<{ lines: LogLineView[] }>(loc, 'GET', `/api/logs?${q}`)).lines));
     }
     return EXIT_OK;
   } catch (e) {
+    if (e instanceof NotRunningError) return logsOffline(service, opts, n, since, printAll);
+    if (loc && service && (e as { status?: number }).status === 404) {
+      const code = await failure(e);
+      const guess = await suggestService(loc, service);
+      if (guess) err(`  did you mean ${guess}?`);
+      return code;
+    }
     return failure(e);
   }
+}
+
+/** No tend running: the last lines of the services' log files, as the manifest places them. */
+async function logsOffline(
+  service: string | undefined,
+  opts: Common & { follow?: boolean },
+  n: number,
+  since: number | undefined,
+  printAll: (lines: LogLineView[]) => void,
+): Promise<number> {
+  const { findManifest } = await import('../control/locate.js');
+  const file = findManifest(opts.file ?? process.env.TEND_FILE, process.cwd());
+  if (!file) {
+    err('tend: no tend is running and there is no tend.yaml here to find log files by; pass --file FILE');
+    return EXIT_FAIL;
+  }
+  const { loadManifest, ManifestError } = await import('../manifest/index.js');
+  const { readLogFiles } = await import('../control/logfiles.js');
+  let plan: import('../manifest/types.js').Plan;
+  try {
+    plan = loadManifest(file, { env: process.env }).plan;
+  } catch (e) {
+    if (e instanceof ManifestError) {
+      err(e.message);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  const names = service ? [service] : Object.keys(plan.services);
+  if (service && !plan.services[service]) {
+    const { closest } = await import('./suggest.js');
+    const guess = closest(service, Object.keys(plan.services));
+    err(`tend: no service ${JSON.stringify(service)} in ${file}${guess ? `; did you mean ${guess}?` : ''}`);
+    return EXIT_USAGE;
+  }
+  const { lines, files: read } = await readLogFiles(plan, names, n);
+  err(
+    read.length
+      ? `tend: no tend is running; the last lines of ${read.length === 1 ? read[0] : `${read.length} log files`}`
+      : `tend: no tend is running, and ${service ? `${service} has no log file` : 'no service has a log file'} yet`,
+  );
+  if (since !== undefined && lines.some((l) => Number.isNaN(l.time)))
+    err('tend: warning: raw log lines carry no time; --since keeps only stamped ones');
+  printAll(lines);
+  if (opts.follow) {
+    err('tend: -f follows a running tend only; start it with `tend up`');
+    return EXIT_FAIL;
+  }
+  return read.length ? EXIT_OK : EXIT_FAIL;
 }
 
 async function maintenanceCommand(mode: string | undefined, opts: Common): Promise<number> {
@@ -190,12 +376,21 @@ async function maintenanceCommand(mode: string | undefined, opts: Common): Promi
   }
 }
 
-async function cfgGetCommand(path: string | undefined, opts: Common & { only?: string }): Promise<number> {
+/** `--raw`: a string as it is (for `$(tend cfg get db.host --raw)`), anything else as compact JSON. */
+function showValue(v: unknown, raw?: boolean): string {
+  if (!raw) return JSON.stringify(v, null, 2);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+async function cfgGetCommand(
+  path: string | undefined,
+  opts: Common & { only?: string; raw?: boolean },
+): Promise<number> {
   const { call, ApiError, NotRunningError } = await import('../control/client.js');
   const q = new URLSearchParams({ path: path ?? '' });
   try {
     const r = await call<{ value: unknown }>(await locate(opts), 'GET', `/api/cfg?${q}`);
-    out(JSON.stringify(r.value, null, 2));
+    out(showValue(r.value, opts.raw));
     return EXIT_OK;
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
@@ -208,7 +403,10 @@ async function cfgGetCommand(path: string | undefined, opts: Common & { only?: s
 }
 
 /** No tend running: the settings as a tend started now would see them (defaults ← files ← $CFG; no KV). */
-async function cfgOffline(path: string | undefined, opts: Common & { only?: string }): Promise<number> {
+async function cfgOffline(
+  path: string | undefined,
+  opts: Common & { only?: string; raw?: boolean },
+): Promise<number> {
   const { findManifest } = await import('../control/locate.js');
   const file = findManifest(opts.file ?? process.env.TEND_FILE, process.cwd());
   if (!file) {
@@ -235,7 +433,7 @@ async function cfgOffline(path: string | undefined, opts: Common & { only?: stri
     err(`tend: no setting at ${path}; \`tend cfg get\` prints them all`);
     return EXIT_FAIL;
   }
-  out(JSON.stringify(v, null, 2));
+  out(showValue(v, opts.raw));
   return EXIT_OK;
 }
 
@@ -265,16 +463,29 @@ async function kvOverlay(plan: import('../manifest/types.js').Plan) {
   }
 }
 
-/** Adds status, start, stop, restart, reload, logs, maintenance and cfg to the program. */
+/** Adds status (ps, ls), down, start, stop, restart, reload, logs, maintenance and cfg to the program. */
 export function registerClientCommands(program: Command): void {
   const run = (p: Promise<number>) =>
     p.then((code) => {
       process.exitCode = code;
     });
 
-  withConnection(program.command('status').description('state of each service of the running tend')).action(
-    (opts: Common) => run(statusCommand(opts)),
-  );
+  withConnection(
+    program
+      .command('status')
+      .aliases(['ps', 'ls'])
+      .description('state of each service of the running tend (also: ps, ls)'),
+  )
+    .option('-q, --quiet', 'print only the service names')
+    .action((opts: Common & { quiet?: boolean }) => run(statusCommand(opts)));
+
+  withConnection(
+    program
+      .command('down')
+      .description('stop the running tend from another terminal and wait until it exits'),
+  )
+    .option('--timeout <duration>', 'how long to wait for it to exit', '2m')
+    .action((opts: Common & { timeout: string }) => run(downCommand(opts)));
 
   for (const [action, text] of [
     ['start', 'start services of the running tend'],
@@ -282,9 +493,10 @@ export function registerClientCommands(program: Command): void {
     ['restart', 'restart services of the running tend'],
   ] as const) {
     withConnection(program.command(action).description(text))
-      .argument('<service...>', 'service names')
+      .argument('[service...]', 'service names')
+      .option('-a, --all', 'every service (jobs aside)')
       .option('--no-wait', 'return at once instead of when the change took effect')
-      .action((services: string[], opts: Common & { wait?: boolean }) =>
+      .action((services: string[], opts: Common & { wait?: boolean; all?: boolean }) =>
         run(actionCommand(action, services, opts)),
       );
   }
@@ -299,7 +511,8 @@ export function registerClientCommands(program: Command): void {
   withConnection(program.command('logs').description('print (follow) service logs'), true, false)
     .argument('[service]', 'one service (default: all, each line prefixed by its service)')
     .option('-f, --follow', 'keep printing new lines')
-    .option('-n, --lines <n>', 'lines to print first', '100')
+    .option('-n, --lines <n>', 'lines to print first (default: 100; with --since, all since then)')
+    .option('--since <when>', 'only lines since a duration ago (10m, 2h) or a time (2026-01-02T15:04:05Z)')
     .option('-t, --timestamps', 'prefix each line with its time')
     .action((service: string | undefined, opts) => run(logsCommand(service, opts)));
 
@@ -317,5 +530,6 @@ export function registerClientCommands(program: Command): void {
     false,
   )
     .argument('[path]', 'dotted path, e.g. db.port or servers.0.host')
-    .action((path: string | undefined, opts: Common) => run(cfgGetCommand(path, opts)));
+    .option('--raw', 'a string as it is, without quotes (for $(…)); other values as one line of JSON')
+    .action((path: string | undefined, opts: Common & { raw?: boolean }) => run(cfgGetCommand(path, opts)));
 }

@@ -3,11 +3,11 @@
  * The command line: parse, call a library function or the control API, print. Heavy modules are imported
  * inside each action so that `tend status` and `tend --help` start fast.
  */
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
+import { VERSION } from '../runtime/version.js';
 import { registerClientCommands } from './client.js';
 import { registerExportCommands } from './export.js';
 import { registerRenderCommands } from './render.js';
-import { VERSION } from './version.js';
 
 // `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's. `tend up`
 // and `tend run` are another matter: their stdout and stderr only copy the logs and events, and a reader that
@@ -63,6 +63,12 @@ program
       .choices(['always', 'on-failure', 'never'])
       .default('always'),
   )
+  .option(
+    '--max-failures <n>',
+    'runs shorter than 1s within 10s that end tend (default 5; 0 = never give up)',
+  )
+  .option('--reset-after <duration>', 'uptime after which the backoff starts over (default 10s)')
+  .option('--backoff-max <duration>', 'longest delay between restarts (default 30s)')
   .argument('<command...>', 'the command and its arguments')
   .action(async (argv: string[], opts) => {
     supervise();
@@ -92,6 +98,32 @@ program
 registerClientCommands(program);
 registerRenderCommands(program);
 registerExportCommands(program);
+
+program
+  .command('completion')
+  .description('print a shell completion script: source <(tend completion bash)')
+  .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+  .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+    const { completionScript } = await import('./completion.js');
+    const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    process.stdout.write(completionScript(shell, [...names, 'help'].sort()));
+  });
+
+// An unknown command: commander's own suggestion is too eager (`tend top` offered `stop`); ours asks for a
+// closer match (see suggest.ts) and names the command that lists the others.
+program.showSuggestionAfterError(false);
+const first = process.argv[2];
+if (first !== undefined && !first.startsWith('-') && first !== 'help') {
+  const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  if (!known.includes(first)) {
+    const { closest } = await import('./suggest.js');
+    const guess = closest(first, known);
+    process.stderr.write(
+      `tend: unknown command ${JSON.stringify(first)}${guess ? `; did you mean \`tend ${guess}\`?` : ''}\n(run \`tend help\` for the list of commands)\n`,
+    );
+    process.exit(2);
+  }
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`tend: ${(err as Error)?.stack ?? String(err)}\n`);

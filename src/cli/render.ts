@@ -11,6 +11,7 @@ interface RenderFlags {
   dryRun?: boolean;
   json?: boolean;
   timeout?: string;
+  all?: boolean;
 }
 
 async function renderCommand(opts: RenderFlags): Promise<number> {
@@ -29,8 +30,15 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
       env: process.env,
       only: parseOnly(opts.only ?? process.env.TEND_ONLY),
     });
-    for (const w of loaded.warnings) err(`tend: warning: ${w}`);
     plan = loaded.plan;
+    if (opts.all && plan.disabled.length > 0) {
+      // --all: the templates of disabled services too (a build-time check of every file the image may need)
+      const every = [...Object.keys(plan.services), ...plan.disabled];
+      const again = loadManifest(file, { env: process.env, only: every });
+      plan = again.plan;
+      for (const w of again.warnings)
+        if (!/has enabled: false but --only names it/.test(w)) err(`tend: warning: ${w}`);
+    } else for (const w of loaded.warnings) err(`tend: warning: ${w}`);
   } catch (e) {
     if (e instanceof ManifestError) {
       err(e.message);
@@ -44,9 +52,16 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
     err(`tend render: --timeout ${opts.timeout} is not a duration; use e.g. 10s or 500ms`);
     return 2;
   }
-  const { openKv } = await import('../kv/index.js');
+  const { KvError, openKv } = await import('../kv/index.js');
   const { renderAll } = await import('../render/once.js');
-  const kv = openKv(opts.kv ?? (process.env.TEND_KV || plan.kv), { env: process.env, baseDir: plan.dir });
+  let kv: import('../kv/index.js').KvBackend;
+  try {
+    kv = openKv(opts.kv ?? (process.env.TEND_KV || plan.kv), { env: process.env, baseDir: plan.dir });
+  } catch (e) {
+    if (!(e instanceof KvError)) throw e;
+    err(`tend render: ${e.message}`);
+    return 2;
+  }
   try {
     const { outcomes, exitCode } = await renderAll({
       plan,
@@ -71,7 +86,13 @@ async function renderCommand(opts: RenderFlags): Promise<number> {
         err(`${o.status === 'incomplete' ? 'missing' : o.status} ${where}: ${o.reason}`);
       }
     }
-    if (outcomes.length === 0) err('tend render: no service of this manifest has templates');
+    if (outcomes.length === 0) {
+      err(
+        plan.disabled.length > 0
+          ? `tend render: no enabled service has templates; skipped: ${plan.disabled.join(', ')} (enabled: false, or not named by --only/$TEND_ONLY); --all renders theirs too`
+          : 'tend render: no service of this manifest has templates',
+      );
+    }
     if (exitCode === 3)
       err('tend render: config incomplete (exit 3); put the missing keys in the store and run it again');
     return exitCode;
@@ -144,6 +165,7 @@ export function registerRenderCommands(program: Command): void {
     .option('--kv <url>', 'KV store URL (or $TEND_KV; default: the manifest’s kv)')
     .option('--timeout <duration>', 'how long the KV store may take to answer', '10s')
     .option('--json', 'print the outcome of each template as JSON')
+    .option('--all', 'also the templates of disabled services (enabled: false, not in --only)')
     .action(async (opts: RenderFlags) => {
       process.exitCode = await renderCommand(opts);
     });

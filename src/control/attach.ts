@@ -1,10 +1,9 @@
-/** The control plane as an Attachment of `tend up`: socket and TCP server, metrics binding, control state. */
-import { join } from 'node:path';
-import type { Attachment } from '../app/index.js';
-import { bindMetrics } from './metrics.js';
-import { ReloadError, reload } from './reload.js';
-import { startControlServer } from './server.js';
-import { controlState } from './state.js';
+/** The control plane as a module of `tend up`: the socket and TCP server. */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Module } from '../runtime/index.js';
+import { findManifest, shownPath } from './locate.js';
+import { parseListenAddress, startControlServer } from './server.js';
 
 /** `<state_dir>/tend.sock`: where `tend up` listens and the CLI looks. */
 export function socketPathOf(stateDir: string): string {
@@ -15,50 +14,61 @@ export function socketPathOf(stateDir: string): string {
  * Starts the API before any service starts, so that a second `tend up` on the same state folder is refused
  * (StartError, exit 1) while nothing has been spawned yet.
  */
-export function controlAttachment(): Attachment {
-  return async (rt) => {
-    const cs = controlState(rt);
-    const server = await startControlServer({
-      rt,
-      cs,
-      socketPath: socketPathOf(rt.plan.stateDir),
-      http: rt.plan.http,
-    });
-    cs.httpUrl = server.httpUrl;
-    if (server.httpUrl) rt.out.write(`tend | dashboard, API and metrics on ${server.httpUrl}\n`);
-    const unbind = bindMetrics({
-      app: rt.plan.name,
-      appState: () => rt.appState(),
-      services: () => rt.stack.status(),
-      logStats: (name) => rt.stack.log(name)?.stats(),
-      maintenance: () => cs.maintenance(),
-      // a sink's name may carry a URL or a command line: label it by position and kind only
-      notifyDropped: () =>
-        rt
-          .notifyStats()
-          .map((s, i) => ({ consumer: `notify:${i}:${s.sink.split(' ')[0]}`, dropped: s.dropped })),
-    });
-    if (!rt.plan.file) {
-      // `tend run` has no manifest in the current folder to find the socket by
-      const sock = socketPathOf(rt.plan.stateDir);
-      rt.out.write(`tend | control socket ${sock} (e.g. tend status --socket ${sock})\n`);
-    }
-    // SIGHUP: the lifecycle restarts the app and reloads the manifest while the services are down
-    const offHangup = rt.onHangup(async () => {
-      try {
-        await reload(rt, { start: false });
-      } catch (err) {
-        // an invalid manifest was reported by reload(); `tend run` has none to reload
-        if (!(err instanceof ReloadError)) throw err;
+export function controlModule(): Module {
+  return {
+    name: 'control',
+    async attach(rt) {
+      const server = await startControlServer({
+        rt,
+        socketPath: socketPathOf(rt.plan.stateDir),
+        http: rt.plan.http,
+      });
+      rt.control.httpUrl = server.httpUrl;
+      if (server.httpUrl) {
+        const host = rt.plan.http ? parseListenAddress(rt.plan.http).host : '';
+        const every = host === '' || host === '0.0.0.0' || host === '::' ? ' (bound to every interface)' : '';
+        rt.out.write(`tend | dashboard, API and metrics on ${server.httpUrl}${every}\n`);
       }
-    });
-    return {
-      async close() {
-        offHangup();
-        unbind();
-        await server.close();
-        cs.close();
-      },
-    };
+      if (!rt.plan.file) {
+        // `tend run` has no manifest in the current folder to find the socket by
+        const sock = socketPathOf(rt.plan.stateDir);
+        rt.out.write(`tend | control socket ${sock} (e.g. tend status --socket ${sock})\n`);
+      }
+      // once up, the next step in one line: where to look from here
+      const unsubscribe = rt.bus.subscribe((e) => {
+        if (e.kind !== 'app' || e.to !== 'UP') return;
+        unsubscribe();
+        rt.out.write(`tend | ${nextStep(rt.plan.file, socketPathOf(rt.plan.stateDir), server.httpUrl)}\n`);
+      });
+      return {
+        close: () => {
+          unsubscribe();
+          return server.close();
+        },
+      };
+    },
   };
+}
+
+/** `up · dashboard http://127.0.0.1:7070/ · \`tend status\` in another terminal`, with the flag it needs. */
+export function nextStep(file: string | undefined, socket: string, httpUrl: string | undefined): string {
+  const here = file && findManifest(undefined, process.cwd()) === file;
+  const where = here ? '' : file ? ` -f ${shownPath(file)}` : ` --socket ${shownPath(socket)}`;
+  const dashboard = httpUrl ? ` · dashboard ${httpUrl}` : '';
+  return `up${dashboard} · \`${tendCommand()} status${where}\` in another terminal`;
+}
+
+/**
+ * How to call this tend from another terminal: `tend` when it is on PATH, else the way it was started
+ * (`node dist/cli/main.js` after `npm run quickstart`), so that the line printed works when pasted.
+ */
+export function tendCommand(env: NodeJS.ProcessEnv = process.env, script = process.argv[1]): string {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, 'tend'), constants.X_OK);
+      return 'tend';
+    } catch {}
+  }
+  return script ? `node ${shownPath(script)}` : 'tend';
 }

@@ -82,6 +82,9 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
 .empty { color: var(--dim); padding: 12px 14px; }
 #notice { display: none; margin: 12px 20px 0; padding: 8px 12px; border-radius: 6px; background: color-mix(in srgb, var(--bad) 12%, var(--panel)); border: 1px solid var(--bad); }
 #notice.show { display: block; }
+#gone { margin: 12px 20px 0; padding: 8px 12px; border-radius: 6px; font-weight: 600; background: color-mix(in srgb, var(--off) 18%, var(--panel)); border: 1px solid var(--off); }
+/* tend is gone: what is left on the page is its last known state, not a live one */
+body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint { filter: grayscale(1); opacity: .55; }
 </style>
 </head>
 <body>
@@ -95,6 +98,7 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
   <span id="conn">connecting</span>
 </header>
 <div id="notice" role="alert"></div>
+<div id="gone" role="alert" hidden></div>
 <main>
   <div>
     <section>
@@ -125,6 +129,8 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
 "use strict";
 (function () {
   var status = null, fetchedAt = 0, selected = null, refreshTimer = null, logAbort = null, askedForToken = false;
+  // gone: the event stream ended and /api/status does not answer, so tend is not running (or not reachable)
+  var streamLive = false, gone = false, goneAt = 0;
   var MAX_LOG_LINES = 2000, MAX_EVENTS = 100;
   var $ = function (id) { return document.getElementById(id); };
 
@@ -158,10 +164,22 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
     if (refreshTimer) return;
     refreshTimer = setTimeout(function () { refreshTimer = null; refresh(); }, 60);
   }
+  function setGone(on) {
+    if (gone === on) return;
+    gone = on;
+    if (on) goneAt = Date.now();
+    document.body.classList.toggle("gone", on);
+    $("gone").hidden = !on;
+    $("gone").textContent = on ? "tend is not running (since " + clock(goneAt) + "): this page shows its last known state" : "";
+    render();
+  }
   function refresh() {
-    return fetch("api/status", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (s) {
-      status = s; fetchedAt = Date.now(); render();
-    }).catch(function () {});
+    return fetch("api/status", { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (s) {
+      status = s; fetchedAt = Date.now(); setGone(false); render();
+    }).catch(function () { if (!streamLive) setGone(true); });
   }
 
   function reasonOf(s) {
@@ -182,13 +200,14 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
 
   function render() {
     if (!status) return;
-    var a = status.app, elapsed = Date.now() - fetchedAt;
+    var a = status.app, elapsed = (gone ? goneAt : Date.now()) - fetchedAt;
     document.title = a.name + " · " + a.state + " · tend";
     $("app-name").textContent = a.name;
     $("app-state").textContent = a.state;
     $("app-state").className = "badge s-" + a.state;
-    $("app-ready").textContent = a.ready ? "ready" : "not ready";
-    $("app-ready").className = "meta " + (a.ready ? "ok" : "");
+    $("app-ready").textContent = gone ? "tend is not running" : a.ready ? "ready"
+      : "not ready" + (a.notReady && a.notReady.length ? ": " + a.notReady.join(", ") : "");
+    $("app-ready").className = "meta " + (a.ready && !gone ? "ok" : "");
     $("app-maint").hidden = !a.maintenance;
     $("app-meta").textContent = "tend " + a.version + " · pid " + a.pid + " · up " + dur(a.uptimeMs + elapsed);
     $("svc-count").textContent = status.services.length + (status.services.length === 1 ? " service" : " services");
@@ -206,7 +225,8 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
       var tr = el("tr", { "data-service": s.name, class: s.name === selected ? "selected" : "" }, [
         el("td", {}, [el("span", { class: "name", text: s.name }), s.job ? el("span", { class: "tag", text: "job" }) : null,
           s.essential ? el("span", { class: "tag", text: "essential" }) : null]),
-        el("td", { class: "state-cell" }, [el("span", { class: "badge state s-" + s.state, text: s.state }),
+        // running but not ready yet (its readiness probe has not passed) is not green
+        el("td", { class: "state-cell" }, [el("span", { class: "badge state s-" + (s.state === "running" && !s.ready ? "starting" : s.state), text: s.state }),
           reasonOf(s) ? el("div", { class: "reason", text: reasonOf(s) }) : null]),
         el("td", { class: "num mono pid", text: running ? String(s.pid) : "–" }),
         el("td", { class: "num uptime", text: dur(up) }),
@@ -346,8 +366,9 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
   function connect() {
     // since=0 fills the feed from the bus history; reconnects resume from Last-Event-ID instead
     var es = new EventSource("api/events?since=0");
-    es.onopen = function () { $("conn").textContent = "live"; $("conn").className = "live"; refresh(); };
-    es.onerror = function () { $("conn").textContent = "reconnecting"; $("conn").className = "down"; };
+    es.onopen = function () { streamLive = true; $("conn").textContent = "live"; $("conn").className = "live"; refresh(); };
+    // the stream ended: tend restarted (it answers again) or is gone (status fails too); EventSource retries
+    es.onerror = function () { streamLive = false; $("conn").textContent = "reconnecting"; $("conn").className = "down"; refresh(); };
     es.onmessage = function (m) {
       var e; try { e = JSON.parse(m.data); } catch (x) { return; }
       addEvent(e);

@@ -2,6 +2,7 @@
  * Human text for the CLI and tend's own output. Light on purpose: the CLI imports it, so it depends on types
  * only.
  */
+import { escapeControls } from '../logs/escape.js';
 import type { LogLineView, ReloadResult, ServiceView, StatusView } from './types.js';
 
 export function formatDuration(ms: number | undefined): string {
@@ -57,7 +58,7 @@ export function formatStatus(st: StatusView, width?: number): string {
   const head = [
     `${a.name}: ${a.state}${a.maintenance ? ' (maintenance)' : ''}`,
     `tend pid ${a.pid}, up ${formatDuration(a.uptimeMs)}`,
-    a.ready ? 'ready' : 'not ready',
+    a.ready ? 'ready' : a.notReady?.length ? `not ready: ${a.notReady.join(', ')}` : 'not ready',
   ];
   if (a.http) head.push(a.http);
   // A store tend never needed (no templates, no env_from) is never contacted: only an error is news.
@@ -94,8 +95,9 @@ export function describeReload(r: ReloadResult): string {
   return text;
 }
 
+/** One line of `tend logs`: a service's control characters shown escaped, as in tend's own echo. */
 export function formatLogLine(l: LogLineView, opts: { prefix?: number; timestamps?: boolean }): string {
-  let text = l.text;
+  let text = escapeControls(l.text);
   if (opts.prefix !== undefined) text = `${l.service.padEnd(opts.prefix)} | ${text}`;
   if (opts.timestamps) text = `${new Date(l.time).toISOString()} ${text}`;
   return text;

@@ -29,9 +29,6 @@
  *
  * The CLI does not import this file (it would load the server); it uses ./client.ts, ./locate.ts, ./format.ts.
  */
-export { controlAttachment, socketPathOf } from './attach.js';
-export { isPlainOutput, liveViewAttachment } from './live.js';
-export { bindMetrics, type MetricsSource, metrics, scrape } from './metrics.js';
-export { ReloadError, reload } from './reload.js';
-export { type ControlState, controlState, maintenanceOf, onReload } from './state.js';
+export { controlModule, socketPathOf } from './attach.js';
+export { isPlainOutput, liveViewModule } from './live.js';
 export type * from './types.js';

@@ -9,12 +9,27 @@
  * through, and draws the table again, in one write so that backpressure and callbacks behave as before. Event
  * lines about service states are left out meanwhile, since the table shows exactly that.
  */
-import { type Attachment, describeEvent, type Runtime } from '../app/index.js';
-import type { ServiceState } from '../events/index.js';
+import { type AppState, describeEvent } from '../events/index.js';
+import type { Module, Runtime } from '../runtime/index.js';
+import {
+  hasFailed,
+  isReady,
+  isServing,
+  isSettled,
+  isSteady,
+  type ServiceStatus,
+  waitingFor,
+} from '../supervisor/index.js';
 
 /** Longest the table stays up when something never settles (e.g. a service waiting for config). */
 const MAX_LIVE_MS = 120_000;
 const TICK_MS = 250;
+/**
+ * A service without a readiness probe is ready the moment it runs, crash-looping or not; the table calls it
+ * settled only once it has run this long (or restarted, which `failureStreak` shows). One that crashes at start
+ * does so within it, and gets no ✔.
+ */
+const SETTLE_MS = 1000;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 type Write = NodeJS.WritableStream['write'];
@@ -36,15 +51,26 @@ export function isPlainOutput(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv
   );
 }
 
-export function liveViewAttachment(opts: LiveViewOptions = {}): Attachment {
-  return async (rt) => {
-    if (!opts.force && isPlainOutput(rt.out, rt.env)) return undefined;
-    const view = startLiveView(rt, opts);
-    return { close: async () => view.end() };
-  };
+export function liveViewModule(opts: LiveViewOptions = {}): Module {
+  return { name: 'live view', attach: (rt) => attachLiveView(rt, opts) };
 }
 
-const SETTLED: ReadonlySet<ServiceState> = new Set(['ready', 'failed', 'exited', 'stopped']);
+async function attachLiveView(rt: Runtime, opts: LiveViewOptions) {
+  if (!opts.force && isPlainOutput(rt.out, rt.env)) return undefined;
+  const view = startLiveView(rt, opts);
+  return { close: async () => view.end() };
+}
+
+/** The app states of the start-up: the table stays through them (stages included), whatever the services do. */
+const STARTING_UP: ReadonlySet<AppState> = new Set(['BOOT', 'FIRSTBOOT', 'UPGRADING', 'WARMUP']);
+/** The stage that runs before the services start, by app state: what a service not started yet waits for. */
+const STAGE_OF: Partial<Record<AppState, string>> = {
+  BOOT: 'boot',
+  FIRSTBOOT: 'firstboot',
+  UPGRADING: 'upgrade',
+};
+/** The app is going down (or never came up): the start-up view ends at once, before any service stops. */
+const GOING_DOWN: ReadonlySet<AppState> = new Set(['STOPPING', 'STOPPED', 'ERROR']);
 
 export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end(): void } {
   const out = rt.out as NodeJS.WritableStream & { columns?: number; on?: NodeJS.WriteStream['on'] };
@@ -61,12 +87,34 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
   // a pty that does not know its size says 0
   const columns = () => Math.max(20, out.columns || opts.columns || 80);
 
-  const symbol = (state: ServiceState, ready: boolean) => {
-    if (state === 'ready' || (state === 'running' && ready)) return paint(32, '✔');
-    if (state === 'failed' || state === 'exited') return paint(31, '✖');
-    if (state === 'backoff' || state === 'unhealthy') return paint(33, '!');
-    if (state === 'stopped' || state === 'stopping') return paint(90, '·');
+  /** Not started yet because a start-up stage runs first. */
+  const beforeStage = (st: ServiceStatus) => {
+    const stage = STAGE_OF[rt.appState()];
+    return stage !== undefined && st.state === 'stopped' && st.desired === 'down' ? stage : undefined;
+  };
+
+  const symbol = (st: ServiceStatus) => {
+    if (isSteady(st)) return paint(32, '✔');
+    // up right now, but between two crashes: not a ✔
+    if (isReady(st)) return paint(33, '!');
+    if (hasFailed(st, st.job)) return paint(31, '✖');
+    if (st.state === 'backoff' || st.state === 'unhealthy') return paint(33, '!');
+    if ((st.state === 'stopped' || st.state === 'stopping' || st.state === 'exited') && !beforeStage(st))
+      return paint(90, '·');
     return paint(36, SPINNER[frame % SPINNER.length]);
+  };
+
+  const detail = (st: ServiceStatus, gates: Array<{ id: string; reason: string }>) => {
+    const stage = beforeStage(st);
+    if (stage) return `starts after the ${stage} stage`;
+    const waits = waitingFor(st, gates);
+    if (waits.length > 0) return waits.map((w) => w.reason).join('; ');
+    if (st.pid && isServing(st) && st.state !== 'starting') {
+      const exit = st.lastExit ? (st.lastExit.signal ?? `exit code ${st.lastExit.code}`) : undefined;
+      const looping = st.failureStreak > 0 && exit ? ` · restarted after ${exit}` : '';
+      return `pid ${st.pid}${looping}`;
+    }
+    return st.reason ?? '';
   };
 
   // Lines are cut to the terminal width before colouring: a wrapped line would break the erase arithmetic.
@@ -79,21 +127,20 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
       .map((n) => ({ status: rt.stack.runner(n)?.status(), gates: rt.stack.gates(n) }))
       .filter((s) => s.status && !s.status.job);
     const width = Math.max(0, ...services.map((s) => s.status!.name.length));
-    const ready = services.filter((s) => s.status!.ready).length;
+    // the same rule as `tend status` and /readyz: ready is `isReady`
+    const ready = services.filter((s) => isReady(s.status!)).length;
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     const max = columns() - 1;
+    const app = rt.appState();
     const head = final
-      ? `${rt.plan.name}: ${ready}/${services.length} ready after ${secs}s`
-      : `${rt.plan.name}: ${rt.appState()} · ${ready}/${services.length} ready · ${secs}s`;
+      ? `${rt.plan.name}: ${ready}/${services.length} ready after ${secs}s${GOING_DOWN.has(app) ? ` (app ${app})` : ''}`
+      : `${rt.plan.name}: ${app} · ${ready}/${services.length} ready · ${secs}s`;
     const rows = services.map(({ status: s, gates }) => {
       const st = s!;
-      const why =
-        st.state === 'waiting' && gates.length ? gates.map((g) => g.reason).join('; ') : (st.reason ?? '');
-      const extra = st.pid && (st.state === 'running' || st.state === 'ready') ? `pid ${st.pid}` : why;
       const left = `${st.name.padEnd(width)}  ${st.state.padEnd(9)}  `;
       // ' x ' + left takes 3 + left.length columns
-      const rest = clip(extra, max - 3 - left.length);
-      return ` ${symbol(st.state, st.ready)} ${clip(left, max - 3)}${rest ? paint(90, rest) : ''}`.trimEnd();
+      const rest = clip(detail(st, gates), max - 3 - left.length);
+      return ` ${symbol(st)} ${clip(left, max - 3)}${rest ? paint(90, rest) : ''}`.trimEnd();
     });
     return [paint(1, clip(head, max)), ...rows];
   };
@@ -131,10 +178,15 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
     return write(erase() + body + footer(), callback);
   } as Write;
 
+  // Settled once the start-up stages are over and every service is steady or ended for good.
   const settled = () =>
+    !STARTING_UP.has(rt.appState()) &&
     rt.stack.names().every((n) => {
-      const s = rt.stack.runner(n)?.status();
-      return !s || s.job || s.ready || SETTLED.has(s.state);
+      const r = rt.stack.runner(n);
+      const s = r?.status();
+      if (!r || !s || s.job) return true;
+      if (isReady(s) && !r.plan.ready && (s.uptimeMs ?? 0) < SETTLE_MS) return false;
+      return isSettled(s);
     });
 
   const maxMs = opts.maxLiveMs ?? MAX_LIVE_MS;
@@ -147,12 +199,10 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
 
   let pending = false;
   const unsubscribe = rt.bus.subscribe((e) => {
-    if (e.kind !== 'service' || pending || ended) return;
-    // the shutdown has begun: the start-up view has nothing more to say
-    if (e.to === 'stopping' && rt.stack.runner(e.service)?.model().desired === 'down') {
-      queueMicrotask(end);
-      return;
-    }
+    if (ended) return;
+    // the app is going down: the table ends now, as it was, before any service stops (never after STOPPED)
+    if (e.kind === 'app' && GOING_DOWN.has(e.to)) return end();
+    if ((e.kind !== 'service' && e.kind !== 'app') || pending) return;
     pending = true;
     setImmediate(() => {
       pending = false;

@@ -14,14 +14,17 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { EXIT, type Runtime, StartError } from '../app/index.js';
-import type { ServiceState } from '../events/index.js';
-import { anotherTendMessage } from '../guard/index.js';
+import {
+  anotherTendMessage,
+  type ControlState,
+  EXIT,
+  ReloadError,
+  type Runtime,
+  StartError,
+} from '../runtime/index.js';
 import { getPath } from '../settings/path.js';
+import { isTransient, isWaiting } from '../supervisor/index.js';
 import { DASHBOARD_HTML } from './dashboard.js';
-import { scrape } from './metrics.js';
-import { ReloadError, reload } from './reload.js';
-import type { ControlState } from './state.js';
 import { notReadyReason, serviceView, statusView } from './status.js';
 import { serveEvents, serveLogs } from './streams.js';
 import type { ActionResult, ErrorBody } from './types.js';
@@ -38,7 +41,6 @@ interface Listener {
 
 export interface ControlServerOptions {
   rt: Runtime;
-  cs: ControlState;
   socketPath: string;
   /** TCP address: `PORT`, `:PORT`, `HOST:PORT`, `[V6]:PORT` */
   http?: string;
@@ -72,7 +74,8 @@ let unreadBytes = 0;
 let logsTurn: Promise<unknown> = Promise.resolve();
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
-  const { rt, cs, socketPath } = opts;
+  const { rt, socketPath } = opts;
+  const cs = rt.control;
   const servers: Server[] = [];
   const make = (l: Listener) => {
     const s = createServer((req, res) => {
@@ -233,7 +236,13 @@ function socketAnswers(path: string): Promise<boolean> {
 }
 
 export function parseListenAddress(addr: string): { host: string; port: number } {
-  const text = addr.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  const text = addr
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/$/, '');
+  // a bare port is loopback, as `http: 7070` in the manifest: one meaning for the flag, the number and the
+  // string `${PORT}` gives; `:7070` (nothing before the colon) is every interface
+  if (/^\d+$/.test(text)) return parseListenAddress(`127.0.0.1:${text}`);
   let host = '';
   let portText = text;
   const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
@@ -436,7 +445,7 @@ async function route(
   }
   if (path === '/metrics') {
     only('GET');
-    const { contentType, body } = await scrape();
+    const { contentType, body } = await rt.metrics.scrape();
     return sendText(res, 200, body, contentType);
   }
   if (path === '/' || path === '/index.html') {
@@ -484,10 +493,17 @@ async function route(
       throw new HttpError(400, 'wait must be a number of milliseconds (0: do not wait)');
     return send(res, 200, await act(rt, cs, name, action as ActionResult['action'], wait));
   }
+  if (path === '/api/shutdown') {
+    // `tend down`: answer first (with the pid to wait for), then stop as SIGTERM would
+    only('POST');
+    send(res, 202, { pid: process.pid, stopping: true });
+    setImmediate(() => void rt.shutdown(EXIT.ok, 'tend down'));
+    return;
+  }
   if (path === '/api/reload') {
     only('POST');
     try {
-      return send(res, 200, await reload(rt));
+      return send(res, 200, await rt.reload());
     } catch (err) {
       if (err instanceof ReloadError) return fail(res, err.status, err.message, { issues: err.issues });
       throw err;
@@ -556,8 +572,6 @@ async function route(
   throw new HttpError(404, `no route ${path}; GET /api lists them`);
 }
 
-const SETTLING: ReadonlySet<ServiceState> = new Set(['starting', 'stopping', 'stopped']);
-
 /**
  * Performs an action and answers once it has taken effect (stop: no process left; start/restart: the new
  * process runs or the service settled otherwise), or after `waitMs`, whichever comes first.
@@ -581,10 +595,11 @@ async function act(
     else rt.stack.restart(name, reason);
     const settled = () => {
       const now = runner.model();
-      if (SETTLING.has(now.state)) return false;
+      // `stopped` right after a start or restart: the request has not taken effect yet
+      if (isTransient(now) || now.state === 'stopped') return false;
       // a restart of a running service has settled only once its new process exists
       if (action === 'restart' && before.pid !== undefined && now.spawns === spawnsBefore) {
-        return now.state === 'waiting' || now.state === 'failed';
+        return isWaiting(now) || now.state === 'failed';
       }
       return true;
     };
@@ -630,6 +645,7 @@ const ROUTES = [
   'GET  /api/services/:name',
   'POST /api/services/:name/start|stop|restart   (?wait=ms, default 10000)',
   'POST /api/reload',
+  'POST /api/shutdown   (tend down: stop everything and exit 0)',
   'GET  /api/logs?service=&n=&follow=1',
   'GET  /api/maintenance',
   'POST /api/maintenance {"on": true|false}',

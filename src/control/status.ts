@@ -1,8 +1,18 @@
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
-import type { Runtime } from '../app/index.js';
-import { VERSION } from '../cli/version.js';
-import type { ControlState } from './state.js';
-import type { ServiceView, StatusView } from './types.js';
+import { type ControlState, type Runtime, VERSION } from '../runtime/index.js';
+import { describeNotReady, isReady, type ServiceStatus } from '../supervisor/index.js';
+import type { HealthSummary, ServiceView, StatusView } from './types.js';
+
+/**
+ * The last check result, if it says something about the process there is now: one of an earlier process
+ * (a restarted service not ready yet) is stale and left out; with no process, only a failure is kept (why it
+ * went). Every process reports each of its checks at least once (health/checks.ts).
+ */
+function currentHealth(s: ServiceStatus, h: HealthSummary | undefined): HealthSummary | undefined {
+  if (!h) return undefined;
+  if (s.startedAt === undefined) return h.ok ? undefined : h;
+  return Date.parse(h.time) >= s.startedAt ? h : undefined;
+}
 
 export function serviceView(
   rt: Runtime,
@@ -27,7 +37,7 @@ export function serviceView(
     essential: r.plan.essential,
     waitingFor: rt.stack.gates(name).map((g) => g.reason),
     checks: { ready: r.plan.ready !== undefined, health: r.plan.health !== undefined },
-    health: cs.health(name),
+    health: currentHealth(s, cs.health(name)),
   };
 }
 
@@ -54,6 +64,10 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       maintenance: cs.maintenance(),
       http: cs.httpUrl,
       ready: state === 'UP' && rt.stack.allReady(),
+      notReady: rt.stack
+        .status()
+        .filter((s) => !s.job && !isReady(s))
+        .map((s) => `${s.name} ${s.state}`),
       kv: { url: rt.kv.url, ...rt.kv.status() },
     },
     services: serviceNames(rt, cs)
@@ -65,10 +79,10 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
 }
 
 /** Why /readyz says no, in one line: the app state, or the services that are not ready and why. */
-export function notReadyReason(rt: Runtime, cs: ControlState): string | undefined {
+export function notReadyReason(rt: Runtime, _cs: ControlState): string | undefined {
   const state = rt.appState();
   if (state !== 'UP') return `app is ${state}`;
-  const pending = statusView(rt, cs).services.filter((s) => !s.job && !s.ready);
+  const pending = rt.stack.status().filter((s) => !s.job && !isReady(s));
   if (pending.length === 0) return undefined;
-  return pending.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join(', ');
+  return pending.map((s) => describeNotReady(s.name, s, rt.stack.gates(s.name))).join(', ');
 }

@@ -6,11 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Runtime } from '../app/index.js';
 import type { TendEvent } from '../events/index.js';
 import { type LogLine, parseLogLine, readLastLines } from '../logs/index.js';
-import { metrics } from './metrics.js';
-import { onReload } from './state.js';
+import type { Runtime } from '../runtime/index.js';
 import type { LogLineView } from './types.js';
 
 /** bytes a client may leave unread before it is cut off (SSE) or lines are skipped (logs) */
@@ -33,7 +31,7 @@ export function serveEvents(rt: Runtime, req: IncomingMessage, res: ServerRespon
     if (closed || (wanted && !wanted.has(e.kind))) return;
     if (res.writableLength > MAX_BACKLOG) {
       // Cut off rather than skip silently: on reconnect the client resumes after the last id it got.
-      metrics.eventsDropped.inc('sse');
+      rt.metrics.eventsDropped.inc('sse');
       stop();
       res.destroy();
       return;
@@ -141,7 +139,7 @@ export async function serveLogs(
     if (off) offs.set(name, off);
   };
   for (const s of services) follow1(s);
-  const offReload = onReload(rt, (r) => {
+  const offReload = rt.control.onReload((r) => {
     for (const name of r.removed) {
       offs.get(name)?.();
       offs.delete(name);

@@ -3,15 +3,9 @@
  * Nothing here carries a secret: no environment values, no commands, no tokens, no rendered file contents.
  */
 import type { AppState, ServiceState } from '../events/types.js';
+import type { AppTimelineEntry, HealthSummary } from '../runtime/index.js';
 
-export interface HealthSummary {
-  check: 'ready' | 'health';
-  ok: boolean;
-  /** the check's output when it last changed result, trimmed */
-  output?: string;
-  /** ISO-8601 */
-  time: string;
-}
+export type { AppTimelineEntry, HealthSummary, ReloadResult } from '../runtime/index.js';
 
 export interface ServiceView {
   name: string;
@@ -33,14 +27,6 @@ export interface ServiceView {
   health?: HealthSummary;
 }
 
-export interface AppTimelineEntry {
-  state: AppState;
-  from: AppState | null;
-  reason?: string;
-  /** ISO-8601 */
-  time: string;
-}
-
 export interface StatusView {
   app: {
     name: string;
@@ -55,6 +41,8 @@ export interface StatusView {
     /** the TCP listener's URL, when there is one */
     http?: string;
     ready: boolean;
+    /** the long-running services that are not ready, `name state` each (what keeps `ready` false) */
+    notReady?: string[];
     /** the KV store (URL redacted) and whether tend reaches it; services keep running through an outage */
     kv: { url: string; connected: boolean; error?: string; since: number };
   };
@@ -63,17 +51,6 @@ export interface StatusView {
   disabled: string[];
   /** app state changes, oldest first (bounded) */
   timeline: AppTimelineEntry[];
-}
-
-export interface ReloadResult {
-  file: string;
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: string[];
-  /** top-level keys that changed but need a restart of tend to apply */
-  ignored: string[];
-  warnings: string[];
 }
 
 /** Every error answer: what went wrong and, where there is one, what to do. */

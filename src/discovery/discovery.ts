@@ -4,39 +4,14 @@
  * used by the registrars.
  */
 import { dirname, join, resolve } from 'node:path';
-import type { Runtime } from '../app/index.js';
 import { type KvBackend, parseKvUrl } from '../kv/index.js';
+import type { Discovery, InstanceFilter, Watch } from '../runtime/index.js';
 import { type ConsulRegistryTiming, consulRegistry } from './consul-registry.js';
 import { fileRegistry } from './file-registry.js';
 import { kvRegistry } from './kv-registry.js';
-import type { CatalogService, Publication, Registration, Registry, ServiceInstance, Watch } from './types.js';
+import type { CatalogService, Registry, ServiceInstance } from './types.js';
 
-export interface InstanceFilter {
-  /** only instances carrying this tag */
-  tag?: string;
-  /** only `passing` instances (what `requires` and consul-template's `service` use by default) */
-  passingOnly?: boolean;
-}
-
-export interface Discovery {
-  readonly kind: Registry['kind'];
-  /** where instances live, for messages */
-  readonly where: string;
-  /** the instances of a service now, read from the backend */
-  instances(name: string, filter?: InstanceFilter): Promise<ServiceInstance[]>;
-  /**
-   * Follows a service's instances: onChange gets the filtered list once it is known, then after every change
-   * (only real changes). Watches of the same name share one backend watch.
-   */
-  watch(name: string, onChange: (list: ServiceInstance[]) => void, filter?: InstanceFilter): Watch;
-  /** the last list a watch of `name` has seen (every status), or undefined while not watched or not known yet */
-  cached(name: string): ServiceInstance[] | undefined;
-  services(): Promise<CatalogService[]>;
-  watchServices(onChange: (list: CatalogService[]) => void): Watch;
-  /** publishes an instance (registrars use it) */
-  publish(reg: Registration): Promise<Publication>;
-  close(): Promise<void>;
-}
+export type { Discovery, InstanceFilter };
 
 export function applyFilter(list: ServiceInstance[], filter: InstanceFilter = {}): ServiceInstance[] {
   return list.filter(
@@ -180,19 +155,4 @@ export function openRegistry(opts: OpenRegistryOptions): Registry {
   if (config.kind === 'file' && opts.kv.kind === 'file')
     return fileRegistry(fileRegistryDir(opts.kvUrl, opts.baseDir, env));
   return kvRegistry(opts.kv);
-}
-
-const perRuntime = new WeakMap<Runtime, Discovery>();
-
-/**
- * The discovery of a running tend, created on first use by whichever module asks first (the discovery
- * attachment, the render loop), on the run's KV store. The discovery attachment closes it at shutdown.
- */
-export function discoveryOf(rt: Runtime): Discovery {
-  let d = perRuntime.get(rt);
-  if (!d) {
-    d = createDiscovery(openRegistry({ kvUrl: rt.plan.kv, kv: rt.kv, baseDir: rt.plan.dir, env: rt.env }));
-    perRuntime.set(rt, d);
-  }
-  return d;
 }

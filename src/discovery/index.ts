@@ -25,22 +25,19 @@
  * `requires`: one gate per required service, closed ("waiting for api in discovery (…)") until at least one
  * `passing` instance is listed; `requires_timeout` turns a wait that long into `failed`.
  *
- * For the render loop (the template `service` / `services` functions):
- *   const d = discoveryOf(rt);                       // shared per run; the discovery attachment closes it
+ * For the other modules (the render loop's template `service` / `services` functions, through
+ * src/render/discovery-source.ts):
+ *   const d = rt.discovery();                        // one per run, opened on first use; src/app closes it
  *   d.watch('api', (list) => …)                      // every status: the template engine filters by status/tag
  *   d.watch('api', cb, { passingOnly: true, tag })   // filtered
  *   d.cached('api')                                  // last list seen by a watch, for a synchronous snapshot
  *   await d.instances('api', { passingOnly: true }); d.services(); d.watchServices(cb)
- *   discoverySource(d, (dep) => rerender(dep))       // the synchronous TemplateSource side: `service` answers
- *                                                    // undefined until known, then the cached list; onChange
- *                                                    // fires (`service:<name>` | `services`) on every change
  * Lists are ServiceInstance (src/template/source.ts), ordered by node then ID, as Consul orders them.
  */
 export {
   applyFilter,
   createDiscovery,
   type Discovery,
-  discoveryOf,
   fileRegistryDir,
   type InstanceFilter,
   type OpenRegistryOptions,
@@ -50,7 +47,6 @@ export { type DiscoveryModule, discoveryModule } from './module.js';
 export { defaultAddress, instanceId, registrationOf } from './record.js';
 export { type Conditions, createRegistrar, type Registrar } from './registrar.js';
 export { gateRequires } from './requires.js';
-export { type DiscoverySource, discoverySource } from './template.js';
 export type {
   CatalogService,
   InstanceStatus,

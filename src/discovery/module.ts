@@ -3,17 +3,15 @@
  * (ready → published; stop → withdrawn before the stop signal), an attachment that binds them to the run (its
  * discovery, health events, maintenance mode) and gates `requires`.
  */
-import type { Attachment, Runtime, ServiceHooksFactory } from '../app/index.js';
-import { maintenanceOf } from '../control/index.js';
 import type { ServicePlan } from '../manifest/types.js';
+import type { Discovery, Module, Runtime, ServiceHooksFactory } from '../runtime/index.js';
 import type { ServiceHooks } from '../supervisor/index.js';
-import { type Discovery, discoveryOf } from './discovery.js';
 import { defaultAddress, registrationOf } from './record.js';
 import { createRegistrar, type Registrar } from './registrar.js';
 import { gateRequires } from './requires.js';
 import type { Watch } from './types.js';
 
-/** How long shutdown waits for the last withdrawals and for the registry to close. */
+/** How long shutdown waits for the last withdrawals. */
 const CLOSE_WAIT_MS = 3000;
 
 function within(p: Promise<unknown>, ms: number): Promise<void> {
@@ -29,9 +27,8 @@ function within(p: Promise<unknown>, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
-export interface DiscoveryModule {
+export interface DiscoveryModule extends Module {
   serviceHooks: ServiceHooksFactory;
-  attach: Attachment;
 }
 
 export function discoveryModule(opts: { address?: string } = {}): DiscoveryModule {
@@ -87,10 +84,10 @@ export function discoveryModule(opts: { address?: string } = {}): DiscoveryModul
     return hooks;
   };
 
-  const attach: Attachment = async (runtime) => {
+  const attach: Module['attach'] = async (runtime) => {
     rt = runtime;
-    discovery = discoveryOf(runtime);
-    const m = maintenanceOf(runtime);
+    discovery = runtime.discovery();
+    const m = runtime.control;
     maintenance = m.maintenance();
     const unsubscribers: Array<() => void> = [];
     unsubscribers.push(
@@ -132,12 +129,12 @@ export function discoveryModule(opts: { address?: string } = {}): DiscoveryModul
         // the services are down by now, each withdrawn before its stop; this catches anything left, without
         // letting an unreachable store hold tend's exit (what is left expires after its TTL)
         await within(Promise.all([...registrars.values()].map((r) => r.close())), CLOSE_WAIT_MS);
-        await within(discovery?.close() ?? Promise.resolve(), CLOSE_WAIT_MS);
+        // the discovery itself is the run's: src/app closes it after every module
         discovery = undefined;
         rt = undefined;
       },
     };
   };
 
-  return { serviceHooks, attach };
+  return { name: 'discovery', serviceHooks, attach };
 }

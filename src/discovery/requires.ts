@@ -7,7 +7,7 @@
 
 import { formatMs } from '../health/index.js';
 import type { ServicePlan } from '../manifest/types.js';
-import type { Stack } from '../supervisor/index.js';
+import { isWaiting, type Stack } from '../supervisor/index.js';
 import type { Discovery } from './discovery.js';
 import type { Watch } from './types.js';
 
@@ -19,6 +19,8 @@ export function waitingReason(required: string, where: string): string {
 
 export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan): Watch {
   const closedGates = new Set<string>();
+  /** per required service, a count of the lists seen: a deferred opening is dropped if a newer list came */
+  const generation = new Map<string, number>();
   const watches: Watch[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -34,7 +36,8 @@ export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan
     timer = setTimeout(() => {
       timer = undefined;
       if (closed || closedGates.size === 0) return;
-      if (stack.runner(sp.name)?.model().state !== 'waiting') return;
+      const m = stack.runner(sp.name)?.model();
+      if (!m || !isWaiting(m)) return;
       const names = [...closedGates].join(', ');
       stack.fail(
         sp.name,
@@ -54,11 +57,24 @@ export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan
         required,
         (list) => {
           if (closed) return;
-          const open = list.length > 0;
-          if (open) closedGates.delete(required);
-          else closedGates.add(required);
-          stack.setGate(sp.name, gateId(required), open ? null : waitingReason(required, discovery.where));
-          armTimeout();
+          const seen = (generation.get(required) ?? 0) + 1;
+          generation.set(required, seen);
+          if (list.length === 0) {
+            closedGates.add(required);
+            stack.setGate(sp.name, gateId(required), waitingReason(required, discovery.where));
+            armTimeout();
+            return;
+          }
+          // Opens once every other reader of this same discovery change has heard it (discovery fans a change
+          // out synchronously): the render loop closes the service's config gate while a template that reads
+          // this service renders again, so the service starts once, on the new file, rather than on the stale
+          // one and then again for "config changed".
+          queueMicrotask(() => {
+            if (closed || generation.get(required) !== seen) return;
+            closedGates.delete(required);
+            stack.setGate(sp.name, gateId(required), null);
+            armTimeout();
+          });
         },
         { passingOnly: true },
       ),

@@ -1,41 +1,7 @@
+import type { InstanceStatus, Publication, Registration, Watch } from '../runtime/index.js';
 import type { CatalogService, ServiceInstance } from '../template/source.js';
 
-export type { CatalogService, ServiceInstance };
-
-/** Consul's check states; tend uses passing (healthy), warning (failing, below `failures`) and critical. */
-export type InstanceStatus = 'passing' | 'warning' | 'critical';
-
-/** One instance as tend publishes it. */
-export interface Registration {
-  /** unique per agent / registry: `<name>-<host>-<port>` unless given */
-  id: string;
-  name: string;
-  /** undefined: Consul uses its node's address; the other registries always get one */
-  address?: string;
-  port: number;
-  tags: string[];
-  meta: Record<string, string>;
-  ttlMs: number;
-  /** this host's name */
-  node: string;
-  status: InstanceStatus;
-  /** the last health check's output */
-  output?: string;
-}
-
-/** A published instance, kept alive by its registry until withdrawn. */
-export interface Publication {
-  /** changes the status (a health check started or stopped failing) */
-  update(status: InstanceStatus, output?: string): Promise<void>;
-  /** removes the instance; resolves once the registry no longer lists it */
-  withdraw(): Promise<void>;
-  /** called once if the registry lost the instance on its own (an etcd lease that expired in an outage) */
-  onLost(cb: () => void): void;
-}
-
-export interface Watch {
-  close(): void;
-}
+export type { CatalogService, InstanceStatus, Publication, Registration, ServiceInstance, Watch };
 
 /** One backend's registry: how instances are written, read and watched. */
 export interface Registry {

@@ -67,7 +67,8 @@ export interface ConfigEvent extends Stamp {
   kind: 'config';
   service?: string;
   destination?: string;
-  action: 'rendered' | 'unchanged' | 'missing' | 'check-failed' | 'error' | 'settings';
+  /** resync: the KV store came back with another history and everything watched was read again */
+  action: 'rendered' | 'unchanged' | 'missing' | 'check-failed' | 'error' | 'settings' | 'resync';
   reason?: string;
   missing?: string[];
 }

@@ -1,5 +1,15 @@
-import { type Attachment, EXIT, type ServiceHooksFactory, StartError } from '../app/index.js';
+import {
+  anotherTendMessage,
+  EXIT,
+  type Module,
+  type ServiceHooksFactory,
+  StartError,
+} from '../runtime/index.js';
+
+export { anotherTendMessage };
+
 import type { AppEvent } from '../events/index.js';
+import { ensurePrivateDir, PrivateDirError } from '../fsx/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import {
   acquirePidFile,
@@ -40,9 +50,12 @@ export interface Guard {
   readonly serviceHooks: ServiceHooksFactory;
   /** each service's own marker */
   serviceEnv(service: ServicePlan): Record<string, string>;
-  /** sd_notify for the app's states; closing it sweeps the run's strays and releases the state folder */
-  readonly attachment: Attachment;
-  /** what closing the attachment does, for when startUp failed before attaching it. Idempotent. */
+  /**
+   * The guard as a module of the run: its service hooks record every spawn; attached, it sends sd_notify for
+   * the app's states; closing it sweeps the run's strays and releases the state folder
+   */
+  readonly module: Module;
+  /** what closing the module does, for when startUp failed before attaching it. Idempotent. */
   release(): Promise<void>;
 }
 
@@ -74,14 +87,6 @@ export function startReaping(warn: (text: string) => void, intervalMs?: number):
   }
 }
 
-export function anotherTendMessage(pid: number, stateDir: string): string {
-  const who = pid > 0 ? `another tend (pid ${pid})` : 'another tend';
-  return (
-    `${who} is running for this state folder (${stateDir}); stop it first ` +
-    '(`tend status` shows it), or give this one another state_dir'
-  );
-}
-
 /** How long SIGTERM gets before SIGKILL when tend stops processes on its own account. */
 function graceMs(plan: Plan): number {
   const timeouts = Object.values(plan.services).map((s) => s.stop.timeoutMs);
@@ -94,7 +99,7 @@ function graceMs(plan: Plan): number {
  * of each service on stop and of the whole run at the end, and systemd's notify protocol.
  *
  * Call before startUp (it claims the state folder before anything writes there) and pass `env`,
- * `serviceHooks`, `serviceEnv` and `attachment` (first) to it. Throws StartError (exit 1) when another tend
+ * `serviceEnv` and `module` (first) to it. Throws StartError (exit 1) when another tend
  * holds the state folder.
  */
 export async function startGuard(plan: Plan, opts: GuardOptions = {}): Promise<Guard> {
@@ -104,6 +109,17 @@ export async function startGuard(plan: Plan, opts: GuardOptions = {}): Promise<G
   const warn = opts.warn ?? ((text: string) => process.stderr.write(`tend: warning: ${text}\n`));
   startReaping(warn, opts.reaperIntervalMs);
 
+  // Nothing in the state folder is trusted (the pid record names processes to kill) unless only tend's user
+  // controls the folder.
+  try {
+    ensurePrivateDir(plan.stateDir);
+  } catch (err) {
+    if (err instanceof PrivateDirError) throw new StartError(err.message, EXIT.usage);
+    throw new StartError(
+      `cannot create the state folder ${plan.stateDir}: ${(err as Error).message}; make it writable or set another state_dir`,
+      EXIT.internal,
+    );
+  }
   let claim: ReturnType<typeof acquirePidFile>;
   try {
     claim = acquirePidFile(plan.stateDir);
@@ -237,7 +253,7 @@ export async function startGuard(plan: Plan, opts: GuardOptions = {}): Promise<G
     return released;
   };
 
-  const attachment: Attachment = async (rt) => {
+  const attach: Module['attach'] = async (rt) => {
     notifier = openSdNotify(env.NOTIFY_SOCKET, warn);
     if (notifier) {
       const n = notifier;
@@ -258,7 +274,7 @@ export async function startGuard(plan: Plan, opts: GuardOptions = {}): Promise<G
     env: childEnv,
     serviceHooks,
     serviceEnv: (sp) => markerEnv(runId, sp.name),
-    attachment,
+    module: { name: 'guard', serviceHooks, attach },
     release,
   };
 }

@@ -15,11 +15,10 @@
  * in their own process group, killed with it on timeout). A log probe matches each stdout/stderr line against
  * the regular expression. Discovery reads the health events to pass or warn its registrations.
  *
- * Wiring: `healthModule()` gives the ServiceHooks factory for `tend up` (UpOptions.serviceHooks) and an
- * attachment that binds it to the run's bus and environment.
+ * Wiring: `healthModule()` is a Module of `tend up`: its ServiceHooks factory runs the checks of each service,
+ * and attaching binds them to the run's bus, environment and metrics.
  */
-import type { Attachment, Runtime, ServiceHooksFactory } from '../app/index.js';
-import { metrics } from '../control/metrics.js';
+import type { Module, Runtime, ServiceHooksFactory } from '../runtime/index.js';
 import { type CheckResult, createServiceChecks, type ServiceChecks } from './checks.js';
 
 export {
@@ -38,9 +37,8 @@ export {
   runProbe,
 } from './probe.js';
 
-export interface HealthModule {
+export interface HealthModule extends Module {
   serviceHooks: ServiceHooksFactory;
-  attach: Attachment;
   /** the newest results of a service's checks (current process) */
   last(service: string): { ready?: CheckResult; health?: CheckResult };
 }
@@ -49,6 +47,7 @@ export function healthModule(): HealthModule {
   let rt: Runtime | undefined;
   const checks = new Map<string, ServiceChecks>();
   return {
+    name: 'health',
     serviceHooks(sp, log) {
       const c = createServiceChecks({
         service: sp,
@@ -63,7 +62,7 @@ export function healthModule(): HealthModule {
         }),
         publish: (e) => rt?.bus.publish(e),
         observe: (check, seconds) =>
-          metrics.healthCheckDuration.observe({ service: sp.name, check }, seconds),
+          rt?.metrics.healthCheckDuration.observe({ service: sp.name, check }, seconds),
       });
       checks.set(sp.name, c);
       return c.hooks;

@@ -8,6 +8,19 @@
  * also under a watched prefix) and resyncs never report a change twice or go back in time. After a disconnect a
  * watch resumes from the last revision it processed; if etcd has compacted that revision away, the watch is
  * cancelled by the server and the key or prefix is ranged again and diffed against what was known.
+ *
+ * Another history: etcd back on the same address with a lower revision, a lower raft term or another cluster
+ * id (restored from a snapshot, or a new cluster) would leave a resumed watch waiting for a revision that the
+ * new history reaches much later, if ever. Every response header a watch sees is compared with the highest seen;
+ * a header that goes back is confirmed by a linearizable read (a lagging member may answer a little behind)
+ * and then everything watched is re-listed and diffed, as after a compaction, and a `reset` notice says so once.
+ *
+ * Values over the response limit: grpc refuses a message over MAX_RESPONSE_BYTES. On the watch stream (shared by
+ * every watch of the client) that fails the stream, and resuming from the last revision replays the same event
+ * forever. So such a failure is not treated as an outage: every entry re-lists at the current revision (after a
+ * jittered backoff that grows while it repeats) and watches on from there, past the event; a range that is too
+ * large is split down to single keys, and a value that alone is too large is left out (its last known value
+ * stays) with one `oversize` notice naming it.
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -18,10 +31,13 @@ import {
   EtcdPermissionDeniedError,
   type Watcher as EtcdWatcher,
   GRPCDeadlineExceededError,
+  GRPCResourceExhastedError,
   GRPCUnauthenticatedError,
   GRPCUnavailableError,
+  type IKeyValue,
   type IOptions,
   type IRangeResponse,
+  type IResponseHeader,
   type IWatchResponse,
   isRecoverableError,
 } from 'etcd3';
@@ -40,6 +56,7 @@ import type {
   EtcdKvConfig,
   KvBackend,
   KvChange,
+  KvNotice,
   KvPair,
   KvTiming,
   Lease,
@@ -63,6 +80,60 @@ const passthrough = {
   onFailure: () => ({ dispose() {} }),
 } as unknown as Policy;
 
+/**
+ * The largest response accepted (grpc-js's default, made explicit so that errors can name it). etcd takes
+ * requests up to its --max-request-bytes (1.5 MiB unless raised), so only a raised server limit lets a value this
+ * large in; a bound keeps one huge value from costing tend its memory.
+ */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+const LIMIT_TEXT = `${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`;
+
+/**
+ * grpc-js refusing a response over the limit: RESOURCE_EXHAUSTED, "Received message larger than max (N vs M)".
+ * etcd's own RESOURCE_EXHAUSTED answers ("too many requests", "database space exceeded") are not this.
+ */
+const isOversize = (err: unknown): boolean =>
+  (err instanceof GRPCResourceExhastedError ||
+    (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 8) ||
+    /RESOURCE_EXHAUSTED/.test(errorMessage(err))) &&
+  /larger than max/i.test(errorMessage(err));
+
+/** What a response header says about the history it belongs to. */
+interface History {
+  clusterId: string;
+  term: number;
+  revision: number;
+}
+
+const historyOf = (h: IResponseHeader): History => ({
+  clusterId: String(h.cluster_id),
+  term: Number(h.raft_term),
+  revision: Number(h.revision),
+});
+
+/** Why `now` cannot come from the history `seen` went on in, or undefined if it can. */
+function divergence(seen: History, now: History): string | undefined {
+  const hex = (id: string) => (/^\d+$/.test(id) ? BigInt(id).toString(16) : id);
+  if (now.clusterId !== seen.clusterId)
+    return `cluster id ${hex(now.clusterId)} instead of ${hex(seen.clusterId)}`;
+  if (now.term < seen.term) return `raft term ${now.term}, below the ${seen.term} tend had seen`;
+  if (now.revision < seen.revision)
+    return `revision ${now.revision}, below the ${seen.revision} tend had seen`;
+  return undefined;
+}
+
+/** The range_end that makes a range cover every key starting with `prefix` (etcd's rule). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
 function watchBackoff(timing: KvTiming, attempt: number): WatchBackoff {
   return { duration: backoffDelay(attempt, timing), next: () => watchBackoff(timing, attempt + 1) };
 }
@@ -82,7 +153,8 @@ interface Entry {
   /** last revision whose events this entry has processed */
   rev: number;
   watcher?: EtcdWatcher;
-  syncing: boolean;
+  /** the sync under way, if any */
+  syncing?: Promise<number>;
   attempt: number;
   timer?: NodeJS.Timeout;
 }
@@ -110,10 +182,40 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
   const leases = new Set<EtcdLease>();
   let client: Etcd3 | undefined;
   let closed = false;
+  const noticeSubscribers = new Set<(n: KvNotice) => void>();
+  /** the highest revision and term seen in watch responses, and the cluster they came from */
+  let history: History | undefined;
+  let checkingHistory = false;
+  let historyTimer: NodeJS.Timeout | undefined;
+  let historyAttempt = 0;
+  /** watch stream failures for a response over the limit, in a row: the backoff of the re-lists they cause */
+  let oversizeStreak = 0;
+  let oversizeTimer: NodeJS.Timeout | undefined;
+  /** `key@mod_revision` of values over the limit already reported */
+  const oversizeReported = new Set<string>();
+
+  const notify = (n: KvNotice) => {
+    for (const cb of [...noticeSubscribers]) {
+      try {
+        cb(n);
+      } catch {
+        // a subscriber's bug must not break the backend's own bookkeeping
+      }
+    }
+  };
 
   const toKvError = (err: unknown, what: string): KvError => {
     if (err instanceof KvError) return err;
     const msg = errorMessage(err);
+    if (isOversize(err)) {
+      return new KvError(
+        url,
+        'failed',
+        `${what}: etcd's answer is larger than the ${LIMIT_TEXT} tend accepts in one response (${msg}); ` +
+          `a value under it is too large: replace it with a smaller one or delete it`,
+        { cause: err },
+      );
+    }
     if (
       err instanceof EtcdPermissionDeniedError ||
       err instanceof EtcdAuthenticationFailedError ||
@@ -159,6 +261,7 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
         // a silently dead peer (no RST) is noticed within ~15 s; etcd refuses pings more often than every 5 s
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.max_receive_message_length': MAX_RESPONSE_BYTES,
       },
     };
     if (config.caFile || config.certFile) {
@@ -231,16 +334,89 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
           .prefix(ns + e.name)
           .exec();
 
-  /** Ranges the entry, reports differences from the known state (if it had a baseline) and watches on. */
-  const sync = async (w: WatchState, e: Entry): Promise<void> => {
-    if (!e.active || e.syncing) return;
-    e.syncing = true;
+  /**
+   * Ranges `keys` (sorted, from a keys-only range at `revision`) with their values, halving a range that is
+   * over the limit down to single keys: a value that alone is over it comes back apart, without its value.
+   */
+  const rangeValues = async (
+    c: Etcd3,
+    keys: IKeyValue[],
+    revision: string,
+  ): Promise<{ kvs: IKeyValue[]; oversize: IKeyValue[] }> => {
+    if (keys.length === 0) return { kvs: [], oversize: [] };
+    try {
+      const res = await c.kv.range({
+        key: keys[0].key,
+        range_end: Buffer.concat([keys[keys.length - 1].key, Buffer.from([0])]),
+        revision,
+      });
+      return { kvs: res.kvs, oversize: [] };
+    } catch (err) {
+      if (!isOversize(err)) throw err;
+      if (keys.length === 1) return { kvs: [], oversize: keys };
+      const mid = keys.length >> 1;
+      const a = await rangeValues(c, keys.slice(0, mid), revision);
+      const b = await rangeValues(c, keys.slice(mid), revision);
+      return { kvs: [...a.kvs, ...b.kvs], oversize: [...a.oversize, ...b.oversize] };
+    }
+  };
+
+  /** The entry's keys and values at one revision; values over the limit are left out and listed apart. */
+  const rangeEntry = async (c: Etcd3, e: Entry) => {
+    try {
+      const res = await range(c, e);
+      return { header: res.header, kvs: res.kvs, oversize: [] as IKeyValue[] };
+    } catch (err) {
+      if (!isOversize(err)) throw err;
+      const keysOnly = await c.kv.range({
+        key: Buffer.from(ns + e.name),
+        range_end: e.kind === 'key' ? undefined : prefixEnd(Buffer.from(ns + e.name)),
+        keys_only: true,
+      });
+      const { kvs, oversize } = await rangeValues(c, keysOnly.kvs, keysOnly.header.revision);
+      return { header: keysOnly.header, kvs, oversize };
+    }
+  };
+
+  const reportOversize = (kv: IKeyValue) => {
+    const key = strip(kv.key);
+    const id = `${key}@${kv.mod_revision}`;
+    if (oversizeReported.has(id)) return;
+    oversizeReported.add(id);
+    notify({
+      kind: 'oversize',
+      key,
+      limitBytes: MAX_RESPONSE_BYTES,
+      message:
+        `${url}: the value of ${key} (put at revision ${kv.mod_revision}) is larger than the ${LIMIT_TEXT} tend ` +
+        `accepts in one response from etcd; it is left out, its last value stays, until it is replaced with a ` +
+        `smaller one or deleted`,
+    });
+  };
+
+  /**
+   * Ranges the entry, reports differences from the known state (if it had a baseline) and watches on. Resolves
+   * to the number of changes reported. A sync asked for while one is under way is skipped, unless `again`:
+   * then it runs after it (a reset must not trust a range that may have been answered by the old history).
+   */
+  const sync = (w: WatchState, e: Entry, again = false): Promise<number> => {
+    if (!e.active) return Promise.resolve(0);
+    if (e.syncing) return again ? e.syncing.then(() => sync(w, e, true)) : Promise.resolve(0);
+    const run = syncOnce(w, e).finally(() => {
+      if (e.syncing === run) e.syncing = undefined;
+    });
+    e.syncing = run;
+    return run;
+  };
+
+  const syncOnce = async (w: WatchState, e: Entry): Promise<number> => {
     clearTimeout(e.timer);
     e.timer = undefined;
     try {
-      const res = await range(getClient(), e);
+      const res = await rangeEntry(getClient(), e);
       status.set(true);
-      if (!e.active) return;
+      if (!e.active) return 0;
+      observe(res.header);
       const revision = Number(res.header.revision);
       const before = new Map<string, string | undefined>();
       const touched: string[] = [];
@@ -258,23 +434,30 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
         seen.add(key);
         consider(key, kv.value.toString(), Number(kv.mod_revision));
       }
+      for (const kv of res.oversize) {
+        // present, but unreadable: neither a new value nor a deletion
+        seen.add(strip(kv.key));
+        reportOversize(kv);
+      }
       for (const [key, known] of [...w.known]) {
         if (covers(e, key) && !seen.has(key) && known.value !== undefined) consider(key, undefined, revision);
       }
       e.synced = true;
       e.rev = revision;
       e.attempt = 0;
+      stopWatcher(e);
       startWatcher(w, e);
       checkSynced(w);
       pruneTombstones(w);
-      deliver(w.onChange, netChanges(w, before, touched));
+      const changes = netChanges(w, before, touched);
+      deliver(w.onChange, changes);
+      return changes.length;
     } catch (err) {
       const kvErr = toKvError(err, `watch ${e.name}`);
       noteFailure(kvErr);
-      if (kvErr.code === 'closed' || !e.active) return;
+      if (kvErr.code === 'closed' || !e.active) return 0;
       e.timer = setTimeout(() => void sync(w, e), backoffDelay(e.attempt++, timing));
-    } finally {
-      e.syncing = false;
+      return 0;
     }
   };
 
@@ -292,7 +475,103 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     return out.sort((a, b) => compareKeys(a.key, b.key));
   };
 
+  // ── another history ─────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Compares a response header with the history seen so far. One that goes back starts a check; meanwhile the
+   * response is used as usual (a lagging member's answer is still good news, and after a reset the re-list
+   * decides anyway).
+   */
+  const observe = (h: IResponseHeader | undefined): void => {
+    if (!h) return;
+    const now = historyOf(h);
+    if (!history) {
+      history = now;
+      return;
+    }
+    if (divergence(history, now) === undefined) {
+      history.term = Math.max(history.term, now.term);
+      history.revision = Math.max(history.revision, now.revision);
+      return;
+    }
+    void checkHistory();
+  };
+
+  /** A linearizable read goes through the leader: its header is the cluster's present, never a lagging one. */
+  const checkHistory = async () => {
+    if (checkingHistory || closed) return;
+    checkingHistory = true;
+    clearTimeout(historyTimer);
+    historyTimer = undefined;
+    try {
+      const res = await getClient().kv.range({ key: Buffer.from(`${ns}\0`), count_only: true });
+      const now = historyOf(res.header);
+      const why = history && divergence(history, now);
+      historyAttempt = 0;
+      if (!why) return;
+      history = now;
+      await resetWatches(why);
+    } catch {
+      // unreachable again, or closed: ask again later (the next header would ask too)
+      if (!closed)
+        historyTimer = setTimeout(() => void checkHistory(), backoffDelay(historyAttempt++, timing));
+    } finally {
+      checkingHistory = false;
+    }
+  };
+
+  /** Forgets the revisions of the old history and re-lists every watched key and prefix, then says so once. */
+  const resetWatches = async (why: string) => {
+    const syncs: Promise<number>[] = [];
+    // a value reported as too large in the old history is news again in the new one
+    oversizeReported.clear();
+    for (const w of watches) {
+      // old revisions mean nothing in the new history: whatever the re-list finds wins
+      for (const k of w.known.values()) k.rev = 0;
+      for (const e of w.entries.values()) {
+        if (!e.active) continue;
+        stopWatcher(e);
+        clearTimeout(e.timer);
+        e.timer = undefined;
+        e.rev = 0;
+        e.attempt = 0;
+        syncs.push(sync(w, e, true));
+      }
+    }
+    const changed = (await Promise.all(syncs)).reduce((a, b) => a + b, 0);
+    if (closed) return;
+    const n = syncs.length;
+    notify({
+      kind: 'reset',
+      changed,
+      message:
+        `${url}: etcd came back with another history (${why}): restored from a snapshot, or a new cluster at ` +
+        `the same address; re-read the ${n} watched key${n === 1 ? '' : 's'} and prefix${n === 1 ? '' : 'es'}: ` +
+        `${changed} value${changed === 1 ? '' : 's'} changed`,
+    });
+  };
+
+  // ── values over the response limit ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * The watch stream failed on a response over the limit. Resuming would replay the same event, so every entry
+   * re-lists at the current revision instead, once, after a backoff that grows while this repeats.
+   */
+  const onOversizeStream = () => {
+    if (oversizeTimer || closed) return;
+    for (const w of watches) for (const e of w.entries.values()) stopWatcher(e);
+    oversizeTimer = setTimeout(
+      () => {
+        oversizeTimer = undefined;
+        for (const w of watches) for (const e of w.entries.values()) if (e.active) void sync(w, e, true);
+      },
+      backoffDelay(oversizeStreak++, timing),
+    );
+  };
+
   const onEvents = (w: WatchState, e: Entry, res: IWatchResponse) => {
+    observe(res.header);
+    if (res.events.length > 0) oversizeStreak = 0;
     const before = new Map<string, string | undefined>();
     const touched: string[] = [];
     let lastRev = e.rev;
@@ -323,11 +602,15 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     watcher.on('data', (res) => {
       if (mine()) onEvents(w, e, res);
     });
-    watcher.on('connected', () => {
-      if (mine()) status.set(true);
+    watcher.on('connected', (res: IWatchResponse) => {
+      if (!mine()) return;
+      status.set(true);
+      observe(res?.header);
     });
     watcher.on('disconnected', (err) => {
       if (!mine()) return;
+      // the server is there: a response was too large to take, and resuming would replay it
+      if (isOversize(err)) return onOversizeStream();
       // the stream's end or error arrives raw from grpc: whatever it says, the watch has lost the server
       status.set(false, `watch ${e.name}: etcd unreachable (${errorMessage(err)})`);
       // etcd3 advances its resume point to the header revision of the "created" response, before the replayed
@@ -343,12 +626,17 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     });
   };
 
-  const dropEntry = (e: Entry) => {
-    e.active = false;
-    clearTimeout(e.timer);
+  /** Detaches the entry's etcd watcher (its late events are ignored: they are no longer `mine`). */
+  const stopWatcher = (e: Entry): Promise<unknown> => {
     const watcher = e.watcher;
     e.watcher = undefined;
     return watcher ? watcher.cancel().catch(() => {}) : Promise.resolve();
+  };
+
+  const dropEntry = (e: Entry) => {
+    e.active = false;
+    clearTimeout(e.timer);
+    return stopWatcher(e);
   };
 
   const applySpec = (w: WatchState): Promise<unknown> => {
@@ -375,7 +663,6 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
         active: true,
         synced: false,
         rev: 0,
-        syncing: false,
         attempt: 0,
       };
       w.entries.set(id, e);
@@ -475,6 +762,12 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
         close: () => closeWatch(w),
       };
     },
+    onNotice(cb) {
+      noticeSubscribers.add(cb);
+      return () => {
+        noticeSubscribers.delete(cb);
+      };
+    },
     onStatus: (cb) => status.on(cb),
     status: () => status.get(),
     grantLease: (ttlMs) =>
@@ -522,6 +815,8 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
       if (closed) return;
       await Promise.all([...watches].map(closeWatch));
       closed = true;
+      clearTimeout(historyTimer);
+      clearTimeout(oversizeTimer);
       // release() stops keep-alives without revoking: the server expires the leases after their TTL. Without
       // it, etcd3 keeps retrying keep-alives on the closed client until twice the TTL has passed.
       for (const l of leases) l.release();

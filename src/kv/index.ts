@@ -20,6 +20,7 @@ export type {
   KvChange,
   KvConfig,
   KvKind,
+  KvNotice,
   KvPair,
   KvStatus,
   KvTiming,

@@ -2,12 +2,13 @@
  * A backend whose implementation module loads on first use. The etcd client (gRPC, protobuf) costs about 200 ms
  * and tens of MB to import: `tend up` with the `file` store, `tend status` and `tend template` must not pay it.
  */
-import type { KvBackend, KvKind, KvStatus, Watcher, WatchSpec } from './types.js';
+import type { KvBackend, KvKind, KvNotice, KvStatus, Watcher, WatchSpec } from './types.js';
 
 export function lazyBackend(kind: KvKind, url: string, load: () => Promise<KvBackend>): KvBackend {
   let real: KvBackend | undefined;
   let loading: Promise<KvBackend> | undefined;
   const statusListeners = new Map<(s: KvStatus) => void, () => void>();
+  const noticeListeners = new Map<(n: KvNotice) => void, () => void>();
   // as the real backends report before their first contact with the server
   const initial: KvStatus = { connected: false, since: Date.now() };
 
@@ -15,6 +16,7 @@ export function lazyBackend(kind: KvKind, url: string, load: () => Promise<KvBac
     loading ??= load().then((b) => {
       real = b;
       for (const cb of statusListeners.keys()) statusListeners.set(cb, b.onStatus(cb));
+      for (const cb of noticeListeners.keys()) noticeListeners.set(cb, b.onNotice?.(cb) ?? (() => {}));
       return b;
     });
     return loading;
@@ -49,6 +51,13 @@ export function lazyBackend(kind: KvKind, url: string, load: () => Promise<KvBac
           await ready.catch(() => {});
           await inner?.close();
         },
+      };
+    },
+    onNotice(cb) {
+      noticeListeners.set(cb, real?.onNotice?.(cb) ?? (() => {}));
+      return () => {
+        noticeListeners.get(cb)?.();
+        noticeListeners.delete(cb);
       };
     },
     onStatus(cb) {

@@ -29,6 +29,19 @@ export interface KvStatus {
   since: number;
 }
 
+/**
+ * Something about the store an operator must hear of, once: not a change of a key, not an outage (those go
+ * through watch and onStatus). Rare by construction: a backend reports each occurrence once, never per retry.
+ * - `reset`: the store's history restarted (etcd back with a lower revision, a lower raft term or another
+ *   cluster id: restored from a snapshot, or a new cluster on the same address); every watched key and prefix
+ *   was read again and the differences went to the watch callbacks like any change.
+ * - `oversize`: a value is larger than the client accepts in one response; it is left out (its last known value
+ *   stays) until it is replaced or deleted.
+ */
+export type KvNotice =
+  | { kind: 'reset'; message: string; changed: number }
+  | { kind: 'oversize'; message: string; key: string; limitBytes: number };
+
 export interface Watcher {
   /** replaces the watched keys and prefixes; newly watched keys get a silent baseline, not a change */
   update(spec: WatchSpec): void;
@@ -66,6 +79,8 @@ export interface KvBackend {
    * the differences. Never throws, whatever the state of the server.
    */
   watch(spec: WatchSpec, onChange: (changes: KvChange[]) => void): Watcher;
+  /** called with each KvNotice (see there); returns an unsubscribe function. Optional: the file store has none */
+  onNotice?(cb: (n: KvNotice) => void): () => void;
   /** called on every change of status (connected ↔ outage, or a new error); returns an unsubscribe function */
   onStatus(cb: (s: KvStatus) => void): () => void;
   status(): KvStatus;

@@ -11,7 +11,7 @@
 import type { AppState, Bus } from '../events/index.js';
 import type { EchoTarget } from '../logs/types.js';
 import type { Plan, StagePlan } from '../manifest/types.js';
-import type { Stack } from '../supervisor/index.js';
+import { describeNotReady, hasFailed, isReady, type Stack } from '../supervisor/index.js';
 import { type CommandResult, describeResult, OUTPUT_TAIL, runCommand } from './command.js';
 import { hasFirstbootMarker, writeFirstbootMarker } from './marker.js';
 import { createScheduler, type JobStatus, type Scheduler } from './scheduler.js';
@@ -110,16 +110,17 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       const stuck = () =>
         longRunning().flatMap((n) => {
           const m = stack.runner(n)?.model();
-          if (!m || m.ready) return [];
-          return m.state === 'failed' || (m.state === 'exited' && m.desired === 'up')
-            ? [`${n} ${m.state}${m.reason ? ` (${m.reason})` : ''}`]
-            : [];
+          if (!m || isReady(m)) return [];
+          return hasFailed(m) ? [describeNotReady(n, m)] : [];
         });
       const check = () => {
         if (stopping.signal.aborted) return finish([]);
         if (stack.allReady()) return finish([]);
         const bad = stuck();
-        const pending = longRunning().filter((n) => !stack.runner(n)?.model().ready);
+        const pending = longRunning().filter((n) => {
+          const m = stack.runner(n)?.model();
+          return !m || !isReady(m);
+        });
         if (bad.length > 0 && bad.length === pending.length) finish(bad);
       };
       const onEvent = (e: { kind: string }) => {

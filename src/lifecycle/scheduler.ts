@@ -6,7 +6,7 @@
  */
 import { Cron } from 'croner';
 import type { Bus, ServiceEvent } from '../events/index.js';
-import type { Stack } from '../supervisor/index.js';
+import { isLive, type Stack } from '../supervisor/index.js';
 
 export interface JobStatus {
   service: string;
@@ -68,8 +68,8 @@ export function createScheduler(opts: { stack: Stack; bus: Bus }): Scheduler {
   const tick = (job: Job) => {
     const runner = stack.runner(job.service);
     if (!runner) return;
-    const state = runner.model().state;
-    if (job.startedAt !== undefined || runner.hasProcess() || state === 'starting' || state === 'stopping') {
+    // a run still going (or its process group still draining) makes this tick a skip
+    if (job.startedAt !== undefined || runner.hasProcess() || isLive(runner.model())) {
       job.skipped++;
       bus.publish({ kind: 'job', service: job.service, run: 'skipped', pid: runner.model().pid });
       return;

@@ -2,7 +2,9 @@
  * Echo of every service's lines on tend's stdout, `service | text` (docker logs). tend's stdout may be a pipe
  * that nobody reads fast enough; a supervisor must not grow without bound or stall because of it, so the echo
  * keeps a bounded queue and drops (and counts) lines while the pipe is full. The log files are unaffected.
+ * A service's control characters are shown escaped (escape.ts): it cannot draw on the operator's terminal.
  */
+import { escapeControls } from './escape.js';
 import type { EchoTarget, LogStream } from './types.js';
 
 export interface Echo extends EchoTarget {
@@ -88,7 +90,7 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
         droppedSinceDrain++;
         return false;
       }
-      queue += prefix(service) + text + '\n';
+      queue += prefix(service) + escapeControls(text) + '\n';
       if (blocked) return true;
       if (queue.length >= BATCH) send();
       else if (!scheduled) {

@@ -7,7 +7,7 @@
  * Errors (ENOSPC, EIO, EDQUOT, a vanished directory...) drop the batch being written, count its lines and are
  * reported once per episode; the next batch tries again, so logging resumes by itself when space returns.
  */
-import { close, fstat, ftruncate, open, rename, unlink, write } from 'node:fs';
+import { close, constants, fstat, ftruncate, open, rename, stat, unlink, write } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDir } from '../fsx/index.js';
 
@@ -33,6 +33,11 @@ export interface FileSink {
   kick(): void;
   /** bytes appended and not yet written or dropped */
   pending(): number;
+  /**
+   * Closes the file so that the next batch opens the path again (SIGUSR1, logrotate's convention): after a
+   * rename or delete by hand the lines go to a new file under the configured name.
+   */
+  reopen(): void;
   flush(): Promise<void>;
   close(): Promise<void>;
   readonly bytes: number;
@@ -46,6 +51,13 @@ const MIN_BLOCK = 16 * 1024;
 const MAX_BLOCK = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const NL = 10;
+/**
+ * How often, at most, a batch checks that the path still names the file tend holds (a log renamed or deleted
+ * by hand, logrotate without copytruncate): a stat per batch, at most one every this many ms.
+ */
+const IDENTITY_CHECK_MS = 100;
+// never through a symlink planted where the log goes: root would append a service's output to any file
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
 export function createFileSink(opts: FileSinkOptions): FileSink {
   const { file, keep, warn, onProgress, onRecover } = opts;
@@ -65,6 +77,11 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
 
   let fd = -1;
   let size = 0;
+  // identity of the open file, to notice when the path names another one (or none)
+  let ino = 0;
+  let dev = 0;
+  let checkedAt = 0;
+  let reopenWanted = false;
   let writing = false;
   let closed = false;
   // a failed write left part of a line in the file and it could not be cut off: the next write starts with
@@ -120,11 +137,34 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   async function openFile(): Promise<void> {
     await makeDir(dirname(file));
     const f = await new Promise<number>((resolve, reject) =>
-      open(file, 'a', 0o644, (err, n) => (err ? reject(err) : resolve(n))),
+      open(file, OPEN_FLAGS, 0o644, (err, n) => (err ? reject(err) : resolve(n))),
     );
-    const st = await new Promise<number>((resolve) => fstat(f, (err, s) => resolve(err ? 0 : s.size)));
+    const st = await new Promise<{ size: number; ino: number; dev: number }>((resolve) =>
+      fstat(f, (err, s) => resolve(err ? { size: 0, ino: 0, dev: 0 } : s)),
+    );
     fd = f;
-    size = st;
+    size = st.size;
+    ino = st.ino;
+    dev = st.dev;
+    checkedAt = performance.now();
+  }
+
+  /** The path no longer names the open file (renamed, deleted, replaced): close it, the caller opens anew. */
+  async function checkIdentity(): Promise<void> {
+    if (fd < 0) return;
+    const now = performance.now();
+    if (!reopenWanted && now - checkedAt < IDENTITY_CHECK_MS) return;
+    checkedAt = now;
+    const same = reopenWanted
+      ? false
+      : await new Promise<boolean>((resolve) =>
+          stat(file, (err, s) => resolve(!err && s.ino === ino && s.dev === dev)),
+        );
+    reopenWanted = false;
+    if (same) return;
+    const old = fd;
+    fd = -1;
+    await new Promise<void>((resolve) => close(old, () => resolve()));
   }
 
   /** writes buf[from..to] fully; on error, returns the errno with how far it got */
@@ -212,6 +252,7 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
 
   async function writeRegion(buf: Buffer): Promise<void> {
     let off = 0;
+    await checkIdentity();
     while (off < buf.length) {
       if (fd < 0) {
         try {
@@ -314,6 +355,16 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     },
     kick,
     pending: () => appended - processed,
+    reopen() {
+      if (writing || fd < 0) {
+        reopenWanted = fd >= 0 || writing;
+        return;
+      }
+      // idle: let go of the old file now, so the space of a deleted one comes back at once
+      const old = fd;
+      fd = -1;
+      close(old, () => {});
+    },
     flush() {
       kick();
       if (processed >= appended) return Promise.resolve();

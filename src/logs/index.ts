@@ -10,6 +10,7 @@
  * that falls behind pauses the children's pipes instead of growing tend's memory.
  */
 export { createEcho, type Echo, type EchoOptions } from './echo.js';
+export { escapeControls } from './escape.js';
 export { parseLogLine } from './format.js';
 export { readLastLines } from './read-last.js';
 export { createServiceLog, type ServiceLog, type ServiceLogOptions } from './service-log.js';

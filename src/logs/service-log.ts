@@ -40,6 +40,8 @@ export interface ServiceLog {
   stats(): LogStats;
   /** resolves when every line accepted so far is on disk (or counted as dropped) */
   flush(): Promise<void>;
+  /** lets go of the open file; the next lines go to the configured path anew (SIGUSR1, after logrotate) */
+  reopen(): void;
   /** flushes and closes the file; later lines still reach the ring, listeners and echo, and count as dropped */
   close(): Promise<void>;
 }
@@ -226,6 +228,9 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     },
     flush() {
       return file ? file.flush() : Promise.resolve();
+    },
+    reopen() {
+      file?.reopen();
     },
     close() {
       for (const s of streams) if (paused) s.resume();

@@ -125,6 +125,9 @@ function template(t: TemplatePlan): string {
   extra.push(
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
   );
+  if (t.errMissingKey) extra.push('a missing map key fails');
+  if (t.functions.allow.length > 0) extra.push(`allows ${t.functions.allow.join(', ')}`);
+  if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);
   return `${t.source} → ${t.destination} (${extra.join(', ')})`;
 }
@@ -158,7 +161,7 @@ function restart(r: RestartPlan): string {
   const cooldown = r.cooldownMs > 0 ? `retried after ${d(r.cooldownMs)}` : 'not retried';
   const giveUp =
     r.maxFailures > 0
-      ? `failed after ${r.maxFailures} failures in ${d(r.windowMs)} (${cooldown})`
+      ? `failed after ${r.maxFailures} runs shorter than ${d(r.minUptimeMs)} in ${d(r.windowMs)} (${cooldown})`
       : 'never gives up';
   return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}`;
 }

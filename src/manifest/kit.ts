@@ -11,7 +11,7 @@
 
 import { didYouMean, nearest } from './suggest.js';
 import { fromJS, type LNode, type Pos } from './tree.js';
-import { parseDuration, parseSize, UnitError } from './units.js';
+import { formatDuration, parseDuration, parseSize, UnitError } from './units.js';
 
 export type JsonSchema = { [k: string]: unknown };
 export type Path = ReadonlyArray<string | number>;
@@ -208,9 +208,13 @@ export function oneOfText(values: readonly string[]): string {
 
 const DURATION_PATTERN = '^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+)$|\\$\\{';
 
-/** milliseconds from `10s`, `1m30s`, ... (a bare 0 is fine) */
-export function duration(): Decoder<number> {
+/**
+ * milliseconds from `10s`, `1m30s`, ... (a bare 0 is fine). `min` refuses what would make tend spin (a probe
+ * every 0 ms); the message says the floor and why.
+ */
+export function duration(opts: { min?: { ms: number; why: string } } = {}): Decoder<number> {
   const expected = 'a duration such as 100ms, 10s, 5m or 1h';
+  const { min } = opts;
   return {
     expected,
     schema: () => ({ anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { const: 0 }] }),
@@ -218,12 +222,17 @@ export function duration(): Decoder<number> {
       if (n.t !== 'scalar' || (typeof n.value !== 'string' && typeof n.value !== 'number')) {
         return typeError(cx, n, path, expected);
       }
+      let ms: number;
       try {
-        return parseDuration(typeof n.value === 'number' ? n.raw : n.value);
+        ms = parseDuration(typeof n.value === 'number' ? n.raw : n.value);
       } catch (e) {
         if (e instanceof UnitError) return fail(cx, n, path, e.message);
         throw e;
       }
+      if (min && ms < min.ms) {
+        return fail(cx, n, path, `must be at least ${formatDuration(min.ms)}, got ${n.raw}: ${min.why}`);
+      }
+      return ms;
     },
   };
 }

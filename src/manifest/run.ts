@@ -1,4 +1,5 @@
 /** The Plan of `tend run -- CMD ARGS…`: one service, every default, no manifest. */
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { buildPlan } from './build.js';
@@ -15,6 +16,10 @@ export interface CommandPlanOptions {
   argv: string[];
   /** default: always */
   restart?: RestartPolicy;
+  /** `--max-failures`, `--reset-after`, `--backoff-max`: as the manifest's restart keys, checked the same way */
+  maxFailures?: number | string;
+  resetAfter?: string;
+  backoffMax?: string;
   /** working directory of the service; also where `data_dir` and the KV folder would be */
   cwd: string;
   /** for XDG_RUNTIME_DIR (default: process.env) */
@@ -23,8 +28,8 @@ export interface CommandPlanOptions {
 
 /**
  * Choices for a manifest-less run:
- * - the state dir (socket, pid file) is `$XDG_RUNTIME_DIR/tend/<name>` when that is set (per-user, cleared at
- *   logout), else `<tmpdir>/tend-<name>-<uid>`: never the working directory, which may be read-only or shared;
+ * - the state dir (socket, pid file): see runStateDir; never the working directory, which may be read-only or
+ *   shared;
  * - output goes to tend's stdout only (no log file), which is what `docker logs` and a terminal want;
  * - the service is essential: the command is the whole stack, so when it ends for good tend ends with its code.
  */
@@ -45,10 +50,7 @@ export function planForCommand(opts: CommandPlanOptions): Plan {
       },
     ]);
   }
-  const uid = process.getuid?.() ?? 0;
-  const stateDir = env.XDG_RUNTIME_DIR
-    ? join(env.XDG_RUNTIME_DIR, 'tend', name)
-    : join(tmpdir(), `tend-${name}-${uid}`);
+  const stateDir = runStateDir(name, env);
   // The same decoder as tend.yaml, so `tend run` gets exactly the manifest's defaults.
   const manifestLike = {
     name,
@@ -58,7 +60,12 @@ export function planForCommand(opts: CommandPlanOptions): Plan {
     services: {
       [name]: {
         command: opts.argv,
-        restart: opts.restart ?? 'always',
+        restart: {
+          policy: opts.restart ?? 'always',
+          ...(opts.maxFailures !== undefined ? { max_failures: Number(opts.maxFailures) } : {}),
+          ...(opts.resetAfter !== undefined ? { reset_after: opts.resetAfter } : {}),
+          ...(opts.backoffMax !== undefined ? { backoff: { max: opts.backoffMax } } : {}),
+        },
         logs: { file: false },
         essential: true,
       },
@@ -79,4 +86,16 @@ function nameOf(program: string): string {
     .replace(/[^a-zA-Z0-9_.-]/g, '-')
     .replace(/^[^a-zA-Z0-9]+/, '');
   return base || 'service';
+}
+
+/**
+ * Where `tend run` keeps its state: `$XDG_RUNTIME_DIR/tend/<name>` when set (per user, cleared at logout), else
+ * `/run/tend/<name>` for root (as systemd's RuntimeDirectory would), else `<tmpdir>/tend-<uid>/<name>`. tend
+ * creates the folder 0700 and refuses one another user controls (src/fsx private-dir), so a name another local
+ * user can guess in a shared folder buys them nothing.
+ */
+export function runStateDir(name: string, env: NodeJS.ProcessEnv, uid = process.geteuid?.() ?? 0): string {
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'tend', name);
+  if (uid === 0 && existsSync('/run')) return join('/run/tend', name);
+  return join(tmpdir(), `tend-${uid}`, name);
 }

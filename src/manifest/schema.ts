@@ -6,11 +6,13 @@
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
+import { DISABLED_BY_DEFAULT, templateFunctionNames } from '../template/index.js';
 import {
   anyValue,
   bool,
   type Decoder,
   def,
+  describe,
   duration,
   entries,
   enumOf,
@@ -171,6 +173,13 @@ const listenAddress: Decoder<string> = union<string>(
     [
       isString,
       map(str({ nonEmpty: true }), (s, n, cx, path) => {
+        // "7070" (what `http: ${PORT}` gives) means what the number 7070 means: loopback
+        if (/^\s*\d+\s*$/.test(s)) {
+          const p = Number(s);
+          return p <= 65535
+            ? `127.0.0.1:${p}`
+            : fail(cx, n, path, `port must be between 0 and 65535, got ${p}`);
+        }
         const r = hostPort(s, 0);
         return typeof r === 'string' ? fail(cx, n, path, r) : s.trim();
       }),
@@ -393,6 +402,57 @@ const waitObj = map(
 );
 const wait = orShort('min', waitObj, duration());
 
+/**
+ * A template function name: one of consul-template's map as tend binds it (derived from the function map
+ * itself, so names other helpers add are known without a list here), or, for `allow`, one of those off by default.
+ */
+function templateFunction(which: 'any' | 'disabled'): Decoder<string> {
+  const expected =
+    which === 'any'
+      ? 'a template function name'
+      : `a function that is off by default (${DISABLED_BY_DEFAULT.join(', ')})`;
+  return {
+    expected,
+    schema: () =>
+      which === 'any'
+        ? { type: 'string', description: 'a function of docs/templates.md' }
+        : { enum: [...DISABLED_BY_DEFAULT] },
+    decode(n, cx, path) {
+      if (n.t !== 'scalar' || typeof n.value !== 'string' || n.value.trim() === '') {
+        return fail(cx, n, path, `expected ${expected}, got ${describe(n)}`);
+      }
+      const name = n.value.trim();
+      const all = templateFunctionNames();
+      if (!all.includes(name)) {
+        const candidates = which === 'any' ? all : DISABLED_BY_DEFAULT;
+        return fail(cx, n, path, `unknown template function "${name}"${didYouMean(name, candidates)}`);
+      }
+      if (which === 'disabled' && !DISABLED_BY_DEFAULT.includes(name)) {
+        return fail(
+          cx,
+          n,
+          path,
+          `"${name}" is always allowed; allow lists only the functions that are off by default: ${DISABLED_BY_DEFAULT.join(', ')}`,
+        );
+      }
+      return name;
+    },
+  };
+}
+
+const templateFunctions = obj({
+  allow: def(
+    list(templateFunction('disabled')),
+    [],
+    'functions off by default that this template may call: plugin (runs a program), writeToFile',
+  ),
+  deny: def(
+    list(templateFunction('any')),
+    [],
+    "functions this template may not call (consul-template's function_denylist); a call fails naming this option",
+  ),
+});
+
 const template = obj({
   source: req(path_, 'template file (Go text/template with consul-template functions)'),
   destination: req(path_, 'file written with the rendered text'),
@@ -415,10 +475,23 @@ const template = obj({
   ),
   left_delimiter: def(str({ nonEmpty: true }), '{{', 'left action delimiter'),
   right_delimiter: def(str({ nonEmpty: true }), '}}', 'right action delimiter'),
+  err_missing_key: def(
+    bool(),
+    false,
+    "a map key the template reads that is not there fails the render (consul-template's err_missing_key); otherwise it reads as Go's zero value",
+  ),
+  functions: def(
+    templateFunctions,
+    {},
+    'which functions this template may call: { allow: [plugin, writeToFile], deny: [names] }',
+  ),
 });
 
+/** The shortest time between probe or monitor runs: below it a check loop would eat a core. */
+const PROBE_FLOOR = { ms: 100, why: 'a shorter interval makes the check loop spin' };
+
 const readyShape = {
-  interval: def(duration(), '250ms', 'time between attempts until ready'),
+  interval: def(duration({ min: PROBE_FLOOR }), '250ms', 'time between attempts until ready'),
   timeout: def(duration(), '60s', 'give up (a failed start) after this long'),
 };
 const toReady = (probe: Probe, r: { interval: number; timeout: number }): ReadyPlan => ({
@@ -447,7 +520,7 @@ const ready = variant<ReadyPlan>(
 );
 
 const healthShape = {
-  interval: def(duration(), '10s', 'time between checks'),
+  interval: def(duration({ min: PROBE_FLOOR }), '10s', 'time between checks'),
   timeout: def(duration(), '2s', 'time one check may take'),
   failures: def(int({ min: 1 }), 3, 'failures in a row that make the service unhealthy and restart it'),
   grace: def(duration(), '0s', 'delay after start before the first check'),
@@ -499,11 +572,16 @@ const restartObj = obj({
   max_failures: def(
     int({ min: 0 }),
     5,
-    'failures within window that make the service failed; 0 = never give up',
+    'failed starts (runs shorter than min_uptime) within window that make the service failed; 0 = never give up',
   ),
-  window: def(duration(), '60s', 'the window in which max_failures count'),
+  min_uptime: def(
+    duration(),
+    '1s',
+    'a run shorter than this is a failed start and counts toward max_failures; a longer one is restarted (with backoff) forever',
+  ),
+  window: def(duration(), '10s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
-  reset_after: def(duration(), '60s', 'uptime after which backoff and failure history are forgotten'),
+  reset_after: def(duration(), '10s', 'uptime after which backoff and failure history are forgotten'),
 });
 const restart = orShort('policy', restartObj, enumOf(RESTART_POLICIES));
 
@@ -540,7 +618,13 @@ const register = obj({
   ),
   tags: def(list(str({ numbers: true })), [], 'tags'),
   meta: def(record(str({ numbers: true })), {}, 'metadata'),
-  ttl: def(duration(), '10s', 'TTL of the registration, kept alive by tend'),
+  ttl: def(
+    duration({
+      min: { ms: 1000, why: 'tend refreshes a registration every TTL/3; etcd leases count whole seconds' },
+    }),
+    '10s',
+    'TTL of the registration, kept alive by tend',
+  ),
 });
 
 const service = obj(
@@ -642,7 +726,7 @@ const monitor = map(
     'command',
     obj({
       command: req(command, 'string → sh -c; list → argv'),
-      interval: def(duration(), '30s', 'time between runs'),
+      interval: def(duration({ min: PROBE_FLOOR }), '30s', 'time between runs'),
       timeout: def(duration(), '10s', 'time one run may take'),
     }),
     command,
@@ -733,7 +817,10 @@ export const manifest = obj(
     name: opt(str({ nonEmpty: true }), "the app's name (default: the manifest folder's name)"),
     data_dir: def(path_, './data', 'persistent data; the firstboot marker lives here'),
     state_dir: def(path_, './.tend', 'socket, pid file, state, default log folder'),
-    http: opt(listenAddress, 'TCP listener for /healthz, /readyz, /metrics, the API and the dashboard'),
+    http: opt(
+      listenAddress,
+      'TCP listener for /healthz, /readyz, /metrics, the API and the dashboard; a bare port (7070 or "7070") is 127.0.0.1 only, ":7070" every interface',
+    ),
     kv: def(kvUrl, 'file:./kv', 'KV store: file:PATH, etcd://HOST:PORT or consul://HOST:PORT'),
     settings: def(settings, {}, "the application's own JSON configuration"),
     stages: def(

@@ -18,8 +18,10 @@ export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export interface RestartPlan {
   policy: RestartPolicy;
   backoff: Backoff;
-  /** failures within `windowMs` that put the service in `failed` */
+  /** failed starts (runs shorter than `minUptimeMs`) within `windowMs` that put the service in `failed` */
   maxFailures: number;
+  /** a run shorter than this is a failed start; a longer one is always restarted */
+  minUptimeMs: number;
   windowMs: number;
   /** how long a `failed` service waits before it is tried again; 0 = never */
   cooldownMs: number;
@@ -66,6 +68,10 @@ export interface TemplatePlan {
   /** custom delimiters, default {{ }} */
   leftDelim: string;
   rightDelim: string;
+  /** consul-template's err_missing_key: a missing map key fails the render (else Go's missingkey=zero) */
+  errMissingKey: boolean;
+  /** functions off by default this template may call (`plugin`, `writeToFile`), and those it may not */
+  functions: { allow: string[]; deny: string[] };
 }
 
 export type Probe =

@@ -148,8 +148,23 @@ export function createNotifier(sinks: NotifyPlan[], opts: NotifierOptions): Noti
         const first = await Promise.race([allIdle.then(() => 'idle' as const), expired]);
         clearTimeout(timer);
         if (first === 'expired') {
+          const before = runners.map((r) => r.stats().dropped);
           for (const r of runners) r.abort();
           await allIdle;
+          // what the budget cut off is said once per sink, never silently dropped
+          runners.forEach((r, i) => {
+            const st = r.stats();
+            const lost = st.dropped - before[i];
+            if (lost <= 0) return;
+            const why = st.lastError ? `; last error: ${st.lastError}` : '';
+            try {
+              stderr.write(
+                `[tend] notify ${st.sink}: ${lost} event${lost === 1 ? '' : 's'} not delivered, the ${timeoutMs}ms flush at stop ran out${why}\n`,
+              );
+            } catch {
+              // stderr gone.
+            }
+          });
         }
         for (const d of disposers) d();
       })();

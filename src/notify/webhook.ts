@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { TendEvent } from '../events/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
@@ -14,7 +16,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-function retryAfterMs(header: string | null): number | undefined {
+function retryAfterMs(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const secs = Number(header);
   if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
@@ -22,13 +24,68 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs}ms`;
-  const cause = e?.cause;
-  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-  if (cause?.message) return cause.code ? `${cause.message} (${cause.code})` : cause.message;
-  return e?.message ?? String(err);
+/** The most of an error answer's body kept for the message. */
+const ERROR_BODY_MAX = 200;
+
+function describeRequestError(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ECONNREFUSED') return 'connection refused';
+  return err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message;
+}
+
+interface Answer {
+  status: number;
+  statusText: string;
+  retryAfter?: string;
+  body: string;
+}
+
+/**
+ * One POST on a connection of its own, answered once the whole response has arrived. A receiver may answer
+ * HTTP/1.0 without Content-Length (the body ends when it closes the connection, as Python's http.server does)
+ * or serve one connection at a time: a kept-alive connection would leave the next event waiting on a server
+ * that is still reading the idle one, so every event gets `Connection: close` and a fresh connection.
+ */
+function post(url: URL, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const auth =
+      url.username || url.password
+        ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+        : undefined;
+    const req = send(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        auth,
+        agent: false,
+        headers: { ...headers, connection: 'close', 'content-length': String(Buffer.byteLength(body)) },
+        signal,
+      },
+      (res: IncomingMessage) => {
+        const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          // a 2xx body nobody needs is read to its end and dropped; an error's is kept for the message
+          if (!ok && text.length < ERROR_BODY_MAX * 4) text += chunk;
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            retryAfter: res.headers['retry-after'],
+            body: text,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export function webhookDeliver(opts: {
@@ -38,42 +95,43 @@ export function webhookDeliver(opts: {
   app: string;
   host: string;
 }) {
-  let valid = true;
+  let url: URL | undefined;
   try {
-    new URL(opts.url);
+    url = new URL(opts.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') url = undefined;
   } catch {
-    valid = false;
+    url = undefined;
   }
   const headers = { 'content-type': 'application/json', 'user-agent': 'tend', ...opts.headers };
   return async (events: TendEvent[], signal: AbortSignal): Promise<Outcome> => {
-    if (!valid) return { ok: false, retry: false, error: `invalid URL ${JSON.stringify(opts.url)}` };
-    let res: Response;
+    // never the URL itself in the message: it may carry a password
+    if (!url) return { ok: false, retry: false, error: `invalid URL ${redactUrl(opts.url)} (http or https)` };
+    let res: Answer;
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
     try {
-      res = await fetch(opts.url, {
-        method: 'POST',
+      res = await post(
+        url,
+        payload(events[0], opts.app, opts.host),
         headers,
-        body: payload(events[0], opts.app, opts.host),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(opts.timeoutMs)]),
-      });
+        AbortSignal.any([signal, timeout]),
+      );
     } catch (err) {
-      return { ok: false, retry: true, error: describeFetchError(err, opts.timeoutMs) };
+      if (timeout.aborted) return { ok: false, retry: true, error: `no answer within ${opts.timeoutMs}ms` };
+      return {
+        ok: false,
+        retry: true,
+        error: describeRequestError(err as NodeJS.ErrnoException),
+      };
     }
-    if (res.status >= 200 && res.status < 300) {
-      // Release the connection for keep-alive without reading a body nobody needs.
-      await res.body?.cancel().catch(() => {});
-      return { ok: true };
-    }
-    const body = await res.text().then(
-      (t) => t.replace(/\s+/g, ' ').trim().slice(0, 200),
-      () => '',
-    );
+    if (res.status >= 200 && res.status < 300) return { ok: true };
+    const body = res.body.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_MAX);
     const error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${body ? `: ${body}` : ''}`;
     const retry = res.status === 408 || res.status === 429 || res.status >= 500;
     return {
       ok: false,
       retry,
       error,
-      retryAfterMs: retry ? retryAfterMs(res.headers.get('retry-after')) : undefined,
+      retryAfterMs: retry ? retryAfterMs(res.retryAfter) : undefined,
     };
   };
 }

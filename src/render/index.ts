@@ -11,15 +11,17 @@
  * For `tend template FILE`, `.` is the JSON of --data (nil without it).
  *
  * Public API
- * - renderAttachment(): Attachment            plugs the loop into `tend up` (src/cli/commands.ts)
- * - renderStatus(rt) → RenderStatus           templates, env_from and the KV connection of a running tend
+ * - renderModule(): RenderModule              the loop as a Module of `tend up` (src/app/run.ts); its
+ *                                             status() is the run's `rt.renderStatus()`
+ * - discoverySource(discovery, onChange)      discovery as the template `service`/`services` source
  * - createRenderLoop(opts) → RenderLoop       the loop itself (tests, embedding)
  * - renderAll(opts) → {outcomes, exitCode}    `tend render [--dry-run]`
  * - renderTemplateFile(opts)                  `tend template FILE [--data F]`
  * - stage / writeAtomic / removeLeftovers     the atomic writer
  * - envFromPairs / envName / envPrefix        envconsul's key → variable rules
  */
-export { renderAttachment, renderStatus } from './attach.js';
+export { type RenderModule, renderModule } from './attach.js';
+export { type DiscoverySource, discoverySource } from './discovery-source.js';
 export { envFromPairs, envName, envPrefix } from './envfrom.js';
 export {
   CONFIG_GATE,

@@ -495,6 +495,8 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
         u.tpl = parseConsulTemplate(label(u.plan.source), text, {
           leftDelim: u.plan.leftDelim,
           rightDelim: u.plan.rightDelim,
+          errMissingKey: u.plan.errMissingKey,
+          functions: u.plan.functions,
         });
       } catch (e) {
         if (!(e instanceof TemplateError)) throw e;

@@ -112,6 +112,8 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
         const tpl = parseConsulTemplate(label(t.source), text, {
           leftDelim: t.leftDelim,
           rightDelim: t.rightDelim,
+          errMissingKey: t.errMissingKey,
+          functions: t.functions,
         });
         res = await deadline(
           resolveTemplate(tpl, { App: plan.name, Service: name, Settings: settings, Env: env }, snapshot, {

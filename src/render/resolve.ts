@@ -63,9 +63,9 @@ export async function resolveTemplate(
         read.others.add(`service:${name}`);
         return src.service(name, o);
       },
-      services(dc) {
+      services(dc, o) {
         read.others.add('services');
-        return src.services(dc);
+        return src.services(dc, o);
       },
     };
     const reads = (): Reads => ({

@@ -87,7 +87,7 @@ export function createSnapshot(kv: KvBackend, opts: SnapshotOptions): Snapshot {
       return {
         key: (path) => lookupKey(path),
         list: (prefix) => listPrefix(prefix),
-        services: (dc) => opts.services?.services(dc),
+        services: (dc, o) => opts.services?.services(dc, o),
         service: (name, o) => opts.services?.service(name, o),
         file(path) {
           try {

@@ -50,6 +50,7 @@ export async function loadSettings(plan: SettingsPlan, opts: LoadSettingsOptions
       if (segments.includes('__proto__')) continue;
       const parsed = kvValue(text);
       if (segments.length === 0 && !isPlainObject(parsed)) continue;
+      checkDepth(parsed, `kv ${joinKey(prefix, key)}`);
       value = overlayAt(value, segments, [], parsed, `kv ${joinKey(prefix, key)}`, origins) as JsonObject;
     }
     sources.push(`kv:${prefix}`);
@@ -86,7 +87,29 @@ function parseEnvJson(name: string, raw: string): JsonObject {
     throw new SettingsError(`$${name} is not valid JSON: ${(err as Error).message}`);
   }
   if (!isPlainObject(v)) throw new SettingsError(`$${name} must hold a JSON object, got ${kindOf(v)}`);
+  checkDepth(v, `$${name}`);
   return v;
+}
+
+/**
+ * Settings are merged, validated and written by walking them; a document nested thousands of levels deep (a
+ * generator gone wrong, or a hostile `$CFG`) would overflow the stack there. No real configuration comes near
+ * this bound.
+ */
+export const MAX_SETTINGS_DEPTH = 200;
+
+function checkDepth(root: unknown, where: string): void {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_SETTINGS_DEPTH) {
+      throw new SettingsError(
+        `${where} nests deeper than ${MAX_SETTINGS_DEPTH} levels; flatten it (no configuration needs that many)`,
+      );
+    }
+    for (const child of Object.values(v)) stack.push({ v: child, depth: depth + 1 });
+  }
 }
 
 function isYaml(path: string) {
@@ -120,6 +143,7 @@ async function readObjectFile(path: string, role: string): Promise<JsonObject> {
   const v = parseText(path, role, await readText(path, role));
   if (!isPlainObject(v))
     throw new SettingsError(`settings ${role} ${path} must hold an object, got ${kindOf(v)}`);
+  checkDepth(v, `settings ${role} ${path}`);
   return v;
 }
 

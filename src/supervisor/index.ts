@@ -1,4 +1,34 @@
-export { type Effect, type Input, initialModel, type Model, restartsOf, transition } from './machine.js';
+export {
+  type ConfigChange,
+  type Effect,
+  type Input,
+  initialModel,
+  type Model,
+  restartsOf,
+  transition,
+} from './machine.js';
 export { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
 export { argvOf, exitStatus, groupAlive, signalGroup, spawnService } from './spawn.js';
-export { createStack, type Stack, type StackEnd, type StackOptions } from './stack.js';
+export { type ConfigOutcome, createStack, type Stack, type StackEnd, type StackOptions } from './stack.js';
+export {
+  describeNotReady,
+  type Gate,
+  type GateKind,
+  gateKind,
+  hasEndedForGood,
+  hasFailed,
+  hasProcessState,
+  isGivenUp,
+  isLive,
+  isPending,
+  isReady,
+  isRunning,
+  isServing,
+  isSettled,
+  isSteady,
+  isTransient,
+  isWaiting,
+  type StateOf,
+  type Waiting,
+  waitingFor,
+} from './state.js';

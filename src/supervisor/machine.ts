@@ -4,6 +4,7 @@
  */
 import type { ServiceState } from '../events/index.js';
 import type { ServicePlan } from '../manifest/types.js';
+import { hasProcessState } from './state.js';
 
 export type TimerName = 'backoff' | 'cooldown' | 'kill';
 
@@ -45,7 +46,18 @@ export type Input =
   | { t: 'not-ready'; now: number; reason: string }
   | { t: 'unhealthy'; now: number; reason: string }
   /** another module gives up on starting it (e.g. its config never came); ignored while a process runs */
-  | { t: 'fail'; now: number; reason: string };
+  | { t: 'fail'; now: number; reason: string }
+  /** its config changed (templates, env_from): what that does depends on where the service is (`onConfig`) */
+  | { t: 'config'; now: number; change: ConfigChange; reason: string };
+
+/**
+ * What a config change asks of a service, merged over one batch of changed templates: `restart` wins over the
+ * signals (`reload` is its `reload_signal`); `exec` actions are run by the render loop itself.
+ */
+export interface ConfigChange {
+  restart: boolean;
+  signals: readonly NodeJS.Signals[];
+}
 
 export type Effect =
   | { t: 'spawn' }
@@ -83,8 +95,7 @@ export function backoffDelay(plan: ServicePlan, streak: number, random: number):
   return Math.round(d / 2 + (d / 2) * random);
 }
 
-const hasProcess = (s: ServiceState) =>
-  s === 'starting' || s === 'running' || s === 'ready' || s === 'unhealthy' || s === 'stopping';
+const hasProcess = hasProcessState;
 
 export interface Result {
   model: Model;
@@ -134,11 +145,19 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       return;
     }
     m.streak++;
-    m.failures = [...m.failures.filter((t) => now - t < plan.restart.windowMs), now];
+    // Only a failed start (a run shorter than min_uptime) counts toward giving up, as supervisord's startsecs
+    // and PM2's min_uptime: a service that ran a while and crashed is restarted, with backoff, forever.
+    const recent = m.failures.filter((t) => now - t < plan.restart.windowMs);
+    const ranFor = m.startedAt === undefined ? 0 : now - m.startedAt;
+    m.failures = ranFor < plan.restart.minUptimeMs ? [...recent, now] : recent;
     const max = plan.restart.maxFailures;
     if (max > 0 && m.failures.length >= max) {
       m.state = 'failed';
-      const retry = plan.restart.cooldownMs > 0 ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}` : '';
+      // an essential service failed for good ends tend: no retry to announce
+      const retry =
+        plan.restart.cooldownMs > 0 && !plan.essential
+          ? `; retrying in ${fmtMs(plan.restart.cooldownMs)}`
+          : '';
       m.reason = `${m.failures.length} failures in ${fmtMs(plan.restart.windowMs)} (last: ${why})${retry}`;
       if (plan.restart.cooldownMs > 0) fx.push({ t: 'timer', name: 'cooldown', ms: plan.restart.cooldownMs });
       return;
@@ -281,6 +300,31 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
         clearWaits();
         m.state = 'failed';
         m.reason = input.reason;
+      }
+      break;
+    }
+    case 'config': {
+      // The rule of what a config change does, by state:
+      // - a process that should keep running (starting, running, ready, unhealthy): restart it, or send it the
+      //   signals; the file is already in place, so the new process reads the new config;
+      // - stopping: nothing; a restart in progress spawns on the new config, a stop stays a stop;
+      // - backoff, waiting, stopped, exited: nothing; the next start reads the new config (a change does not
+      //   cut a backoff short: a crash loop must not be fed by config churn);
+      // - failed while tend wants it up: a restart, since the new config may be what it lacked;
+      // - a job is never restarted by a config change: its next run reads the new config.
+      const { change } = input;
+      if (plan.isJob) break;
+      const serving = hasProcess(m.state) && m.state !== 'stopping';
+      if (change.restart) {
+        if (serving) beginStop('start-again', input.reason);
+        else if (m.state === 'failed' && m.desired === 'up') {
+          m.streak = 0;
+          m.failures = [];
+          clearWaits();
+          startIfGated(input.reason);
+        }
+      } else if (serving) {
+        for (const signal of new Set(change.signals)) fx.push({ t: 'signal', signal });
       }
       break;
     }

@@ -42,6 +42,13 @@ export interface ServiceStatus {
   reason?: string;
   pid?: number;
   ready: boolean;
+  /** `up` while tend should keep it running */
+  desired: 'up' | 'down';
+  /**
+   * failures in a row not yet forgiven: 0 once the current process has run `reset_after`. Above 0 while a
+   * crash-looping service is caught up between two crashes (`isSteady` says no).
+   */
+  failureStreak: number;
   restarts: number;
   startedAt?: number;
   uptimeMs?: number;
@@ -311,6 +318,9 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         reason: model.state === 'running' || model.state === 'ready' ? undefined : model.reason,
         pid: model.pid,
         ready: model.ready,
+        desired: model.desired,
+        failureStreak:
+          running && now - (model.startedAt ?? now) >= plan.restart.resetAfterMs ? 0 : model.streak,
         restarts: restartsOf(model),
         startedAt: running ? model.startedAt : undefined,
         uptimeMs: running ? now - (model.startedAt ?? now) : undefined,

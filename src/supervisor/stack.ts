@@ -6,8 +6,10 @@
 import type { Bus } from '../events/index.js';
 import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
+import type { ConfigChange } from './machine.js';
 import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
 import { exitStatus } from './spawn.js';
+import { hasEndedForGood, isReady, isServing } from './state.js';
 
 export interface StackOptions {
   plan: Plan;
@@ -21,6 +23,13 @@ export interface StackOptions {
   /** env of one service that no `env` or env_from may override (the marker that finds its escaped daemons) */
   serviceEnv?: (service: ServicePlan) => Record<string, string>;
 }
+
+/** What a config change did: `signalled` names the signals sent */
+export type ConfigOutcome =
+  | { did: 'restarted' }
+  | { did: 'started' }
+  | { did: 'signalled'; signals: NodeJS.Signals[] }
+  | { did: 'nothing' };
 
 export interface StackEnd {
   service: string;
@@ -47,6 +56,13 @@ export interface Stack {
    * before. Kept across reloads of the service.
    */
   setEnv(name: string, vars: Record<string, string>): void;
+  /** the environment a service's children get (its spawns, probes, checks, hooks); {} for an unknown name */
+  envOf(name: string): Record<string, string>;
+  /**
+   * Its config changed (the render loop, after writing files or env_from): the service's machine decides what
+   * that does where it is (restart, signals, nothing; see `transition`'s `config` case). Says what it did.
+   */
+  configChanged(name: string, change: ConfigChange, reason: string): ConfigOutcome;
   /** gives up on starting a service that has no process (config that never came): `failed` until started */
   fail(name: string, reason: string): void;
   /**
@@ -241,6 +257,26 @@ export function createStack(opts: StackOptions): Stack {
       const r = runners.get(name);
       if (r) r.setEnv(envOf(r.plan));
     },
+    envOf(name) {
+      const r = runners.get(name);
+      if (!r) return {};
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(envOf(r.plan))) if (v !== undefined) env[k] = v;
+      return env;
+    },
+    configChanged(name, change, reason) {
+      const r = runners.get(name);
+      if (!r) return { did: 'nothing' };
+      const before = r.model();
+      const serving = isServing(before) && r.hasProcess();
+      r.send({ t: 'config', change, reason });
+      const after = r.model();
+      if (after.state === 'stopping' && before.state !== 'stopping') return { did: 'restarted' };
+      if (hasEndedForGood(before) && !hasEndedForGood(after)) return { did: 'started' };
+      if (!change.restart && serving && change.signals.length > 0)
+        return { did: 'signalled', signals: [...new Set(change.signals)] };
+      return { did: 'nothing' };
+    },
     fail(name, reason) {
       runners.get(name)?.send({ t: 'fail', reason });
     },
@@ -253,7 +289,7 @@ export function createStack(opts: StackOptions): Stack {
     gates: (name) =>
       [...(gates.get(name) ?? new Map<string, string>())].map(([id, reason]) => ({ id, reason })),
     status: () => [...runners.values()].map((r) => r.status()),
-    allReady: () => [...runners.values()].every((r) => r.plan.isJob || r.model().ready),
+    allReady: () => [...runners.values()].every((r) => r.plan.isJob || isReady(r.model())),
     ended,
     addService(sp) {
       plan = { ...plan, services: { ...plan.services, [sp.name]: sp } };

@@ -10,7 +10,9 @@ import {
   goTypeOf,
   hasKey,
   Kind,
+  keyTypeOf,
   kindOf,
+  renamed,
   truth,
   typed,
   utf8Bytes,
@@ -52,12 +54,22 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
       item = b[x];
     } else if (k === Kind.Map) {
       const m = item as Record<string, unknown>;
-      if (idx === undefined) throw new Error('value is nil; should be of type string');
-      if (typeof idx !== 'string') throw new Error(`value has type ${goTypeOf(idx)}; should be string`);
+      const keyType = keyTypeOf(m);
+      if (idx === undefined) throw new Error(`value is nil; should be of type ${keyType}`);
+      let key: string;
+      if (keyType === 'int') {
+        if (kindOf(idx) !== Kind.Int) throw new Error(`value has type ${goTypeOf(idx)}; should be int`);
+        key = String(idx);
+      } else if (typeof idx !== 'string')
+        throw new Error(`value has type ${goTypeOf(idx)}; should be string`);
+      else key = idx;
       const elem = elemTypeOf(m);
-      if (hasKey(m, idx)) {
-        const e = m[idx];
+      if (hasKey(m, key)) {
+        const e = m[key];
         item = e === undefined ? null : e;
+      } else if (elem.startsWith('[]')) {
+        // The zero value of a slice type: a nil slice, which prints and ranges as an empty one.
+        item = typed([], elem.slice(2));
       } else item = elem === 'interface {}' ? null : elem === 'string' ? '' : null;
     } else {
       throw new Error(`can't index item of type ${goTypeOf(item)}`);
@@ -85,7 +97,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   if (indexes.length === 3 && idx[1] > idx[2]) throw new Error(`invalid slice index: ${idx[1]} > ${idx[2]}`);
   if (bytes) return decoder.decode(bytes.subarray(idx[0], idx[1]));
   const a = item as unknown[];
-  return typed(a.slice(idx[0], idx[1]), elemTypeOf(a));
+  return renamed(a, typed(a.slice(idx[0], idx[1]), elemTypeOf(a)));
 }
 
 function length(item: unknown): number {

@@ -10,9 +10,25 @@ import { toJSON, toTOML, toYAML } from './encode.js';
 import type { FuncSpec } from './exec.js';
 import { quote, sprint } from './fmt.js';
 import { parseGoFloat } from './parse.js';
-import { type CatalogService, fullInstance, type Recorder, type ServiceInstance } from './source.js';
-import { SPEW_FUNC_NAMES, spewFuncs } from './spew.js';
-import { SPRIG_FUNC_NAMES, sprigFuncs } from './sprig.js';
+import {
+  disabledFunc,
+  OLD_NAMES,
+  runPluginSync,
+  UNSUPPORTED,
+  unsupportedFunc,
+  writeToFileSync,
+} from './policy.js';
+import { sockaddrFunc } from './sockaddr/index.js';
+import {
+  type CatalogOptions,
+  type CatalogService,
+  fullInstance,
+  type Recorder,
+  type ServiceInstance,
+  type ServiceOptions,
+} from './source.js';
+import { spewFuncs } from './spew.js';
+import { sprigFuncs } from './sprig.js';
 import {
   compareGoStrings,
   float,
@@ -21,6 +37,7 @@ import {
   GoFloat,
   GoStruct,
   goTypeOf,
+  intKeyed,
   isMap,
   Kind,
   kindOf,
@@ -42,12 +59,18 @@ export interface ConsulFuncOptions {
   executeTemplate?: (name: string, data: unknown) => string;
   /** Clock for `timestamp`; default `Date.now`. */
   now?: () => Date;
-  /** Runs a plugin synchronously; default spawnSync with a 30s timeout. */
+  /** Runs a plugin synchronously; default spawnSync with consul-template's 30 s timeout. */
   runPlugin?: (name: string, args: string[]) => string;
   /** Where spew_dump and spew_printf print (consul-template: its stdout); default tend's stderr. */
   debugPrint?: (text: string) => void;
-  /** Writes a file for writeToFile. */
-  writeFile?: (path: string, content: string, perms: number, append: boolean) => void;
+  /** Writes a file for writeToFile (default: create or append, chown when a user or group is given, chmod). */
+  writeFile?: (
+    path: string,
+    content: string,
+    perms: number,
+    append: boolean,
+    owner: { user: string; group: string },
+  ) => void;
 }
 
 function keyPair(path: string, key: string, value: string): GoStruct {
@@ -100,31 +123,109 @@ function catalogSnippet(s: CatalogService): GoStruct {
   return new GoStruct(SNIPPET, { Name: s.Name, Tags: serviceTags([...s.Tags].sort()) });
 }
 
-/** consul-template's health-service query: `[tag.]name[@dc][~near][|filter]`. */
-export function parseServiceQuery(q: string): {
+/** A parsed `service`/`connect` query: `[tag.]name[?query][@dc][~near][|filter]`. */
+export interface ServiceQuery {
   name: string;
   tag?: string;
   dc?: string;
-  statuses: string[] | 'any';
-} {
-  const m = /^(?:(.+)\.)?([^.@|~]+)(?:@([^|~]+))?(?:~([^|]+))?(?:\|(.+))?$/.exec(q);
+  near?: string;
+  /** Sorted, as consul-template keeps them; `any` among them accepts every status. */
+  statuses: string[];
+  /** Consul namespace (`?ns=`), admin partition (`?partition=`), cluster peer (`?peer=`), sameness group (`?sg=`). */
+  ns?: string;
+  partition?: string;
+  peer?: string;
+  samenessGroup?: string;
+}
+
+const STATUSES = ['any', 'passing', 'warning', 'critical', 'maintenance'];
+/** The query parameters consul-template's service parser accepts, and the source option each sets. */
+const SERVICE_QUERY_KEYS: Record<string, 'ns' | 'peer' | 'partition' | 'samenessGroup'> = {
+  ns: 'ns',
+  peer: 'peer',
+  partition: 'partition',
+  sg: 'samenessGroup',
+};
+
+// consul-template's dependency regexps ([[:word:]] is ASCII [0-9A-Za-z_]); JS backtracks as Go's leftmost-first does.
+const SERVICE_QUERY_RE =
+  /^(?:([\w=:.-]+)\.)?([\w-]+)(?:\?([\w=&-]+))?(?:@([\w.-]+))?(?:~([\w.-]+))?(?:\|([\w,]+))?$/;
+const CATALOG_QUERY_RE = /^(?:\?([\w=&-]+))?(?:@([\w.-]+))?$/;
+
+/** url.ParseQuery over consul-template's restricted alphabet: `a=1&b` gives a=1, b=''; first value wins. */
+function parseQueryString(raw: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const i = part.indexOf('=');
+    const k = i < 0 ? part : part.slice(0, i);
+    if (!out.has(k)) out.set(k, i < 0 ? '' : part.slice(i + 1));
+  }
+  return out;
+}
+
+/** consul-template's health-service query, as its dependency parser reads it (0.42). */
+export function parseServiceQuery(q: string): ServiceQuery {
+  const m = SERVICE_QUERY_RE.exec(q);
   if (!m) throw new Error(`health.service: invalid format: ${quote(q)}`);
-  let statuses: string[] | 'any' = ['passing'];
-  if (m[5]) {
-    const parts = m[5].split(',').map((s) => s.trim());
-    if (parts.includes('any')) {
-      if (parts.length > 1) throw new Error('health.service: cannot specify extra keys when using "any"');
-      statuses = 'any';
-    } else {
-      for (const p of parts) {
-        if (!['passing', 'warning', 'critical', 'maintenance'].includes(p)) {
-          throw new Error(`health.service: invalid filter: ${quote(p)} in ${quote(m[5])}`);
-        }
+  let statuses = ['passing'];
+  if (m[6] !== undefined) {
+    statuses = [];
+    for (const raw of m[6].split(',')) {
+      const f = raw.trim();
+      if (f === '') continue;
+      if (!STATUSES.includes(f))
+        throw new Error(`health.service: invalid filter: ${quote(f)} in ${quote(q)}`);
+      statuses.push(f);
+    }
+    statuses.sort();
+  }
+  const out: ServiceQuery = { name: m[2], statuses };
+  if (m[1] !== undefined) out.tag = m[1];
+  if (m[4] !== undefined) out.dc = m[4];
+  if (m[5] !== undefined) out.near = m[5];
+  if (m[3] !== undefined) {
+    for (const [k, v] of parseQueryString(m[3])) {
+      const opt = SERVICE_QUERY_KEYS[k];
+      if (!opt) {
+        throw new Error(
+          `health.service: invalid query parameter key ${quote(k)} in query ${quote(m[3])}: supported keys: ns,peer,partition`,
+        );
       }
-      statuses = parts;
+      out[opt] = v;
     }
   }
-  return { name: m[2], tag: m[1], dc: m[3], statuses };
+  return out;
+}
+
+/** consul-template's catalog-services query: `[?query][@dc]` (ns and partition). */
+export function parseCatalogQuery(q: string): { dc: string; ns?: string; partition?: string } {
+  const m = CATALOG_QUERY_RE.exec(q);
+  if (!m) throw new Error(`catalog.services: invalid format: ${quote(q)}`);
+  const out: { dc: string; ns?: string; partition?: string } = { dc: m[2] ?? '' };
+  if (m[1] !== undefined) {
+    for (const [k, v] of parseQueryString(m[1])) {
+      if (k !== 'ns' && k !== 'partition') {
+        throw new Error(
+          `catalog.services: invalid query parameter key ${quote(k)} in query ${quote(m[1])}: supported keys: ns,partition`,
+        );
+      }
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function serviceOpts(q: ServiceQuery): ServiceOptions {
+  const o: ServiceOptions = {};
+  for (const k of ['tag', 'dc', 'near', 'ns', 'partition', 'peer', 'samenessGroup'] as const) {
+    if (q[k] !== undefined) o[k] = q[k];
+  }
+  return o;
+}
+
+function acceptStatus(statuses: string[], status: string): boolean {
+  return statuses.some((s) => s === status || s === 'any');
 }
 
 function listRelative(prefix: string, pairs: { key: string; value: string }[]): GoStruct[] {
@@ -137,6 +238,49 @@ function listRelative(prefix: string, pairs: { key: string; value: string }[]): 
       key = key.replace(/^\/+/, '');
       return keyPair(p.key, key, p.value);
     });
+}
+
+/** Go's strconv.Atoi on a 64-bit platform. */
+function atoi(s: string): bigint {
+  if (!/^[+-]?\d+$/.test(s)) throw new Error(`strconv.Atoi: parsing ${quote(s)}: invalid syntax`);
+  const v = BigInt(s);
+  if (v >= 1n << 63n || v < -(1n << 63n))
+    throw new Error(`strconv.Atoi: parsing ${quote(s)}: value out of range`);
+  return v;
+}
+
+/**
+ * consul-template's byMeta: services grouped by the values of one or more ServiceMeta keys (`a,b|int`), the
+ * parts joined with `_`; a missing or empty value is `_no_KEY_` (`0` with `|int`), `|int` values are
+ * zero-padded to 5 digits (`%05d`), and every character outside [a-zA-Z0-9_-] becomes `_`.
+ */
+function byMeta(meta: string, services: GoStruct[]): Record<string, GoStruct[]> {
+  const groups: Record<string, GoStruct[]> = typed({}, '[]' + HEALTH);
+  const metas = meta.split(',');
+  for (const svc of services) {
+    const sm = (svc.fields.ServiceMeta ?? {}) as Record<string, string>;
+    const parts = metas.map((key) => {
+      const isInt = key.endsWith('|int');
+      const realKey = isInt ? key.slice(0, -4) : key;
+      let value = Object.hasOwn(sm, realKey) ? sm[realKey] : '';
+      if (value === '') value = isInt ? '0' : `_no_${realKey}_`;
+      if (isInt) {
+        let n: bigint;
+        try {
+          n = atoi(value);
+        } catch (e) {
+          throw new Error(`cannot parse ${value} as number : ${(e as Error).message}`);
+        }
+        const digits = (n < 0n ? -n : n).toString();
+        value = n < 0n ? `-${digits.padStart(4, '0')}` : digits.padStart(5, '0');
+      }
+      return value.replace(/[^a-zA-Z0-9_-]/gu, '_');
+    });
+    const key = parts.join('_');
+    if (!Object.hasOwn(groups, key)) groups[key] = typed([], HEALTH);
+    groups[key].push(svc);
+  }
+  return groups;
 }
 
 /** reflect.Kind groups used by consul-template's arithmetic helpers. */
@@ -494,83 +638,6 @@ function cloneMap(m: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Names of every consul-template function, for parsing before a source is bound. */
-export const CONSUL_FUNC_NAMES = [
-  'key',
-  'keyExists',
-  'keyOrDefault',
-  'ls',
-  'safeLs',
-  'tree',
-  'safeTree',
-  'service',
-  'services',
-  'env',
-  'envOrDefault',
-  'mustEnv',
-  'file',
-  'executeTemplate',
-  'base64Decode',
-  'base64Encode',
-  'base64URLDecode',
-  'base64URLEncode',
-  'byKey',
-  'byTag',
-  'contains',
-  'containsAll',
-  'containsAny',
-  'containsNone',
-  'containsNotAll',
-  'explode',
-  'explodeMap',
-  'in',
-  'indent',
-  'loop',
-  'join',
-  'trim',
-  'trimPrefix',
-  'trimSuffix',
-  'trimSpace',
-  'parseBool',
-  'parseFloat',
-  'parseInt',
-  'parseUint',
-  'parseJSON',
-  'parseYAML',
-  'plugin',
-  'regexReplaceAll',
-  'regexMatch',
-  'replaceAll',
-  'scratch',
-  'split',
-  'splitToMap',
-  'timestamp',
-  'toJSON',
-  'toJSONPretty',
-  'toUnescapedJSON',
-  'toUnescapedJSONPretty',
-  'toLower',
-  'toTitle',
-  'toTOML',
-  'toUpper',
-  'toYAML',
-  'sha256Hex',
-  'md5sum',
-  'hmacSHA256Hex',
-  'writeToFile',
-  'mergeMap',
-  'mergeMapWithOverride',
-  'add',
-  'subtract',
-  'multiply',
-  'divide',
-  'modulo',
-  'minimum',
-  'maximum',
-  ...SPEW_FUNC_NAMES,
-  ...SPRIG_FUNC_NAMES,
-];
-
 /** The consul-template functions bound to one render's recorder. */
 export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<string, FuncSpec> {
   const src = rec.source;
@@ -609,6 +676,8 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     }
     return v === null || v === '' ? d : v;
   });
+  // The names from before consul-template 0.18, still in long-lived templates: the same functions.
+  for (const [old, current] of Object.entries(OLD_NAMES)) f.set(old, f.get(current)!);
   const list = (name: string, emptyIsSafe: boolean, tree: boolean) => (s: string) => {
     const result = typed([] as GoStruct[], KEYPAIR);
     if (s === '') return result;
@@ -639,16 +708,18 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
       const query = s.join('|');
       const q = parseServiceQuery(query);
       rec.use('services', query);
-      const list = src.service(q.name, { tag: q.tag, dc: q.dc });
+      const list = src.service(q.name, serviceOpts(q));
       if (list === undefined || list === null) {
         rec.miss('service', query);
         return result;
       }
       for (const inst of list) {
         if (q.tag !== undefined && !inst.Tags.includes(q.tag)) continue;
-        if (q.statuses !== 'any' && !q.statuses.includes(inst.Status)) continue;
+        if (!acceptStatus(q.statuses, inst.Status)) continue;
         result.push(healthService(inst));
       }
+      // With ~near the source's order (by round-trip time) is kept, as consul-template keeps Consul's.
+      if (q.near !== undefined) return result;
       // Consul orders by node then service ID; consul-template keeps that order.
       result.sort(
         (a, b) =>
@@ -665,10 +736,12 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     (...s: string[]) => {
       const result = typed([] as GoStruct[], SNIPPET);
       const query = s.join('');
-      const m = /^(?:@(.+))?$/.exec(query);
-      if (!m) throw new Error(`catalog.services: invalid format: ${quote(query)}`);
+      const q = parseCatalogQuery(query);
       rec.use('catalogs', query);
-      const list = src.services(m[1] ?? '');
+      const extra: CatalogOptions = {};
+      if (q.ns !== undefined) extra.ns = q.ns;
+      if (q.partition !== undefined) extra.partition = q.partition;
+      const list = src.services(q.dc, extra);
       if (list === undefined || list === null) {
         rec.miss('services', query);
         return result;
@@ -679,6 +752,9 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     },
     S,
   );
+
+  // Vault and Nomad: known by name, so templates parse; a call says why it cannot run.
+  for (const [name, what] of Object.entries(UNSUPPORTED)) f.set(name, unsupportedFunc(name, what));
 
   def('env', [S], (s: string) => {
     rec.use('env', s);
@@ -749,6 +825,22 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
         if (!Object.hasOwn(m, tag)) m[tag] = [];
         m[tag].push(s);
       }
+    }
+    return m;
+  });
+  def('byMeta', [S, '[]' + HEALTH], (meta: string, services: GoStruct[] | null) =>
+    byMeta(meta, services ?? []),
+  );
+  def('byPort', ['any'], (input: unknown) => {
+    const m: Record<string, unknown[]> = intKeyed(typed({}, '[]interface {}'));
+    if (input === null || input === undefined) return m;
+    const t = goTypeOf(input);
+    // consul-template also takes Consul catalog and Nomad services, which tend's functions do not return.
+    if (t !== '[]' + HEALTH) throw new Error(`byPort: wrong argument type ${t}`);
+    for (const s of input as GoStruct[]) {
+      const port = String(s.fields.Port);
+      if (!Object.hasOwn(m, port)) m[port] = [];
+      m[port].push(s);
     }
     return m;
   });
@@ -836,14 +928,12 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     'plugin',
     [S],
     (name: string, ...args: string[]) => {
-      if (!opts.allowPlugin || !opts.runPlugin) throw new Error('function is disabled');
+      if (!opts.allowPlugin) return disabledFunc('plugin').fn();
       if (name === '') return '';
-      return opts
-        .runPlugin(
-          name,
-          args.map((a) => a.trim()).filter((a) => a !== ''),
-        )
-        .trim();
+      return (opts.runPlugin ?? runPluginSync)(
+        name,
+        args.map((a) => a.trim()).filter((a) => a !== ''),
+      ).trim();
     },
     S,
   );
@@ -912,6 +1002,7 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def('toTOML', ['any'], (v: unknown) => toTOML(v));
   def('toUpper', [S], (s: string) => s.toUpperCase());
   def('toYAML', ['any'], (v: unknown) => toYAML(v));
+  f.set('sockaddr', sockaddrFunc());
   def('sha256Hex', [S], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex'));
   def('md5sum', [S], (s: string) => createHash('md5').update(s, 'utf8').digest('hex'));
   def('hmacSHA256Hex', [S, S], (msg: string, key: string) =>
@@ -920,14 +1011,15 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
   def(
     'writeToFile',
     [S, S, S, S],
-    (path: string, _user: string, _group: string, perms: string, ...args: string[]) => {
-      if (!opts.allowWriteToFile || !opts.writeFile) throw new Error('function is disabled');
+    (path: string, user: string, group: string, perms: string, ...args: string[]) => {
+      if (!opts.allowWriteToFile) return disabledFunc('writeToFile').fn();
       const flags = args.length === 2 ? args[0] : '';
       let content = args[args.length - 1] ?? '';
       if (flags.includes('newline')) content += '\n';
+      if (!/^[0-7]+$/.test(perms) || Number.parseInt(perms, 8) > 0xffffffff)
+        throw new Error(`strconv.ParseUint: parsing ${quote(perms)}: invalid syntax`);
       const mode = Number.parseInt(perms, 8);
-      if (Number.isNaN(mode)) throw new Error(`strconv.ParseUint: parsing ${quote(perms)}: invalid syntax`);
-      opts.writeFile(path, content, mode, flags.includes('append'));
+      (opts.writeFile ?? writeToFileSync)(path, content, mode, flags.includes('append'), { user, group });
       return '';
     },
     S,

@@ -3,7 +3,16 @@
  * encoding/json, gopkg.in/yaml.v2 and BurntSushi/toml print for template values.
  */
 import { stringify as yamlStringify } from 'yaml';
-import { type GoChan, GoFloat, GoStruct, Kind, kindOf, sortedKeys } from './values.js';
+import {
+  compareGoStrings,
+  type GoChan,
+  GoFloat,
+  GoStruct,
+  Kind,
+  keyTypeOf,
+  kindOf,
+  sortedKeys,
+} from './values.js';
 
 function jsonString(s: string): string {
   let out = '"';
@@ -85,7 +94,13 @@ export function toJSON(v: unknown, indent = ''): string {
       case Kind.Map:
       case Kind.Struct: {
         const fields = x instanceof GoStruct ? x.fields : (x as Record<string, unknown>);
-        const keys = x instanceof GoStruct ? Object.keys(fields) : sortedKeys(fields);
+        // encoding/json sorts map keys as the strings it writes, ints included ("10" before "9").
+        const keys =
+          x instanceof GoStruct
+            ? Object.keys(fields)
+            : keyTypeOf(fields) === 'int'
+              ? Object.keys(fields).sort(compareGoStrings)
+              : sortedKeys(fields);
         if (keys.length === 0) return '{}';
         const sep = indent ? ': ' : ':';
         if (!indent) return '{' + keys.map((k) => jsonString(k) + sep + enc(fields[k], cur)).join(',') + '}';

@@ -33,6 +33,7 @@ import {
   goTypeOf,
   hasKey,
   Kind,
+  keyTypeOf,
   kindOf,
   methodsOf,
   sortedKeys,
@@ -272,9 +273,10 @@ export class ExecState {
           const keys = sortedKeys(m);
           if (keys.length === 0) break;
           const iface = elemTypeOf(m) === 'interface {}';
+          const intKeys = keyTypeOf(m) === 'int';
           for (const k of keys) {
             const e = m[k];
-            one(k, e === undefined ? null : e, iface);
+            one(intKeys ? Number(k) : k, e === undefined ? null : e, iface);
           }
           return;
         }
@@ -472,7 +474,7 @@ export class ExecState {
         const v = receiver.fields[fieldName];
         return v === undefined ? null : v;
       }
-    } else if (kindOf(receiver) === Kind.Map) {
+    } else if (kindOf(receiver) === Kind.Map && keyTypeOf(receiver as object) === 'string') {
       const m = receiver as Record<string, unknown>;
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       const elem = elemTypeOf(m);
@@ -636,6 +638,10 @@ export class ExecState {
           return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
         }
         this.errorf(`expected integer; found ${nodeString(n)}`);
+        break;
+      case 'uint':
+        if (n.type === 'number' && n.isUint) return Number(n.int64);
+        this.errorf(`expected unsigned integer; found ${nodeString(n)}`);
         break;
       case 'any':
       case 'value':

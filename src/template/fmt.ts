@@ -3,7 +3,17 @@
  * flags of fmt, applied to the value model of values.ts. Output must match Go byte for byte,
  * including the `%!verb(type=value)` complaints.
  */
-import { GoChan, GoFloat, type GoStruct, goTypeOf, Kind, kindOf, sortedKeys, utf8Bytes } from './values.js';
+import {
+  GoChan,
+  GoFloat,
+  type GoStruct,
+  goTypeOf,
+  Kind,
+  kindOf,
+  methodsOf,
+  sortedKeys,
+  utf8Bytes,
+} from './values.js';
 
 interface Flags {
   widPresent: boolean;
@@ -387,6 +397,12 @@ class Printer {
   }
 
   printValue(v: unknown, verb: string, depth: number): void {
+    // Go's handleMethods: a Stringer prints as its String() for the string-like verbs.
+    const methods = methodsOf(v);
+    if (methods?.String && methods.String.params.length === 0 && !this.f.sharpV && 'vsxXq'.includes(verb)) {
+      this.fmtString(String(methods.String.fn()), verb);
+      return;
+    }
     switch (kindOf(v)) {
       case Kind.Nil:
         // A nil interface inside a container.
@@ -965,11 +981,6 @@ function formatFloatBinary(x: number, fmt: string, prec: number): string {
   const ae = Math.abs(exp);
   s += ae < 10 ? '0' + ae : String(ae);
   return fmt === 'X' ? s.toUpperCase() : s;
-}
-
-// Re-exported for other modules that need Go's %v of a single value.
-export function formatV(v: unknown): string {
-  return sprint([v]);
 }
 
 export { GoChan };

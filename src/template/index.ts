@@ -19,13 +19,16 @@
  *   fraction or exponent are float64 (`goFloat(n)` marks such a float when building data by hand).
  *
  * Data model (see values.ts): JSON/JS values map to Go's `interface{}` world. Maps iterate in
- * sorted key order; `null` is a nil interface; a missing key prints `<no value>`.
+ * sorted key order; `null` is a nil interface. `parse` follows Go (a missing key prints `<no value>`);
+ * `parseConsulTemplate` follows consul-template: `missingkey=zero` (a missing key of a map[string]string
+ * is `""`, of a map[string]interface{} still `<no value>`), or `missingkey=error` with `errMissingKey`.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { CONSUL_FUNC_NAMES, type ConsulFuncOptions, consulFuncs } from './consul.js';
+import { basename, isAbsolute, relative } from 'node:path';
+import { type ConsulFuncOptions, consulFuncs } from './consul.js';
 import { TemplateError } from './errors.js';
 import type { FuncMap, FuncSpec } from './exec.js';
+import { calledNames, deniedFunc, type FunctionPolicy, oldNamesUsed, UNSUPPORTED } from './policy.js';
 import { type Deps, emptyDeps, memorySource, Recorder, type TemplateSource } from './source.js';
 import { execute, type ParseOptions, parse, type Template } from './template.js';
 import { GoFloat, parseJSONData } from './values.js';
@@ -34,6 +37,13 @@ export { boundedReplace, boundedTest, REGEXP_BUDGET_MS, RegexpBudgetError } from
 export { TemplateError } from './errors.js';
 export type { FuncMap, FuncSpec, MissingKey, ParamType, TemplateFunc } from './exec.js';
 export { sprintf } from './fmt.js';
+export {
+  DISABLED_BY_DEFAULT,
+  type FunctionPolicy,
+  OLD_NAMES,
+  oldNamesUsed,
+  UNSUPPORTED,
+} from './policy.js';
 export {
   type CatalogService,
   type Deps,
@@ -65,6 +75,10 @@ export interface RenderOptions extends Omit<ConsulFuncOptions, 'executeTemplate'
   leftDelim?: string;
   rightDelim?: string;
   missingKey?: ParseOptions['missingKey'];
+  /** With `text`: consul-template's `err_missing_key` (default: Go's `missingkey=zero`). */
+  errMissingKey?: boolean;
+  /** With `text`: which functions the template may call (a parsed template keeps its own). */
+  functions?: FunctionPolicy;
   /** Extra functions, available besides consul-template's. */
   funcs?: FuncMap;
 }
@@ -86,15 +100,42 @@ const placeholder: FuncSpec = {
   },
 };
 
+let names: readonly string[] | undefined;
+
+/**
+ * Every function name a template may call besides Go's built-ins: consul-template's map as tend binds it
+ * (with the old aliases and the Vault/Nomad names), derived from the map itself so it cannot drift.
+ */
+export function templateFunctionNames(): readonly string[] {
+  if (!names) names = [...consulFuncs(new Recorder(memorySource({ env: {} }))).keys()].sort();
+  return names;
+}
+
 function placeholderFuncs(extra?: FuncMap): FuncMap {
   const m: FuncMap = {};
-  for (const n of CONSUL_FUNC_NAMES) m[n] = placeholder;
+  for (const n of templateFunctionNames()) m[n] = placeholder;
   return { ...m, ...extra };
 }
 
+export interface ConsulParseOptions extends ParseOptions {
+  /**
+   * consul-template's `err_missing_key`: a map key that is not there fails the render. Otherwise a template
+   * runs with Go's `missingkey=zero`, as consul-template's do (see `missingKey` to choose another).
+   */
+  errMissingKey?: boolean;
+  /** Which functions this template may call (see FunctionPolicy). */
+  functions?: FunctionPolicy;
+}
+
+const policies = new WeakMap<Template, FunctionPolicy>();
+
 /** Parse a template that may use consul-template's functions (bound later, per render). */
-export function parseConsulTemplate(name: string, text: string, opts: ParseOptions = {}): Template {
-  return parse(name, text, { ...opts, funcs: placeholderFuncs(opts.funcs) });
+export function parseConsulTemplate(name: string, text: string, opts: ConsulParseOptions = {}): Template {
+  const { errMissingKey, functions, ...rest } = opts;
+  const missingKey = rest.missingKey ?? (errMissingKey ? 'error' : 'zero');
+  const t = parse(name, text, { ...rest, missingKey, funcs: placeholderFuncs(opts.funcs) });
+  if (functions) policies.set(t, functions);
+  return t;
 }
 
 /** Render once against a source snapshot; see the module comment for the multi-pass model. */
@@ -110,14 +151,21 @@ export function renderWithSource(
           leftDelim: opts.leftDelim,
           rightDelim: opts.rightDelim,
           missingKey: opts.missingKey,
+          errMissingKey: opts.errMissingKey,
+          functions: opts.functions,
           funcs: opts.funcs,
         })
       : tpl;
+  const policy = policies.get(t) ?? opts.functions ?? {};
+  const allowed = new Set(policy.allow ?? []);
   const rec = new Recorder(source);
   const funcs: Map<string, FuncSpec> = consulFuncs(rec, {
     ...opts,
+    allowPlugin: opts.allowPlugin || allowed.has('plugin'),
+    allowWriteToFile: opts.allowWriteToFile || allowed.has('writeToFile'),
     executeTemplate: (name, dot) => execute(t, dot, { name, funcs: bound }),
   });
+  for (const n of policy.deny ?? []) if (funcs.has(n)) funcs.set(n, deniedFunc(n));
   const bound: FuncMap = Object.fromEntries(funcs);
   if (opts.funcs) Object.assign(bound, opts.funcs);
   try {
@@ -157,6 +205,46 @@ export function renderFileOnce(opts: RenderFileOnceOptions): RenderResult {
   const source = opts.source ?? memorySource({ readFiles: true });
   const name = opts.render?.name ?? basename(opts.file);
   return renderWithSource(text, data, source, { ...opts.render, name });
+}
+
+/**
+ * For `tend check`: notes on template files, one line per file and kind. A file that calls a function by its
+ * name from before consul-template 0.18 (`key_or_default`) gets the current names; one that calls Vault or
+ * Nomad functions is told they will fail when the call runs. Files that cannot be read are left to the render.
+ */
+export function templateNotes(
+  templates: readonly { source: string; leftDelim?: string; rightDelim?: string }[],
+  baseDir?: string,
+): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const t of templates) {
+    if (seen.has(t.source)) continue;
+    seen.add(t.source);
+    let text: string;
+    try {
+      text = readFileSync(t.source, 'utf8');
+    } catch {
+      continue;
+    }
+    const rel = baseDir === undefined ? t.source : relative(baseDir, t.source);
+    const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? t.source : rel;
+    const old = oldNamesUsed(text, t.leftDelim, t.rightDelim);
+    if (old.length > 0) {
+      lines.push(
+        `note: ${shown} uses ${old.map((u) => `${u.old} (now ${u.current})`).join(', ')}: names from before consul-template 0.18; they still work`,
+      );
+    }
+    const called = calledNames(text, t.leftDelim, t.rightDelim);
+    const unsupported = Object.keys(UNSUPPORTED).filter((n) => called.has(n));
+    if (unsupported.length > 0) {
+      const needs = [...new Set(unsupported.map((n) => UNSUPPORTED[n]))].join(' or ');
+      lines.push(
+        `note: ${shown} calls ${unsupported.join(', ')}: tend has no ${needs} support, so a render fails if the call runs (docs/templates.md)`,
+      );
+    }
+  }
+  return lines;
 }
 
 export { emptyDeps };

@@ -46,12 +46,52 @@ export interface TemplateSource {
   /** Every pair whose key starts with `prefix` (recursive), as a KV store lists them. */
   list(prefix: string): KVPair[] | null | undefined;
   /** Catalog services of a datacenter (`''` for the local one). */
-  services(dc: string): CatalogService[] | null | undefined;
-  /** Instances of a service, healthy or not; the engine filters by status and tag. */
-  service(name: string, opts: { tag?: string; dc?: string }): ServiceInstance[] | null | undefined;
+  services(dc: string, opts?: CatalogOptions): CatalogService[] | null | undefined;
+  /**
+   * Instances of a service, healthy or not; the engine filters by status and tag. A source that cannot honour
+   * an option (a namespace, partition, peer or sameness group it does not have) throws an Error saying so: the
+   * render fails with that message instead of waiting for data that will never come.
+   */
+  service(name: string, opts: ServiceOptions): ServiceInstance[] | null | undefined;
   file(path: string): string | null | undefined;
   /** Environment variable; `undefined` when unset. */
   env(name: string): string | undefined;
+}
+
+/**
+ * What a `service` query asks of the source, parsed out of `[tag.]name[?ns=&partition=&peer=&sg=][@dc][~near]`
+ * as consul-template's dependency parser reads it. Only the options present are set.
+ */
+export interface ServiceOptions {
+  tag?: string;
+  dc?: string;
+  /** `~node`: order by round-trip time to that node (`_agent`: to the local agent). */
+  near?: string;
+  /** Consul namespace (`?ns=`). */
+  ns?: string;
+  /** Consul admin partition (`?partition=`). */
+  partition?: string;
+  /** Consul cluster peer (`?peer=`). */
+  peer?: string;
+  /** Consul sameness group (`?sg=`). */
+  samenessGroup?: string;
+}
+
+/** What a `services` query asks of the source besides the datacenter: `?ns=&partition=`. */
+export interface CatalogOptions {
+  ns?: string;
+  partition?: string;
+}
+
+/** Options a source without namespaces, partitions, peers or sameness groups cannot honour, as written. */
+export function unsupportedQueryOptions(opts: ServiceOptions | CatalogOptions): string[] {
+  const names: [keyof ServiceOptions, string][] = [
+    ['ns', 'ns'],
+    ['partition', 'partition'],
+    ['peer', 'peer'],
+    ['samenessGroup', 'sg'],
+  ];
+  return names.filter(([k]) => (opts as ServiceOptions)[k] !== undefined).map(([, q]) => `?${q}=`);
 }
 
 /** Everything one render read. The caller watches exactly these. */
@@ -184,7 +224,17 @@ export function memorySource(init: MemorySourceInit = {}): TemplateSource {
       }),
     service: (name, opts) => {
       const list = services.get(name) ?? [];
-      return opts.dc ? list.filter((s) => s.NodeDatacenter === opts.dc) : list;
+      // Instances carry their Namespace, so `?ns=` can be honoured here; partitions, peers and groups cannot.
+      const other = unsupportedQueryOptions({ ...opts, ns: undefined });
+      if (other.length > 0) {
+        throw new Error(
+          `service ${JSON.stringify(name)}: ${other.join(', ')} needs Consul Enterprise or peering, which this source does not have`,
+        );
+      }
+      return list.filter(
+        (s) =>
+          (!opts.dc || s.NodeDatacenter === opts.dc) && (opts.ns === undefined || s.Namespace === opts.ns),
+      );
     },
     file: (path) => {
       if (init.files && Object.hasOwn(init.files, path)) return init.files[path];

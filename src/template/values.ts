@@ -48,14 +48,33 @@ export type GoFunc = (...args: unknown[]) => unknown;
 const ELEM = Symbol.for('tend.template.elemType');
 const NAMED = Symbol.for('tend.template.namedType');
 const METHODS = Symbol.for('tend.template.methods');
+const KEY = Symbol.for('tend.template.keyType');
+const REBIND = Symbol.for('tend.template.rebind');
 
 export type MethodTable = Record<string, { params: string[]; variadic?: string; fn: GoMethod }>;
 
-/** Give a slice or map a named Go type with methods (e.g. `dependency.ServiceTags.Contains`). */
-export function named<T extends object>(container: T, typeName: string, methods: MethodTable): T {
+/**
+ * Give a slice or map a named Go type with methods (e.g. `dependency.ServiceTags.Contains`).
+ * `rebind` builds the methods for another slice of the same type: with it, `slice` keeps the type
+ * (as Go does); without it, a sliced value falls back to its unnamed type.
+ */
+export function named<T extends object>(
+  container: T,
+  typeName: string,
+  methods: MethodTable,
+  rebind?: (c: T) => MethodTable,
+): T {
   Object.defineProperty(container, NAMED, { value: typeName, enumerable: false });
   Object.defineProperty(container, METHODS, { value: methods, enumerable: false });
+  if (rebind) Object.defineProperty(container, REBIND, { value: rebind, enumerable: false });
   return container;
+}
+
+/** `copy`, a slice of `orig`, given `orig`'s named type when its methods can follow. */
+export function renamed<T extends object>(orig: T, copy: T): T {
+  const rebind = (orig as { [REBIND]?: (c: T) => MethodTable })[REBIND];
+  const typeName = (orig as { [NAMED]?: string })[NAMED];
+  return rebind && typeName ? named(copy, typeName, rebind(copy), rebind) : copy;
 }
 
 export function methodsOf(v: unknown): MethodTable | undefined {
@@ -67,7 +86,7 @@ export function methodsOf(v: unknown): MethodTable | undefined {
 /** The unnamed type underlying a value's type (`[]string` for `dependency.ServiceTags`). */
 export function underlyingTypeOf(v: unknown): string {
   if (Array.isArray(v)) return '[]' + elemTypeOf(v);
-  if (isMap(v)) return 'map[string]' + elemTypeOf(v);
+  if (isMap(v)) return `map[${keyTypeOf(v)}]${elemTypeOf(v)}`;
   return goTypeOf(v);
 }
 
@@ -75,6 +94,19 @@ export function underlyingTypeOf(v: unknown): string {
 export function typed<T extends object>(container: T, elemType: string): T {
   Object.defineProperty(container, ELEM, { value: elemType, enumerable: false });
   return container;
+}
+
+/**
+ * Make a map an int-keyed one (`map[int]…`, as `byPort` returns): its keys are decimal strings here, it ranges
+ * in numeric order with int keys, and `index` takes ints.
+ */
+export function intKeyed<T extends object>(container: T): T {
+  Object.defineProperty(container, KEY, { value: 'int', enumerable: false });
+  return container;
+}
+
+export function keyTypeOf(container: object): 'string' | 'int' {
+  return (container as { [KEY]?: 'int' })[KEY] ?? 'string';
 }
 
 export function elemTypeOf(container: object): string {
@@ -148,7 +180,7 @@ export function goTypeOf(v: unknown): string {
     case Kind.Slice:
       return (v as { [NAMED]?: string })[NAMED] ?? '[]' + elemTypeOf(v as object);
     case Kind.Map:
-      return (v as { [NAMED]?: string })[NAMED] ?? 'map[string]' + elemTypeOf(v as object);
+      return (v as { [NAMED]?: string })[NAMED] ?? `map[${keyTypeOf(v as object)}]${elemTypeOf(v as object)}`;
     case Kind.Struct:
       return (v as GoStruct).typeName;
     case Kind.Chan:
@@ -190,6 +222,7 @@ export function truth(v: unknown): boolean {
 /** Map keys in Go's iteration order for text/template (sorted; byte order for strings). */
 export function sortedKeys(m: Record<string, unknown>): string[] {
   const keys = Object.keys(m);
+  if (keyTypeOf(m) === 'int') return keys.sort((a, b) => Number(a) - Number(b));
   return keys.sort(compareGoStrings);
 }
 
@@ -232,11 +265,6 @@ export function byteLength(s: string): number {
 
 export function utf8Bytes(s: string): Uint8Array {
   return encoder.encode(s);
-}
-
-/** Go's len of a string counts bytes. */
-export function goLen(s: string): number {
-  return byteLength(s);
 }
 
 /**

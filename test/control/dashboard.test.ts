@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusView } from '../../src/control/types.js';
-import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
+import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -14,6 +14,7 @@ const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 let dir: string;
 let url: string;
+let tend: TendProcess;
 let browser: Browser | undefined;
 let page: Page;
 const errors: string[] = [];
@@ -36,11 +37,15 @@ services:
   crashy:
     command: echo "crashy up"; exec sleep 600
     restart: { policy: never }
+  slow:
+    command: exec sleep 600
+    ready: { exec: "test -f go", interval: 100ms, timeout: 60s }
 `,
   );
-  const t = startTend(['up', '--http', '127.0.0.1:0'], { cwd: dir });
-  url = (await t.waitForOutput(/metrics on (http:\/\/\S+\/)/, 20_000))[1];
-  await waitFor(() => status().services.every((s) => s.state === 'running'), {
+  writeFileSync(join(dir, 'go'), '');
+  tend = startTend(['up', '--http', '127.0.0.1:0'], { cwd: dir });
+  url = (await tend.waitForOutput(/metrics on (http:\/\/\S+\/)/, 20_000))[1];
+  await waitFor(() => status().services.every((s) => s.state === (s.name === 'slow' ? 'ready' : 'running')), {
     what: 'running',
     timeoutMs: 20_000,
   });
@@ -78,7 +83,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard', () => {
     expect(await page.locator('#app-name').textContent()).toBe('shop');
     expect(await page.locator('#app-maint').isVisible()).toBe(false);
     for (const s of status().services) {
-      await expect.poll(() => cell(s.name, 'state').textContent()).toBe('running');
+      await expect.poll(() => cell(s.name, 'state').textContent()).toBe(s.state);
       expect(await cell(s.name, 'pid').textContent()).toBe(String(s.pid));
     }
     // the log tail streams the services' output
@@ -99,6 +104,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(await cell('crashy', 'pid').textContent()).toBe('–');
     expect(await cell('crashy', 'exit').textContent()).toMatch(/SIGKILL/);
+    // the app is not ready, and both the page and `tend status` say which service keeps it so
+    await expect.poll(() => page.locator('#app-ready').textContent()).toBe('not ready: crashy exited');
+    expect(runTend(['status'], { cwd: dir }).stdout.split('\n')[0]).toMatch(/ · not ready: crashy exited/);
 
     await page.locator('tr[data-service="crashy"] button[data-action="restart"]').click();
     await expect.poll(() => cell('crashy', 'state').textContent(), { timeout: 10_000 }).toBe('running');
@@ -138,5 +146,39 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard', () => {
     expect(runTend(['maintenance', 'off'], { cwd: dir }).code).toBe(0);
     await expect.poll(() => page.locator('#app-maint').isVisible()).toBe(false);
     await expect.poll(() => page.locator('#events').textContent()).toMatch(/maintenance off/);
+  });
+
+  it('a restarted service that is not ready yet is neither green nor shown with its old health ok', async () => {
+    await expect.poll(() => cell('slow', 'health').textContent()).toBe('ok');
+    const badge = page.locator('tr[data-service="slow"] .badge.state');
+    await expect.poll(() => badge.getAttribute('class')).toMatch(/\bs-ready\b/);
+    rmSync(join(dir, 'go'));
+    const before = pidOf('slow');
+    expect(runTend(['restart', 'slow'], { cwd: dir }).code).toBe(0);
+    await expect
+      .poll(() => cell('slow', 'pid').textContent(), { timeout: 10_000 })
+      .not.toMatch(new RegExp(`^(${before}|–)$`));
+    expect(status().services.find((s) => s.name === 'slow')).toMatchObject({
+      state: 'running',
+      ready: false,
+    });
+    await expect.poll(() => cell('slow', 'state').textContent()).toBe('running');
+    expect(await badge.getAttribute('class')).not.toMatch(/\bs-running\b/);
+    expect(await cell('slow', 'health').textContent()).toBe('pending');
+    writeFileSync(join(dir, 'go'), '');
+    await expect.poll(() => cell('slow', 'state').textContent(), { timeout: 10_000 }).toBe('ready');
+    await expect.poll(() => cell('slow', 'health').textContent()).toBe('ok');
+  });
+
+  // last: it ends tend
+  it('greys the page and says tend is not running once tend exits', async () => {
+    expect(await page.locator('#gone').isVisible()).toBe(false);
+    tend.kill('SIGTERM');
+    await tend.exit();
+    await expect.poll(() => page.locator('#gone').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.locator('#gone').textContent()).toMatch(/^tend is not running/);
+    expect(await page.locator('body').getAttribute('class')).toMatch(/\bgone\b/);
+    expect(await page.locator('#app-ready').textContent()).toBe('tend is not running');
+    expect(errors).toEqual([]);
   });
 });

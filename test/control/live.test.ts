@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Running, startUp } from '../../src/app/index.js';
-import { isPlainOutput, liveViewAttachment } from '../../src/control/index.js';
-import { servicePlan, stackPlan } from '../helpers/plan.js';
+import { isPlainOutput, liveViewModule } from '../../src/control/index.js';
+import { servicePlan, sh, stackPlan } from '../helpers/plan.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** What a terminal shows after `text`: handles newlines, CPL (ESC[nF), ED (ESC[J) and drops colours. */
@@ -76,7 +76,7 @@ describe('live view', () => {
       plan,
       env: { ...process.env, CI: '', NO_COLOR: '1' },
       out,
-      attach: [liveViewAttachment()],
+      modules: [liveViewModule()],
     });
     running.push(rt);
     await waitFor(() => /2\/2 ready after/.test(out.text), { what: 'final table', timeoutMs: 15_000 });
@@ -99,6 +99,85 @@ describe('live view', () => {
     const before = out.text.length;
     out.write('plain line\n');
     expect(out.text.slice(before)).toBe('plain line\n');
+  });
+
+  async function up(plan: ReturnType<typeof stackPlan>, out: FakeTty) {
+    const rt = await startUp({
+      plan,
+      env: { ...process.env, CI: '', NO_COLOR: '1' },
+      out,
+      modules: [liveViewModule()],
+    });
+    running.push(rt);
+    return rt;
+  }
+  const tmp = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-live-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const finalTable = (out: FakeTty) => {
+    const shown = screen(out.text);
+    const at = shown.findIndex((l) => / ready after [\d.]+s/.test(l));
+    return at < 0 ? [] : shown.slice(at, at + 1 + (shown.length - at - 1));
+  };
+
+  it('gives no ✔ to a crash-looping service: the table waits until it settles, as failed', async () => {
+    const dir = tmp();
+    const out = new FakeTty();
+    const ok = (name: string) => servicePlan(name, 'exec sleep 30');
+    const plan = stackPlan(dir, [
+      ok('a'),
+      ok('b'),
+      ok('c'),
+      servicePlan('loop', 'sleep 0.2; exit 1', {
+        restart: { backoff: { initialMs: 50, maxMs: 100 }, maxFailures: 4, windowMs: 60_000 },
+      }),
+    ]);
+    const rt = await up(plan, out);
+    await waitFor(() => / ready after /.test(out.text), { what: 'final table', timeoutMs: 20_000 });
+    const table = finalTable(out);
+    expect(table[0]).toMatch(/^test: 3\/4 ready after [\d.]+s$/);
+    expect(table.find((l) => / loop /.test(l))).toMatch(/^ ✖ loop\s+failed\s+4 failures/);
+    // and `tend status` agrees: loop is not ready
+    expect(rt.stack.status().find((s) => s.name === 'loop')?.state).toBe('failed');
+    expect(rt.stack.allReady()).toBe(false);
+  });
+
+  it('stays up through the start-up stages, saying what the services wait for', async () => {
+    const dir = tmp();
+    const out = new FakeTty();
+    const plan = stackPlan(dir, [servicePlan('web', 'exec sleep 30')], {
+      stages: { boot: { command: sh('sleep 0.5'), timeoutMs: 10_000 } },
+    });
+    await up(plan, out);
+    await waitFor(() => / ready after /.test(out.text), { what: 'final table', timeoutMs: 15_000 });
+    expect(out.text).toMatch(/web\s+stopped\s+starts after the boot stage/);
+    expect(out.text).not.toMatch(/0\/1 ready after/);
+    expect(finalTable(out)[0]).toMatch(/^test: 1\/1 ready after [\d.]+s$/);
+  });
+
+  it('ends when the app goes down, before STOPPED, with the services as they were', async () => {
+    const dir = tmp();
+    const out = new FakeTty();
+    const plan = stackPlan(dir, [
+      servicePlan('db', 'exec sleep 30'),
+      // never ready: the table is still up when tend is asked to stop
+      servicePlan('web', 'exec sleep 30', {
+        ready: { probe: { kind: 'tcp', host: '127.0.0.1', port: 1 }, intervalMs: 100, timeoutMs: 60_000 },
+      }),
+    ]);
+    const rt = await up(plan, out);
+    await waitFor(() => /db\s+running\s+pid/.test(out.text), { what: 'db running in the table' });
+    running.splice(running.indexOf(rt), 1);
+    await rt.shutdown(0, 'test over');
+    const shown = screen(out.text);
+    const final = shown.findIndex((l) => / ready after /.test(l));
+    const stopped = shown.findIndex((l) => /app STOPPED/.test(l));
+    expect(final).toBeGreaterThanOrEqual(0);
+    expect(stopped).toBeGreaterThan(final);
+    expect(shown[final]).toMatch(/^test: 1\/2 ready after [\d.]+s \(app STOPPING\)$/);
+    expect(shown.filter((l) => / ready after /.test(l))).toHaveLength(1);
   });
 
   it('stays out of the way when stdout is not a terminal or CI is set', async () => {

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeReload, formatDuration, formatStatus } from '../../src/control/format.js';
+import { startupOverrides } from '../../src/app/reload.js';
+import { describeReload, formatDuration, formatLogLine, formatStatus } from '../../src/control/format.js';
 import { locateSocket, readStateDir } from '../../src/control/locate.js';
-import { startupOverrides } from '../../src/control/reload.js';
 import { isLoopbackHost, parseListenAddress } from '../../src/control/server.js';
 import type { StatusView } from '../../src/control/types.js';
 
@@ -50,7 +50,8 @@ describe('listen addresses', () => {
   it('parses HOST:PORT forms', () => {
     expect(parseListenAddress('127.0.0.1:7070')).toEqual({ host: '127.0.0.1', port: 7070 });
     expect(parseListenAddress(':7070')).toEqual({ host: '', port: 7070 });
-    expect(parseListenAddress('7070')).toEqual({ host: '', port: 7070 });
+    // a bare port is loopback, as the number in the manifest
+    expect(parseListenAddress('7070')).toEqual({ host: '127.0.0.1', port: 7070 });
     expect(parseListenAddress('[::1]:7070')).toEqual({ host: '::1', port: 7070 });
     expect(parseListenAddress('http://localhost:80/')).toEqual({ host: 'localhost', port: 80 });
     expect(() => parseListenAddress('localhost')).toThrow(/HOST:PORT/);
@@ -155,5 +156,17 @@ describe('human output', () => {
         warnings: [],
       }),
     ).toBe('started a; restarted c (unchanged: u); restart tend to apply changes to: http');
+  });
+});
+
+describe('tend logs on a terminal', () => {
+  it('shows a service’s control characters escaped, tab kept', () => {
+    const line = {
+      time: 0,
+      service: 'web',
+      stream: 'stdout' as const,
+      text: '\x1b[2J\r\x1b[Ktend | web ready\tok',
+    };
+    expect(formatLogLine(line, { prefix: 3 })).toBe('web | \\x1b[2J\\r\\x1b[Ktend | web ready\tok');
   });
 });

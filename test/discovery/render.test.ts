@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileRegistry } from '../../src/discovery/file-registry.js';
-import { createDiscovery, discoverySource, type Registration } from '../../src/discovery/index.js';
+import { createDiscovery, type Registration } from '../../src/discovery/index.js';
 import { createBus } from '../../src/events/index.js';
 import { openKv } from '../../src/kv/index.js';
 import { loadManifest } from '../../src/manifest/index.js';
-import { createRenderLoop, type RenderLoop } from '../../src/render/index.js';
+import { createRenderLoop, discoverySource, type RenderLoop } from '../../src/render/index.js';
 import { createStack } from '../../src/supervisor/index.js';
 import { waitFor } from '../helpers/wait.js';
 

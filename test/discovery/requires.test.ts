@@ -7,12 +7,12 @@ import { fileRegistry } from '../../src/discovery/file-registry.js';
 import {
   createDiscovery,
   type Discovery,
-  discoverySource,
   gateRequires,
   type Registration,
   type Watch,
 } from '../../src/discovery/index.js';
 import { createBus } from '../../src/events/index.js';
+import { discoverySource } from '../../src/render/index.js';
 import { createStack, type Stack } from '../../src/supervisor/index.js';
 import { servicePlan, stackPlan } from '../helpers/plan.js';
 import { waitFor } from '../helpers/wait.js';

@@ -4,13 +4,14 @@
  *   const etcd = await startEtcd();          // in beforeAll
  *   openKv(etcd.url) …
  *   await etcd.stop(); await etcd.start();   // an outage: same data dir, same ports
+ *   await etcd.stop(); await etcd.start({ wipe: true });  // a fresh cluster on the same address (revision 1)
  *   await etcd.close();                      // in afterAll: kills etcd, removes the data dir (idempotent)
  *
  * Also a TCP proxy, to cut the network between a client and etcd while etcd keeps running (writes and
  * compactions can then happen "behind the client's back").
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +29,12 @@ export interface EtcdHarness {
   running(): boolean;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited */
   stop(): Promise<void>;
-  /** starts again on the same ports and data dir; resolves once etcd answers /health */
-  start(): Promise<void>;
+  /**
+   * starts again on the same ports and data dir; resolves once etcd answers /health. `wipe` empties the data
+   * dir first: a fresh cluster on the same address, as after a restore or a rebuilt etcd (revisions restart);
+   * `args` are more flags for this start only (e.g. another --initial-cluster-token: another cluster id)
+   */
+  start(opts?: { wipe?: boolean; args?: string[] }): Promise<void>;
   /** stop + remove the data dir; safe to call twice or after a failed start */
   close(): Promise<void>;
 }
@@ -80,7 +85,12 @@ async function waitHealthy(endpoint: string, child: ChildProcess, stderr: () => 
   throw new Error(`etcd did not become healthy within ${timeoutMs} ms: ${stderr().slice(-2000)}`);
 }
 
-export async function startEtcd(opts: { startTimeoutMs?: number } = {}): Promise<EtcdHarness> {
+export async function startEtcd(
+  opts: {
+    startTimeoutMs?: number /** more etcd flags, e.g. `--max-request-bytes=…` */;
+    args?: string[];
+  } = {},
+): Promise<EtcdHarness> {
   installExitHook();
   const dataDir = await mkdtemp(join(tmpdir(), 'tend-etcd-'));
   const clientPort = await freePort();
@@ -91,7 +101,7 @@ export async function startEtcd(opts: { startTimeoutMs?: number } = {}): Promise
   let child: ChildProcess | undefined;
   let closed = false;
 
-  const spawnEtcd = async () => {
+  const spawnEtcd = async (extraArgs: string[] = []) => {
     let stderr = '';
     const proc = spawn(
       ETCD_BIN,
@@ -107,6 +117,8 @@ export async function startEtcd(opts: { startTimeoutMs?: number } = {}): Promise
         '--logger=zap',
         '--log-outputs=stderr',
         '--log-level=error',
+        ...(opts.args ?? []),
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -143,10 +155,14 @@ export async function startEtcd(opts: { startTimeoutMs?: number } = {}): Promise
     dataDir,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     stop: stopChild,
-    async start() {
+    async start(startOpts) {
       if (closed) throw new Error('etcd harness is closed');
       if (harness.running()) return;
-      await spawnEtcd();
+      if (startOpts?.wipe) {
+        await rm(dataDir, { recursive: true, force: true });
+        await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      }
+      await spawnEtcd(startOpts?.args);
     },
     async close() {
       if (closed) return;

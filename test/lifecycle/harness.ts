@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { type Attachment, type Running, startUp, type UpOptions } from '../../src/app/index.js';
+import { type Module, type Running, startUp, type UpOptions } from '../../src/app/index.js';
 import type { AppEvent, AppState, TendEvent } from '../../src/events/index.js';
 import type { Plan } from '../../src/manifest/types.js';
 
@@ -40,7 +40,7 @@ export interface Started {
 
 export async function up(
   plan: Plan,
-  o: { env?: NodeJS.ProcessEnv; attach?: Attachment[]; extra?: Partial<UpOptions> } = {},
+  o: { env?: NodeJS.ProcessEnv; modules?: Module[]; extra?: Partial<UpOptions> } = {},
 ): Promise<Started> {
   const events: TendEvent[] = [];
   let text = '';
@@ -48,9 +48,12 @@ export async function up(
   out.on('data', (c: Buffer) => {
     text += c.toString('utf8');
   });
-  const record: Attachment = async (rt) => {
-    rt.bus.subscribe((e) => events.push(e));
-    return undefined;
+  const record: Module = {
+    name: 'record',
+    async attach(rt) {
+      rt.bus.subscribe((e) => events.push(e));
+      return undefined;
+    },
   };
   const rt = await startUp({
     plan,
@@ -58,7 +61,7 @@ export async function up(
     out,
     err: new PassThrough(),
     printEvents: true,
-    attach: [record, ...(o.attach ?? [])],
+    modules: [record, ...(o.modules ?? [])],
     ...o.extra,
   });
   running.push(rt);

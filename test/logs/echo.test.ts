@@ -123,3 +123,23 @@ describe('echo', () => {
     expect(echoed.length + dropped).toBe(2000);
   });
 });
+
+describe('a service printing terminal escapes', () => {
+  it('cannot draw on tend’s terminal: control characters are shown escaped, the log file keeps the bytes', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false });
+    const file = join(scratch.dir(), 'web.log');
+    const log = createServiceLog({ service: 'web', plan: plan({ file, stdout: true, format: 'raw' }), echo });
+    // a window title, a screen clear, and a line erased to print a fake line of tend's own
+    const evil = "printf '\\033]0;owned\\007\\033[2Jcleared\\r\\033[Ktend | web ready\\ttab\\302\\233x\\n'";
+    const child = spawn('sh', ['-c', evil], { stdio: ['ignore', 'pipe', 'pipe'] });
+    log.attach(child.stdout!, 'stdout');
+    await closed(child);
+    await log.close();
+    await tick();
+    expect(text()).toBe('web | \\x1b]0;owned\\x07\\x1b[2Jcleared\\r\\x1b[Ktend | web ready\ttab\\u009bx\n');
+    expect(fileLines(file).map(rawText)).toEqual([
+      '\x1b]0;owned\x07\x1b[2Jcleared\r\x1b[Ktend | web ready\ttab\u009bx',
+    ]);
+  });
+});

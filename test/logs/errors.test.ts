@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServiceLog } from '../../src/logs/index.js';
@@ -81,7 +81,8 @@ describe('service log: write errors', () => {
 
   it('counts lines lost on a device that is always full and resumes when the file is replaced (/dev/full)', async () => {
     const file = join(scratch.dir(), 'web.log');
-    symlinkSync('/dev/full', file);
+    // a device node of /dev/full's own numbers (1, 7), not a symlink: tend never opens a log through one
+    execFileSync('mknod', [file, 'c', '1', '7']);
     const warnings: string[] = [];
     const log = createServiceLog({ service: 'web', plan: plan({ file }), warn: (m) => warnings.push(m) });
     for (let i = 0; i < 10; i++) log.note(`lost ${i}`);
@@ -117,5 +118,21 @@ describe('service log: write errors', () => {
     log.note('back');
     await log.close();
     expect(fileLines(file).map(rawText)).toEqual(['back', '500 log lines were dropped (EEXIST)']);
+  });
+});
+
+describe('a log path that someone else prepared', () => {
+  it('never follows a symlink planted where the log goes (root would append to any file)', async () => {
+    const dir = scratch.dir();
+    const target = join(dir, 'shadow');
+    writeFileSync(target, 'root:x:0:0\n');
+    const file = join(dir, 'web.log');
+    symlinkSync(target, file);
+    const warnings: string[] = [];
+    const log = createServiceLog({ service: 'web', plan: plan({ file }), warn: (m) => warnings.push(m) });
+    log.note('planted');
+    await log.close();
+    expect(readFileSync(target, 'utf8')).toBe('root:x:0:0\n');
+    expect(warnings.join('\n')).toMatch(/cannot write .*web\.log/);
   });
 });

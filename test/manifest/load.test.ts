@@ -74,9 +74,10 @@ describe('the example of SPEC.md §3', () => {
       policy: 'always',
       backoff: { initialMs: 100, maxMs: 30_000 },
       maxFailures: 5,
+      minUptimeMs: 1000,
       windowMs: 60_000,
       cooldownMs: 300_000,
-      resetAfterMs: 60_000,
+      resetAfterMs: 10_000,
     };
     expect(services.web).toEqual({
       name: 'web',
@@ -101,6 +102,8 @@ describe('the example of SPEC.md §3', () => {
           check: 'nginx -t -c "$TEND_CHECK_FILE"',
           leftDelim: '{{',
           rightDelim: '}}',
+          errMissingKey: false,
+          functions: { allow: [], deny: [] },
         },
       ],
       ready: {
@@ -142,7 +145,7 @@ describe('the example of SPEC.md §3', () => {
       requires: [],
       requiresTimeoutMs: 0,
       templates: [],
-      restart: { ...restart, policy: 'never' },
+      restart: { ...restart, policy: 'never', windowMs: 10_000 },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
       forwardSignals: [],
@@ -619,4 +622,24 @@ test('errors are ManifestErrors, never something else', () => {
   ]) {
     expect(() => parseManifestText(text, 't.yaml', { env: {} })).toThrow(ManifestError);
   }
+});
+
+describe('durations that would make tend spin', () => {
+  test('interval: 0s on ready, health and monitor, and a register ttl under 1s, are refused with the position', () => {
+    const errors = errorsOf(`services:
+  web:
+    command: sleep 1
+    ready: { tcp: 127.0.0.1:80, interval: 0s }
+    health: { http: http://127.0.0.1/, interval: 50ms }
+    register: { port: 80, ttl: 0s }
+stages:
+  monitor: { command: "true", interval: 0 }
+`);
+    expect(errors).toEqual([
+      '4:43: services.web.ready.interval: must be at least 100ms, got 0s: a shorter interval makes the check loop spin',
+      '5:50: services.web.health.interval: must be at least 100ms, got 50ms: a shorter interval makes the check loop spin',
+      '6:32: services.web.register.ttl: must be at least 1s, got 0s: tend refreshes a registration every TTL/3; etcd leases count whole seconds',
+      '8:41: stages.monitor.interval: must be at least 100ms, got 0: a shorter interval makes the check loop spin',
+    ]);
+  });
 });

@@ -3,7 +3,13 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { formatPlan, ManifestError, planForCommand, planToJSON } from '../../src/manifest/index.js';
+import {
+  formatPlan,
+  ManifestError,
+  planForCommand,
+  planToJSON,
+  runStateDir,
+} from '../../src/manifest/index.js';
 import { load } from './helpers.js';
 import { SPEC_EXAMPLE } from './spec-example.js';
 
@@ -38,9 +44,10 @@ describe('planForCommand', () => {
         policy: 'always',
         backoff: { initialMs: 100, maxMs: 30_000 },
         maxFailures: 5,
-        windowMs: 60_000,
+        minUptimeMs: 1000,
+        windowMs: 10_000,
         cooldownMs: 300_000,
-        resetAfterMs: 60_000,
+        resetAfterMs: 10_000,
       },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
@@ -51,7 +58,7 @@ describe('planForCommand', () => {
     });
   });
 
-  test('name and restart policy; no XDG_RUNTIME_DIR means a per-user temp folder; ${} is not interpolated', () => {
+  test('name and restart policy; without XDG_RUNTIME_DIR root keeps state in /run/tend; ${} is not interpolated', () => {
     const plan = planForCommand({
       name: 'w',
       argv: ['echo', '${HOME}'],
@@ -59,7 +66,12 @@ describe('planForCommand', () => {
       cwd: '/x',
       env: {},
     });
-    expect(plan.stateDir).toBe(join(tmpdir(), `tend-w-${process.getuid?.() ?? 0}`));
+    // as root (the tests run as root) /run/tend/<name>; another user gets a folder of its own in the temp folder
+    expect(plan.stateDir).toBe(
+      process.geteuid?.() === 0 ? '/run/tend/w' : join(tmpdir(), `tend-${process.geteuid?.()}`, 'w'),
+    );
+    expect(runStateDir('w', {}, 1000)).toBe(join(tmpdir(), 'tend-1000', 'w'));
+    expect(runStateDir('w', { XDG_RUNTIME_DIR: '/run/user/1000' }, 1000)).toBe('/run/user/1000/tend/w');
     expect(plan.services.w.restart.policy).toBe('never');
     expect(plan.services.w.command).toEqual({ kind: 'argv', argv: ['echo', '${HOME}'] });
   });
@@ -112,7 +124,7 @@ describe('formatPlan', () => {
         '     logs       <dir>/.tend/logs/cleanup.log (raw, rotate at 10MB, keep 3), echoed to stdout',
         '  2. db',
         "     command    postgres -D './data/my pg'",
-        '     restart    always, backoff 100ms..30s, failed after 5 failures in 1m (retried after 5m)',
+        '     restart    always, backoff 100ms..30s, failed after 5 runs shorter than 1s in 10s (retried after 5m)',
         '     stop       SIGTERM, SIGKILL after 10s',
         '     logs       <dir>/.tend/logs/db.log (raw, rotate at 10MB, keep 3), echoed to stdout',
         '  3. web',
@@ -124,7 +136,7 @@ describe('formatPlan', () => {
         '     template   <dir>/templates/web.conf.tmpl → <dir>/etc/web.conf (on change restart, mode 0640, wait 0s..2s, missing keys wait up to 5m, check: nginx -t -c "$TEND_CHECK_FILE")',
         '     ready      http http://127.0.0.1:8080/ready (every 250ms, timeout 1m)',
         '     health     http http://127.0.0.1:8080/health (every 10s, timeout 2s, 3 failures)',
-        '     restart    always, backoff 100ms..30s, failed after 5 failures in 1m (retried after 5m)',
+        '     restart    always, backoff 100ms..30s, failed after 5 runs shorter than 1s in 1m (retried after 5m)',
         '     stop       SIGTERM, SIGKILL after 10s',
         '     register   web port 8080 [http] (ttl 10s)',
         '     finish     ./bin/report-exit (timeout 30s)',

@@ -191,4 +191,41 @@ describe('webhook sink', () => {
     const { n } = notifier([webhook('http://user:pw@127.0.0.1:1/hook?token=abc')]);
     expect(n.stats()[0].sink).toBe('webhook http://127.0.0.1:1/hook');
   });
+
+  it('sends the userinfo of the URL as Basic auth, and never shows the password', async () => {
+    const r = await receiver();
+    const url = r.url.replace('http://', 'http://deploy:s%3Ecret@');
+    const { bus, n, stderr } = notifier([webhook(url)]);
+    bus.publish({ kind: 'app', from: null, to: 'BOOT' });
+    await waitFor(() => r.requests.length === 1);
+    expect(r.requests[0].headers.authorization).toBe('Bearer t0k');
+    await n.close(500);
+
+    const r2 = await receiver();
+    const plain = { ...webhook(r2.url.replace('http://', 'http://deploy:s%3Ecret@')), headers: {} };
+    const second = notifier([plain]);
+    second.bus.publish({ kind: 'app', from: null, to: 'BOOT' });
+    await waitFor(() => r2.requests.length === 1);
+    expect(r2.requests[0].headers.authorization).toBe(
+      `Basic ${Buffer.from('deploy:s>cret').toString('base64')}`,
+    );
+    expect(JSON.stringify(second.n.stats()) + stderr.text() + second.stderr.text()).not.toContain('cret');
+  });
+
+  it('says per sink how many events the flush at stop could not deliver', async () => {
+    const r = await receiver(() => {
+      // never answers
+    });
+    const { bus, n, stderr } = notifier([webhook(r.url, { timeoutMs: 10_000 })]);
+    for (const to of ['BOOT', 'UP', 'STOPPING', 'STOPPED'] as const)
+      bus.publish({ kind: 'app', from: null, to });
+    await waitFor(() => r.requests.length === 1);
+    await n.close(300);
+    expect(stderr.text()).toMatch(
+      new RegExp(
+        `notify webhook ${r.url.replace(/[/.:]/g, '\\$&')}: 4 events not delivered, the 300ms flush at stop ran out`,
+      ),
+    );
+    expect(n.stats()[0]).toMatchObject({ dropped: 4, queued: 0 });
+  });
 });

@@ -5,7 +5,6 @@
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type KvBackend, openKv } from '../../src/kv/index.js';
-import { renderStatus } from '../../src/render/index.js';
 import { type EtcdHarness, startEtcd, startTcpProxy, type TcpProxy } from '../helpers/etcd.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { cleanup, lines, project, read, upIn } from './harness.js';
@@ -107,7 +106,7 @@ describe('render loop on etcd', () => {
 
     await etcd.stop();
     await waitFor(() => /KV store etcd:\/\/.* unreachable/.test(t.output()), { what: 'outage reported' });
-    expect(renderStatus(t.rt)?.kv.connected).toBe(false);
+    expect(t.rt.renderStatus()?.kv.connected).toBe(false);
     expect(t.output()).toMatch(/services keep running on their last good files; reconnecting/);
     await sleep(10_000);
     expect(t.service('web')).toMatchObject({ state: 'running', restarts: 0, pid: pids.web });
@@ -121,7 +120,7 @@ describe('render loop on etcd', () => {
       what: 'restart after return',
     });
     await waitFor(() => lines(dir, 'api.log').length === 2, { what: 'HUP after return' });
-    await waitFor(() => renderStatus(t.rt)?.kv.connected === true, { what: 'connected again' });
+    await waitFor(() => t.rt.renderStatus()?.kv.connected === true, { what: 'connected again' });
     await sleep(1500);
     expect(lines(dir, 'web.log')).toHaveLength(2);
     expect(lines(dir, 'web.log')[1]).toMatch(/ level=debug$/);
@@ -157,7 +156,7 @@ describe('render loop on etcd', () => {
     await waitFor(() => lines(dir, 'web.log').length === 1);
 
     proxy.cut();
-    await waitFor(() => renderStatus(t.rt)?.kv.connected === false, { what: 'cut off' });
+    await waitFor(() => t.rt.renderStatus()?.kv.connected === false, { what: 'cut off' });
     await direct.put(`${ns}cfg/level`).value('warn');
     for (let i = 0; i < 20; i++) await direct.put(`${ns}noise`).value(String(i));
     await direct.put(`${ns}cfg/level`).value('error');

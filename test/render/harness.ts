@@ -10,7 +10,7 @@ import { type Running, startUp } from '../../src/app/index.js';
 import type { ConfigEvent, ServiceEvent, TendEvent } from '../../src/events/index.js';
 import type { KvBackend } from '../../src/kv/index.js';
 import { loadManifest } from '../../src/manifest/index.js';
-import { renderAttachment } from '../../src/render/index.js';
+import { renderModule } from '../../src/render/index.js';
 import type { ServiceStatus } from '../../src/supervisor/index.js';
 
 const running: Running[] = [];
@@ -67,6 +67,7 @@ export async function upIn(dir: string, o: { kv?: KvBackend; env?: NodeJS.Proces
   out.on('data', (c: Buffer) => {
     text += c.toString('utf8');
   });
+  const render = renderModule();
   const rt = await startUp({
     plan,
     env,
@@ -74,13 +75,17 @@ export async function upIn(dir: string, o: { kv?: KvBackend; env?: NodeJS.Proces
     err: new PassThrough(),
     printEvents: true,
     kv: o.kv,
-    attach: [
-      async (r) => {
-        r.bus.subscribe((e) => events.push(e));
-        return undefined;
+    modules: [
+      {
+        name: 'record',
+        async attach(r) {
+          r.bus.subscribe((e) => events.push(e));
+          return undefined;
+        },
       },
-      renderAttachment(),
+      render,
     ],
+    renderStatus: () => render.status(),
   });
   running.push(rt);
   return {

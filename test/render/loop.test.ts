@@ -5,7 +5,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { metrics } from '../../src/control/metrics.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { cleanup, lines, project, put, read, upIn } from './harness.js';
 
@@ -41,9 +40,9 @@ services:
         perms: "0600"
 `,
     });
-    const renders = async () => metrics.templateRenders.value();
-    const before = await renders();
     const t = await upIn(dir);
+    const renders = async () => t.rt.metrics.templateRenders.value();
+    const before = 0;
     await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'first start' });
     expect(lines(dir, 'starts.log')[0]).toMatch(/^\d+ host=db1 port=5432$/);
     expect(statSync(join(dir, 'etc/app.conf')).mode & 0o777).toBe(0o600);
@@ -540,7 +539,7 @@ services:
       - { source: x.tmpl, destination: etc/x.conf }
 `,
     );
-    const { reload } = await import('../../src/control/reload.js');
+    const { reload } = await import('../../src/app/reload.js');
     const result = await reload(t.rt, { argv: [] });
     expect(result.added).toEqual(['api']);
     await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'api started' });

@@ -307,3 +307,28 @@ describe('writeSettingsFile', () => {
     expect(JSON.parse(await readFile(path, 'utf8')).n).toBe(20);
   });
 });
+
+describe('settings nested absurdly deep', () => {
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+
+  it('a 20,000-deep $CFG is a settings error, not a stack overflow', async () => {
+    const err = await failure(loadSettings(plan(), { env: { CFG: deep(20_000) } }));
+    expect(err.message).toMatch(/^\$CFG nests deeper than 200 levels/);
+  });
+
+  it('the same in a settings file and in a KV value', async () => {
+    const file = join(dir, 'deep.json');
+    await writeFile(file, deep(20_000));
+    const fromFile = await failure(loadSettings(plan({ files: [file] }), { env: {} }));
+    expect(fromFile.message).toMatch(/^settings file .*deep\.json nests deeper than 200 levels/);
+    const fromKv = await failure(
+      loadSettings(plan({ kvPrefix: 'cfg/' }), { env: {}, kv: [{ key: 'db', value: deep(5000) }] }),
+    );
+    expect(fromKv.message).toMatch(/^kv cfg\/db nests deeper than 200 levels/);
+  });
+
+  it('a configuration of ordinary depth loads', async () => {
+    const loaded = await loadSettings(plan(), { env: { CFG: deep(50) } });
+    expect(JSON.stringify(loaded.value)).toBe(deep(50));
+  });
+});

@@ -161,3 +161,136 @@ describe('service state machine', () => {
     expect(m.streak).toBe(1);
   });
 });
+
+describe('a config change as an input of the machine', () => {
+  const plan = servicePlan('w', 'x', {
+    restart: { backoff: { initialMs: 100, maxMs: 1000 }, maxFailures: 3 },
+  });
+  const restart = {
+    t: 'config',
+    change: { restart: true, signals: [] },
+    reason: 'config changed: a.conf',
+  } as const;
+  const hup = {
+    t: 'config',
+    change: { restart: false, signals: ['SIGHUP', 'SIGHUP'] },
+    reason: 'x',
+  } as const;
+  const effectsOf = (inputs: Array<[number, In]>, p = plan) => run(p, inputs).trace.at(-1);
+
+  it('restarts a running or starting service, and signals it once per distinct signal', () => {
+    expect(
+      effectsOf([
+        [0, { t: 'start' }],
+        [0, { t: 'spawned', pid: 1 }],
+        [1, restart],
+      ]),
+    ).toEqual({
+      state: 'stopping',
+      effects: ['stop-probes', 'signal', 'timer:kill'],
+    });
+    expect(
+      effectsOf([
+        [0, { t: 'start' }],
+        [1, restart],
+      ])?.state,
+    ).toBe('stopping');
+    expect(
+      effectsOf([
+        [0, { t: 'start' }],
+        [0, { t: 'spawned', pid: 1 }],
+        [1, hup],
+      ]),
+    ).toEqual({
+      state: 'running',
+      effects: ['signal'],
+    });
+  });
+
+  it('leaves a stopping service alone: a restart in progress spawns on the new config, a stop stays a stop', () => {
+    const restarting = run(plan, [
+      [0, { t: 'start' }],
+      [0, { t: 'spawned', pid: 1 }],
+      [1, { t: 'restart' }],
+      [2, restart],
+      [3, hup],
+    ]);
+    expect(restarting.trace.slice(-2)).toEqual([
+      { state: 'stopping', effects: [] },
+      { state: 'stopping', effects: [] },
+    ]);
+    expect(run(plan, [[4, { t: 'exit', code: 0, signal: null }]], restarting.m).m.state).toBe('starting');
+    const stopping = run(plan, [
+      [0, { t: 'start' }],
+      [0, { t: 'spawned', pid: 1 }],
+      [1, { t: 'stop' }],
+      [2, restart],
+    ]);
+    expect(stopping.trace.at(-1)).toEqual({ state: 'stopping', effects: [] });
+    expect(run(plan, [[4, { t: 'exit', code: 0, signal: null }]], stopping.m).m.state).toBe('stopped');
+  });
+
+  it('does not cut a backoff short nor start a waiting, stopped or exited service', () => {
+    const crashing: Array<[number, In]> = [
+      [0, { t: 'start' }],
+      [0, { t: 'spawned', pid: 1 }],
+      [1, { t: 'exit', code: 1, signal: null }],
+      [1, { t: 'spawned', pid: 2 }],
+      [2, { t: 'exit', code: 1, signal: null }],
+    ];
+    expect(run(plan, crashing).m.state).toBe('backoff');
+    expect(effectsOf([...crashing, [3, restart]])).toEqual({ state: 'backoff', effects: [] });
+    expect(effectsOf([...crashing, [3, hup]])).toEqual({ state: 'backoff', effects: [] });
+    const gated: Array<[number, In]> = [
+      [0, { t: 'gates', open: false, reason: 'config' }],
+      [0, { t: 'start' }],
+    ];
+    expect(effectsOf([...gated, [1, restart]])).toEqual({ state: 'waiting', effects: [] });
+    expect(effectsOf([[0, restart]])).toEqual({ state: 'stopped', effects: [] });
+    const never = servicePlan('w', 'x', { restart: { policy: 'never' } });
+    const exited: Array<[number, In]> = [
+      [0, { t: 'start' }],
+      [0, { t: 'spawned', pid: 1 }],
+      [1, { t: 'exit', code: 0, signal: null }],
+    ];
+    expect(effectsOf([...exited, [2, restart]], never)).toEqual({ state: 'exited', effects: [] });
+  });
+
+  it('gives a failed service a new chance, through its gates', () => {
+    const failing: Array<[number, In]> = [
+      [0, { t: 'gates', open: false, reason: 'waiting for config' }],
+      [0, { t: 'start' }],
+      [1, { t: 'fail', reason: 'config never came' }],
+      [2, { t: 'gates', open: true }],
+    ];
+    const r = run(plan, [...failing, [2, restart]]);
+    expect(r.m.state).toBe('starting');
+    expect(r.trace.at(-1)?.effects).toContain('spawn');
+    const gated = run(plan, [
+      ...failing,
+      [2, { t: 'gates', open: false, reason: 'waiting for db' }],
+      [3, restart],
+    ]);
+    expect(gated.m.state).toBe('waiting');
+    expect(effectsOf([...failing, [2, hup]])).toEqual({ state: 'failed', effects: [] });
+    const stoppedFailed = run(plan, [...failing, [2, { t: 'stop' }], [3, restart]]);
+    expect(stoppedFailed.m.state).toBe('stopped');
+  });
+
+  it('never restarts a job', () => {
+    const job = servicePlan('j', 'x', { isJob: true });
+    expect(
+      effectsOf(
+        [
+          [0, { t: 'start' }],
+          [0, { t: 'spawned', pid: 1 }],
+          [1, restart],
+        ],
+        job,
+      ),
+    ).toEqual({
+      state: 'running',
+      effects: [],
+    });
+  });
+});

@@ -77,3 +77,54 @@ describe('stack', () => {
     expect(text).toMatch(/stdout line 1\n.*stdout line 2\n.*stdout line 3\n.*stderr oops\n/);
   });
 });
+
+describe('stack.configChanged', () => {
+  it('restarts a running service, signals one on reload, and leaves a waiting one to start on the new config', async () => {
+    const dir = tmp();
+    const hups = join(dir, 'hups');
+    const { stack, events } = setup([
+      servicePlan('web', 'exec sleep 30'),
+      servicePlan('api', `trap 'echo hup >> ${hups}' HUP; while :; do sleep 0.05; done`),
+      servicePlan('late', 'exec sleep 30'),
+    ]);
+    stack.setGate('late', 'config', 'waiting for config: a.conf not rendered yet');
+    stack.startAll();
+    await waitFor(() => stack.runner('web')?.model().state === 'running' && stack.runner('api')?.model().pid);
+    const pid = stack.runner('web')?.model().pid;
+
+    expect(stack.configChanged('web', { restart: true, signals: [] }, 'config changed: web.conf')).toEqual({
+      did: 'restarted',
+    });
+    await waitFor(() => {
+      const m = stack.runner('web')?.model();
+      return m?.state === 'running' && m.pid !== pid;
+    });
+    expect(events.filter((e) => e.service === 'web').map((e) => e.to)).toEqual([
+      'starting',
+      'running',
+      'stopping',
+      'starting',
+      'running',
+    ]);
+
+    expect(stack.configChanged('api', { restart: false, signals: ['SIGHUP'] }, 'config changed')).toEqual({
+      did: 'signalled',
+      signals: ['SIGHUP'],
+    });
+    await waitFor(() => {
+      try {
+        return readFileSync(hups, 'utf8') === 'hup\n';
+      } catch {
+        return false;
+      }
+    });
+
+    expect(stack.configChanged('late', { restart: true, signals: [] }, 'config changed')).toEqual({
+      did: 'nothing',
+    });
+    expect(stack.runner('late')?.model().state).toBe('waiting');
+    stack.setGate('late', 'config', null);
+    await waitFor(() => stack.runner('late')?.model().state === 'running');
+    expect(events.filter((e) => e.service === 'late' && e.to === 'starting')).toHaveLength(1);
+  });
+});

@@ -143,7 +143,7 @@ describe('services', () => {
     expect(out('{{ range service "web" }}{{ .Tags.Contains "staging" }} {{ end }}')).toBe('false true ');
     expect(
       out('{{ range service "web" }}{{ .ID }}/{{ .ServiceMeta.version }}/{{ join "," .Tags }} {{ end }}'),
-    ).toBe('web/1/production,v1 web-1/<no value>/staging ');
+    ).toBe('web/1/production,v1 web-1//staging ');
     expect(
       out(
         '{{ range $tag, $services := service "web|any" | byTag }}{{ $tag }}:{{ range $services }} {{ .Address }}{{ end }}\n{{ end }}',
@@ -240,9 +240,11 @@ describe('strings, lists, numbers', () => {
     );
   });
   it('plugin and writeToFile are disabled unless enabled', () => {
-    expect(() => r('{{ plugin "echo" "hi" }}')).toThrow('error calling plugin: function is disabled');
+    expect(() => r('{{ plugin "echo" "hi" }}')).toThrow(
+      'error calling plugin: plugin is disabled: it reaches outside the template, so a template must allow it with `functions: { allow: [plugin] }`',
+    );
     expect(() => r('{{ "x" | writeToFile "/tmp/x" "" "" "0644" }}')).toThrow(
-      'error calling writeToFile: function is disabled',
+      'error calling writeToFile: writeToFile is disabled',
     );
     const written: string[] = [];
     const res = renderWithSource(

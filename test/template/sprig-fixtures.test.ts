@@ -19,6 +19,7 @@ interface Case {
   error?: string;
   phase?: 'parse' | 'exec';
   stdout?: string;
+  missingkey?: 'default' | 'zero' | 'error';
 }
 
 const fixture = JSON.parse(
@@ -41,6 +42,7 @@ function run(c: Case): { output?: string; error?: string; kind?: string; stdout?
     const data = text === '' ? undefined : parseJSONData(text);
     const res = renderWithSource(c.template, data, memorySource({}), {
       name: c.name,
+      missingKey: c.missingkey ?? 'default',
       debugPrint: (s) => {
         printed += s;
       },

@@ -195,6 +195,14 @@ func main() {
 		}
 	case "bench":
 		bench()
+	case "consul":
+		genConsul()
+	case "sockaddr":
+		sockaddrGen()
+	case "sockaddr-real":
+		sockaddrRealGen()
+	case "sockaddr-rfcs":
+		sockaddrRFCs()
 	default:
 		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|sprig|bench")
 		os.Exit(2)

@@ -86,7 +86,7 @@ func sprigTestCases() []Case {
 				}
 			}
 			n++
-			c := Case{Name: fmt.Sprintf("sprig-tests/%s-%d", strings.TrimSuffix(filepath.Base(file), "_test.go"), n), Tmpl: t, Data: SD}
+			c := Case{Name: fmt.Sprintf("sprig-tests/%s-%d", strings.TrimSuffix(filepath.Base(file), "_test.go"), n), Tmpl: t, Data: SD, Option: "zero"}
 			first := run(c)
 			for i := 0; i < 8; i++ {
 				again := run(c)
@@ -216,7 +216,7 @@ func sprigFuzzCases(perFunc int) []Case {
 				t += " " + strings.Join(args, " ")
 			}
 			t += "}}"
-			c := Case{Name: fmt.Sprintf("fuzz/%s-%d", name, i), Tmpl: t, Data: SD}
+			c := Case{Name: fmt.Sprintf("fuzz/%s-%d", name, i), Tmpl: t, Data: SD, Option: "zero"}
 			first := run(c)
 			ok := true
 			for k := 0; k < 4 && ok; k++ {

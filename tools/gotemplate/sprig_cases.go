@@ -9,7 +9,8 @@ const SD = `{
  "big": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17], "mixed": [1, "two", 3.5, true, null, [1], {"k": "v"}], "nl": [null], "ln": [[1, 2], [3, 4]]
 }`
 
-func sc(name, tmpl string) Case { return Case{Name: name, Tmpl: tmpl, Data: SD} }
+// sc is a case over SD, executed with missingkey=zero as consul-template executes every template.
+func sc(name, tmpl string) Case { return Case{Name: name, Tmpl: tmpl, Data: SD, Option: "zero"} }
 
 func sprigCases() []Case {
 	return []Case{

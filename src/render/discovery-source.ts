@@ -4,9 +4,13 @@
  * missing); every list the watch delivers afterwards is cached and announced through `onChange`, so the loop
  * renders again with it. Instances are returned with every status: the template engine filters status and tag.
  */
-import type { TemplateSource } from '../template/source.js';
-import type { Discovery } from './discovery.js';
-import type { CatalogService, ServiceInstance, Watch } from './types.js';
+import type { Discovery, Watch } from '../runtime/index.js';
+import {
+  type CatalogService,
+  type ServiceInstance,
+  type TemplateSource,
+  unsupportedQueryOptions,
+} from '../template/source.js';
 
 export interface DiscoverySource extends Pick<TemplateSource, 'service' | 'services'> {
   /** stops every watch started by reads */
@@ -26,6 +30,7 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
 
   return {
     service(name, opts) {
+      refuseQueryOptions(`service ${JSON.stringify(name)}`, unsupportedQueryOptions(opts));
       if (opts.dc) return [];
       if (!watches.has(name) && !closed) {
         watches.set(
@@ -38,7 +43,8 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
       }
       return known.get(name);
     },
-    services(dc) {
+    services(dc, opts) {
+      refuseQueryOptions('services', unsupportedQueryOptions(opts ?? {}));
       if (dc) return [];
       if (!catalogWatch && !closed) {
         catalogWatch = discovery.watchServices((list) => {
@@ -56,4 +62,12 @@ export function discoverySource(discovery: Discovery, onChange: (dep: string) =>
       catalogWatch = undefined;
     },
   };
+}
+
+/** tend's registries have no namespaces, partitions, peers or sameness groups: say so rather than wait forever. */
+function refuseQueryOptions(what: string, opts: string[]): void {
+  if (opts.length === 0) return;
+  throw new Error(
+    `${what}: tend's service registries (file, etcd, Consul's default namespace) cannot honour ${opts.join(', ')}; remove it from the query (docs/templates.md)`,
+  );
 }

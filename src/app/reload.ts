@@ -2,24 +2,10 @@
  * `tend reload` / SIGHUP: re-read the manifest tend was started with, validate it, and apply the difference to
  * the running stack. An invalid manifest changes nothing.
  */
-import type { Runtime } from '../app/index.js';
+import { describeReload } from '../control/format.js';
 import { formatIssue, loadManifest, ManifestError } from '../manifest/index.js';
+import { ReloadError, type ReloadResult, type Runtime } from '../runtime/index.js';
 import { applyPlanDiff, planDiff } from '../supervisor/reload.js';
-import { describeReload } from './format.js';
-import { controlState } from './state.js';
-import type { ReloadResult } from './types.js';
-
-export class ReloadError extends Error {
-  constructor(
-    message: string,
-    /** the loader's `file:line:col: message` lines, for an invalid manifest */
-    readonly issues: string[] = [],
-    /** 400: the manifest is the problem; 409: there is nothing to reload */
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The command-line choices `tend up` made on top of the file, which a reload keeps: the file itself does not
@@ -50,8 +36,11 @@ export function startupOverrides(env: NodeJS.ProcessEnv, argv: string[] = proces
  * `start: false` added and changed services are left for the caller to start (SIGHUP: the lifecycle restarts
  * every service after the reload).
  */
-export function reload(rt: Runtime, opts: { argv?: string[]; start?: boolean } = {}): Promise<ReloadResult> {
-  const cs = controlState(rt);
+export function reload(
+  rt: Omit<Runtime, 'reload'>,
+  opts: { argv?: string[]; start?: boolean } = {},
+): Promise<ReloadResult> {
+  const cs = rt.control;
   return cs.exclusive(async () => {
     const current = cs.plan;
     const file = current.file;

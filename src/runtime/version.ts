@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * Read once from package.json, so a release bump needs no code change. The build sits two folders below it
- * (dist/cli), or three in the tests' per-run builds (.test-dist/run-N/cli).
+ * (dist/runtime), or three in the tests' per-run builds (.test-dist/run-N/runtime).
  */
 export const VERSION: string = (() => {
   for (const rel of ['../../package.json', '../../../package.json']) {

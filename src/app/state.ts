@@ -1,60 +1,16 @@
 /**
- * What the control plane keeps per running tend beyond the stack itself: the plan currently applied (it changes
- * on reload), maintenance mode, the last check result per service, and the app's lifecycle timeline. Kept per
- * Runtime (not per process) so tests can run several tends in one process, and reachable by other modules
- * (discovery reads maintenance, the scheduler follows reloads) without going through the HTTP server.
+ * What a running tend keeps beyond the stack itself: the plan currently applied (it changes on reload),
+ * maintenance mode, the last check result per service, and the app's lifecycle timeline. One per run (not per
+ * process) so tests can run several tends in one process; modules reach it as `rt.control`.
  */
-import type { Runtime } from '../app/index.js';
 import type { Bus, TendEvent } from '../events/index.js';
 import type { Plan } from '../manifest/types.js';
-import type { AppTimelineEntry, HealthSummary, ReloadResult } from './types.js';
+import type { AppTimelineEntry, ControlState, HealthSummary, ReloadResult } from '../runtime/index.js';
 
 const TIMELINE_MAX = 200;
 
-export interface ControlState {
-  /** the plan as last applied: the start-up plan, then each successful reload's */
-  plan: Plan;
-  readonly startedAt: number;
-  /** the TCP listener's URL once it listens */
-  httpUrl?: string;
-  maintenance(): boolean;
-  setMaintenance(on: boolean, reason?: string): void;
-  /** called with the new value on every change; returns the unsubscribe function */
-  onMaintenance(listener: (on: boolean) => void): () => void;
-  health(service: string): HealthSummary | undefined;
-  timeline(): AppTimelineEntry[];
-  /** called after each successful reload with what changed and the new plan */
-  onReload(listener: (result: ReloadResult, plan: Plan) => void): () => void;
-  reloaded(result: ReloadResult, plan: Plan): void;
-  /** serialises reloads: a second one waits for the first */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  close(): void;
-}
-
-const states = new WeakMap<Runtime, ControlState>();
-
-/** The control state of a running tend, created on first use by whichever module asks first. */
-export function controlState(rt: Runtime): ControlState {
-  let s = states.get(rt);
-  if (!s) {
-    s = createControlState(rt.plan, rt.bus);
-    states.set(rt, s);
-  }
-  return s;
-}
-
-/** Maintenance mode of a running tend, for the discovery module: deregister while `on()`. */
-export function maintenanceOf(rt: Runtime): Pick<ControlState, 'maintenance' | 'onMaintenance'> {
-  const s = controlState(rt);
-  return { maintenance: () => s.maintenance(), onMaintenance: (l) => s.onMaintenance(l) };
-}
-
-/** Follow reloads (e.g. the scheduler re-syncs its jobs); returns the unsubscribe function. */
-export function onReload(rt: Runtime, listener: (result: ReloadResult, plan: Plan) => void): () => void {
-  return controlState(rt).onReload(listener);
-}
-
-function createControlState(plan: Plan, bus: Bus): ControlState {
+/** The control state of a run: created once by startUp, handed to every module as `rt.control`. */
+export function createControlState(plan: Plan, bus: Bus): ControlState {
   let maintenance = false;
   const maintenanceListeners = new Set<(on: boolean) => void>();
   const reloadListeners = new Set<(result: ReloadResult, plan: Plan) => void>();

@@ -1,0 +1,67 @@
+/**
+ * `tend up` and `tend run` in the foreground: the one place that chooses the modules of a run and wires them
+ * to `startUp`. Modules load lazily (dynamic imports), so commands that never supervise never pay for them.
+ */
+import type { Plan } from '../manifest/types.js';
+import { StartError } from '../runtime/index.js';
+import { handleSignals, type Running, startUp } from './up.js';
+
+const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+/** Runs the stack of `plan` until it stops; resolves with tend's exit code. */
+export async function runForeground(plan: Plan): Promise<number> {
+  const signals = handleSignals();
+  // PID 1 / subreaper, pid file, leftovers of a killed run, pid records, sd_notify: claimed before anything
+  // else writes to the state folder or spawns
+  let guard: import('../guard/index.js').Guard;
+  try {
+    guard = await (await import('../guard/index.js')).startGuard(plan);
+  } catch (e) {
+    signals.remove();
+    if (e instanceof StartError) {
+      err(`tend: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  const [control, render, health, discovery] = await Promise.all([
+    import('../control/index.js'),
+    import('../render/index.js'),
+    import('../health/index.js'),
+    import('../discovery/index.js'),
+  ]);
+  const renderModule = render.renderModule();
+  let running: Running;
+  try {
+    running = await startUp({
+      plan,
+      env: guard.env,
+      // in attach order: the control plane first, so that a second `tend up` on the same state folder is
+      // refused before anything starts; then the render loop, whose gates close before the services start
+      modules: [
+        guard.module,
+        control.controlModule(),
+        control.liveViewModule(),
+        renderModule,
+        health.healthModule(),
+        discovery.discoveryModule(),
+      ],
+      serviceEnv: guard.serviceEnv,
+      renderStatus: () => renderModule.status(),
+    });
+  } catch (e) {
+    await guard.release();
+    signals.remove();
+    if (e instanceof StartError) {
+      err(`tend: ${e.message}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  signals.bind(running);
+  const code = await running.done;
+  signals.remove();
+  // Anything still holding the loop open past this point is a bug; don't let it keep a container alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
+}
