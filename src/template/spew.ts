@@ -7,7 +7,7 @@
 import type { FuncSpec } from './exec.js';
 import { formatFloat, quote, sprintf } from './fmt.js';
 import { capOf } from './sprig-core.js';
-import { floatValue, GoStruct, goTypeOf, Kind, kindOf, sortedKeys } from './values.js';
+import { elemTypeOf, floatValue, GoStruct, goTypeOf, Kind, kindOf, sortedKeys } from './values.js';
 
 function typeName(v: unknown, inIface: boolean): string {
   if (v === null || v === undefined) return 'interface {}';
@@ -101,8 +101,14 @@ export function sdump(args: unknown[]): string {
 }
 
 /** spew's formatter for the v verb: `#` shows types, `+` (pointer addresses) changes nothing here. */
-function formatV(v: unknown, sharp: boolean, top: boolean): string {
-  const t = sharp ? `(${typeName(v, true)})` : '';
+/**
+ * `showType`: spew's formatter prints a `#` type for the top value and for values held in an
+ * interface (elements of `[]interface {}`, values of `map[string]interface {}`), not for elements
+ * of a concrete type.
+ */
+function formatV(v: unknown, sharp: boolean, showType: boolean): string {
+  const t = sharp && showType ? `(${typeName(v, true)})` : '';
+  const inIface = (c: object) => elemTypeOf(c) === 'interface {}';
   switch (kindOf(v)) {
     case Kind.Invalid:
     case Kind.Nil:
@@ -115,14 +121,14 @@ function formatV(v: unknown, sharp: boolean, top: boolean): string {
     case Kind.String:
       return t + (v as string);
     case Kind.Slice:
-      return t + '[' + (v as unknown[]).map((e) => formatV(e, sharp, false)).join(' ') + ']';
+      return t + '[' + (v as unknown[]).map((e) => formatV(e, sharp, inIface(v as object))).join(' ') + ']';
     case Kind.Map: {
       const m = v as Record<string, unknown>;
       return (
         t +
         'map[' +
         sortedKeys(m)
-          .map((k) => formatV(k, false, false) + ':' + formatV(m[k], sharp, false))
+          .map((k) => formatV(k, sharp, false) + ':' + formatV(m[k], sharp, inIface(m)))
           .join(' ') +
         ']'
       );
@@ -142,7 +148,6 @@ function formatV(v: unknown, sharp: boolean, top: boolean): string {
       );
     }
     default:
-      void top;
       return t + sprintf('%v', [v]);
   }
 }

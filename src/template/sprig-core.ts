@@ -8,8 +8,10 @@ import {
   float,
   floatValue,
   type GoFloat,
+  GoInt,
   GoStruct,
   goTypeOf,
+  intValue,
   isMap,
   Kind,
   kindOf,
@@ -26,7 +28,7 @@ export function reflectKind(v: unknown): string {
     case Kind.Bool:
       return 'bool';
     case Kind.Int:
-      return 'int';
+      return v instanceof GoInt ? v.type : 'int';
     case Kind.Float:
       return 'float64';
     case Kind.String:
@@ -73,8 +75,10 @@ export function empty(v: unknown): boolean {
       return true;
     case Kind.Bool:
       return v === false;
-    case Kind.Int:
-      return typeof v === 'bigint' ? v === 0n : v === 0;
+    case Kind.Int: {
+      const n = intValue(v);
+      return typeof n === 'bigint' ? n === 0n : n === 0;
+    }
     case Kind.Float:
       return floatValue(v) === 0;
     case Kind.String:
@@ -130,7 +134,8 @@ function goNumber(n: bigint): number | bigint {
 export function toInt64(v: unknown): number | bigint {
   switch (kindOf(v)) {
     case Kind.Int:
-      return v as number | bigint;
+      // A uint64 beyond int64 wraps, as Go's conversion does.
+      return goNumber(BigInt.asIntN(64, BigInt(intValue(v))));
     case Kind.Float: {
       const f = floatValue(v);
       if (!Number.isFinite(f)) return 0;
@@ -190,11 +195,14 @@ export function parseGoFloatString(s: string): number | null {
   return null;
 }
 
-/** int64 results: JS numbers when safe. (tend has no separate int64 type: they print as Go's do.) */
-export function int64(n: bigint): number | bigint {
-  // Go's int64 arithmetic wraps.
-  const w = BigInt.asIntN(64, n);
-  return goNumber(w);
+/** An int64 result (Go's int64 arithmetic wraps). */
+export function int64(n: bigint): GoInt {
+  return new GoInt(goNumber(BigInt.asIntN(64, n)), 'int64');
+}
+
+/** An int result: Go's int is 64 bits wide here too. */
+export function goInt(n: bigint): number | bigint {
+  return goNumber(BigInt.asIntN(64, n));
 }
 
 export function f64(n: number): number | GoFloat {

@@ -1,8 +1,8 @@
 /** sprig's conversion and arithmetic functions (sprig v3.2.3, spf13/cast, shopspring/decimal). */
 import type { FuncSpec } from './exec.js';
 import { sprint } from './fmt.js';
-import { appendedCap, f64, ifaces, int64, toFloat64, toInt64, toInt64Big } from './sprig-core.js';
-import { float, Kind, kindOf, typed } from './values.js';
+import { appendedCap, f64, goInt, ifaces, int64, toFloat64, toInt64Big } from './sprig-core.js';
+import { float, GoInt, Kind, kindOf, typed } from './values.js';
 
 type Def = (name: string, params: string[], fn: FuncSpec['fn'], variadic?: string) => void;
 
@@ -84,6 +84,12 @@ function ints(a: number[]): number[] {
   return ifaces(typed(a, 'int'), appendedCap(a.length, 8)) as number[];
 }
 
+function clampInt64(n: bigint): bigint {
+  if (n > 9223372036854775807n) return 9223372036854775807n;
+  if (n < -9223372036854775808n) return -9223372036854775808n;
+  return n;
+}
+
 // ---- time.Duration ----
 
 /** time.Duration.String for a whole number of nanoseconds. */
@@ -160,22 +166,20 @@ export function parseDuration(s: string): bigint | null {
 export function defineMath(def: Def): void {
   const A = 'any';
   def('atoi', ['string'], (s: string) => {
+    // strconv.Atoi with its error dropped: 0 for bad syntax, the nearest bound when out of range.
     if (!/^[+-]?\d+$/.test(s)) return 0;
-    const n = BigInt(s);
-    if (n > 9223372036854775807n) return 9223372036854775807n;
-    if (n < -9223372036854775808n) return -9223372036854775808n;
-    return int64(n);
+    return goInt(clampInt64(BigInt(s)));
   });
-  def('int64', [A], (v: unknown) => toInt64(v));
-  def('int', [A], (v: unknown) => toInt64(v));
+  def('int64', [A], (v: unknown) => int64(toInt64Big(v)));
+  def('int', [A], (v: unknown) => goInt(toInt64Big(v)));
   def('float64', [A], (v: unknown) => f64(toFloat64(v)));
   def('toDecimal', [A], (v: unknown) => {
     // strconv.ParseInt(fmt.Sprint(v), 8, 64), 0 on any error.
     const s = kindOf(v) === Kind.String ? (v as string) : sprint([v]);
-    if (!/^[+-]?[0-7]+$/.test(s)) return 0;
+    if (!/^[+-]?[0-7]+$/.test(s)) return int64(0n);
     const n = BigInt('0o' + s.replace(/^[+-]/, ''));
     const r = s.startsWith('-') ? -n : n;
-    if (r > 9223372036854775807n || r < -9223372036854775808n) return 0;
+    if (r > 9223372036854775807n || r < -9223372036854775808n) return int64(0n);
     return int64(r);
   });
   def(
@@ -293,13 +297,16 @@ export function defineMath(def: Def): void {
   );
 
   def('duration', [A], (v: unknown) => {
+    // sprig reads a string (ParseInt, error dropped) or an int64; anything else is 0.
     let n = 0n;
-    if (typeof v === 'string') n = /^[+-]?\d+$/.test(v) ? BigInt.asIntN(64, BigInt(v)) : 0n;
+    if (typeof v === 'string') n = /^[+-]?\d+$/.test(v) ? clampInt64(BigInt(v)) : 0n;
+    else if (v instanceof GoInt && v.type === 'int64') n = BigInt(v.value);
     return durationString(BigInt.asIntN(64, n * 1000000000n));
   });
   def('durationRound', [A], (v: unknown) => {
     let d = 0n;
     if (typeof v === 'string') d = parseDuration(v) ?? 0n;
+    else if (v instanceof GoInt && v.type === 'int64') d = BigInt(v.value);
     let u = d < 0n ? -d : d;
     const hour = 3600000000000n;
     const units: [bigint, string][] = [

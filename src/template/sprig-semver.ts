@@ -1,6 +1,6 @@
 /** sprig's semver and semverCompare: Masterminds/semver v3.2's versions and constraints. */
 import type { FuncSpec } from './exec.js';
-import { GoStruct } from './values.js';
+import { GoInt, GoStruct } from './values.js';
 
 type Def = (name: string, params: string[], fn: FuncSpec['fn'], variadic?: string) => void;
 
@@ -228,17 +228,17 @@ function versionStruct(v: Version): GoStruct {
   const self: GoStruct = new GoStruct(
     '*semver.Version',
     {
-      major: v.major,
-      minor: v.minor,
-      patch: v.patch,
+      major: new GoInt(num(v.major), 'uint64'),
+      minor: new GoInt(num(v.minor), 'uint64'),
+      patch: new GoInt(num(v.patch), 'uint64'),
       pre: v.pre,
       metadata: v.metadata,
       original: v.original,
     },
     {
-      Major: { params: [], fn: () => num(v.major) },
-      Minor: { params: [], fn: () => num(v.minor) },
-      Patch: { params: [], fn: () => num(v.patch) },
+      Major: { params: [], fn: () => new GoInt(num(v.major), 'uint64') },
+      Minor: { params: [], fn: () => new GoInt(num(v.minor), 'uint64') },
+      Patch: { params: [], fn: () => new GoInt(num(v.patch), 'uint64') },
       Prerelease: { params: [], fn: () => v.pre },
       Metadata: { params: [], fn: () => v.metadata },
       Original: { params: [], fn: () => v.original },

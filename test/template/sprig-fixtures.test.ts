@@ -27,13 +27,7 @@ const fixture = JSON.parse(
 ) as { go: string; cases: Case[]; functions: string[]; defaultData: string };
 
 /** Where tend knowingly differs from Go, and why (docs/templates-sprig.md). */
-const KNOWN_DIFFERENCES: Record<string, string> = {
-  'math/types': 'sprig integer math returns int64; tend has one integer type, printed by %T as int',
-  'math/int64-into-int':
-    "Go refuses sprig_add's int64 where sprig_until wants an int; tend's integers have one type",
-  'spew/sdump-sprig': 'the int64 of sprig_add dumps as (int) in tend',
-  'spew/sprintf-types': 'the int64 of sprig_add formats with the int type in tend',
-};
+const KNOWN_DIFFERENCES: Record<string, string> = {};
 
 function run(c: Case): { output?: string; error?: string; kind?: string; stdout?: string } {
   let printed = '';
