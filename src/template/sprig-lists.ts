@@ -104,9 +104,27 @@ export function defineLists(def: Def): void {
   });
   both(def, 'chunk', ['int', 'any'], (size: number, l: unknown) => {
     const a = listArg(l, (k) => `Cannot chunk type ${k}`);
+    // sprig computes the chunk count in floating point; a size of 0 or below makes Go's
+    // make() fail (an infinite or negative length) rather than loop.
+    const makeslice = () => new Error('runtime error: makeslice: len out of range');
+    const cs = Math.floor((a.length - 1) / size) + 1;
+    if (!Number.isFinite(cs) || cs < 0) throw makeslice();
     const out: unknown[][] = [];
-    const n = Math.floor((a.length - 1) / size) + 1;
-    for (let i = 0; i < n; i++) out.push(ifaces(a.slice(i * size, (i + 1) * size)));
+    for (let i = 0; i < cs; i++) {
+      let clen = size;
+      if (i === cs - 1) {
+        clen = Math.floor(a.length % size);
+        if (clen === 0) clen = size;
+      }
+      if (clen < 0) throw makeslice();
+      const chunk: unknown[] = [];
+      for (let j = 0; j < clen; j++) {
+        const ix = i * size + j;
+        if (ix < 0 || ix >= a.length) throw new Error('reflect: slice index out of range');
+        chunk.push(a[ix]);
+      }
+      out.push(ifaces(chunk));
+    }
     return ifaces(typed(out, '[]interface {}'));
   });
   both(def, 'first', ['any'], (l: unknown) => {

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -194,6 +195,11 @@ var fuzzArgs = []string{`"abc"`, `""`, `"a,b"`, `"héllo ☃"`, `"0x1F"`, `"12.5
 // sprigFuzzCases calls every implemented sprig function with arguments drawn (with a fixed seed)
 // from fuzzArgs, keeping the calls whose Go result is repeatable.
 func sprigFuzzCases(perFunc int) []Case {
+	// SPRIG_FUZZ=N,SEED explores more calls without changing the committed fixtures.
+	seed := int64(16)
+	if v := os.Getenv("SPRIG_FUZZ"); v != "" {
+		fmt.Sscanf(v, "%d,%d", &perFunc, &seed)
+	}
 	refused := refusedSprig()
 	var names []string
 	for k := range sprig.TxtFuncMap() {
@@ -202,7 +208,7 @@ func sprigFuzzCases(perFunc int) []Case {
 		}
 	}
 	sort.Strings(names)
-	rng := rand.New(rand.NewSource(16))
+	rng := rand.New(rand.NewSource(seed))
 	var out []Case
 	for _, name := range names {
 		for i := 0; i < perFunc; i++ {

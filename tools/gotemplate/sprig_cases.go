@@ -139,6 +139,10 @@ func sprigCases() []Case {
 		sc("lists/concat-bad", `{{sprig_concat .l 1}}`),
 		sc("lists/chunk", `{{sprig_chunk 2 .l}} {{sprig_chunk 3 .l}} {{sprig_chunk 5 .mixed}} {{sprig_mustChunk 1 .ls}}`),
 		sc("lists/chunk-empty", `{{sprig_chunk 2 .el}}`),
+		sc("lists/chunk-zero", `{{sprig_chunk 0 .l}}`),
+		sc("lists/chunk-zero-empty", `{{sprig_chunk 0 .el}}`),
+		sc("lists/chunk-negative", `{{sprig_chunk -2 (sprig_list 1)}} {{sprig_chunk -3 .l}}`),
+		sc("lists/chunk-negative-empty", `{{sprig_chunk -3 .el}}`),
 		sc("lists/chunk-bad", `{{sprig_chunk 2 "ab"}}`),
 
 		// ---- dicts ----
