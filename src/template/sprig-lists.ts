@@ -17,6 +17,7 @@ import {
   strval,
   toInt64,
 } from './sprig-core.js';
+import { zeroVersion } from './sprig-semver.js';
 import { float, GoStruct, goTypeOf, isMap, sortedKeys, typed } from './values.js';
 
 type Def = (name: string, params: string[], fn: FuncSpec['fn'], variadic?: string) => void;
@@ -51,6 +52,7 @@ function mergeInto(dst: Record<string, unknown>, src: Record<string, unknown>, o
 }
 
 function deepCopy(v: unknown): unknown {
+  if (v instanceof GoStruct && v.typeName === '*semver.Version') return zeroVersion();
   if (Array.isArray(v)) return typed(v.map(deepCopy), goTypeOf(v).slice(2));
   if (isMap(v)) {
     const out: Record<string, unknown> = typed({}, goTypeOf(v).replace(/^map\[string\]/, ''));

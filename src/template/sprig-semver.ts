@@ -273,3 +273,8 @@ export function defineSemver(def: Def): void {
     return cs.some((and) => and.every((c) => check(v, c)));
   });
 }
+
+/** What copystructure makes of a *semver.Version: its fields are unexported, so a zero version. */
+export function zeroVersion(): GoStruct {
+  return versionStruct({ major: 0n, minor: 0n, patch: 0n, pre: '', metadata: '', original: '' });
+}

@@ -459,55 +459,135 @@ function extPath(p: string): string {
 
 // ---- URLs (net/url) ----
 
+/** url.PathUnescape-style decoding; null on a bad escape (Go: invalid URL escape). */
+function unescapeURL(s: string, plusIsSpace = false): string | null {
+  const bytes: number[] = [];
+  const b = utf8Bytes(s);
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x25) {
+      const h = String.fromCharCode(b[i + 1] ?? 0, b[i + 2] ?? 0);
+      if (!/^[0-9A-Fa-f]{2}$/.test(h)) return null;
+      bytes.push(Number.parseInt(h, 16));
+      i += 2;
+    } else bytes.push(plusIsSpace && b[i] === 0x2b ? 0x20 : b[i]);
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function badEscape(s: string): string {
+  const i = s.indexOf('%');
+  let j = i;
+  while (j >= 0) {
+    const h = s.slice(j + 1, j + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(h)) return `invalid URL escape ${quote(s.slice(j, j + 3))}`;
+    j = s.indexOf('%', j + 3);
+  }
+  return 'invalid URL escape';
+}
+
+/** net/url's Parse, reduced to what sprig's urlParse reads. */
 function urlParse(v: string): Record<string, unknown> {
   const fail = (msg: string): never => {
     throw new Error(`unable to parse url: parse ${quote(v)}: ${msg}`);
   };
-  let rest = v;
+  if (/[\x00-\x1f\x7f]/.test(v)) fail('net/url: invalid control character in URL');
+  const hash = v.indexOf('#');
+  const raw = hash >= 0 ? v.slice(0, hash) : v;
   let fragment = '';
-  const hash = rest.indexOf('#');
   if (hash >= 0) {
-    fragment = decodeURIComponent(rest.slice(hash + 1));
-    rest = rest.slice(0, hash);
+    const f = unescapeURL(v.slice(hash + 1));
+    if (f === null) fail(badEscape(v.slice(hash + 1)));
+    fragment = f as string;
   }
   let scheme = '';
-  const sm = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(rest);
-  if (sm) {
-    scheme = sm[1].toLowerCase();
-    rest = rest.slice(sm[0].length);
-  } else if (/^[^/?]*:/.test(rest) && !rest.startsWith('/')) fail('missing protocol scheme');
+  let rest = raw;
+  let path = '';
+  if (raw === '*')
+    return { scheme: '', host: '', hostname: '', path: '*', query: '', opaque: '', fragment, userinfo: '' };
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (/[a-zA-Z]/.test(c)) continue;
+    if (/[0-9+.-]/.test(c)) {
+      if (i === 0) break;
+      continue;
+    }
+    if (c === ':') {
+      if (i === 0) fail('missing protocol scheme');
+      scheme = raw.slice(0, i).toLowerCase();
+      rest = raw.slice(i + 1);
+    }
+    break;
+  }
   let query = '';
-  const q = rest.indexOf('?');
-  if (q >= 0) {
-    query = rest.slice(q + 1);
-    rest = rest.slice(0, q);
+  if (rest.endsWith('?') && rest.split('?').length === 2) rest = rest.slice(0, -1);
+  else {
+    const q = rest.indexOf('?');
+    if (q >= 0) {
+      query = rest.slice(q + 1);
+      rest = rest.slice(0, q);
+    }
   }
   let opaque = '';
   let host = '';
   let userinfo = '';
-  let path = '';
-  if (scheme !== '' && !rest.startsWith('/')) opaque = rest;
-  else if (rest.startsWith('//')) {
-    const auth = rest.slice(2).split('/')[0];
-    path = rest.slice(2 + auth.length);
+  if (!rest.startsWith('/')) {
+    if (scheme !== '') {
+      opaque = rest;
+      return { scheme, host, hostname: '', path, query, opaque, fragment, userinfo };
+    }
+    if (rest.split('/')[0].includes(':')) fail('first path segment in URL cannot contain colon');
+  }
+  if ((scheme !== '' || !rest.startsWith('///')) && rest.startsWith('//')) {
+    let auth = rest.slice(2);
+    const slash = auth.indexOf('/');
+    rest = slash >= 0 ? auth.slice(slash) : '';
+    auth = slash >= 0 ? auth.slice(0, slash) : auth;
     const at = auth.lastIndexOf('@');
     host = at >= 0 ? auth.slice(at + 1) : auth;
-    userinfo = at >= 0 ? auth.slice(0, at) : '';
-    if (host.startsWith('[') && !host.includes(']')) fail("missing ']' in host");
-  } else path = rest;
+    const validPort = (p: string) => p === '' || /^:\d*$/.test(p);
+    if (host.startsWith('[')) {
+      const close = host.lastIndexOf(']');
+      if (close < 0) fail("missing ']' in host");
+      const port = host.slice(close + 1);
+      if (!validPort(port)) fail(`invalid port ${quote(port)} after host`);
+    } else {
+      const colon = host.lastIndexOf(':');
+      if (colon >= 0 && !validPort(host.slice(colon)))
+        fail(`invalid port ${quote(host.slice(colon))} after host`);
+    }
+    const h = unescapeURL(host);
+    if (h === null) fail(badEscape(host));
+    host = h as string;
+    if (at >= 0) {
+      const ui = auth.slice(0, at);
+      if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/.test(ui)) fail('net/url: invalid userinfo');
+      const colon = ui.indexOf(':');
+      const user = unescapeURL(colon >= 0 ? ui.slice(0, colon) : ui);
+      const pass = colon >= 0 ? unescapeURL(ui.slice(colon + 1)) : '';
+      if (user === null || pass === null) fail(badEscape(ui));
+      userinfo = escapeUserinfo(user as string) + (colon >= 0 ? ':' + escapeUserinfo(pass as string) : '');
+    }
+  }
+  const p = unescapeURL(rest);
+  if (p === null) fail(badEscape(rest));
+  path = p as string;
   let hostname = host;
   if (host.startsWith('[')) hostname = host.slice(1, host.indexOf(']'));
-  else if (/:\d*$/.test(host)) hostname = host.replace(/:\d*$/, '');
-  return {
-    scheme,
-    host,
-    hostname,
-    path: decodeURIComponent(path),
-    query,
-    opaque,
-    fragment,
-    userinfo,
-  };
+  else {
+    const colon = host.lastIndexOf(':');
+    if (colon >= 0) hostname = host.slice(0, colon);
+  }
+  return { scheme, host, hostname, path, query, opaque, fragment, userinfo };
+}
+
+/** net/url's escape for a user name or password (encodeUserPassword). */
+function escapeUserinfo(s: string): string {
+  return Array.from(utf8Bytes(s))
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9\-._~$&+,;=]/.test(c) ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+    })
+    .join('');
 }
 
 function escapePath(p: string): string {

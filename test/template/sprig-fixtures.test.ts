@@ -22,8 +22,12 @@ interface Case {
   missingkey?: 'default' | 'zero' | 'error';
 }
 
+// SPRIG_FIXTURE points at another generated file (e.g. a larger SPRIG_FUZZ run, see tools/gotemplate).
 const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/template/sprig-cases.json', import.meta.url), 'utf8'),
+  readFileSync(
+    process.env.SPRIG_FIXTURE ?? new URL('../fixtures/template/sprig-cases.json', import.meta.url),
+    'utf8',
+  ),
 ) as { go: string; cases: Case[]; functions: string[]; defaultData: string };
 
 /** Where tend knowingly differs from Go, and why (docs/templates-sprig.md). */

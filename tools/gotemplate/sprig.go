@@ -190,7 +190,10 @@ func refusedSprig() map[string]bool {
 // nil, missing keys and values built by sprig itself.
 var fuzzArgs = []string{`"abc"`, `""`, `"a,b"`, `"héllo ☃"`, `"0x1F"`, `"12.50"`, `"-3"`, `1`, `0`, `-3`, `2.5`,
 	`true`, `false`, `nil`, `.l`, `.el`, `.ls`, `.m`, `.em`, `.nm`, `.n`, `.nope`, `.f`, `.fi`, `.mixed`, `.ln`,
-	`(sprig_list 1 "a" .n)`, `(sprig_dict "a" 1 "b" "")`, `(sprig_splitList "," "x,y")`, `(sprig_add 2 3)`}
+	`(sprig_list 1 "a" .n)`, `(sprig_dict "a" 1 "b" "")`, `(sprig_splitList "," "x,y")`, `(sprig_add 2 3)`,
+	`"a b  c"`, `"  x\t"`, `"\n"`, `"1.5"`, `"a/b/../c.txt"`, `"https://u@a.b:8/c?d=1#e"`, `"1.2.3"`, `"^1.0"`,
+	`"[a-z]+"`, `"("`, `"{\"a\":[1,2]}"`, `"aGk="`, `"NBSWY3DP"`, `"HTTPServer_id"`, `.u`, `.sp`, `.ld`, `.m2`,
+	`.big`, `100`, `-1`, `1e3`, `(sprig_semver "1.2.3")`, `(sprig_until 3)`}
 
 // sprigFuzzCases calls every implemented sprig function with arguments drawn (with a fixed seed)
 // from fuzzArgs, keeping the calls whose Go result is repeatable.

@@ -160,6 +160,7 @@ func sprigCases() []Case {
 		sc("dicts/dig", `{{sprig_dig "a" "b" "c" "none" .nm}} {{sprig_dig "a" "x" "c" "none" .nm}} {{sprig_dig "a" "dflt" .em}} {{sprig_dig "a" "b" 0 .nm}}`),
 		sc("dicts/dig-bad", `{{sprig_dig "b" "a" "d" .m}}`),
 		sc("dicts/dig-short", `{{sprig_dig "a" .m}}`),
+		sc("dicts/deepCopy-semver", `{{sprig_deepCopy (sprig_semver "1.2.3")}} {{sprig_typeOf (sprig_deepCopy (sprig_semver "1.2.3"))}}`),
 		sc("dicts/deepCopy", `{{$c := sprig_deepCopy .m}}{{sprig_set $c "a" 9}} {{.m}} {{sprig_deepCopy .l}} {{sprig_mustDeepCopy .nm}} {{sprig_deepCopy .n}}`),
 
 		// ---- regular expressions ----
@@ -177,6 +178,17 @@ func sprigCases() []Case {
 		// ---- URLs ----
 		sc("url/parse", `{{$u := sprig_urlParse "https://user:pw@example.com:8080/a/b?x=1&y=2#frag"}}{{$u.scheme}}|{{$u.host}}|{{$u.hostname}}|{{$u.path}}|{{$u.query}}|{{$u.fragment}}|{{$u.userinfo}}|{{$u.opaque}} {{sprig_urlParse "mailto:a@b.c"}} {{sprig_urlParse "/rel/path?q"}}`),
 		sc("url/parse-bad", `{{sprig_urlParse "http://[::1"}}`),
+		sc("url/parse-forms", `{{sprig_urlParse "*"}} {{sprig_urlParse "/p?"}} {{sprig_urlParse "http://u:p%40x@h/a%2Fb"}} {{sprig_urlParse "//h:80"}} {{sprig_urlParse "http:///x"}} {{sprig_urlParse "x/y:z"}} {{sprig_urlParse "HTTP://H"}} {{sprig_urlParse "a+b.c-d:rest"}} {{sprig_urlParse "http://h#%41"}}`),
+		sc("url/parse-ctl", `{{sprig_urlParse "a\tb"}}`),
+		sc("url/parse-noscheme", `{{sprig_urlParse ":foo"}}`),
+		sc("url/parse-colon", `{{sprig_urlParse "a:b"}}`),
+		sc("url/parse-colon-rel", `{{sprig_urlParse "ab:c/d"}} {{sprig_urlParse "./a:b"}}`),
+		sc("url/parse-colon-first", `{{sprig_urlParse "1ab:c/d"}}`),
+		sc("url/parse-port", `{{sprig_urlParse "http://h:x/"}}`),
+		sc("url/parse-port6", `{{sprig_urlParse "http://[::1]x/"}}`),
+		sc("url/parse-escape", `{{sprig_urlParse "/a%zzb"}}`),
+		sc("url/parse-escape-frag", `{{sprig_urlParse "/a#%z"}}`),
+		sc("url/parse-userinfo", `{{sprig_urlParse "http://a b@h/"}}`),
 		sc("url/join", `{{sprig_urlJoin (sprig_dict "scheme" "https" "host" "h:1" "path" "/a b" "query" "q=1" "fragment" "f" "userinfo" "u:p")}} {{sprig_urlJoin (sprig_dict "host" "x")}} {{sprig_urlJoin (sprig_dict)}} {{sprig_urlJoin (sprig_dict "scheme" "mailto" "opaque" "a@b")}}`),
 		sc("url/join-bad", `{{sprig_urlJoin (sprig_dict "host" 1)}}`),
 
