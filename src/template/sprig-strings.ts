@@ -747,7 +747,8 @@ export function defineStrings(def: Def): void {
     'any',
   );
   const indent = (n: number, s: string) => {
-    const pad = ' '.repeat(Math.max(0, n));
+    if (n < 0) throw new Error('strings: negative Repeat count');
+    const pad = ' '.repeat(n);
     return pad + s.split('\n').join('\n' + pad);
   };
   def('indent', ['int', S], indent);

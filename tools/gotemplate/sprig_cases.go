@@ -39,6 +39,7 @@ func sprigCases() []Case {
 		sc("strings/squote", `{{sprig_squote "a" 1 .n .f .l}} [{{sprig_squote}}]`),
 		sc("strings/cat", `{{sprig_cat "a" 1 .n 2.5 .t}} [{{sprig_cat}}] {{sprig_cat .l .m}}`),
 		sc("strings/indent", `{{sprig_indent 2 "a\nb\n"}}|{{sprig_nindent 3 "x"}}|{{sprig_indent 0 "y"}}`),
+		sc("strings/indent-negative", `{{sprig_nindent -1 "x"}}`),
 		sc("strings/replace", `{{sprig_replace " " "-" "a b c"}} {{sprig_replace "" "." "abc"}} {{"x" | sprig_replace "x" "y"}}`),
 		sc("strings/plural", `{{sprig_plural "one" "many" 1}} {{sprig_plural "one" "many" 0}} {{sprig_plural "one" "many" 2}}`),
 		sc("strings/toString", `{{sprig_toString 1}} {{sprig_toString .f}} {{sprig_toString .n}} {{sprig_toString .l}} {{sprig_toString .m}} {{sprig_toString .t}}`),
