@@ -262,6 +262,19 @@ function translateGoRegexp(re: string): string {
       }
       continue;
     }
+    if (c === '{') {
+      // A brace that does not make a repetition is a literal in Go, an error in JavaScript.
+      const rep = /^\{\d+(?:,\d*)?\}/.exec(re.slice(i));
+      if (rep) {
+        out += rep[0];
+        i += rep[0].length - 1;
+      } else out += '\\{';
+      continue;
+    }
+    if (c === '}') {
+      out += '\\}';
+      continue;
+    }
     if (c === '(' && re.startsWith('(?P<', i)) {
       out += '(?<';
       i += 3;
