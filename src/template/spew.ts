@@ -178,7 +178,10 @@ export function spewSprintf(format: string, args: unknown[]): string {
       continue;
     }
     const a = args[argi++];
-    if (verb === 'v') {
+    if (verb === 'T') {
+      // fmt answers %T itself, about the formatter spew wraps every argument in.
+      out += sprintf('%' + m[1] + m[2] + 's', ['*spew.formatState']);
+    } else if (verb === 'v') {
       const s = formatV(a, m[1].includes('#'), true);
       // spew's formatter ignores width and precision for v.
       out += s;

@@ -809,7 +809,9 @@ export function defineStrings(def: Def): void {
 
   // encoding
   def('b64enc', [S], (s: string) => Buffer.from(s, 'utf8').toString('base64'));
-  def('b64dec', [S], (s: string) => {
+  def('b64dec', [S], (text: string) => {
+    // encoding/base64 skips line breaks.
+    const s = text.replace(/[\r\n]/g, '');
     const err = base64Error(s);
     return err ?? Buffer.from(s, 'base64').toString('utf8');
   });

@@ -214,6 +214,7 @@ func sprigFuzzCases(perFunc int) []Case {
 	sort.Strings(names)
 	rng := rand.New(rand.NewSource(seed))
 	var out []Case
+	out = append(out, spewFuzzCases(rng, perFunc)...)
 	for _, name := range names {
 		for i := 0; i < perFunc; i++ {
 			nargs := rng.Intn(4)
@@ -224,6 +225,41 @@ func sprigFuzzCases(perFunc int) []Case {
 			t := "{{sprig_" + name
 			if len(args) > 0 {
 				t += " " + strings.Join(args, " ")
+			}
+			t += "}}"
+			c := Case{Name: fmt.Sprintf("fuzz/%s-%d", name, i), Tmpl: t, Data: SD, Option: "zero"}
+			first := run(c)
+			ok := true
+			for k := 0; k < 4 && ok; k++ {
+				ok = sameResult(first, run(c))
+			}
+			if ok {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// spewFuzzCases calls the spew functions the same way. Maps with more than one key are left out
+// of their arguments: spew prints them in Go's random order.
+func spewFuzzCases(rng *rand.Rand, perFunc int) []Case {
+	var args []string
+	for _, a := range fuzzArgs {
+		if a != ".m" && a != ".m2" && !strings.Contains(a, "sprig_dict") {
+			args = append(args, a)
+		}
+	}
+	formats := []string{`"%v"`, `"%+v"`, `"%#v"`, `"%#+v"`, `"%v|%#v"`, `"%d %s"`, `"%q"`, `"%x"`, `"%T"`, `"%5v"`, `"x"`}
+	var out []Case
+	for _, name := range []string{"spew_sdump", "spew_sprintf", "spew_dump", "spew_printf"} {
+		for i := 0; i < perFunc*2; i++ {
+			t := "{{" + name
+			if strings.HasSuffix(name, "printf") {
+				t += " " + formats[rng.Intn(len(formats))]
+			}
+			for j := rng.Intn(3); j >= 0; j-- {
+				t += " " + args[rng.Intn(len(args))]
 			}
 			t += "}}"
 			c := Case{Name: fmt.Sprintf("fuzz/%s-%d", name, i), Tmpl: t, Data: SD, Option: "zero"}
