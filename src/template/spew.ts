@@ -136,8 +136,8 @@ function formatV(v: unknown, sharp: boolean, showType: boolean): string {
     case Kind.Struct: {
       const s = v as GoStruct;
       // Pointers print as <*> and then, methods enabled, through String().
-      if (s.typeName.startsWith('*') && s.methods.String && !sharp)
-        return '<*>' + (s.methods.String.fn() as string);
+      if (s.typeName.startsWith('*') && s.methods.String)
+        return (sharp ? `(${s.typeName})` : '<*>') + (s.methods.String.fn() as string);
       return (
         t +
         '{' +

@@ -184,7 +184,9 @@ export function defineLists(def: Def): void {
       const cap = capOf(a);
       if (start < 0 || end < start || end > cap)
         throw new Error('reflect.Value.Slice: slice index out of bounds');
+      // Go may slice past the length up to the capacity: those elements are nil.
       const out = a.slice(start, end);
+      while (out.length < end - start) out.push(null);
       const t = goTypeOf(a);
       return withType(withCapKeep(out, cap - start), t);
     },
