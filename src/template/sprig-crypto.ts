@@ -99,8 +99,10 @@ export function defineCrypto(def: Def): void {
   def('sha1sum', ['string'], (s: string) => createHash('sha1').update(s, 'utf8').digest('hex'));
   def('sha256sum', ['string'], (s: string) => createHash('sha256').update(s, 'utf8').digest('hex'));
   def('adler32sum', ['string'], (s: string) => String(adler32(utf8Bytes(s))));
-  def('decryptAES', ['string', 'string'], (password: string, b64: string) => {
-    if (b64 === '') return '';
+  def('decryptAES', ['string', 'string'], (password: string, text: string) => {
+    if (text === '') return '';
+    // encoding/base64 skips line breaks; the buffer it decodes into is sized from the whole text.
+    const b64 = text.replace(/[\r\n]/g, '');
     const key = Buffer.alloc(32);
     Buffer.from(password, 'utf8').copy(key);
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
@@ -111,7 +113,7 @@ export function defineCrypto(def: Def): void {
     // Go slices the IV out of a buffer of capacity DecodedLen.
     if (crypt.length < 16) {
       throw new Error(
-        `runtime error: slice bounds out of range [:16] with capacity ${Math.floor(b64.length / 4) * 3}`,
+        `runtime error: slice bounds out of range [:16] with capacity ${Math.floor(text.length / 4) * 3}`,
       );
     }
     const d = createDecipheriv('aes-256-cbc', key, crypt.subarray(0, 16));
