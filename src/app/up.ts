@@ -420,8 +420,14 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
     noted.add(sig);
     process.stderr.write(`tend: received ${sig}; ignored (only TERM, INT, QUIT stop tend)\n`);
   };
+  // V8's CPU profiler (--cpu-prof, --prof) runs on SIGPROF: a handler of tend's would take its ticks, and
+  // removing it at the end would leave the default action, which kills tend mid-profile
+  const profiling = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some(
+    (a) => a.startsWith('--cpu-prof') || a === '--prof',
+  );
+  const ignored = IGNORED_SIGNALS.filter((s) => !(profiling && s === 'SIGPROF'));
   for (const s of HANDLED_SIGNALS) process.on(s, listener);
-  for (const s of IGNORED_SIGNALS) process.on(s, ignore);
+  for (const s of ignored) process.on(s, ignore);
   return {
     bind(running) {
       target = running;
@@ -429,7 +435,7 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
     },
     remove() {
       for (const s of HANDLED_SIGNALS) process.off(s, listener);
-      for (const s of IGNORED_SIGNALS) process.off(s, ignore);
+      for (const s of ignored) process.off(s, ignore);
     },
   };
 }

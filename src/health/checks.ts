@@ -169,10 +169,14 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       const begun = performance.now();
       const remaining = deadline - begun;
       if (remaining <= 0) return finish(false, last);
-      const r = await attempt('ready', probe, attemptTimeout(plan, remaining));
+      const timeout = attemptTimeout(plan, remaining);
+      const r = await attempt('ready', probe, timeout);
       if (gen !== generation) return;
       if (r.ok) return finish(true, r.output);
-      last = r.output;
+      // An attempt the readiness deadline cut short says nothing about the service: the reason keeps the
+      // last answer the probe gave in its own time ("exit code 1", not "timed out after 2ms").
+      const cutByDeadline = timeout === Math.max(1, remaining) && performance.now() >= deadline;
+      if (!(cutByDeadline && last)) last = r.output;
       const next = begun + plan.intervalMs;
       if (next >= deadline) later(Math.max(0, deadline - performance.now()), () => finish(false, last));
       else later(Math.max(0, next - performance.now()), () => void tryOnce());
