@@ -599,7 +599,15 @@ const logs = obj({
     ),
     'log file (default <state_dir>/logs/<service>.log), or false for none',
   ),
-  format: def(enumOf(['raw', 'json'] as const), 'raw', 'raw lines, or one JSON object per line'),
+  format: def(
+    enumOf(['raw', 'json'] as const),
+    'raw',
+    'raw: the bytes the service wrote, as they came; json: one JSON object per line (time, service, stream, msg)',
+  ),
+  timestamps: opt(
+    bool(),
+    'put the time tend read each line in front of it (raw: `<ISO time> <stream> <text>`; json: the `time` field); default false for raw, true for json',
+  ),
   max_size: def(
     map(size(), (b, n, cx, path) => (b > 0 ? b : fail(cx, n, path, 'must be greater than 0'))),
     '10MB',

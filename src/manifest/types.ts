@@ -38,6 +38,11 @@ export interface LogPlan {
   /** absolute path, or undefined for no file */
   file?: string;
   format: 'raw' | 'json';
+  /**
+   * a time stamp on each line (raw: `<ISO time> <stream> <text>`, json: the `time` field); without it a raw file
+   * holds the bytes the service wrote and nothing else
+   */
+  timestamps: boolean;
   maxSizeBytes: number;
   keep: number;
   /** echo each line to tend's stdout, prefixed by the service name */

@@ -128,6 +128,7 @@ describe('the example of SPEC.md §3', () => {
       logs: {
         file: join(dir, 'logs/web.log'),
         format: 'json',
+        timestamps: true,
         maxSizeBytes: 50 * 1024 * 1024,
         keep: 5,
         stdout: true,
@@ -153,6 +154,7 @@ describe('the example of SPEC.md §3', () => {
       logs: {
         file: join(dir, '.tend/logs/cleanup.log'),
         format: 'raw',
+        timestamps: false,
         maxSizeBytes: 10 * 1024 * 1024,
         keep: 3,
         stdout: true,
