@@ -40,6 +40,8 @@ interface SystemdFlags extends Common {
   group?: string;
   exec?: string;
   description?: string;
+  after: string[];
+  requires: string[];
 }
 
 /** The manifest, or undefined after printing why (exit 2). `only` also enables a service disabled here. */
@@ -98,6 +100,8 @@ async function systemdCommand(opts: SystemdFlags): Promise<number> {
         user: opts.user,
         group: opts.group,
         description: opts.description,
+        after: opts.after,
+        requires: opts.requires,
       }),
     );
     return EXIT_OK;
@@ -237,6 +241,13 @@ export function registerExportCommands(program: Command): void {
     .option('--group <group>', 'Group= to run tend as')
     .option('--exec <command>', 'how systemd starts tend (default: this node and this tend’s main.js)')
     .option('--description <text>', 'Description= of the unit')
+    .option('--after <unit>', 'also start after UNIT (After=; repeatable), e.g. docker.service', collect, [])
+    .option(
+      '--requires <unit>',
+      'UNIT must run too: Requires= and After= (repeatable), e.g. docker.service on a Docker host',
+      collect,
+      [],
+    )
     .action(async (opts: SystemdFlags) => {
       process.exitCode = await systemdCommand(opts);
     });

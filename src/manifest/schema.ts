@@ -747,10 +747,18 @@ const events = opt(
   'event kinds this sink receives (default: all; an exec sink picks its own default)',
 );
 const sinks: Record<string, Decoder<NotifyPlan>> = {
-  stdout: map(obj({ stdout: req(bool(), 'true'), events }), (r, n, cx, path) =>
-    r.stdout
-      ? { kind: 'stdout', events: r.events }
-      : fail(cx, n, path, 'stdout: false is not a sink; remove it'),
+  stdout: map(
+    obj({
+      stdout: req(
+        bool(),
+        "true: events as lines on tend's stdout; `- stdout` (a bare string in the list) is the same sink",
+      ),
+      events,
+    }),
+    (r, n, cx, path) =>
+      r.stdout
+        ? { kind: 'stdout', events: r.events }
+        : fail(cx, n, path, 'stdout: false is not a sink; remove it'),
   ),
   webhook: map(
     obj({
@@ -848,7 +856,11 @@ export const manifest = obj(
       {},
       'app lifecycle commands: a command, or { command, timeout }',
     ),
-    notify: def(list(notifySink), [], 'where lifecycle events go'),
+    notify: def(
+      list(notifySink),
+      [],
+      'where lifecycle events go: `- stdout` (short for `- stdout: true`) or maps with one of stdout, webhook, exec, file, kv',
+    ),
     services: req(services, 'the services, by name'),
   },
   { description: 'tend.yaml: the services of one container or VM' },
