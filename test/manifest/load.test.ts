@@ -188,6 +188,7 @@ describe('defaults', () => {
     expect(plan.services.web.logs).toEqual({
       file: join(dir, '.tend/logs/web.log'),
       format: 'raw',
+      timestamps: false,
       maxSizeBytes: 10 * 1024 * 1024,
       keep: 3,
       stdout: true,
@@ -347,6 +348,7 @@ describe('shorthands and spellings', () => {
     expect(web.logs).toEqual({
       file: join(plan.dir, 'out.log'),
       format: 'raw',
+      timestamps: false,
       maxSizeBytes: 1024 ** 3,
       keep: 0,
       stdout: false,

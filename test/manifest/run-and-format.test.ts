@@ -53,7 +53,7 @@ describe('planForCommand', () => {
       reloadSignal: 'SIGHUP',
       forwardSignals: [],
       finishTimeoutMs: 30_000,
-      logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, stdout: true },
+      logs: { format: 'raw', timestamps: false, maxSizeBytes: 10 * 1024 * 1024, keep: 3, stdout: true },
       essential: true,
     });
   });
