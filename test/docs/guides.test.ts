@@ -34,7 +34,7 @@ interface Block {
 }
 
 /** The marked blocks of a Markdown text, in order. */
-export function markedBlocks(text: string): Block[] {
+function markedBlocks(text: string): Block[] {
   const lines = text.split('\n');
   const out: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -62,7 +62,7 @@ export function markedBlocks(text: string): Block[] {
 }
 
 /** Commands of a shell block: continuation lines joined, blank and comment-only lines dropped. */
-export function commands(body: string): string[] {
+function commands(body: string): string[] {
   const out: string[] = [];
   let cur = '';
   for (const raw of body.split('\n')) {
