@@ -184,7 +184,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     now = Date.now();
     const one = text.replace(/\r?\n/g, ' ');
     lines++;
-    if (chunked) ringChunk(2, Buffer.from(`${one}\n`));
+    if (chunked) ringChunk(noteSource, Buffer.from(`${one}\n`));
     else if (ringSize > 0) {
       ringTime[ringNext] = now;
       ringStream[ringNext] = 2;
@@ -198,24 +198,31 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
 
   // ---- the chunked path (raw, no time stamps) ----
 
+  // The state of one attached stream. Per stream, not per stdout/stderr: after a restart the old process's
+  // output (a daemon it left behind, say) can still be open beside the new one's, and their unfinished lines
+  // must not mix.
+  interface Source {
+    s: number;
+    /** the last chunk ended with `\n` */
+    atLineStart: boolean;
+    /** the bytes of an unfinished line that wait for the file */
+    carry: Buffer[];
+    carryLen: number;
+    /** the splitter for the echo and listeners, while any; `skip` drops the rest of a line begun before */
+    reader?: { splitter: LineSplitter; skip: boolean };
+  }
+  const noteSource: Source = { s: 2, atLineStart: true, carry: [], carryLen: 0 };
+
   // Recent chunks, oldest first from `chunkHead`, at most `chunkBudget` bytes beyond the newest one. `starts`
-  // says the chunk begins a line (the stream's previous chunk ended with `\n`), so that tail() can skip the
-  // rest of a line whose beginning was evicted.
+  // says the chunk begins a line, so that tail() can skip the rest of a line whose beginning was evicted.
   const chunkBudget = ringSize * 256;
-  const chunks: { time: number; s: number; buf: Buffer; starts: boolean }[] = [];
+  const chunks: { time: number; src: Source; buf: Buffer; starts: boolean }[] = [];
   let chunkHead = 0;
   let chunkBytes = 0;
-  // per stream: the last chunk ended with `\n`; the bytes of an unfinished line that wait for the file
-  const atLineStart = [true, true, true];
-  const carry: Buffer[][] = [[], []];
-  const carryLen = [0, 0];
-  // per stream: the splitter for the echo and listeners, while any; `skip` drops the rest of a line begun
-  // before anyone listened
-  const readers: ({ splitter: LineSplitter; skip: boolean } | undefined)[] = [undefined, undefined];
 
-  function ringChunk(s: number, buf: Buffer): void {
+  function ringChunk(src: Source, buf: Buffer): void {
     if (chunkBudget <= 0) return;
-    chunks.push({ time: now, s, buf, starts: atLineStart[s] });
+    chunks.push({ time: now, src, buf, starts: src.atLineStart });
     chunkBytes += buf.length;
     while (chunkBytes - chunks[chunkHead].buf.length >= chunkBudget)
       chunkBytes -= chunks[chunkHead++].buf.length;
@@ -231,59 +238,55 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     return n;
   }
 
-  /** `buf` up to its last `\n` goes to the file behind the stream's carry; the rest becomes the carry */
-  function fileChunk(s: number, buf: Buffer): void {
+  /** `buf` up to its last `\n` goes to the file behind the source's carry; the rest becomes the carry */
+  function fileChunk(src: Source, buf: Buffer): void {
     if (file === undefined) return;
     const last = buf.lastIndexOf(10);
     if (last === -1) {
-      carry[s].push(Buffer.from(buf));
-      carryLen[s] += buf.length;
+      src.carry.push(Buffer.from(buf));
+      src.carryLen += buf.length;
       // a line this long is cut, as the line splitter cuts it: it bounds what one child makes tend hold
-      if (carryLen[s] >= maxLineBytes) cutCarry(s);
+      if (src.carryLen >= maxLineBytes) cutCarry(src);
       return;
     }
-    if (carryLen[s] > 0) {
-      file.appendBytes(Buffer.concat(carry[s], carryLen[s]), buf, 0, last + 1, NONE);
-      carry[s] = [];
-      carryLen[s] = 0;
+    if (src.carryLen > 0) {
+      file.appendBytes(Buffer.concat(src.carry, src.carryLen), buf, 0, last + 1, NONE);
+      src.carry = [];
+      src.carryLen = 0;
     } else file.appendBytes(NONE, buf, 0, last + 1, NONE);
     if (last + 1 < buf.length) {
-      carry[s].push(Buffer.from(buf.subarray(last + 1)));
-      carryLen[s] = buf.length - last - 1;
+      src.carry.push(Buffer.from(buf.subarray(last + 1)));
+      src.carryLen = buf.length - last - 1;
     }
   }
 
   /** the carry as lines of at most maxLineBytes, cut on a character boundary; a shorter rest stays */
-  function cutCarry(s: number): void {
-    let c = Buffer.concat(carry[s], carryLen[s]);
+  function cutCarry(src: Source): void {
+    let c = Buffer.concat(src.carry, src.carryLen);
     while (c.length >= maxLineBytes) {
       let p = maxLineBytes;
       while (p > maxLineBytes - 3 && (c[p] & 0xc0) === 0x80) p--;
       (file as FileSink).appendBytes(NONE, c, 0, p, NL);
       c = c.subarray(p);
     }
-    carry[s] = c.length > 0 ? [Buffer.from(c)] : [];
-    carryLen[s] = c.length;
+    src.carry = c.length > 0 ? [Buffer.from(c)] : [];
+    src.carryLen = c.length;
   }
 
-  function reader(s: number): { splitter: LineSplitter; skip: boolean } {
-    let r = readers[s];
-    if (r === undefined) {
-      const splitter = createLineSplitter(maxLineBytes, (buf, start, end) =>
-        toReaders(s, buf.toString('utf8', start, end)),
-      );
-      r = { splitter, skip: !atLineStart[s] };
-      readers[s] = r;
-    }
-    return r;
-  }
-
-  function chunk(s: number, buf: Buffer): void {
+  function chunk(src: Source, buf: Buffer): void {
     lines += countLines(buf);
-    ringChunk(s, buf);
-    fileChunk(s, buf);
+    ringChunk(src, buf);
+    fileChunk(src, buf);
     if (echo !== undefined || listeners.size > 0) {
-      const r = reader(s);
+      let r = src.reader;
+      if (r === undefined) {
+        const s = src.s;
+        const splitter = createLineSplitter(maxLineBytes, (b, start, end) =>
+          toReaders(s, b.toString('utf8', start, end)),
+        );
+        r = { splitter, skip: !src.atLineStart };
+        src.reader = r;
+      }
       if (!r.skip) r.splitter.push(buf);
       else {
         const nl = buf.indexOf(10);
@@ -292,54 +295,48 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
           r.splitter.push(buf.subarray(nl + 1));
         }
       }
-    } else readers[s] = undefined;
-    atLineStart[s] = buf[buf.length - 1] === 10;
+    } else src.reader = undefined;
+    src.atLineStart = buf[buf.length - 1] === 10;
   }
 
-  function chunkEnd(s: number): void {
-    if (!atLineStart[s]) {
+  function chunkEnd(src: Source): void {
+    if (!src.atLineStart) {
       // a last line without `\n` is still a line
       lines++;
-      ringChunk(s, NL);
-      if (file !== undefined && carryLen[s] > 0) {
-        file.appendBytes(Buffer.concat(carry[s], carryLen[s]), NL, 0, 1, NONE);
-        carry[s] = [];
-        carryLen[s] = 0;
+      ringChunk(src, NL);
+      if (file !== undefined && src.carryLen > 0) {
+        file.appendBytes(Buffer.concat(src.carry, src.carryLen), NL, 0, 1, NONE);
+        src.carry = [];
+        src.carryLen = 0;
       }
-      atLineStart[s] = true;
+      src.atLineStart = true;
     }
-    const r = readers[s];
-    if (r !== undefined) {
-      if (!r.skip) r.splitter.end();
-      readers[s] = undefined;
-    }
+    if (src.reader !== undefined && !src.reader.skip) src.reader.splitter.end();
+    src.reader = undefined;
   }
 
   /** the lines of the chunk ring, oldest first */
   function chunkLines(): LogLine[] {
     const out: LogLine[] = [];
     let time = 0;
-    const split: (LineSplitter | undefined)[] = [undefined, undefined, undefined];
+    const split = new Map<Source, LineSplitter>();
     for (let i = chunkHead; i < chunks.length; i++) {
       const c = chunks[i];
       time = c.time;
-      let sp = split[c.s];
+      let sp = split.get(c.src);
       let buf = c.buf;
       if (sp === undefined) {
-        const s = c.s;
-        sp = createLineSplitter(maxLineBytes, (b, start, end) =>
-          out.push({ time, service, stream: STREAMS[s], text: b.toString('utf8', start, end) }),
-        );
-        split[s] = sp;
         if (!c.starts) {
           // the beginning of this line was evicted
           const nl = buf.indexOf(10);
-          if (nl === -1) {
-            split[s] = undefined;
-            continue;
-          }
+          if (nl === -1) continue;
           buf = buf.subarray(nl + 1);
         }
+        const stream = STREAMS[c.src.s];
+        sp = createLineSplitter(maxLineBytes, (b, start, end) =>
+          out.push({ time, service, stream, text: b.toString('utf8', start, end) }),
+        );
+        split.set(c.src, sp);
       }
       sp.push(buf);
     }
@@ -349,6 +346,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   return {
     attach(stream, name) {
       const s = name === 'stderr' ? 1 : 0;
+      const src: Source = { s, atLineStart: true, carry: [], carryLen: 0 };
       const splitter = chunked
         ? undefined
         : createLineSplitter(maxLineBytes, (buf, start, end) => emit(s, buf, start, end));
@@ -356,7 +354,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       const done = (): void => {
         if (!streams.delete(stream)) return;
         now = Date.now();
-        if (splitter === undefined) chunkEnd(s);
+        if (splitter === undefined) chunkEnd(src);
         else splitter.end();
         written();
       };
@@ -364,7 +362,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
         now = Date.now();
         const buf = typeof data === 'string' ? Buffer.from(data) : data;
         if (buf.length === 0) return;
-        if (splitter === undefined) chunk(s, buf);
+        if (splitter === undefined) chunk(src, buf);
         else splitter.push(buf);
         written();
       });

@@ -106,6 +106,20 @@ describe('raw log without time stamps', () => {
     expect(log.tail().map((l) => l.text)).toEqual(['first', 'half a line', 'second', 'third', 'fourth']);
   });
 
+  it('keeps the unfinished lines of two live stdout streams apart (a restart while a leftover still writes)', async () => {
+    const file = join(scratch.dir(), 'web.log');
+    const log = createServiceLog({ service: 'web', plan: bare({ file }) });
+    const old = feed(log);
+    const fresh = feed(log);
+    await old.write('old begins ');
+    await fresh.write('new begins ');
+    await old.write('and ends\n');
+    await fresh.write('and ends too\n');
+    await log.close();
+    expect(readFileSync(file, 'utf8')).toBe('old begins and ends\nnew begins and ends too\n');
+    expect(log.tail().map((l) => l.text)).toEqual(['old begins and ends', 'new begins and ends too']);
+  });
+
   it('keeps a bounded ring that tail() splits from a line start', async () => {
     const log = createServiceLog({ service: 'web', plan: bare(), ringSize: 4 }); // 1 KiB of chunks
     const out = feed(log);
