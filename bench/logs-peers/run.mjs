@@ -103,9 +103,14 @@ async function once(name, n, rep, timeoutMs) {
   const dir = subdir('logs', `${name}-${rep}`);
   const writer = compile('logs-peers/writer.c', 'log-writer');
   const stamped = name === 'tend-stamped';
-  const h = await start(stamped ? 'tend' : name, dir, [{ name: 'writer', argv: [writer, String(n)], log: true }], {
-    logTimestamps: stamped,
-  });
+  const h = await start(
+    stamped ? 'tend' : name,
+    dir,
+    [{ name: 'writer', argv: [writer, String(n)], log: true }],
+    {
+      logTimestamps: stamped,
+    },
+  );
   const times = join(svcDir(dir, 'writer'), 'times');
   const files = h.logFiles('writer');
   try {
