@@ -41,6 +41,8 @@ interface SystemdFlags extends Common {
   exec?: string;
   description?: string;
   socket?: boolean;
+  after: string[];
+  requires: string[];
 }
 
 /** The manifest, or undefined after printing why (exit 2). `only` also enables a service disabled here. */
@@ -103,6 +105,8 @@ async function systemdCommand(opts: SystemdFlags): Promise<number> {
         user: opts.user,
         group: opts.group,
         description: opts.description,
+        after: opts.after,
+        requires: opts.requires,
       }),
     );
     return EXIT_OK;
@@ -243,6 +247,13 @@ export function registerExportCommands(program: Command): void {
     .option('--exec <command>', 'how systemd starts tend (default: this node and this tend’s main.js)')
     .option('--description <text>', 'Description= of the unit')
     .option('--socket', "print the matching .socket unit instead (the services' listen: sockets)")
+    .option('--after <unit>', 'also start after UNIT (After=; repeatable), e.g. docker.service', collect, [])
+    .option(
+      '--requires <unit>',
+      'UNIT must run too: Requires= and After= (repeatable), e.g. docker.service on a Docker host',
+      collect,
+      [],
+    )
     .action(async (opts: SystemdFlags) => {
       process.exitCode = await systemdCommand(opts);
     });

@@ -221,6 +221,7 @@ function servicePlan(
     logs: {
       file: logFile,
       format: s.logs.format,
+      timestamps: s.logs.timestamps ?? s.logs.format === 'json',
       maxSizeBytes: s.logs.max_size,
       keep: s.logs.keep,
       mode: s.logs.mode,

@@ -136,7 +136,7 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
   if (s.finish) row('finish', `${cmd(s.finish)} (timeout ${d(s.finishTimeoutMs)})`);
   const l = s.logs;
   const file = l.file
-    ? `${l.file} (${l.format}, mode ${octal(l.mode ?? 0o640)}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
+    ? `${l.file} (${l.format}${l.timestamps !== (l.format === 'json') ? (l.timestamps ? ', time-stamped' : ', no time stamps') : ''}, mode ${octal(l.mode ?? 0o640)}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
     : 'no file';
   row('logs', `${file}${l.stdout ? ', echoed to stdout' : ''}`);
 }

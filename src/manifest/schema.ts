@@ -623,7 +623,15 @@ const logs = obj({
     ),
     'log file (default <state_dir>/logs/<service>.log), or false for none',
   ),
-  format: def(enumOf(['raw', 'json'] as const), 'raw', 'raw lines, or one JSON object per line'),
+  format: def(
+    enumOf(['raw', 'json'] as const),
+    'raw',
+    'raw: the bytes the service wrote, as they came; json: one JSON object per line (time, service, stream, msg)',
+  ),
+  timestamps: opt(
+    bool(),
+    'put the time tend read each line in front of it (raw: `<ISO time> <stream> <text>`; json: the `time` field); default false for raw, true for json',
+  ),
   max_size: def(
     map(size(), (b, n, cx, path) => (b > 0 ? b : fail(cx, n, path, 'must be greater than 0'))),
     '10MB',
@@ -878,10 +886,18 @@ const events = opt(
   'event kinds this sink receives (default: all; an exec sink picks its own default)',
 );
 const sinks: Record<string, Decoder<NotifyPlan>> = {
-  stdout: map(obj({ stdout: req(bool(), 'true'), events }), (r, n, cx, path) =>
-    r.stdout
-      ? { kind: 'stdout', events: r.events }
-      : fail(cx, n, path, 'stdout: false is not a sink; remove it'),
+  stdout: map(
+    obj({
+      stdout: req(
+        bool(),
+        "true: events as lines on tend's stdout; `- stdout` (a bare string in the list) is the same sink",
+      ),
+      events,
+    }),
+    (r, n, cx, path) =>
+      r.stdout
+        ? { kind: 'stdout', events: r.events }
+        : fail(cx, n, path, 'stdout: false is not a sink; remove it'),
   ),
   webhook: map(
     obj({
@@ -979,7 +995,11 @@ export const manifest = obj(
       {},
       'app lifecycle commands: a command, or { command, timeout }',
     ),
-    notify: def(list(notifySink), [], 'where lifecycle events go'),
+    notify: def(
+      list(notifySink),
+      [],
+      'where lifecycle events go: `- stdout` (short for `- stdout: true`) or maps with one of stdout, webhook, exec, file, kv',
+    ),
     services: req(services, 'the services, by name'),
   },
   { description: 'tend.yaml: the services of one container or VM' },

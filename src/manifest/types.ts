@@ -50,6 +50,11 @@ export interface LogPlan {
   /** absolute path, or undefined for no file */
   file?: string;
   format: 'raw' | 'json';
+  /**
+   * a time stamp on each line (raw: `<ISO time> <stream> <text>`, json: the `time` field); without it a raw file
+   * holds the bytes the service wrote and nothing else
+   */
+  timestamps: boolean;
   maxSizeBytes: number;
   keep: number;
   /** mode of a log file tend creates (0640 unless `logs.mode` widens it); an existing file keeps its own */

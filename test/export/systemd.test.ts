@@ -199,6 +199,31 @@ services:
     expect(r.stderr).toMatch(/no service lists listen: sockets/);
   });
 
+  it('starts after and with Docker on a Docker host: --requires docker.service, --after (seed 001)', () => {
+    const { dir } = project('museum', 'services:\n  web:\n    command: exec sleep 1\n');
+    const r = runTend(
+      [
+        'export',
+        'systemd',
+        '--requires',
+        'docker.service',
+        '--after',
+        'containerd',
+        '--after',
+        'docker.service',
+      ],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      '\nAfter=network.target containerd.service docker.service\nRequires=docker.service\n',
+    );
+    const bad = runTend(['export', 'systemd', '--requires', 'docker.service network.target'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not a unit name: "docker.service network.target"');
+    expect(runTend(['export', 'systemd', '--help'], { cwd: dir }).stdout).toMatch(/--requires <unit>/);
+  });
+
   it('systemd-analyze would catch a broken unit (the check is real)', () => {
     const { root, dir } = project('shop', 'services:\n  web:\n    command: exec sleep 1\n');
     const r = runTend(['export', 'systemd'], { cwd: dir });

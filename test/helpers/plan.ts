@@ -44,7 +44,14 @@ export function servicePlan(name: string, command: Command | string, o: ServiceO
       ...restart,
     },
     stop: { signal: 'SIGTERM', timeoutMs: 10_000, ...stop },
-    logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, stdout: false, ...logs },
+    logs: {
+      format: 'raw',
+      timestamps: false,
+      maxSizeBytes: 10 * 1024 * 1024,
+      keep: 3,
+      stdout: false,
+      ...logs,
+    },
   };
 }
 

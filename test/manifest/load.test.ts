@@ -131,6 +131,7 @@ describe('the example of SPEC.md §3', () => {
       logs: {
         file: join(dir, 'logs/web.log'),
         format: 'json',
+        timestamps: true,
         maxSizeBytes: 50 * 1024 * 1024,
         keep: 5,
         mode: 0o640,
@@ -159,6 +160,7 @@ describe('the example of SPEC.md §3', () => {
       logs: {
         file: join(dir, '.tend/logs/cleanup.log'),
         format: 'raw',
+        timestamps: false,
         maxSizeBytes: 10 * 1024 * 1024,
         keep: 3,
         mode: 0o640,
@@ -194,6 +196,7 @@ describe('defaults', () => {
     expect(plan.services.web.logs).toEqual({
       file: join(dir, '.tend/logs/web.log'),
       format: 'raw',
+      timestamps: false,
       maxSizeBytes: 10 * 1024 * 1024,
       keep: 3,
       mode: 0o640,
@@ -354,6 +357,7 @@ describe('shorthands and spellings', () => {
     expect(web.logs).toEqual({
       file: join(plan.dir, 'out.log'),
       format: 'raw',
+      timestamps: false,
       maxSizeBytes: 1024 ** 3,
       keep: 0,
       mode: 0o640,

@@ -57,7 +57,14 @@ describe('planForCommand', () => {
       signalGroup: false,
       forwardSignals: [],
       finishTimeoutMs: 30_000,
-      logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, mode: 0o640, stdout: true },
+      logs: {
+        format: 'raw',
+        timestamps: false,
+        maxSizeBytes: 10 * 1024 * 1024,
+        keep: 3,
+        mode: 0o640,
+        stdout: true,
+      },
       essential: true,
       listen: [],
     });
