@@ -131,7 +131,14 @@ services:
     await waitFor(
       async () => {
         const n = (await status(dir)).notify ?? [];
-        return n.length === 2 && n[0].queued > 0 && n[0].lastError !== undefined && n[1].failed > 0;
+        // every start-up event handled by the refusing sink (each one failed), some held by the dead one
+        return (
+          n.length === 2 &&
+          n[0].queued > 0 &&
+          n[0].lastError !== undefined &&
+          n[1].failed > 0 &&
+          n[1].queued === 0
+        );
       },
       { what: 'counts', timeoutMs: 15_000, intervalMs: 200 },
     );
@@ -154,7 +161,7 @@ services:
     const deadRow = human.stdout.split('\n').find((l) => l.includes(`:${deadPort}/hook`));
     expect(deadRow).toMatch(/ 0 +0 +0 +[1-9]\d* +.*refused/i);
     const refusedRow = human.stdout.split('\n').find((l) => l.includes(`:${livePort}/refuse`));
-    expect(refusedRow).toMatch(/ 0 +[1-9]\d* +0 +0 +HTTP 400/);
+    expect(refusedRow).toMatch(/ 0 +[1-9]\d* +0 +\d+ +HTTP 400/);
     expect(human.stdout).not.toMatch(secret);
 
     const metrics = (await http({ socketPath: join(dir, '.tend', 'tend.sock') }, '/metrics')).text;
