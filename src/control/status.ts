@@ -1,7 +1,11 @@
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
+
+import { colourOf } from '../logs/index.js';
 import { type ControlState, type Runtime, VERSION } from '../runtime/index.js';
 import { describeNotReady, isReady, type ServiceStatus } from '../supervisor/index.js';
-import type { HealthSummary, ServiceView, StatusView } from './types.js';
+import { countingDown, samplesOf } from './samples.js';
+import type { HealthSummary, ServiceView, StatusView, TemplateView } from './types.js';
+import { whatItWaitsFor } from './waiting.js';
 
 /**
  * The last check result, if it says something about the process there is now: one of an earlier process
@@ -23,10 +27,17 @@ export function serviceView(
   const r = rt.stack.runner(name);
   if (!r) return undefined;
   const s = r.status(now);
+  const samples = samplesOf(rt);
+  const gates = rt.stack.gates(name);
+  const retryAt = samples.backoffUntil(name);
+  // "restarting in 350ms" as the machine said it then; shown counting down from when it said it
+  const reason = countingDown(s.reason, retryAt, now);
+  const order = cs.plan.order.indexOf(name);
+  const templates = templatesOf(rt, name);
   return {
     name: s.name,
     state: s.state,
-    reason: s.reason,
+    reason,
     pid: s.pid,
     ready: s.ready,
     restarts: s.restarts,
@@ -35,10 +46,46 @@ export function serviceView(
     lastExit: s.lastExit,
     job: s.job,
     essential: r.plan.essential,
-    waitingFor: rt.stack.gates(name).map((g) => g.reason),
+    waitingFor: gates.map((g) => g.reason),
     checks: { ready: r.plan.ready !== undefined, health: r.plan.health !== undefined },
     health: currentHealth(s, cs.health(name)),
+    waiting: whatItWaitsFor(rt.appState(), r.plan, s, gates, cs.health(name), now),
+    usage: samples.usage(name),
+    runs: s.job ? (samples.job(name) ?? { runs: 0, running: false }) : undefined,
+    retryAt: s.state === 'backoff' || s.state === 'failed' ? retryAt : undefined,
+    colour: colourOf(order >= 0 ? order : cs.plan.order.length),
+    templates: templates.length > 0 ? templates : undefined,
   };
+}
+
+function templatesOf(rt: Runtime, name: string): TemplateView[] {
+  return (rt.renderStatus()?.templates ?? [])
+    .filter((t) => t.service === name)
+    .map((t) => ({
+      source: t.source,
+      destination: t.destination,
+      state: t.state,
+      reason: t.reason,
+      missing: t.missing,
+      renderedAt: t.renderedAt,
+      keys: t.keys,
+    }));
+}
+
+/** What no service row says: the settings tend refused, templates whose output has their sentinel. */
+function notesOf(rt: Runtime): string[] {
+  const notes: string[] = [];
+  const refused = samplesOf(rt).settingsRefused();
+  if (refused) notes.push(refused.reason);
+  for (const t of rt.renderStatus()?.templates ?? []) {
+    const hit = (t.missing ?? []).find((m) => m.startsWith('sentinel:'));
+    if (hit) {
+      notes.push(
+        `${t.service}: ${t.destination} holds its sentinel ${JSON.stringify(hit.slice(9))}; the last good file stays`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** Services in the applied plan's start order; any the stack has beyond it (mid-reload) come last. */
@@ -75,6 +122,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       .filter((s): s is ServiceView => s !== undefined),
     disabled: cs.plan.disabled,
     timeline: cs.timeline(),
+    notes: notesOf(rt),
   };
 }
 

@@ -114,6 +114,8 @@ export interface TemplateStatus {
   missing?: string[];
   /** ms since epoch of the last write */
   renderedAt?: number;
+  /** the KV keys and prefixes (`prefix:PATH`) its last render read, when the render loop reports them */
+  keys?: string[];
 }
 
 export interface EnvFromStatus {

@@ -93,7 +93,7 @@ describe('live view', () => {
     expect(shown.filter((l) => / ready · /.test(l))).toEqual([]);
     expect(shown.filter((l) => /hello from alpha/.test(l))).toHaveLength(1);
     // the table replaced the per-state event lines while it was up
-    expect(shown.some((l) => /^tend \| alpha running/.test(l))).toBe(false);
+    expect(shown.some((l) => /^tend +\| alpha running/.test(l))).toBe(false);
 
     // after the start-up phase, writes go straight through
     const before = out.text.length;
