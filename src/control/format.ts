@@ -3,6 +3,7 @@
  * only.
  */
 import { escapeControls } from '../logs/escape.js';
+import { formatDuration as exactDuration } from '../time/duration.js';
 import type { LogLineView, ReloadResult, ServiceView, StatusView } from './types.js';
 
 export function formatDuration(ms: number | undefined): string {
@@ -48,7 +49,7 @@ export function formatLastRun(s: ServiceView, now = Date.now()): string {
   const last = s.runs?.last;
   if (!last) return s.runs?.running ? 'running' : '-';
   const how = last.signal ? last.signal : `exit ${last.exitCode ?? '?'}`;
-  const took = last.durationMs !== undefined ? ` after ${formatDuration(last.durationMs)}` : '';
+  const took = last.durationMs !== undefined ? ` after ${exactDuration(last.durationMs)}` : '';
   return `${how}${took}, ${formatDuration(now - last.at)} ago`;
 }
 

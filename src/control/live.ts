@@ -112,7 +112,15 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
 
   const detail = (st: ServiceStatus, gates: Array<{ id: string; reason: string }>) => {
     const plan = rt.stack.runner(st.name)?.plan;
-    const waits = plan && whatItWaitsFor(rt.appState(), plan, st, gates, rt.control.health(st.name));
+    const waits =
+      plan &&
+      whatItWaitsFor(
+        rt.appState(),
+        plan,
+        st,
+        gates,
+        rt.control.probeAnswer?.(st.name) ?? rt.control.health(st.name),
+      );
     if (waits) return waits;
     if (st.pid && isServing(st) && st.state !== 'starting') {
       const exit = st.lastExit ? (st.lastExit.signal ?? `exit code ${st.lastExit.code}`) : undefined;

@@ -49,7 +49,7 @@ export function serviceView(
     waitingFor: gates.map((g) => g.reason),
     checks: { ready: r.plan.ready !== undefined, health: r.plan.health !== undefined },
     health: currentHealth(s, cs.health(name)),
-    waiting: whatItWaitsFor(rt.appState(), r.plan, s, gates, cs.health(name), now),
+    waiting: whatItWaitsFor(rt.appState(), r.plan, s, gates, cs.probeAnswer?.(name) ?? cs.health(name), now),
     usage: samples.usage(name),
     runs: s.job ? (samples.job(name) ?? { runs: 0, running: false }) : undefined,
     retryAt: s.state === 'backoff' || s.state === 'failed' ? retryAt : undefined,
