@@ -94,7 +94,9 @@ const registry = new WeakMap<Runtime, Samples>();
 export function samplesOf(rt: Runtime): Samples {
   let s = registry.get(rt);
   if (!s) {
-    s = startSamples(rt);
+    // TEND_SAMPLE_MS: a shorter period for tests and demos (never below 200 ms)
+    const every = Number(rt.env.TEND_SAMPLE_MS);
+    s = startSamples(rt, Number.isFinite(every) && every > 0 ? Math.max(200, every) : SAMPLE_EVERY_MS);
     registry.set(rt, s);
   }
   return s;

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
 
 import { colourOf } from '../logs/index.js';
@@ -58,12 +59,18 @@ export function serviceView(
   };
 }
 
+/** A path under the app's folder, relative to it (what the manifest says); any other, absolute. */
+function shown(base: string, path: string): string {
+  const rel = relative(base, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
 function templatesOf(rt: Runtime, name: string): TemplateView[] {
   return (rt.renderStatus()?.templates ?? [])
     .filter((t) => t.service === name)
     .map((t) => ({
-      source: t.source,
-      destination: t.destination,
+      source: shown(rt.plan.dir, t.source),
+      destination: shown(rt.plan.dir, t.destination),
       state: t.state,
       reason: t.reason,
       missing: t.missing,
