@@ -565,7 +565,22 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     });
   }
 
+  // a crash and the restart it brings in one line, as tend's console says it (src/events/describe.ts)
+  var toldRestart = {};
   function describe(e) {
+    if (e.kind === "service") {
+      var crashed = (e.signal || (e.exitCode !== undefined && e.exitCode !== null)) && (e.to === "backoff" || e.to === "starting");
+      if (crashed) {
+        toldRestart[e.service] = e.reason;
+        var delay = /restarting in (\\S+)$/.exec(e.reason || "");
+        return e.service + " " + (e.signal ? "killed by " + e.signal : "exited " + e.exitCode) + " · restart " + (e.restarts + 1) + (delay ? " in " + delay[1] : " now");
+      }
+      if (toldRestart[e.service] !== undefined && (e.to === "starting" || e.to === "running") && e.reason === toldRestart[e.service]) {
+        if (e.to === "running") delete toldRestart[e.service];
+        return null;
+      }
+      delete toldRestart[e.service];
+    }
     switch (e.kind) {
       case "service": return e.service + " → " + e.to + (e.pid && e.to === "running" ? " (pid " + e.pid + ")" : "") + (e.reason ? ": " + e.reason : "");
       case "app": return "app → " + e.to + (e.reason ? ": " + e.reason : "");

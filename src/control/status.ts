@@ -51,7 +51,8 @@ export function serviceView(
     checks: { ready: r.plan.ready !== undefined, health: r.plan.health !== undefined },
     health: currentHealth(s, cs.health(name)),
     waiting: whatItWaitsFor(rt.appState(), r.plan, s, gates, cs.probeAnswer?.(name) ?? cs.health(name), now),
-    usage: samples.usage(name),
+    // the last sample's, while a process runs (a crashed one's is history: the charts keep it)
+    usage: s.pid !== undefined ? samples.usage(name) : undefined,
     runs: s.job ? (samples.job(name) ?? { runs: 0, running: false }) : undefined,
     retryAt: s.state === 'backoff' || s.state === 'failed' ? retryAt : undefined,
     colour: colourOf(order >= 0 ? order : cs.plan.order.length),

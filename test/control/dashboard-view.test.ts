@@ -11,7 +11,6 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusView } from '../../src/control/types.js';
 import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
-import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -115,6 +114,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard, read', () => {
     await expect.poll(() => colourOf('tr[data-service="web-frontend"] .swatch')).toBe(logColour);
     await expect.poll(() => colourOf('tr[data-service="burner"] .swatch')).toMatch(/^rgb/);
     expect(await colourOf('tr[data-service="burner"] .swatch')).not.toBe(logColour);
+    // the event feed tells each crash in one line, without the stale "restarting in" on the next states
+    await expect
+      .poll(() => page.locator('#events').textContent())
+      .toMatch(/worker exited 1 · restart \d+ (in \S+|now)/);
+    expect(await page.locator('#events').textContent()).not.toMatch(
+      /worker → (starting|running).*restarting in/,
+    );
     const st = status();
     expect(new Set(st.services.map((s) => s.colour)).size).toBe(3);
     mkdirSync(RESULTS, { recursive: true });
