@@ -402,7 +402,12 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     box.replaceChildren(el("ul", { class: "events tpl" }, items));
   }
 
-  var samples = null;
+  var samples = null, samplesTimer = null;
+  // a crash shows on the restart timeline without waiting for the next sample
+  function samplesSoon() {
+    if (samplesTimer) return;
+    samplesTimer = setTimeout(function () { samplesTimer = null; fetchSamples(); }, 400);
+  }
   function fetchSamples() {
     if (!token() || tokenRefused) return;
     fetch("api/samples", { cache: "no-store", headers: authHeaders() }).then(function (r) {
@@ -617,7 +622,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
         if (id !== null) lastId = id;
         if (data.length) {
           var e = null; try { e = JSON.parse(data.join("\\n")); } catch (x) {}
-          if (e) { addEvent(e); refreshSoon(); }
+          if (e) { addEvent(e); refreshSoon(); if (e.kind === "service") samplesSoon(); }
         }
         id = null; data = [];
       }
