@@ -133,6 +133,8 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const echo = createEcho(out, {
     names: [...plan.order, ...Object.keys(plan.stages)],
   });
+  // the `tend | …` lines modules write straight to stdout line up with the echo's too
+  echo.adoptTendLines();
   const notifier = createNotifier(plan.notify, {
     bus,
     app: plan.name,

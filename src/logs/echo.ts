@@ -18,6 +18,11 @@ export interface Echo extends EchoTarget {
   /** The text `tend(text)` would queue, for a writer that keeps its own queue (the stdout notify sink). */
   tendLine(text: string): string;
   /**
+   * Makes the lines other parts of tend write straight to `out` as `tend | text` look like `tend(text)`'s:
+   * aligned and dimmed. Wraps `out.write` once; call it before anything else wraps it (the live view).
+   */
+  adoptTendLines(): void;
+  /**
    * Writes the queued lines now rather than at the end of this turn of the event loop: tend's own line about
    * a service (e.g. that it exited) then comes after what the service printed before, not ahead of it.
    */
@@ -150,6 +155,16 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
       send();
     },
     tendLine,
+    adoptTendLines() {
+      const original = out.write;
+      const plain = `${TEND_LABEL} | `;
+      out.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+        if (typeof chunk === 'string' && chunk.includes(plain)) {
+          chunk = chunk.replace(/^tend \| (.*)\n/gm, (_m, body: string) => tendLine(body));
+        }
+        return (original as (...a: unknown[]) => boolean).call(out, chunk, ...rest);
+      } as typeof out.write;
+    },
     dropped: () => dropped,
     flush: send,
   };

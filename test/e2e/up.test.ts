@@ -40,7 +40,7 @@ services:
     t.kill('SIGTERM');
     expect(await t.exit()).toBe(0);
     const out = t.output();
-    const order = [...out.matchAll(/tend \| (\w+) stopped/g)].map((m) => m[1]);
+    const order = [...out.matchAll(/tend +\| (\w+) stopped/g)].map((m) => m[1]);
     expect(order).toEqual(['web', 'api', 'db']);
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });

@@ -298,3 +298,27 @@ describe('tend’s console lines', () => {
     );
   });
 });
+
+describe('tend lines written straight to stdout', () => {
+  it('line up with the echo once it adopts them, dimmed on a TTY, whoever wrote them', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false, names: ['web-frontend'] });
+    echo.adoptTendLines();
+    out.write('tend | dashboard, API and metrics on http://127.0.0.1:7070/\n');
+    out.write('tend | reload refused:\ntend |   tend.yaml:3: bad\nweb-frontend | as is\n');
+    expect(text()).toBe(
+      [
+        'tend         | dashboard, API and metrics on http://127.0.0.1:7070/',
+        'tend         | reload refused:',
+        'tend         |   tend.yaml:3: bad',
+        'web-frontend | as is',
+        '',
+      ].join('\n'),
+    );
+    const tty = collector();
+    const dim = createEcho(tty.out, { color: true, names: ['web-frontend'] });
+    dim.adoptTendLines();
+    tty.out.write('tend | up\n');
+    expect(tty.text()).toBe('\x1b[2mtend         | up\x1b[0m\n');
+  });
+});
