@@ -203,7 +203,7 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
     return text
       .split(/(?<=\n)/)
       .filter((line) => {
-        const m = /^(?:\x1b\[2m)?tend +\| (\S+) (\S+)/.exec(line);
+        const m = /^tend +\| (\S+) (\S+)/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
         return !(m && services.has(m[1]) && STATE_WORDS.has(m[2]));
       })
       .join('');

@@ -160,7 +160,11 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
       const plain = `${TEND_LABEL} | `;
       out.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
         if (typeof chunk === 'string' && chunk.includes(plain)) {
-          chunk = chunk.replace(/^tend \| (.*)\n/gm, (_m, body: string) => tendLine(body));
+          // (a line may start after the live view's cursor movements, which stay in front of it)
+          chunk = chunk.replace(
+            /^((?:\x1b\[[0-9;]*[A-Za-z])*)tend \| (.*)\n/gm,
+            (_m, moves: string, body: string) => moves + tendLine(body),
+          );
         }
         return (original as (...a: unknown[]) => boolean).call(out, chunk, ...rest);
       } as typeof out.write;
