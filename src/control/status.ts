@@ -89,7 +89,7 @@ function notesOf(rt: Runtime): string[] {
     const hit = (t.missing ?? []).find((m) => m.startsWith('sentinel:'));
     if (hit) {
       notes.push(
-        `${t.service}: ${t.destination} holds its sentinel ${JSON.stringify(hit.slice(9))}; the last good file stays`,
+        `${t.service}: ${shown(rt.plan.dir, t.destination)} holds its sentinel ${JSON.stringify(hit.slice(9))}; the last good file stays`,
       );
     }
   }

@@ -3,7 +3,7 @@
  * elapsed/timeout), CPU and memory of its whole process group, jobs with their runs and last result, and a
  * backoff countdown that counts down. The built CLI against a real `tend up`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,9 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tend-status-'));
   closedPort = await freePort();
+  mkdirSync(join(dir, 'kv/app'), { recursive: true });
+  writeFileSync(join(dir, 'kv/app/mode'), '@@MISSING@@');
+  writeFileSync(join(dir, 'mode.tmpl'), 'mode = {{ key "app/mode" }}\n');
   writeFileSync(
     join(dir, 'tend.yaml'),
     `name: shop
@@ -48,10 +51,16 @@ services:
   tick:
     command: echo tick; exit 3
     schedule: "* * * * * *"
+  conf:
+    command: exec sleep 600
+    templates:
+      - source: mode.tmpl
+        destination: etc/mode.conf
+        sentinel: "@@MISSING@@"
 `,
   );
   startTend(['up'], { cwd: dir });
-  await waitFor(() => status().services.length === 4, { what: 'tend up', timeoutMs: 20_000 });
+  await waitFor(() => status().services.length === 5, { what: 'tend up', timeoutMs: 20_000 });
 }, 40_000);
 
 afterAll(async () => {
@@ -104,6 +113,17 @@ describe('tend status', () => {
     expect(first).toBeGreaterThan(0);
     await waitFor(() => left() <= first - 1, { what: 'the countdown to move', timeoutMs: 10_000 });
     expect(status().services.find((s) => s.name === 'crasher')?.retryAt).toBeGreaterThan(Date.now());
+  });
+
+  it('notes a template whose output holds its sentinel, below the tables', async () => {
+    await waitFor(() => (status().notes ?? []).length > 0, { what: 'a note', timeoutMs: 15_000 });
+    expect(text()).toMatch(
+      /^! conf: etc\/mode\.conf holds its sentinel "@@MISSING@@"; the last good file stays$/m,
+    );
+    // a real value: the note goes, the service starts, the app comes UP (the jobs run from then on)
+    writeFileSync(join(dir, 'kv/app/mode'), 'live');
+    await waitFor(() => status().app.state === 'UP', { what: 'UP', timeoutMs: 15_000 });
+    expect(status().notes).toEqual([]);
   });
 
   it('lists jobs apart, with their runs and how the last one ended, not restarts', async () => {
