@@ -321,6 +321,8 @@ describe('tend lines written straight to stdout', () => {
     tty.out.write('tend | up\n');
     // after the live view's erase, too
     tty.out.write('\x1b[3F\x1b[Jtend | down\n');
-    expect(tty.text()).toBe('\x1b[2mtend         | up\x1b[0m\n\x1b[3F\x1b[J\x1b[2mtend         | down\x1b[0m\n');
+    expect(tty.text()).toBe(
+      '\x1b[2mtend         | up\x1b[0m\n\x1b[3F\x1b[J\x1b[2mtend         | down\x1b[0m\n',
+    );
   });
 });
