@@ -19,15 +19,12 @@ function currentHealth(s: ServiceStatus, h: HealthSummary | undefined): HealthSu
   return Date.parse(h.time) >= s.startedAt ? h : undefined;
 }
 
-export function serviceView(
-  rt: Runtime,
-  cs: ControlState,
-  name: string,
-  now = Date.now(),
-): ServiceView | undefined {
+export function serviceView(rt: Runtime, cs: ControlState, name: string): ServiceView | undefined {
   const r = rt.stack.runner(name);
   if (!r) return undefined;
-  const s = r.status(now);
+  const s = r.status();
+  // deadlines and probe times are wall-clock times (event stamps)
+  const now = Date.now();
   const samples = samplesOf(rt);
   const gates = rt.stack.gates(name);
   const retryAt = samples.backoffUntil(name);
@@ -126,7 +123,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       kv: { url: rt.kv.url, ...rt.kv.status() },
     },
     services: serviceNames(rt, cs)
-      .map((n) => serviceView(rt, cs, n, now))
+      .map((n) => serviceView(rt, cs, n))
       .filter((s): s is ServiceView => s !== undefined),
     disabled: cs.plan.disabled,
     timeline: cs.timeline(),
