@@ -1,7 +1,7 @@
-import { isAbsolute, relative } from 'node:path';
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
-
+import { isAbsolute, relative } from 'node:path';
 import { colourOf } from '../logs/index.js';
+import type { ServicePlan } from '../manifest/types.js';
 import { type ControlState, type Runtime, VERSION } from '../runtime/index.js';
 import { describeNotReady, isReady, type ServiceStatus } from '../supervisor/index.js';
 import { countingDown, samplesOf } from './samples.js';
@@ -23,19 +23,10 @@ export function serviceView(rt: Runtime, cs: ControlState, name: string): Servic
   const r = rt.stack.runner(name);
   if (!r) return undefined;
   const s = r.status();
-  // deadlines and probe times are wall-clock times (event stamps)
-  const now = Date.now();
-  const samples = samplesOf(rt);
-  const gates = rt.stack.gates(name);
-  const retryAt = samples.backoffUntil(name);
-  // "restarting in 350ms" as the machine said it then; shown counting down from when it said it
-  const reason = countingDown(s.reason, retryAt, now);
-  const order = cs.plan.order.indexOf(name);
-  const templates = templatesOf(rt, name);
   return {
     name: s.name,
     state: s.state,
-    reason,
+    reason: s.reason,
     pid: s.pid,
     ready: s.ready,
     restarts: s.restarts,
@@ -44,13 +35,37 @@ export function serviceView(rt: Runtime, cs: ControlState, name: string): Servic
     lastExit: s.lastExit,
     job: s.job,
     essential: r.plan.essential,
-    waitingFor: gates.map((g) => g.reason),
+    waitingFor: rt.stack.gates(name).map((g) => g.reason),
     checks: { ready: r.plan.ready !== undefined, health: r.plan.health !== undefined },
     health: currentHealth(s, cs.health(name)),
-    waiting: whatItWaitsFor(rt.appState(), r.plan, s, gates, cs.probeAnswer?.(name) ?? cs.health(name), now),
+    ...readingAids(rt, cs, r.plan, s),
+  };
+}
+
+/**
+ * What the reader is helped with beyond the stack's state: what it waits for, CPU and memory, a job's runs,
+ * the countdown (its `reason` replaced by one counting down), its colour and templates.
+ */
+function readingAids(
+  rt: Runtime,
+  cs: ControlState,
+  plan: ServicePlan,
+  s: ServiceStatus,
+): Partial<ServiceView> {
+  // deadlines and probe times are wall-clock times (event stamps)
+  const now = Date.now();
+  const samples = samplesOf(rt);
+  const retryAt = samples.backoffUntil(s.name);
+  const order = cs.plan.order.indexOf(s.name);
+  const templates = templatesOf(rt, s.name);
+  const answer = cs.probeAnswer?.(s.name) ?? cs.health(s.name);
+  return {
+    // "restarting in 350ms" as the machine said it then; shown counting down from when it said it
+    reason: countingDown(s.reason, retryAt, now),
+    waiting: whatItWaitsFor(rt.appState(), plan, s, rt.stack.gates(s.name), answer, now),
     // the last sample's, while a process runs (a crashed one's is history: the charts keep it)
-    usage: s.pid !== undefined ? samples.usage(name) : undefined,
-    runs: s.job ? (samples.job(name) ?? { runs: 0, running: false }) : undefined,
+    usage: s.pid !== undefined ? samples.usage(s.name) : undefined,
+    runs: s.job ? (samples.job(s.name) ?? { runs: 0, running: false }) : undefined,
     retryAt: s.state === 'backoff' || s.state === 'failed' ? retryAt : undefined,
     colour: colourOf(order >= 0 ? order : cs.plan.order.length),
     templates: templates.length > 0 ? templates : undefined,
