@@ -162,7 +162,7 @@ export function startSamples(rt: Runtime, everyMs = SAMPLE_EVERY_MS): Samples {
   const sample = (now = Date.now()) => {
     const live = new Map<string, number>();
     for (const name of rt.stack.names()) {
-      const st = rt.stack.runner(name)?.status(now);
+      const st = rt.stack.runner(name)?.status();
       if (st?.pid && isLive(st)) live.set(name, st.pid);
     }
     const found = procAvailable() ? groupUsage(live.values()) : new Map();
