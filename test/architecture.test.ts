@@ -39,7 +39,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   render: [...LIBRARIES, 'kv', 'procs', 'settings', 'supervisor', 'runtime'],
   health: [...LIBRARIES, 'logs', 'procs', 'supervisor', 'runtime'],
   discovery: [...LIBRARIES, 'kv', 'supervisor', 'runtime'],
-  control: [...LIBRARIES, 'logs', 'settings', 'supervisor', 'runtime'],
+  // procs: `tend status` and the dashboard read CPU and memory of each service's process group from /proc
+  control: [...LIBRARIES, 'logs', 'procs', 'settings', 'supervisor', 'runtime'],
   guard: [...LIBRARIES, 'procs', 'supervisor', 'runtime'],
   // deployment files from a manifest: a command-level library
   export: [...LIBRARIES, 'kv', 'settings', 'render', 'lifecycle', 'runtime'],

@@ -15,6 +15,7 @@ export function createControlState(plan: Plan, bus: Bus): ControlState {
   const maintenanceListeners = new Set<(on: boolean) => void>();
   const reloadListeners = new Set<(result: ReloadResult, plan: Plan) => void>();
   const health = new Map<string, HealthSummary>();
+  const answers = new Map<string, HealthSummary>();
   const timeline: AppTimelineEntry[] = [];
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -52,6 +53,10 @@ export function createControlState(plan: Plan, bus: Bus): ControlState {
       return () => maintenanceListeners.delete(l);
     },
     health: (service) => health.get(service),
+    probeAnswer: (service) => answers.get(service),
+    noteProbeAnswer: (service, answer) => {
+      answers.set(service, answer);
+    },
     timeline: () => [...timeline],
     onReload(l) {
       reloadListeners.add(l);
@@ -59,7 +64,10 @@ export function createControlState(plan: Plan, bus: Bus): ControlState {
     },
     reloaded(result, next) {
       state.plan = next;
-      for (const name of result.removed) health.delete(name);
+      for (const name of result.removed) {
+        health.delete(name);
+        answers.delete(name);
+      }
       for (const l of reloadListeners) {
         try {
           l(result, next);

@@ -11,11 +11,11 @@
  * `lifecycle` script.
  */
 import { createDiscovery, openRegistry } from '../discovery/discovery.js';
-import { createBus, describeEvent, type TendEvent } from '../events/index.js';
+import { createBus, createConsoleLines, type TendEvent } from '../events/index.js';
 import { ensurePrivateDir, makeDirSync, PrivateDirError } from '../fsx/index.js';
 import { type KvBackend, KvError, openKv } from '../kv/index.js';
 import { createFinishHooks, createLifecycle, prepareSettings } from '../lifecycle/index.js';
-import { createEcho } from '../logs/index.js';
+import { createEcho, type Echo } from '../logs/index.js';
 import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
@@ -129,23 +129,29 @@ export async function startUp(opts: UpOptions): Promise<Running> {
 
   // Service and stage output reaches stdout through the echo, batched per turn of the event loop; tend's event
   // lines flush it first so that the two keep the order in which things happened.
-  const echo = createEcho(out);
+  // prefixes padded to the longest name that can print (services, stages, tend) from the first line on, and
+  // each service in its start-order colour, as the dashboard's log view shows it
+  const echo = createEcho(out, {
+    names: [...plan.order, ...Object.keys(plan.stages)],
+  });
+  // the `tend | …` lines modules write straight to stdout line up with the echo's too
+  echo.adoptTendLines();
   const notifier = createNotifier(plan.notify, {
     bus,
     app: plan.name,
     kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
     stdout: out,
     beforeStdout: () => echo.flush(),
+    stdoutLine: (text) => echo.tendLine(text),
     stderr: opts.err,
     cwd: plan.dir,
     env: { ...childEnv, TEND_APP: plan.name },
   });
   const printEvents = opts.printEvents ?? !plan.notify.some((n) => n.kind === 'stdout');
-  if (printEvents)
-    bus.subscribe((e) => {
-      echo.flush();
-      printEvent(out, e);
-    });
+  if (printEvents) {
+    const consoleLine = createConsoleLines();
+    bus.subscribe((e) => printEvent(echo, consoleLine, e));
+  }
   const finish = createFinishHooks({ bus, app: plan.name, envOf: (name) => stack.envOf(name) });
   const modules = opts.modules ?? [];
   const factories: ServiceHooksFactory[] = [
@@ -441,7 +447,8 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
   };
 }
 
-function printEvent(out: NodeJS.WritableStream, e: TendEvent) {
-  const text = describeEvent(e);
-  if (text) out.write(`tend | ${text}\n`);
+/** tend's own line about an event, through the echo: after what the services printed before it, aligned. */
+function printEvent(echo: Echo, consoleLine: (e: TendEvent) => string | undefined, e: TendEvent) {
+  const text = consoleLine(e);
+  if (text) echo.tend(text);
 }

@@ -35,8 +35,19 @@ header .spacer { flex: 1; }
 #conn::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--off); margin-right: 6px; vertical-align: 1px; }
 #conn.live::before { background: var(--ok); }
 #conn.down::before { background: var(--bad); }
-main { display: grid; grid-template-columns: minmax(0, 1fr) 320px; gap: 16px; padding: 16px 20px; }
-@media (max-width: 960px) { main { grid-template-columns: 1fr; } }
+main { display: grid; grid-template-columns: minmax(0, 1fr) 300px; gap: 16px; padding: 16px 20px; }
+/* narrower: the side column goes below, its three panels side by side, and the table gets the full width */
+@media (max-width: 1240px) {
+  main { grid-template-columns: minmax(0, 1fr); gap: 12px; padding: 12px 14px; }
+  aside { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 12px; align-items: start; }
+  aside section { margin-bottom: 0; }
+  th, td { padding: 8px 7px; }
+  td.actions button { padding: 3px 8px; }
+  /* the exit's time moves to the cell's tooltip */
+  td.exit .at { display: none; }
+}
+@media (max-width: 760px) { aside { grid-template-columns: 1fr; } .charts { grid-template-columns: 1fr; } }
+.scroll-x { overflow-x: auto; }
 section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; margin-bottom: 16px; }
 section > h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .06em; color: var(--dim); margin: 0; padding: 10px 14px; border-bottom: 1px solid var(--line); display: flex; align-items: center; gap: 8px; }
 section > h2 .grow { flex: 1; }
@@ -57,7 +68,9 @@ td.mono { font-family: var(--mono); font-size: 13px; }
 .s-unhealthy, .s-backoff { background: var(--warn); }
 .s-failed, .s-exited, .s-ERROR { background: var(--bad); }
 .s-stopping, .s-stopped, .s-STOPPING, .s-STOPPED { background: var(--off); }
-.reason { color: var(--dim); font-size: 12px; margin-top: 2px; max-width: 46ch; overflow-wrap: anywhere; }
+.reason { color: var(--dim); font-size: 12px; margin-top: 2px; max-width: 46ch; overflow-wrap: anywhere; white-space: normal; }
+#services td, #services th { white-space: nowrap; }
+#services td.state-cell { white-space: normal; min-width: 14ch; }
 .ok { color: var(--ok); } .bad { color: var(--bad); } .dim { color: var(--dim); }
 button { font: inherit; font-size: 12px; padding: 3px 10px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--fg); cursor: pointer; }
 button:hover { border-color: var(--accent); color: var(--accent); }
@@ -67,7 +80,30 @@ td.actions button + button { margin-left: 6px; }
 #logs { margin: 0; padding: 10px 14px; height: 340px; overflow: auto; font: 12.5px/1.5 var(--mono); white-space: pre-wrap; overflow-wrap: anywhere; }
 #logs .l-stderr { color: var(--bad); }
 #logs .l-tend { color: var(--dim); font-style: italic; }
-#logs .svc { color: var(--accent); }
+#logs .svc { color: var(--accent); font-weight: 600; }
+.c36 { --svc: #0f9aa8; } .c33 { --svc: #b7860b; } .c32 { --svc: #2e9d3a; } .c35 { --svc: #b03fb0; } .c34 { --svc: #3465d4; }
+.c96 { --svc: #17becf; } .c93 { --svc: #d4a017; } .c92 { --svc: #5cb85c; } .c95 { --svc: #e377c2; } .c94 { --svc: #6f8ff0; }
+#logs .svc[class*=" c"], .swatch { color: var(--svc); }
+.swatch::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 2px; background: var(--svc); margin-right: 6px; vertical-align: 1px; }
+.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; padding: 10px 14px 4px; }
+.chart h3 { font-size: 12px; font-weight: 600; color: var(--dim); margin: 0 0 4px; display: flex; gap: 8px; }
+.chart h3 .grow { flex: 1; }
+.chart svg { display: block; width: 100%; height: 120px; }
+.chart svg .grid { stroke: var(--line); stroke-width: 1; }
+.chart svg .axis { fill: var(--dim); font-size: 10px; }
+.chart svg polyline { fill: none; stroke: var(--svc); stroke-width: 1.6; vector-effect: non-scaling-stroke; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; padding: 0 14px 10px; font-size: 12px; }
+#restarts { padding: 4px 14px 12px; }
+#restarts svg { display: block; width: 100%; height: auto; }
+#restarts svg .lane { fill: var(--dim); font-size: 11px; }
+#restarts svg .track { stroke: var(--line); stroke-width: 1; }
+#restarts svg .mark { fill: var(--svc); }
+#restarts svg .mark.failed { fill: var(--bad); }
+table.tpl td { font-size: 12.5px; padding: 6px 14px; }
+table.tpl tbody tr { cursor: default; }
+.keys { font-family: var(--mono); font-size: 11.5px; color: var(--dim); overflow-wrap: anywhere; }
+td.nowrap, th.nowrap { white-space: nowrap; }
+.mono { font-family: var(--mono); font-size: 12px; }
 select { font: inherit; font-size: 12px; padding: 2px 6px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--fg); }
 ol.timeline { list-style: none; margin: 0; padding: 10px 14px; max-height: 300px; overflow: auto; }
 ol.timeline li { position: relative; padding: 0 0 12px 18px; border-left: 2px solid var(--line); margin-left: 5px; }
@@ -107,11 +143,23 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   <div>
     <section>
       <h2><span class="grow">Services</span><span id="svc-count" class="dim"></span></h2>
-      <table id="services">
-        <thead><tr><th>Service</th><th>State</th><th class="num">PID</th><th class="num">Uptime</th><th class="num">Restarts</th><th>Last exit</th><th>Health</th><th></th></tr></thead>
+      <div class="scroll-x"><table id="services">
+        <thead><tr><th>Service</th><th>State</th><th class="num">PID</th><th class="num">Uptime</th><th class="num">CPU</th><th class="num">Mem</th><th class="num" title="restarts; runs for a job">Restarts</th><th>Last exit</th><th>Health</th><th></th></tr></thead>
         <tbody></tbody>
-      </table>
+      </table></div>
       <div id="disabled" class="empty" hidden></div>
+    </section>
+    <section id="usage">
+      <h2><span class="grow">CPU and memory</span><span id="usage-span" class="dim"></span></h2>
+      <div class="charts">
+        <div class="chart"><h3><span class="grow">CPU</span><span id="cpu-max"></span></h3><svg id="cpu-chart" viewBox="0 0 400 120" preserveAspectRatio="none" role="img" aria-label="CPU per service"></svg></div>
+        <div class="chart"><h3><span class="grow">Memory</span><span id="mem-max"></span></h3><svg id="mem-chart" viewBox="0 0 400 120" preserveAspectRatio="none" role="img" aria-label="memory per service"></svg></div>
+      </div>
+      <div id="legend" class="legend"></div>
+    </section>
+    <section>
+      <h2><span class="grow">Restarts</span><span id="restart-count" class="dim"></span></h2>
+      <div id="restarts"></div>
     </section>
     <section>
       <h2><span class="grow">Logs</span><select id="log-service" aria-label="service"></select><button id="log-clear" type="button">clear</button></h2>
@@ -124,6 +172,10 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
       <ol id="timeline" class="timeline"></ol>
     </section>
     <section>
+      <h2>Templates</h2>
+      <div id="templates"></div>
+    </section>
+    <section>
       <h2>Events</h2>
       <ul id="events" class="events"></ul>
     </section>
@@ -132,6 +184,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
 <script>
 "use strict";
 (function () {
+  var colours = {};
   var status = null, fetchedAt = 0, selected = null, refreshTimer = null, logAbort = null;
   // gone: the event stream ended and /api/status does not answer, so tend is not running (or not reachable)
   var streamLive = false, gone = false, goneAt = 0;
@@ -218,9 +271,17 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     }).catch(function (e) { if (e !== null && !streamLive) setGone(true); });
   }
 
+  // "restarting in 2s" counted down from the deadline tend gave, between two reads of the status
+  function countdown(text, at) {
+    if (!at || !text) return text;
+    var left = Math.max(0, at - Date.now());
+    var shown = left < 1000 ? Math.round(left) + "ms" : left < 60000 ? Math.ceil(left / 1000) + "s" : dur(left);
+    return text.replace(/(restarting|retrying) in [0-9.]+(ms|s|m|h|d)([0-9.]+(ms|s|m|h))?/, function (_m, what) { return what + " in " + shown; });
+  }
   function reasonOf(s) {
+    if (s.waiting) return s.waiting;
     if (s.state === "waiting" && s.waitingFor && s.waitingFor.length) return s.waitingFor.join("; ");
-    if (s.reason) return s.reason;
+    if (s.reason) return countdown(s.reason, s.retryAt);
     if (s.health && !s.health.ok) return s.health.check + " check failing" + (s.health.output ? ": " + s.health.output : "");
     return "";
   }
@@ -229,9 +290,26 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     if (!s.health) return el("span", { class: s.ready ? "ok" : "dim", text: s.ready ? "ok" : "pending" });
     return el("span", { class: s.health.ok ? "ok" : "bad", text: s.health.ok ? "ok" : "failing", title: s.health.output || "" });
   }
+  function bytes(n) {
+    if (n === undefined || n === null) return "–";
+    if (n < 1048576) return Math.round(n / 1024) + " KiB";
+    if (n < 1073741824) return (n / 1048576).toFixed(n < 104857600 ? 1 : 0) + " MiB";
+    return (n / 1073741824).toFixed(1) + " GiB";
+  }
+  function colourClass(name) {
+    var c = colours[name];
+    return c ? "c" + c : "";
+  }
+  function ago(t) { return t ? dur(Date.now() - t) + " ago" : "never"; }
+  function runsOf(s) {
+    var r = s.runs || { runs: 0 };
+    var last = r.last ? (r.last.signal ? r.last.signal : "exit " + r.last.exitCode) : "";
+    return el("span", { class: r.last && !r.last.ok ? "bad" : "", title: r.last ? last + ", " + ago(r.last.at) : "no run yet",
+      text: r.runs + (r.runs === 1 ? " run" : " runs") + (last ? " · " + last : "") });
+  }
   function exitOf(e) {
     if (!e) return "–";
-    return (e.signal ? e.signal : "code " + e.code) + " · " + clock(e.at);
+    return (e.signal ? e.signal : String(e.code)) + " · " + clock(e.at);
   }
 
   function render() {
@@ -248,6 +326,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     $("app-meta").textContent = "tend " + a.version + " · pid " + a.pid + " · up " + dur(a.uptimeMs + elapsed);
     $("svc-count").textContent = status.services.length + (status.services.length === 1 ? " service" : " services");
 
+    status.services.forEach(function (s) { if (s.colour) colours[s.name] = s.colour; });
     var tbody = document.querySelector("#services tbody");
     var rows = status.services.map(function (s) {
       var up = s.uptimeMs === undefined || s.uptimeMs === null ? undefined : s.uptimeMs + elapsed;
@@ -260,15 +339,19 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
           : el("button", { type: "button", "data-action": "start", text: "Start", disabled: off })
       ]);
       var tr = el("tr", { "data-service": s.name, class: s.name === selected ? "selected" : "" }, [
-        el("td", {}, [el("span", { class: "name", text: s.name }), s.job ? el("span", { class: "tag", text: "job" }) : null,
+        el("td", { class: "nowrap" }, [el("span", { class: "name swatch " + colourClass(s.name), text: s.name }), s.job ? el("span", { class: "tag", text: "job" }) : null,
           s.essential ? el("span", { class: "tag", text: "essential" }) : null]),
         // running but not ready yet (its readiness probe has not passed) is not green
         el("td", { class: "state-cell" }, [el("span", { class: "badge state s-" + (s.state === "running" && !s.ready ? "starting" : s.state), text: s.state }),
           reasonOf(s) ? el("div", { class: "reason", text: reasonOf(s) }) : null]),
         el("td", { class: "num mono pid", text: running ? String(s.pid) : "–" }),
         el("td", { class: "num uptime", text: dur(up) }),
-        el("td", { class: "num restarts", text: String(s.restarts) }),
-        el("td", { class: "mono exit", text: exitOf(s.lastExit) }),
+        el("td", { class: "num cpu", text: s.usage ? s.usage.cpu.toFixed(1) + "%" : "–" }),
+        el("td", { class: "num mem", text: s.usage ? bytes(s.usage.rssBytes) : "–" }),
+        s.job ? el("td", { class: "num restarts" }, [runsOf(s)]) : el("td", { class: "num restarts", text: String(s.restarts) }),
+        el("td", { class: "mono exit", title: s.lastExit ? exitOf(s.lastExit) : undefined }, s.lastExit
+          ? [s.lastExit.signal ? s.lastExit.signal : String(s.lastExit.code), el("span", { class: "at", text: " · " + clock(s.lastExit.at) })]
+          : ["–"]),
         el("td", { class: "health" }, [healthOf(s)]),
         actions
       ]);
@@ -287,12 +370,123 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     if (!entries.length) entries = [el("li", { class: "t-" + a.state }, [el("strong", { text: a.state }), el("span", { class: "when", text: "since start" })])];
     tl.replaceChildren.apply(tl, entries);
 
+    renderTemplates();
+    renderRestarts();
+
     var sel = $("log-service"), names = ["(all)"].concat(status.services.map(function (s) { return s.name; }));
     var current = Array.prototype.map.call(sel.options, function (o) { return o.value; });
     if (current.join() !== names.join()) {
       sel.replaceChildren.apply(sel, names.map(function (n) { return el("option", { value: n, text: n }); }));
       sel.value = selected || "(all)";
     }
+  }
+
+  function renderTemplates() {
+    var box = $("templates"), items = [];
+    status.services.forEach(function (s) {
+      (s.templates || []).forEach(function (t) {
+        var state = t.state === "rendered" ? "ok" : t.state === "error" || t.state === "missing" ? "bad" : "dim";
+        items.push(el("li", {}, [
+          el("div", {}, [el("span", { class: "name swatch " + colourClass(s.name), text: s.name }), " ",
+            el("span", { class: "mono", text: t.destination })]),
+          el("div", { class: "why" }, [el("span", { class: state, text: t.state }),
+            " · rendered " + (t.renderedAt ? ago(t.renderedAt) : "never") + " · from " + t.source]),
+          t.keys && t.keys.length ? el("div", { class: "keys", text: "reads " + t.keys.join(", ") })
+            : el("div", { class: "keys", text: t.keys ? "reads no key" : "" }),
+          t.missing && t.missing.length ? el("div", { class: "keys bad", text: "missing " + t.missing.join(", ") }) : null,
+          t.reason ? el("div", { class: "why", text: t.reason }) : null
+        ]));
+      });
+    });
+    if (!items.length) { box.replaceChildren(el("div", { class: "empty", text: "No templates" })); return; }
+    box.replaceChildren(el("ul", { class: "events tpl" }, items));
+  }
+
+  var samples = null, samplesTimer = null;
+  // a crash shows on the restart timeline without waiting for the next sample
+  function samplesSoon() {
+    if (samplesTimer) return;
+    samplesTimer = setTimeout(function () { samplesTimer = null; fetchSamples(); }, 400);
+  }
+  function fetchSamples() {
+    if (!token() || tokenRefused) return;
+    fetch("api/samples", { cache: "no-store", headers: authHeaders() }).then(function (r) {
+      if (r.status === 401) { onUnauthorized(); return null; }
+      return r.ok ? r.json() : null;
+    }).then(function (v) { if (v) { samples = v; renderCharts(); renderRestarts(); } }).catch(function () {});
+  }
+  var SVG = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs, children) {
+    var e = document.createElementNS(SVG, tag);
+    for (var k in attrs) if (attrs[k] !== undefined) e.setAttribute(k, attrs[k]);
+    (children || []).forEach(function (c) { if (c) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return e;
+  }
+  // one line per service over the sampled window; a gap where it did not run
+  function chart(svg, key, fmt, label) {
+    var W = 400, H = 120, times = samples.times, names = Object.keys(samples.services);
+    var max = 0;
+    names.forEach(function (n) { samples.services[n][key].forEach(function (v) { if (v !== null && v > max) max = v; }); });
+    if (key === "cpu") max = Math.max(max, 5); else max = Math.max(max, 1048576);
+    var t0 = times[0], t1 = times[times.length - 1], span = Math.max(t1 - t0, samples.everyMs);
+    var kids = [1, 2, 3].map(function (i) { return svgEl("line", { class: "grid", x1: 0, x2: W, y1: H * i / 4, y2: H * i / 4 }); });
+    names.forEach(function (n) {
+      var pts = [], series = samples.services[n][key];
+      function flush() {
+        if (pts.length === 1) pts.push((Number(pts[0].split(",")[0]) + 2) + "," + pts[0].split(",")[1]);
+        if (pts.length) kids.push(svgEl("polyline", { class: colourClass(n), points: pts.join(" ") }, [svgEl("title", {}, [n])]));
+        pts = [];
+      }
+      series.forEach(function (v, i) {
+        if (v === null) { flush(); return; }
+        var x = ((times[i] - t0) / span) * W, y = H - 2 - (v / max) * (H - 6);
+        pts.push(x.toFixed(1) + "," + y.toFixed(1));
+      });
+      flush();
+    });
+    svg.replaceChildren.apply(svg, kids);
+    $(label).textContent = "max " + fmt(max);
+  }
+  function renderCharts() {
+    if (!samples || !samples.times.length) return;
+    chart($("cpu-chart"), "cpu", function (v) { return v.toFixed(0) + "%"; }, "cpu-max");
+    chart($("mem-chart"), "rss", bytes, "mem-max");
+    var span = samples.times[samples.times.length - 1] - samples.times[0];
+    $("usage-span").textContent = "last " + dur(Math.max(span, samples.everyMs)) + ", every " + (samples.everyMs < 1000 ? samples.everyMs + "ms" : dur(samples.everyMs));
+    var legend = $("legend");
+    legend.replaceChildren.apply(legend, Object.keys(samples.services).map(function (n) {
+      var u = null;
+      if (status) status.services.forEach(function (s) { if (s.name === n) u = s.usage; });
+      return el("span", { class: "swatch " + colourClass(n), text: n + (u ? " " + u.cpu.toFixed(1) + "% · " + bytes(u.rssBytes) : "") });
+    }));
+  }
+  // each crash and restart on one time axis, a lane per service that had one
+  function renderRestarts() {
+    var box = $("restarts");
+    if (!samples) return;
+    var marks = samples.restarts, now = Date.now();
+    $("restart-count").textContent = marks.length ? marks.length + (marks.length === 1 ? " restart" : " restarts") : "";
+    if (!marks.length) { box.replaceChildren(el("div", { class: "empty", text: "No crash or restart since tend started" })); return; }
+    var lanes = [];
+    marks.forEach(function (m) { if (lanes.indexOf(m.service) < 0) lanes.push(m.service); });
+    var W = Math.max(300, box.clientWidth - 28), LANE = 22, LEFT = 110, H = lanes.length * LANE + 20;
+    var t0 = Math.min(marks[0].at, samples.times.length ? samples.times[0] : now), span = Math.max(now - t0, 60000);
+    var kids = [];
+    lanes.forEach(function (n, i) {
+      var y = i * LANE + LANE / 2;
+      kids.push(svgEl("text", { class: "lane", x: 0, y: y + 4 }, [n.length > 14 ? n.slice(0, 13) + "…" : n]));
+      kids.push(svgEl("line", { class: "track", x1: LEFT, x2: W, y1: y, y2: y }));
+    });
+    marks.forEach(function (m) {
+      var x = LEFT + ((m.at - t0) / span) * (W - LEFT - 6), y = lanes.indexOf(m.service) * LANE + LANE / 2;
+      kids.push(svgEl("circle", { class: "mark " + colourClass(m.service) + (m.what === "failed" ? " failed" : ""), cx: x.toFixed(1), cy: y, r: 5 },
+        [svgEl("title", {}, [m.service + " " + m.what + " at " + clock(m.at)])]));
+    });
+    [0, 0.5, 1].forEach(function (f) {
+      var t = t0 + f * span;
+      kids.push(svgEl("text", { class: "lane", x: LEFT + f * (W - LEFT - 6), y: H - 4, "text-anchor": f === 0 ? "start" : f === 1 ? "end" : "middle" }, [clock(t)]));
+    });
+    box.replaceChildren(svgEl("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "restarts over time" }, kids));
   }
 
   function act(name, action, button) {
@@ -336,7 +530,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     var pre = $("logs");
     var atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
     var line = el("div", { class: "l-" + l.stream }, [
-      selected ? null : el("span", { class: "svc", text: l.service + " | " }), l.text
+      selected ? null : el("span", { class: "svc " + colourClass(l.service), text: l.service + " | " }), l.text
     ]);
     pre.appendChild(line);
     while (pre.childNodes.length > MAX_LOG_LINES) pre.removeChild(pre.firstChild);
@@ -376,7 +570,22 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     });
   }
 
+  // a crash and the restart it brings in one line, as tend's console says it (src/events/describe.ts)
+  var toldRestart = {};
   function describe(e) {
+    if (e.kind === "service") {
+      var crashed = (e.signal || (e.exitCode !== undefined && e.exitCode !== null)) && (e.to === "backoff" || e.to === "starting");
+      if (crashed) {
+        toldRestart[e.service] = e.reason;
+        var delay = /restarting in (\\S+)$/.exec(e.reason || "");
+        return e.service + " " + (e.signal ? "killed by " + e.signal : "exited " + e.exitCode) + " · restart " + (e.restarts + 1) + (delay ? " in " + delay[1] : " now");
+      }
+      if (toldRestart[e.service] !== undefined && (e.to === "starting" || e.to === "running") && e.reason === toldRestart[e.service]) {
+        if (e.to === "running") delete toldRestart[e.service];
+        return null;
+      }
+      delete toldRestart[e.service];
+    }
     switch (e.kind) {
       case "service": return e.service + " → " + e.to + (e.pid && e.to === "running" ? " (pid " + e.pid + ")" : "") + (e.reason ? ": " + e.reason : "");
       case "app": return "app → " + e.to + (e.reason ? ": " + e.reason : "");
@@ -413,7 +622,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
         if (id !== null) lastId = id;
         if (data.length) {
           var e = null; try { e = JSON.parse(data.join("\\n")); } catch (x) {}
-          if (e) { addEvent(e); refreshSoon(); }
+          if (e) { addEvent(e); refreshSoon(); if (e.kind === "service") samplesSoon(); }
         }
         id = null; data = [];
       }
@@ -444,6 +653,9 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   refresh().then(function () { if (canAct()) followLogs(); });
   if (token()) connect();
   setInterval(render, 1000);
+  fetchSamples();
+  setInterval(fetchSamples, 5000);
+  window.addEventListener("resize", function () { renderRestarts(); });
 })();
 </script>
 </body>

@@ -3,6 +3,7 @@
  * only.
  */
 import { escapeControls } from '../logs/escape.js';
+import { formatDuration as exactDuration } from '../time/duration.js';
 import type { LogLineView, ReloadResult, ServiceView, StatusView } from './types.js';
 
 export function formatDuration(ms: number | undefined): string {
@@ -23,11 +24,33 @@ export function formatExit(e: ServiceView['lastExit']): string {
 
 /** The service's reason, or what it waits for, or its last check's failure. */
 export function formatReason(s: ServiceView): string {
+  if (s.waiting) return s.waiting;
   if (s.state === 'waiting' && s.waitingFor.length > 0) return s.waitingFor.join('; ');
   if (s.reason) return s.reason;
   if (s.health && !s.health.ok)
     return `${s.health.check} check failing${s.health.output ? `: ${s.health.output}` : ''}`;
   return '';
+}
+
+/** Resident memory, short: `820K`, `12.4M`, `1.2G`. */
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined) return '-';
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)}K`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(n < 100 * 1024 ** 2 ? 1 : 0)}M`;
+  return `${(n / 1024 ** 3).toFixed(1)}G`;
+}
+
+export function formatCpu(s: ServiceView): string {
+  return s.usage ? `${s.usage.cpu.toFixed(1)}%` : '-';
+}
+
+/** How a job's last run ended: `exit 0 after 1.2s, 3m04s ago`. */
+export function formatLastRun(s: ServiceView, now = Date.now()): string {
+  const last = s.runs?.last;
+  if (!last) return s.runs?.running ? 'running' : '-';
+  const how = last.signal ? last.signal : `exit ${last.exitCode ?? '?'}`;
+  const took = last.durationMs !== undefined ? ` after ${exactDuration(last.durationMs)}` : '';
+  return `${how}${took}, ${formatDuration(now - last.at)} ago`;
 }
 
 export function formatHealth(s: ServiceView): string {
@@ -65,21 +88,44 @@ export function formatStatus(st: StatusView, width?: number): string {
   if (a.kv && !a.kv.connected && a.kv.error) {
     head.push(`KV ${a.kv.url} unreachable for ${formatDuration(Date.now() - a.kv.since)}: ${a.kv.error}`);
   }
-  const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'EXIT', 'HEALTH', 'REASON']];
-  for (const s of st.services) {
+  const services = st.services.filter((s) => !s.job);
+  const jobs = st.services.filter((s) => s.job);
+  const rows = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'CPU', 'MEM', 'RESTARTS', 'EXIT', 'HEALTH', 'REASON']];
+  for (const s of services) {
     rows.push([
-      s.name + (s.job ? ' (job)' : ''),
+      s.name,
       s.state,
       s.pid ? String(s.pid) : '-',
       formatDuration(s.uptimeMs),
+      formatCpu(s),
+      formatBytes(s.usage?.rssBytes),
       String(s.restarts),
       formatExit(s.lastExit),
       formatHealth(s),
       formatReason(s),
     ]);
   }
-  let text = `${head.join(' · ')}\n${table(rows, width)}\n`;
+  let text = `${head.join(' · ')}\n`;
+  if (services.length > 0 || jobs.length === 0) text += `${table(rows, width)}\n`;
+  if (jobs.length > 0) {
+    // a job runs and ends by design: its runs and how the last one ended, not restarts
+    const jobRows = [['JOB', 'STATE', 'PID', 'CPU', 'MEM', 'RUNS', 'LAST RUN', 'REASON']];
+    for (const s of jobs) {
+      jobRows.push([
+        s.name,
+        s.state,
+        s.pid ? String(s.pid) : '-',
+        formatCpu(s),
+        formatBytes(s.usage?.rssBytes),
+        String(s.runs?.runs ?? 0),
+        formatLastRun(s),
+        formatReason(s),
+      ]);
+    }
+    text += `${services.length > 0 ? '\n' : ''}${table(jobRows, width)}\n`;
+  }
   if (st.disabled.length > 0) text += `disabled: ${st.disabled.join(', ')}\n`;
+  for (const note of st.notes ?? []) text += `! ${note}\n`;
   if (st.notify?.length) text += `\n${formatNotify(st.notify, width)}\n`;
   return text;
 }

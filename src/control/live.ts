@@ -9,7 +9,7 @@
  * through, and draws the table again, in one write so that backpressure and callbacks behave as before. Event
  * lines about service states are left out meanwhile, since the table shows exactly that.
  */
-import { type AppState, describeEvent } from '../events/index.js';
+import type { AppState, ServiceState } from '../events/index.js';
 import type { Module, Runtime } from '../runtime/index.js';
 import {
   hasFailed,
@@ -18,8 +18,22 @@ import {
   isSettled,
   isSteady,
   type ServiceStatus,
-  waitingFor,
 } from '../supervisor/index.js';
+import { countingDown, samplesOf } from './samples.js';
+import { stageBefore, whatItWaitsFor } from './waiting.js';
+
+const SERVICE_STATES: readonly ServiceState[] = [
+  'waiting',
+  'starting',
+  'running',
+  'ready',
+  'unhealthy',
+  'backoff',
+  'stopping',
+  'stopped',
+  'exited',
+  'failed',
+];
 
 /** Longest the table stays up when something never settles (e.g. a service waiting for config). */
 const MAX_LIVE_MS = 120_000;
@@ -63,12 +77,6 @@ async function attachLiveView(rt: Runtime, opts: LiveViewOptions) {
 
 /** The app states of the start-up: the table stays through them (stages included), whatever the services do. */
 const STARTING_UP: ReadonlySet<AppState> = new Set(['BOOT', 'FIRSTBOOT', 'UPGRADING', 'WARMUP']);
-/** The stage that runs before the services start, by app state: what a service not started yet waits for. */
-const STAGE_OF: Partial<Record<AppState, string>> = {
-  BOOT: 'boot',
-  FIRSTBOOT: 'firstboot',
-  UPGRADING: 'upgrade',
-};
 /** The app is going down (or never came up): the start-up view ends at once, before any service stops. */
 const GOING_DOWN: ReadonlySet<AppState> = new Set(['STOPPING', 'STOPPED', 'ERROR']);
 
@@ -80,6 +88,7 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
   const write = (text: string, cb?: (err?: Error | null) => void) =>
     (original as (s: string, cb?: (err?: Error | null) => void) => boolean).call(out, text, cb);
   const t0 = Date.now();
+  const samples = samplesOf(rt);
   let drawn = 0;
   let frame = 0;
   let ended = false;
@@ -88,10 +97,7 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
   const columns = () => Math.max(20, out.columns || opts.columns || 80);
 
   /** Not started yet because a start-up stage runs first. */
-  const beforeStage = (st: ServiceStatus) => {
-    const stage = STAGE_OF[rt.appState()];
-    return stage !== undefined && st.state === 'stopped' && st.desired === 'down' ? stage : undefined;
-  };
+  const beforeStage = (st: ServiceStatus) => stageBefore(rt.appState(), st);
 
   const symbol = (st: ServiceStatus) => {
     if (isSteady(st)) return paint(32, '✔');
@@ -105,16 +111,24 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
   };
 
   const detail = (st: ServiceStatus, gates: Array<{ id: string; reason: string }>) => {
-    const stage = beforeStage(st);
-    if (stage) return `starts after the ${stage} stage`;
-    const waits = waitingFor(st, gates);
-    if (waits.length > 0) return waits.map((w) => w.reason).join('; ');
+    const plan = rt.stack.runner(st.name)?.plan;
+    const waits =
+      plan &&
+      whatItWaitsFor(
+        rt.appState(),
+        plan,
+        st,
+        gates,
+        rt.control.probeAnswer?.(st.name) ?? rt.control.health(st.name),
+      );
+    if (waits) return waits;
     if (st.pid && isServing(st) && st.state !== 'starting') {
       const exit = st.lastExit ? (st.lastExit.signal ?? `exit code ${st.lastExit.code}`) : undefined;
       const looping = st.failureStreak > 0 && exit ? ` · restarted after ${exit}` : '';
       return `pid ${st.pid}${looping}`;
     }
-    return st.reason ?? '';
+    // "restarting in 2s" counts down with each redraw
+    return countingDown(st.reason, samples.backoffUntil(st.name)) ?? '';
   };
 
   // Lines are cut to the terminal width before colouring: a wrapped line would break the erase arithmetic.
@@ -168,15 +182,32 @@ export function startLiveView(rt: Runtime, opts: LiveViewOptions = {}): { end():
         : Buffer.from(chunk as Uint8Array).toString(
             typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
           );
-    const last = rt.bus.recent(1)[0];
-    if (last?.kind === 'service' && text === `tend | ${describeEvent(last)}\n`) {
+    const kept = withoutStateLines(text);
+    if (kept === '') {
       if (callback) queueMicrotask(() => callback(null));
       return true;
     }
     // the table must start on a line of its own
-    const body = text.endsWith('\n') ? text : `${text}\n`;
+    const body = kept.endsWith('\n') ? kept : `${kept}\n`;
     return write(erase() + body + footer(), callback);
   } as Write;
+
+  /**
+   * tend's lines about a service's state (`tend   | web running (pid 42)`, a crash line), which the table shows
+   * meanwhile; the echo writes them in one chunk with the services' lines, so they are taken out line by line.
+   */
+  const STATE_WORDS = new Set<string>([...SERVICE_STATES, 'killed']);
+  const withoutStateLines = (text: string): string => {
+    if (!text.includes('tend')) return text;
+    const services = new Set(rt.stack.names().filter((n) => !rt.stack.runner(n)?.plan.isJob));
+    return text
+      .split(/(?<=\n)/)
+      .filter((line) => {
+        const m = /^tend +\| (\S+) (\S+)/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
+        return !(m && services.has(m[1]) && STATE_WORDS.has(m[2]));
+      })
+      .join('');
+  };
 
   // Settled once the start-up stages are over and every service is steady or ended for good.
   const settled = () =>

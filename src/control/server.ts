@@ -31,6 +31,7 @@ import {
 } from './access.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import { tokenPathOf } from './locate.js';
+import { samplesOf } from './samples.js';
 import { notReadyReason, serviceView, statusView } from './status.js';
 import { serveEvents, serveLogs } from './streams.js';
 import type { ActionResult, ErrorBody } from './types.js';
@@ -80,6 +81,8 @@ let logsTurn: Promise<unknown> = Promise.resolve();
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const { rt, socketPath } = opts;
   const cs = rt.control;
+  // CPU and memory charts, restarts, job runs: collected from the start of the run
+  const samples = samplesOf(rt);
   const servers: Server[] = [];
   const make = (l: Listener) => {
     const s = createServer((req, res) => {
@@ -134,6 +137,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       httpUrl = `http://${bound.shown}/`;
     }
   } catch (err) {
+    samples.close();
     await closeAll(servers, socketPath, madeToken ? tokenFile : undefined);
     throw err;
   }
@@ -142,7 +146,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     socketPath,
     httpUrl,
     madeToken,
-    close: () => closeAll(servers, socketPath, madeToken ? tokenFile : undefined),
+    close: () => {
+      samples.close();
+      return closeAll(servers, socketPath, madeToken ? tokenFile : undefined);
+    },
   };
 }
 
@@ -432,6 +439,10 @@ async function route(
     only('GET');
     return send(res, 200, statusView(rt, cs));
   }
+  if (path === '/api/samples') {
+    only('GET');
+    return send(res, 200, samplesOf(rt).view());
+  }
   const svc = /^\/api\/services\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
   if (svc) {
     let name: string;
@@ -628,6 +639,7 @@ function waitUntil(rt: Runtime, name: string, ok: () => boolean, ms: number): Pr
 /** Served at GET /api; the same list is in index.ts. */
 const ROUTES = [
   'GET  /api/status',
+  'GET  /api/samples   (CPU and memory of each service over the last 10 minutes, restarts)',
   'GET  /api/services/:name',
   'POST /api/services/:name/start|stop|restart   (?wait=ms, default 10000)',
   'POST /api/reload',

@@ -1,7 +1,12 @@
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
+import { isAbsolute, relative } from 'node:path';
+import { colourOf } from '../logs/index.js';
+import type { ServicePlan } from '../manifest/types.js';
 import { type ControlState, type Runtime, VERSION } from '../runtime/index.js';
 import { describeNotReady, isReady, type ServiceStatus } from '../supervisor/index.js';
-import type { HealthSummary, NotifySinkView, ServiceView, StatusView } from './types.js';
+import { countingDown, samplesOf } from './samples.js';
+import type { HealthSummary, NotifySinkView, ServiceView, StatusView, TemplateView } from './types.js';
+import { whatItWaitsFor } from './waiting.js';
 
 /**
  * The last check result, if it says something about the process there is now: one of an earlier process
@@ -33,7 +38,74 @@ export function serviceView(rt: Runtime, cs: ControlState, name: string): Servic
     waitingFor: rt.stack.gates(name).map((g) => g.reason),
     checks: { ready: r.plan.ready !== undefined, health: r.plan.health !== undefined },
     health: currentHealth(s, cs.health(name)),
+    ...readingAids(rt, cs, r.plan, s),
   };
+}
+
+/**
+ * What the reader is helped with beyond the stack's state: what it waits for, CPU and memory, a job's runs,
+ * the countdown (its `reason` replaced by one counting down), its colour and templates.
+ */
+function readingAids(
+  rt: Runtime,
+  cs: ControlState,
+  plan: ServicePlan,
+  s: ServiceStatus,
+): Partial<ServiceView> {
+  // deadlines and probe times are wall-clock times (event stamps)
+  const now = Date.now();
+  const samples = samplesOf(rt);
+  const retryAt = samples.backoffUntil(s.name);
+  const order = cs.plan.order.indexOf(s.name);
+  const templates = templatesOf(rt, s.name);
+  const answer = cs.probeAnswer?.(s.name) ?? cs.health(s.name);
+  return {
+    // "restarting in 350ms" as the machine said it then; shown counting down from when it said it
+    reason: countingDown(s.reason, retryAt, now),
+    waiting: whatItWaitsFor(rt.appState(), plan, s, rt.stack.gates(s.name), answer, now),
+    // the last sample's, while a process runs (a crashed one's is history: the charts keep it)
+    usage: s.pid !== undefined ? samples.usage(s.name) : undefined,
+    runs: s.job ? (samples.job(s.name) ?? { runs: 0, running: false }) : undefined,
+    retryAt: s.state === 'backoff' || s.state === 'failed' ? retryAt : undefined,
+    colour: colourOf(order >= 0 ? order : cs.plan.order.length),
+    templates: templates.length > 0 ? templates : undefined,
+  };
+}
+
+/** A path under the app's folder, relative to it (what the manifest says); any other, absolute. */
+function shown(base: string, path: string): string {
+  const rel = relative(base, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function templatesOf(rt: Runtime, name: string): TemplateView[] {
+  return (rt.renderStatus()?.templates ?? [])
+    .filter((t) => t.service === name)
+    .map((t) => ({
+      source: shown(rt.plan.dir, t.source),
+      destination: shown(rt.plan.dir, t.destination),
+      state: t.state,
+      reason: t.reason,
+      missing: t.missing,
+      renderedAt: t.renderedAt,
+      keys: t.keys,
+    }));
+}
+
+/** What no service row says: the settings tend refused, templates whose output has their sentinel. */
+function notesOf(rt: Runtime): string[] {
+  const notes: string[] = [];
+  const refused = samplesOf(rt).settingsRefused();
+  if (refused) notes.push(refused.reason);
+  for (const t of rt.renderStatus()?.templates ?? []) {
+    const hit = (t.missing ?? []).find((m) => m.startsWith('sentinel:'));
+    if (hit) {
+      notes.push(
+        `${t.service}: ${shown(rt.plan.dir, t.destination)} holds its sentinel ${JSON.stringify(hit.slice(9))}; the last good file stays`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** Services in the applied plan's start order; any the stack has beyond it (mid-reload) come last. */
@@ -71,6 +143,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
     disabled: cs.plan.disabled,
     timeline: cs.timeline(),
     ...notifyView(rt),
+    notes: notesOf(rt),
   };
 }
 

@@ -25,6 +25,37 @@ export interface ServiceView {
   /** whether a ready / health check is configured, and the last result of one */
   checks: { ready: boolean; health: boolean };
   health?: HealthSummary;
+  /**
+   * what it waits for, in one line: the stage running before it, its closed gates, or its readiness probe
+   * with the probe's last answer and elapsed/timeout (`waiting for tcp 127.0.0.1:5999 (ECONNREFUSED) 3s/1m`)
+   */
+  waiting?: string;
+  /** CPU (percent of one CPU over the last few seconds) and resident memory of its process group */
+  usage?: { cpu: number; rssBytes: number; processes: number };
+  /** a job's runs since tend started and how the last one ended */
+  runs?: {
+    runs: number;
+    running: boolean;
+    last?: { exitCode?: number | null; signal?: string | null; durationMs?: number; at: number; ok: boolean };
+  };
+  /** ms since the epoch when a service backing off (or failed, with a cooldown) is started again */
+  retryAt?: number;
+  /** its colour in tend's echo, an ANSI code (36 cyan, 33 yellow, …): the dashboard's log view uses it too */
+  colour?: number;
+  /** its templates: where each renders, its state, the keys it read (when the render status has them) */
+  templates?: TemplateView[];
+}
+
+export interface TemplateView {
+  source: string;
+  destination: string;
+  state: string;
+  reason?: string;
+  missing?: string[];
+  /** ms since the epoch of the last write */
+  renderedAt?: number;
+  /** KV keys and prefixes the last render read */
+  keys?: string[];
 }
 
 export interface StatusView {
@@ -51,6 +82,8 @@ export interface StatusView {
   disabled: string[];
   /** app state changes, oldest first (bounded) */
   timeline: AppTimelineEntry[];
+  /** what an operator should know that no service row says: settings refused, a template's sentinel found */
+  notes?: string[];
   /** each notify sink in manifest order (absent when there are none) */
   notify?: NotifySinkView[];
 }

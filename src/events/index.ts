@@ -1,3 +1,3 @@
 export { type Bus, createBus, type Listener } from './bus.js';
-export { describeEvent } from './describe.js';
+export { createConsoleLines, describeEvent } from './describe.js';
 export type * from './types.js';

@@ -38,6 +38,8 @@ export interface ServiceChecksOptions {
   publish?: (event: EventInput) => void;
   /** told how long each probe attempt took (the duration histogram of /metrics) */
   observe?: (check: CheckKind, seconds: number) => void;
+  /** every attempt's answer, for `tend status` (no event: a polling failure is not a result) */
+  answered?: (check: CheckKind, result: ProbeResult) => void;
 }
 
 export interface ServiceChecks {
@@ -94,6 +96,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       signal: abort.signal,
     });
     opts.observe?.(check, (performance.now() - t0) / 1000);
+    opts.answered?.(check, r);
     return r;
   };
 

@@ -58,6 +58,13 @@ export function healthModule(): HealthModule {
         publish: (e) => rt?.bus.publish(e),
         observe: (check, seconds) =>
           rt?.metrics.healthCheckDuration.observe({ service: sp.name, check }, seconds),
+        answered: (check, r) =>
+          rt?.control.noteProbeAnswer?.(sp.name, {
+            check,
+            ok: r.ok,
+            output: r.output,
+            time: new Date().toISOString(),
+          }),
       });
       checks.set(sp.name, c);
       return c.hooks;

@@ -11,6 +11,18 @@ export interface Echo extends EchoTarget {
   /** lines dropped so far, all services together */
   dropped(): number;
   /**
+   * Queues one of tend's own lines (`tend | web ready`), aligned with the services' prefixes and dimmed on a
+   * TTY. Never dropped: tend's lines are few and they are what an operator reads first.
+   */
+  tend(text: string): void;
+  /** The text `tend(text)` would queue, for a writer that keeps its own queue (the stdout notify sink). */
+  tendLine(text: string): string;
+  /**
+   * Makes the lines other parts of tend write straight to `out` as `tend | text` look like `tend(text)`'s:
+   * aligned and dimmed. Wraps `out.write` once; call it before anything else wraps it (the live view).
+   */
+  adoptTendLines(): void;
+  /**
    * Writes the queued lines now rather than at the end of this turn of the event loop: tend's own line about
    * a service (e.g. that it exited) then comes after what the service printed before, not ahead of it.
    */
@@ -22,11 +34,27 @@ export interface EchoOptions {
   color?: boolean;
   /** text held while `out` is full before lines are dropped, in UTF-16 units (default 1 Mi) */
   maxQueued?: number;
+  /**
+   * The names that will print, in the order of their colours (the services in start order, then stages):
+   * prefixes are padded to the longest from the first line on, and a service keeps its colour whatever prints
+   * first. A name not listed still prints, widening the prefixes from then on.
+   */
+  names?: readonly string[];
 }
+
+/** ANSI colours of the service prefixes, in order; the dashboard's log view maps them to the same colours. */
+export const PALETTE = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
+
+/** The colour of the `i`th name (start order), as an ANSI code: the echo and the dashboard agree on it. */
+export function colourOf(index: number): number {
+  return PALETTE[index % PALETTE.length];
+}
+
+/** tend's own name in the echo: its lines carry this prefix. */
+export const TEND_LABEL = 'tend';
 
 // Text collected during one turn of the event loop goes out as one write; a burst goes out in pieces this big.
 const BATCH = 64 * 1024;
-const PALETTE = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
 
 export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: EchoOptions = {}): Echo {
   const tty = (out as { isTTY?: boolean }).isTTY === true;
@@ -34,7 +62,12 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
   const maxQueued = opts.maxQueued ?? 1024 * 1024;
   const prefixes = new Map<string, string>();
   const colours = new Map<string, number>();
-  let width = 0;
+  // with the names known, tend's own prefix lines up with theirs from the first line
+  let width = opts.names ? TEND_LABEL.length : 0;
+  for (const n of opts.names ?? []) {
+    width = Math.max(width, n.length);
+    if (!colours.has(n)) colours.set(n, colourOf(colours.size));
+  }
   let queue = '';
   let blocked = false;
   let broken = false;
@@ -50,11 +83,29 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
       width = service.length;
       prefixes.clear();
     }
-    if (!colours.has(service)) colours.set(service, PALETTE[colours.size % PALETTE.length]);
     const label = `${service.padEnd(width)} |`;
-    p = color ? `\x1b[${colours.get(service)}m${label}\x1b[0m ` : `${label} `;
+    if (service === TEND_LABEL) p = color ? `\x1b[2m${label}` : `${label} `;
+    else {
+      if (!colours.has(service)) colours.set(service, colourOf(colours.size));
+      p = color ? `\x1b[${colours.get(service)}m${label}\x1b[0m ` : `${label} `;
+    }
     prefixes.set(service, p);
     return p;
+  }
+
+  /** A dimmed line keeps its dimming to the end: the prefix opens it, the reset closes it. */
+  function tendLine(text: string): string {
+    const body = escapeControls(text);
+    return color ? `${prefix(TEND_LABEL)} ${body}\x1b[0m\n` : `${prefix(TEND_LABEL)}${body}\n`;
+  }
+
+  function schedule(): void {
+    if (blocked) return;
+    if (queue.length >= BATCH) send();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(send);
+    }
   }
 
   function send(): void {
@@ -71,7 +122,9 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
   function onDrain(): void {
     blocked = false;
     if (droppedSinceDrain > 0) {
-      queue += `${prefix('tend')}${droppedSinceDrain} lines were not echoed (stdout too slow); log files are complete\n`;
+      queue += tendLine(
+        `${droppedSinceDrain} lines were not echoed (stdout too slow); log files are complete`,
+      );
       droppedSinceDrain = 0;
     }
     send();
@@ -91,13 +144,30 @@ export function createEcho(out: NodeJS.WritableStream = process.stdout, opts: Ec
         return false;
       }
       queue += prefix(service) + escapeControls(text) + '\n';
-      if (blocked) return true;
-      if (queue.length >= BATCH) send();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(send);
-      }
+      schedule();
       return true;
+    },
+    tend(text: string): void {
+      if (broken) return;
+      // written at once, with what the services printed before it, as tend's lines always were: the last ones
+      // (STOPPED) must not wait for a turn of the loop that may not come
+      queue += tendLine(text);
+      send();
+    },
+    tendLine,
+    adoptTendLines() {
+      const original = out.write;
+      const plain = `${TEND_LABEL} | `;
+      out.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+        if (typeof chunk === 'string' && chunk.includes(plain)) {
+          // (a line may start after the live view's cursor movements, which stay in front of it)
+          chunk = chunk.replace(
+            /^((?:\x1b\[[0-9;]*[A-Za-z])*)tend \| (.*)\n/gm,
+            (_m, moves: string, body: string) => moves + tendLine(body),
+          );
+        }
+        return (original as (...a: unknown[]) => boolean).call(out, chunk, ...rest);
+      } as typeof out.write;
     },
     dropped: () => dropped,
     flush: send,

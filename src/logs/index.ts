@@ -9,7 +9,7 @@
  * Lines longer than maxLineBytes (64 KiB) become several lines; a full disk drops and counts lines, and a file
  * that falls behind pauses the children's pipes instead of growing tend's memory.
  */
-export { createEcho, type Echo, type EchoOptions } from './echo.js';
+export { colourOf, createEcho, type Echo, type EchoOptions, PALETTE, TEND_LABEL } from './echo.js';
 export { escapeControls } from './escape.js';
 export { parseLogLine } from './format.js';
 export { readLastLines } from './read-last.js';

@@ -23,6 +23,11 @@ export interface NotifierOptions {
    * or stage printed before an event comes before the event's line on the shared stdout.
    */
   beforeStdout?: () => void;
+  /**
+   * tend's console line around a text (`tend | web ready`, aligned and dimmed as the echo does): the stdout sink
+   * then prints in tend's console format. Without it, `[tend] web: starting → running` lines.
+   */
+  stdoutLine?: (text: string) => string;
   /** where sinks report their problems, at most once a minute each; default process.stderr */
   stderr?: NodeJS.WritableStream;
   /** folder that relative file paths and exec commands run in */
@@ -65,7 +70,7 @@ export function createNotifier(sinks: NotifyPlan[], opts: NotifierOptions): Noti
     let delivery: Delivery;
     switch (plan.kind) {
       case 'stdout': {
-        const s = stdoutDeliver(stdout, opts.beforeStdout);
+        const s = stdoutDeliver(stdout, opts.beforeStdout, opts.stdoutLine);
         disposers.push(s.dispose);
         delivery = { ...base, name: uniqueName('stdout'), batch: 256, deliver: s.deliver };
         break;

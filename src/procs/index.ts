@@ -18,7 +18,9 @@ export { acquirePidFile, PID_FILE, type PidFileResult } from './pidfile.js';
 export {
   allProcesses,
   descendants,
+  type GroupUsage,
   groupMembers,
+  groupUsage,
   isAlive,
   listChildren,
   type ProcessInfo,

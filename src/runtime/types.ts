@@ -85,6 +85,13 @@ export interface ControlState {
   /** called with the new value on every change; returns the unsubscribe function */
   onMaintenance(listener: (on: boolean) => void): () => void;
   health(service: string): HealthSummary | undefined;
+  /**
+   * The newest answer of a service's probe, every attempt included: a readiness probe still polling publishes
+   * no event (its failures before the port opens are not results), yet `tend status` shows what it answers.
+   */
+  probeAnswer?(service: string): HealthSummary | undefined;
+  /** records a probe's answer (the health module calls it after each attempt) */
+  noteProbeAnswer?(service: string, answer: HealthSummary): void;
   timeline(): AppTimelineEntry[];
   /** called after each successful reload with what changed and the new plan */
   onReload(listener: (result: ReloadResult, plan: Plan) => void): () => void;
@@ -117,6 +124,8 @@ export interface TemplateStatus {
   missing?: string[];
   /** ms since epoch of the last write */
   renderedAt?: number;
+  /** the KV keys and prefixes (`prefix:PATH`) its last render read, when the render loop reports them */
+  keys?: string[];
 }
 
 export interface EnvFromStatus {

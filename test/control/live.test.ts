@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Running, startUp } from '../../src/app/index.js';
 import { isPlainOutput, liveViewModule } from '../../src/control/index.js';
+import { healthModule } from '../../src/health/index.js';
 import { servicePlan, sh, stackPlan } from '../helpers/plan.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -93,7 +94,7 @@ describe('live view', () => {
     expect(shown.filter((l) => / ready · /.test(l))).toEqual([]);
     expect(shown.filter((l) => /hello from alpha/.test(l))).toHaveLength(1);
     // the table replaced the per-state event lines while it was up
-    expect(shown.some((l) => /^tend \| alpha running/.test(l))).toBe(false);
+    expect(shown.some((l) => /^tend +\| alpha (starting|running)/.test(l))).toBe(false);
 
     // after the start-up phase, writes go straight through
     const before = out.text.length;
@@ -155,6 +156,32 @@ describe('live view', () => {
     expect(out.text).toMatch(/web\s+stopped\s+starts after the boot stage/);
     expect(out.text).not.toMatch(/0\/1 ready after/);
     expect(finalTable(out)[0]).toMatch(/^test: 1\/1 ready after [\d.]+s$/);
+  });
+
+  it('says what a service waits for: its readiness probe, the probe’s last answer, elapsed/timeout', async () => {
+    const dir = tmp();
+    const out = new FakeTty();
+    const plan = stackPlan(dir, [
+      servicePlan('web', 'exec sleep 30', {
+        ready: { probe: { kind: 'tcp', host: '127.0.0.1', port: 1 }, intervalMs: 100, timeoutMs: 60_000 },
+      }),
+    ]);
+    const rt = await startUp({
+      plan,
+      env: { ...process.env, CI: '', NO_COLOR: '1' },
+      out,
+      modules: [healthModule(), liveViewModule()],
+    });
+    running.push(rt);
+    // the elapsed time counts up with each redraw
+    await waitFor(
+      () => /web\s+running\s+waiting for tcp 127\.0\.0\.1:1 \(ECONNREFUSED\) [1-9]\d*s\/1m/.test(out.text),
+      {
+        what: 'the probe in the table',
+        timeoutMs: 15_000,
+      },
+    );
+    expect(out.text).toMatch(/web\s+running\s+waiting for tcp 127\.0\.0\.1:1 \(ECONNREFUSED\) 0s\/1m/);
   });
 
   it('ends when the app goes down, before STOPPED, with the services as they were', async () => {

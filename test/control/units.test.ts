@@ -179,8 +179,8 @@ describe('human output', () => {
     };
     const text = formatStatus(st);
     expect(text).toMatch(/^shop: UP \(maintenance\) · tend pid 1, up 1m01s · not ready/);
-    expect(text).toMatch(/^web\s+waiting\s+-\s+-\s+0\s+-\s+…\s+waiting for db to be ready$/m);
-    expect(text).toMatch(/^db\s+backoff\s+-\s+-\s+3\s+1\s+-\s+exit code 1; retrying in 2s$/m);
+    expect(text).toMatch(/^web\s+waiting\s+-\s+-\s+-\s+-\s+0\s+-\s+…\s+waiting for db to be ready$/m);
+    expect(text).toMatch(/^db\s+backoff\s+-\s+-\s+-\s+-\s+3\s+1\s+-\s+exit code 1; retrying in 2s$/m);
     expect(text).toMatch(/^disabled: cron$/m);
     expect(text).toMatch(/KV etcd:\/\/10\.0\.0\.9:2379 unreachable for 1m0\ds: connection refused/);
   });

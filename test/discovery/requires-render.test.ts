@@ -48,6 +48,6 @@ services:
     expect(line).toBe(`web starts with [upstream 127.0.0.1:${port}]`);
     await t.waitForOutput(/app UP/);
     expect(t.output()).not.toMatch(/web stopping: config changed/);
-    expect(t.output().match(/tend \| web starting/g)).toHaveLength(1);
+    expect(t.output().match(/tend +\| web starting/g)).toHaveLength(1);
   });
 });

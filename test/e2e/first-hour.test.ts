@@ -45,7 +45,7 @@ describe('the first hour', () => {
     )[1];
     expect(url).not.toMatch(/:0\//);
     const next = await t.waitForOutput(
-      /tend \| up · dashboard (\S+) · `(tend|node \S+) status` in another terminal/,
+      /tend +\| up · dashboard (\S+) · `(tend|node \S+) status` in another terminal/,
     );
     expect(next[1]).toBe(url);
     // the command printed works when pasted: \`tend\` only when it is on PATH, else the way tend was started
@@ -138,7 +138,7 @@ describe('the first hour', () => {
   it('tend down stops it from another terminal and waits; logs --since; logs from the files afterwards', async () => {
     const dir = project(TWO);
     const t = startTend(['up'], { cwd: dir });
-    await t.waitForOutput(/tend \| up · `(?:tend|node \S+) status` in another terminal/);
+    await t.waitForOutput(/tend +\| up · `(?:tend|node \S+) status` in another terminal/);
     const since = runTend(['logs', '--since', '10m'], { cwd: dir });
     expect(since.stdout).toMatch(/web says hi/);
     const future = runTend(['logs', '--since', new Date(Date.now() + 3_600_000).toISOString()], { cwd: dir });

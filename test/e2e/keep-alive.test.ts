@@ -33,7 +33,8 @@ services:
 `);
     const t = startTend(['up'], { cwd: dir, env: { TEND_STATE_DIR: join(dir, '.state') } });
     // 7 lives = 6 crashes, more than max_failures (5)
-    await waitFor(() => (t.output().match(/worker running/g) ?? []).length >= 7, {
+    // its first start, then a line per crash and the restart it brings
+    await waitFor(() => (t.output().match(/worker (running|exited 1 · restart)/g) ?? []).length >= 7, {
       timeoutMs: 60_000,
       what: '7 lives of the worker',
     });

@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEcho, createServiceLog } from '../../src/logs/index.js';
+import { createConsoleLines } from '../../src/events/index.js';
+import { colourOf, createEcho, createServiceLog } from '../../src/logs/index.js';
+import { stdoutDeliver } from '../../src/notify/stdout.js';
 import { closed, createScratch, fileLines, plan, rawText } from './helpers.js';
 
 const scratch = createScratch();
@@ -141,5 +143,186 @@ describe('a service printing terminal escapes', () => {
     expect(fileLines(file).map(rawText)).toEqual([
       '\x1b]0;owned\x07\x1b[2Jcleared\r\x1b[Ktend | web ready\ttab\u009bx',
     ]);
+  });
+});
+
+describe('the echo with the configured names (tend up)', () => {
+  it('pads every prefix to the longest configured name from the first line, tend’s own lines too', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false, names: ['web', 'web-frontend', 'db'] });
+    echo.write('web', 'stdout', 'one');
+    echo.tend('web running (pid 42)');
+    echo.write('web-frontend', 'stdout', 'two');
+    echo.write('db', 'stdout', 'three');
+    await tick();
+    await tick();
+    expect(text()).toBe(
+      [
+        'web          | one',
+        'tend         | web running (pid 42)',
+        'web-frontend | two',
+        'db           | three',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('gives each service the colour of its place in the list whatever prints first, and dims tend’s lines', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: true, names: ['a', 'b'] });
+    echo.write('b', 'stdout', 'y');
+    echo.write('a', 'stdout', 'x');
+    echo.tend('a ready');
+    await tick();
+    await tick();
+    const [b, a, t] = text().split('\n');
+    expect(b).toBe(`\x1b[${colourOf(1)}mb    |\x1b[0m y`);
+    expect(a).toBe(`\x1b[${colourOf(0)}ma    |\x1b[0m x`);
+    expect(t).toBe('\x1b[2mtend | a ready\x1b[0m');
+  });
+});
+
+describe('tend’s console lines', () => {
+  const base = { time: '', seq: 0, kind: 'service' as const, service: 'worker' };
+  it('tells a crash and its restart in one line, not one per state with the stale reason repeated', () => {
+    const line = createConsoleLines();
+    const said = [
+      line({ ...base, from: 'starting', to: 'running', pid: 10, restarts: 0 }),
+      // crash, restarted at once
+      line({
+        ...base,
+        from: 'running',
+        to: 'starting',
+        pid: 10,
+        exitCode: 1,
+        signal: null,
+        restarts: 0,
+        reason: 'restarted after exit code 1',
+      }),
+      line({
+        ...base,
+        from: 'starting',
+        to: 'running',
+        pid: 11,
+        restarts: 1,
+        reason: 'restarted after exit code 1',
+      }),
+      // crash, backoff
+      line({
+        ...base,
+        from: 'running',
+        to: 'backoff',
+        pid: 11,
+        exitCode: 1,
+        signal: null,
+        restarts: 1,
+        reason: 'exit code 1; restarting in 350ms',
+      }),
+      line({
+        ...base,
+        from: 'backoff',
+        to: 'starting',
+        restarts: 1,
+        reason: 'exit code 1; restarting in 350ms',
+      }),
+      line({
+        ...base,
+        from: 'starting',
+        to: 'running',
+        pid: 12,
+        restarts: 2,
+        reason: 'exit code 1; restarting in 350ms',
+      }),
+      // killed after a failed health check
+      line({
+        ...base,
+        from: 'stopping',
+        to: 'backoff',
+        pid: 12,
+        exitCode: null,
+        signal: 'SIGTERM',
+        restarts: 2,
+        reason: 'health check failed: HTTP 500; restarting in 1s',
+      }),
+      line({
+        ...base,
+        from: 'backoff',
+        to: 'starting',
+        restarts: 2,
+        reason: 'health check failed: HTTP 500; restarting in 1s',
+      }),
+      line({
+        ...base,
+        from: 'starting',
+        to: 'running',
+        pid: 13,
+        restarts: 3,
+        reason: 'health check failed: HTTP 500; restarting in 1s',
+      }),
+      line({ ...base, from: 'running', to: 'ready', pid: 13, restarts: 3 }),
+      line({ ...base, from: 'ready', to: 'stopping', pid: 13, restarts: 3, reason: 'received SIGTERM' }),
+    ].filter((l) => l !== undefined);
+    expect(said).toEqual([
+      'worker running (pid 10)',
+      'worker exited 1 · restart 1 now',
+      'worker exited 1 · restart 2 in 350ms',
+      'worker killed by SIGTERM (health check failed: HTTP 500) · restart 3 in 1s',
+      'worker ready',
+      'worker stopping: received SIGTERM',
+    ]);
+  });
+
+  it('the stdout notify sink prints in the same console format', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false, names: ['worker'] });
+    const sink = stdoutDeliver(out, undefined, (t) => echo.tendLine(t));
+    await sink.deliver(
+      [
+        {
+          ...base,
+          from: 'running',
+          to: 'backoff',
+          pid: 11,
+          exitCode: 1,
+          signal: null,
+          restarts: 1,
+          reason: 'exit code 1; restarting in 350ms',
+        },
+        { ...base, from: 'backoff', to: 'starting', restarts: 1, reason: 'exit code 1; restarting in 350ms' },
+        { time: '', seq: 0, kind: 'health', service: 'worker', check: 'ready', ok: false, output: 'refused' },
+      ],
+      new AbortController().signal,
+    );
+    expect(text()).toBe(
+      'tend   | worker exited 1 · restart 2 in 350ms\ntend   | worker: ready check failed: refused\n',
+    );
+  });
+});
+
+describe('tend lines written straight to stdout', () => {
+  it('line up with the echo once it adopts them, dimmed on a TTY, whoever wrote them', async () => {
+    const { out, text } = collector();
+    const echo = createEcho(out, { color: false, names: ['web-frontend'] });
+    echo.adoptTendLines();
+    out.write('tend | dashboard, API and metrics on http://127.0.0.1:7070/\n');
+    out.write('tend | reload refused:\ntend |   tend.yaml:3: bad\nweb-frontend | as is\n');
+    expect(text()).toBe(
+      [
+        'tend         | dashboard, API and metrics on http://127.0.0.1:7070/',
+        'tend         | reload refused:',
+        'tend         |   tend.yaml:3: bad',
+        'web-frontend | as is',
+        '',
+      ].join('\n'),
+    );
+    const tty = collector();
+    const dim = createEcho(tty.out, { color: true, names: ['web-frontend'] });
+    dim.adoptTendLines();
+    tty.out.write('tend | up\n');
+    // after the live view's erase, too
+    tty.out.write('\x1b[3F\x1b[Jtend | down\n');
+    expect(tty.text()).toBe(
+      '\x1b[2mtend         | up\x1b[0m\n\x1b[3F\x1b[J\x1b[2mtend         | down\x1b[0m\n',
+    );
   });
 });

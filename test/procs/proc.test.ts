@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { descendants, groupMembers, isAlive, listChildren, processInfo } from '../../src/procs/index.js';
+import {
+  descendants,
+  groupMembers,
+  groupUsage,
+  isAlive,
+  listChildren,
+  processInfo,
+} from '../../src/procs/index.js';
 import { parseStat } from '../../src/procs/proc.js';
 import { isNodeChild, spawnTracked } from '../../src/procs/tracked.js';
 import { processJanitor, waitFor } from './helpers.js';
@@ -23,12 +30,27 @@ describe('parseStat', () => {
       pgid: 11,
       sid: 12,
       startTime: 987654,
+      // utime (14) + stime (15), rss (24)
+      cpuTicks: 29,
+      rssPages: 24,
     });
   });
 
   it('rejects what is not a stat line', () => {
     expect(parseStat('')).toBeUndefined();
     expect(parseStat('12 (x) S 1')).toBeUndefined();
+  });
+});
+
+describe.skipIf(!linux)('groupUsage', () => {
+  it('sums CPU time and resident memory over the members of a process group', () => {
+    const self = processInfo(process.pid)!;
+    const usage = groupUsage([self.pgid]).get(self.pgid)!;
+    expect(usage.processes).toBeGreaterThanOrEqual(1);
+    // node itself is resident for tens of MiB and has used CPU to get here
+    expect(usage.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(usage.cpuSeconds).toBeGreaterThan(0);
+    expect(groupUsage([999_999_999]).size).toBe(0);
   });
 });
 
