@@ -83,8 +83,6 @@ export interface RunnerOptions {
   bus: Bus;
   env: NodeJS.ProcessEnv;
   hooks?: ServiceHooks;
-  uid?: number;
-  gid?: number;
 }
 
 const GROUP_POLL_MS = 10;
@@ -246,7 +244,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const doSpawn = () => {
     let c: ChildProcess;
     try {
-      c = spawnService(plan.command, { cwd: plan.cwd, env, uid: opts.uid, gid: opts.gid });
+      c = spawnService(plan.command, { cwd: plan.cwd, env, user: plan.runAs });
     } catch (err) {
       queueMicrotask(() => send({ t: 'spawn-error', message: (err as Error).message }));
       return;
