@@ -182,7 +182,7 @@ export function systemdUnit(plan: Plan, opts: UnitOptions): string {
     ...(who.group ? [`Group=${escapeSpecifiers(who.group)}`] : []),
     ...(switching.length > 0 && !who.user
       ? [
-          `# tend runs as root: ${switching.map((s) => `${s.name} (${s.runAs?.spec})`).join(', ')} switch to user: themselves`,
+          `# tend runs as root, to start ${switching.map((s) => `${s.name} as ${s.runAs?.spec}`).join(', ')} (user:)`,
         ]
       : []),
     '# SIGTERM to tend alone: it stops the services in order; SIGKILL to the rest only after TimeoutStopSec',
