@@ -80,9 +80,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * Arrows that exist today and are being removed (each names why it is still here). Kept short and explicit:
  * the test fails when one of them is gone, so the list cannot go stale.
  */
-const PENDING: Array<{ from: string; to: string; why: string }> = [
-  { from: 'render', to: 'lifecycle', why: 'the command runner and effectiveSettings move down (issue 12)' },
-];
+const PENDING: Array<{ from: string; to: string; why: string }> = [];
 
 interface Edge {
   file: string;

@@ -91,7 +91,9 @@ try {
     idle.run({ quick, only, peers, seconds: meta.idleSeconds, settleS: meta.idleSettleS }),
   );
   await step('startup', () => startup.run({ quick, only, peers }));
-  await step('logs', () => logs.run({ quick, only, peers, lines: meta.logLines }));
+  // tend twice: its default raw file (beside supervisord and PM2) and time-stamped (beside svlogd -tt)
+  const logsOnly = only.flatMap((n) => (n === 'tend' ? ['tend', 'tend-stamped'] : [n]));
+  await step('logs', () => logs.run({ quick, only: logsOnly, peers, lines: meta.logLines }));
   await step('kv', () => kvPropagation({ quick }));
   await step('template', () => template());
 } finally {

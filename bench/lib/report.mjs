@@ -40,10 +40,20 @@ function summaryRows(R, names) {
   add('idle PSS, MiB', R.idle, (r) => r.pssKiB / 1024);
   add('start-up, 100 services, ms', R.startup?.[100], (r) => r.allMs);
   add('start-up, 1,000 services, ms', R.startup?.[1000], (r) => r.allMs);
-  add('logs: lines lost (of the lines written)', R.logs, (r) => r.maxLost, 3);
-  add('logs: throughput, k lines/s', R.logs, (r) => r.linesPerSec / 1000);
-  add('logs: supervisor CPU, ms per million lines', R.logs, (r) => r.cpuPerMillion);
-  add('logs: supervisor peak RSS, MiB', R.logs, (r) => r.hwmKiB / 1024);
+  // Logs in two kinds of work, each against tend doing the same: the bytes as they came (supervisord, PM2) and
+  // lines each time-stamped (svlogd -tt, in runit's column; tend with `timestamps: true` in tend's)
+  const copy = R.logs && { tend: R.logs.tend, supervisord: R.logs.supervisord, pm2: R.logs.pm2 };
+  const stamp = R.logs?.['tend-stamped'] && { tend: R.logs['tend-stamped'], runit: R.logs.runit };
+  for (const [what, byName] of [
+    ['logs, bytes as they came', copy],
+    ['logs, time-stamped lines', stamp],
+  ]) {
+    if (!byName) continue;
+    add(`${what}: lines lost (of the lines written)`, byName, (r) => r.maxLost, 3);
+    add(`${what}: throughput, k lines/s`, byName, (r) => r.linesPerSec / 1000);
+    add(`${what}: supervisor CPU, ms per million lines`, byName, (r) => r.cpuPerMillion);
+    add(`${what}: supervisor peak RSS, MiB`, byName, (r) => r.hwmKiB / 1024);
+  }
   const kv = R.kv;
   const kvText = !kv
     ? 'not run'
@@ -109,8 +119,17 @@ function targets(R) {
     const met =
       tr && pm && sd ? tr.linesPerSec >= pm.linesPerSec && tr.linesPerSec >= sd.linesPerSec : undefined;
     out.push(
-      `| log throughput ≥ PM2's and supervisord's | tend ${fmt(tr && tr.linesPerSec / 1000)} k lines/s; PM2 ${fmt(pm && pm.linesPerSec / 1000)} k; supervisord ${fmt(sd && sd.linesPerSec / 1000)} k | ${mark(met)} |`,
+      `| log throughput ≥ PM2's and supervisord's (bytes as they came) | tend ${fmt(tr && tr.linesPerSec / 1000)} k lines/s; PM2 ${fmt(pm && pm.linesPerSec / 1000)} k; supervisord ${fmt(sd && sd.linesPerSec / 1000)} k | ${mark(met)} |`,
     );
+    const [ts, ru] = [t(R.logs, 'tend-stamped'), t(R.logs, 'runit')];
+    if (ts || ru)
+      out.push(
+        `| time-stamped log throughput ≥ svlogd -tt's | tend ${fmt(ts && ts.linesPerSec / 1000)} k lines/s; runit ${fmt(ru && ru.linesPerSec / 1000)} k | ${mark(ts && ru ? ts.linesPerSec >= ru.linesPerSec : undefined)} |`,
+      );
+    if (ts)
+      out.push(
+        `| zero lost log lines, time-stamped | tend lost ${ts.maxLost} of ${ts.expected} | ${mark(ts.maxLost === 0)} |`,
+      );
   }
   {
     const tr = R.startup?.[1000]?.tend;
@@ -265,12 +284,14 @@ ${startup.table(R.startup ?? {})}
 ## Logs
 
 One service writes ${(meta.logLines ?? 0).toLocaleString('en-US')} numbered 100-byte lines to stdout as fast as the pipe takes them
-(\`logs-peers/writer.c\`, 64 KiB buffered writes). Files: tend \`logs: { file, stdout: false }\` (a time stamp and the
-stream name in front of each line), runit \`svlogd -tt\` (a time stamp in front), supervisord \`stdout_logfile\`, PM2
-\`out_file\` (both: the bytes as they came). Rotation is off everywhere so that every line stays in one file.
-"Lines in the file" counts each line number once; lost = written − counted. Throughput = lines / (the moment the file
-stopped growing − the writer's first line). CPU is the supervisor's over that span (runit: runsvdir, runsv and
-svlogd). tend and svlogd split the stream into lines and stamp each one; supervisord and PM2 copy chunks as they come.
+(\`logs-peers/writer.c\`, 64 KiB buffered writes). Two kinds of work, each compared with tend doing the same:
+the bytes as they came (tend \`logs: { file, stdout: false }\`, its default raw file; supervisord \`stdout_logfile\`;
+PM2 \`out_file\`: each copies chunks), and lines each time-stamped (\`tend-stamped\`: the same with
+\`timestamps: true\`, a time stamp and the stream name in front of each line; runit \`svlogd -tt\`, a time stamp in
+front: each splits the stream into lines and stamps every one). Rotation is off everywhere so that every line stays
+in one file. "Lines in the file" counts each line number once; lost = written − counted. Throughput = lines / (the
+moment the file stopped growing − the writer's first line). CPU is the supervisor's over that span (runit:
+runsvdir, runsv and svlogd).
 
 ${logs.table(R.logs ?? {})}
 

@@ -1,6 +1,7 @@
 // The same set of services under each supervisor, configured the way its users normally would:
 //
 //   tend         tend.yaml, `tend up`                      logs: { file, stdout: false } or { file: false, stdout: false }
+//                                                          (opts.logTimestamps: `timestamps: true`, svlogd -tt's work)
 //   runit        a runsvdir of service dirs with `run`     logs: a `log/run` with `svlogd -tt` (no rotation)
 //   supervisord  one [program:x] per service, `-n`         logs: stdout_logfile (no rotation) or NONE
 //   pm2          an ecosystem file, `pm2 start`            logs: out_file/error_file, or /dev/null
@@ -62,7 +63,7 @@ async function startTend(dir, services, opts = {}) {
     if (opts.quickRestart) lines.push('    restart: { policy: always, reset_after: 1s }');
     lines.push(
       s.log
-        ? `    logs: { file: ${y(join(cwd, 'out.log'))}, stdout: false, max_size: 4GB, keep: 1 }`
+        ? `    logs: { file: ${y(join(cwd, 'out.log'))}, stdout: false, max_size: 4GB, keep: 1${opts.logTimestamps ? ', timestamps: true' : ''} }`
         : '    logs: { file: false, stdout: false }',
     );
   }

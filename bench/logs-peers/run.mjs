@@ -11,15 +11,31 @@
 //   - the supervisor's CPU time over that span (utime + stime; for runit runsvdir + runsv + svlogd) and its
 //     peak RSS (VmHWM).
 //
-//   node bench/logs-peers/run.mjs [--quick] [--lines 2000000] [--reps 3] [--only tend,pm2]
+// Two kinds of work, compared within each: tend's default raw file (the bytes as they came, chunks copied) beside
+// supervisord and PM2, which copy chunks too; and `tend-stamped` (`timestamps: true`: lines split, each
+// stamped) beside runit's `svlogd -tt`, which does the same.
+//
+//   node bench/logs-peers/run.mjs [--quick] [--lines 2000000] [--reps 3] [--only tend,tend-stamped,pm2]
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensurePeers } from '../lib/peers.mjs';
 import { cpuMs, memoryKiB } from '../lib/proc.mjs';
-import { NAMES, start, svcDir } from '../lib/supervisors.mjs';
+import { NAMES as SUPERVISORS, start, svcDir } from '../lib/supervisors.mjs';
 import { fmt, median, parseArgs, ratio, say, sleep } from '../lib/util.mjs';
 import { compile, finish, subdir } from '../lib/workdir.mjs';
+
+/** The contestants: the supervisors, and tend once more with time-stamped lines. */
+export const NAMES = ['tend', 'tend-stamped', ...SUPERVISORS.filter((n) => n !== 'tend')];
+/** What each one does per chunk of output: the rows are compared within one kind of work. */
+export const WORK = {
+  tend: 'copy',
+  supervisord: 'copy',
+  pm2: 'copy',
+  'tend-stamped': 'stamp',
+  runit: 'stamp',
+};
+const BASE = { copy: 'tend', stamp: 'tend-stamped' };
 
 /** How long the file may stay the same size, after the writer is done, before we call it complete. */
 const QUIET_MS = 1500;
@@ -86,7 +102,15 @@ export function countLines(files, n) {
 async function once(name, n, rep, timeoutMs) {
   const dir = subdir('logs', `${name}-${rep}`);
   const writer = compile('logs-peers/writer.c', 'log-writer');
-  const h = await start(name, dir, [{ name: 'writer', argv: [writer, String(n)], log: true }]);
+  const stamped = name === 'tend-stamped';
+  const h = await start(
+    stamped ? 'tend' : name,
+    dir,
+    [{ name: 'writer', argv: [writer, String(n)], log: true }],
+    {
+      logTimestamps: stamped,
+    },
+  );
   const times = join(svcDir(dir, 'writer'), 'times');
   const files = h.logFiles('writer');
   try {
@@ -155,7 +179,7 @@ export async function run({ quick = false, lines, reps, only = NAMES, peers } = 
   const runs = {};
   const results = {};
   for (const name of only) {
-    if (name !== 'tend' && peers && !peers[name]?.ok)
+    if (!name.startsWith('tend') && peers && !peers[name]?.ok)
       results[name] = { skipped: peers[name]?.why ?? 'not installed' };
     else runs[name] = [];
   }
@@ -195,15 +219,23 @@ export async function run({ quick = false, lines, reps, only = NAMES, peers } = 
 }
 
 export function table(results) {
-  const t = results.tend;
-  const rows = Object.entries(results).map(([name, r]) =>
-    r.skipped
-      ? `| ${name} | – | – | – | – | – | – | – | not measured: ${r.skipped} |`
-      : `| ${name} | ${r.distinct.toLocaleString('en-US')} | ${r.maxLost.toLocaleString('en-US')} | ${fmt(r.linesPerSec / 1000)} k | ${ratio(r.linesPerSec, t?.linesPerSec)} | ${fmt(r.cpuMs)} | ${fmt(r.cpuPerMillion)} | ${fmt(r.hwmKiB / 1024)} | ${r.runs.map((x) => fmt(x / 1000)).join(', ')} k${r.timedOut ? '; timed out' : ''} |`,
+  const label = { copy: 'bytes as they came', stamp: 'lines, each time-stamped' };
+  // rows of one kind of work together, the tend row of that kind first; ratios are to that row
+  const order = Object.keys(results).sort(
+    (a, b) =>
+      (WORK[a] === 'copy' ? 0 : 1) - (WORK[b] === 'copy' ? 0 : 1) ||
+      (a.startsWith('tend') ? 0 : 1) - (b.startsWith('tend') ? 0 : 1),
   );
+  const rows = order.map((name) => {
+    const r = results[name];
+    const work = label[WORK[name]] ?? '';
+    if (r.skipped) return `| ${name} | ${work} | – | – | – | – | – | – | – | not measured: ${r.skipped} |`;
+    const base = results[BASE[WORK[name]]];
+    return `| ${name} | ${work} | ${r.distinct.toLocaleString('en-US')} | ${r.maxLost.toLocaleString('en-US')} | ${fmt(r.linesPerSec / 1000)} k | ${ratio(r.linesPerSec, base?.linesPerSec)} | ${fmt(r.cpuMs)} | ${fmt(r.cpuPerMillion)} | ${fmt(r.hwmKiB / 1024)} | ${r.runs.map((x) => fmt(x / 1000)).join(', ')} k${r.timedOut ? '; timed out' : ''} |`;
+  });
   return [
-    '| supervisor | lines in the file | lost (worst run) | lines/s | vs tend | CPU ms | CPU ms per M lines | peak RSS MiB | runs (lines/s) |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| supervisor | the file holds | lines in the file | lost (worst run) | lines/s | vs tend doing the same | CPU ms | CPU ms per M lines | peak RSS MiB | runs (lines/s) |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
     ...rows,
   ].join('\n');
 }

@@ -26,7 +26,7 @@ function more() {
 more();
 `;
 
-async function viaChild(format: 'raw' | 'json', echo: boolean): Promise<void> {
+async function viaChild(format: 'raw' | 'json', echo: boolean, stamps = format === 'json'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
   try {
     const file = join(dir, 'svc.log');
@@ -34,7 +34,7 @@ async function viaChild(format: 'raw' | 'json', echo: boolean): Promise<void> {
     sink.resume();
     const log = createServiceLog({
       service: 'svc',
-      plan: { file, format, maxSizeBytes: 100 * 1024 * 1024, keep: 3, stdout: echo },
+      plan: { file, format, timestamps: stamps, maxSizeBytes: 100 * 1024 * 1024, keep: 3, stdout: echo },
       echo: echo ? createEcho(sink, { color: false }) : undefined,
     });
     const t0 = process.hrtime.bigint();
@@ -46,7 +46,7 @@ async function viaChild(format: 'raw' | 'json', echo: boolean): Promise<void> {
     const s = log.stats();
     await log.close();
     console.log(
-      `child ${format}${echo ? '+echo' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s, ` +
+      `child ${format}${stamps && format === 'raw' ? '+stamps' : ''}${echo ? '+echo' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s, ` +
         `file ${(statSync(file).size / 1e6).toFixed(0)} MB + ${s.rotations} rotations, dropped ${s.dropped}`,
     );
   } finally {
@@ -55,7 +55,7 @@ async function viaChild(format: 'raw' | 'json', echo: boolean): Promise<void> {
 }
 
 /** the pipeline alone: pre-built 64 KiB chunks pushed through a stream in this process */
-async function inProcess(format: 'raw' | 'json'): Promise<void> {
+async function inProcess(format: 'raw' | 'json', stamps = format === 'json'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
   try {
     const file = join(dir, 'svc.log');
@@ -68,7 +68,7 @@ async function inProcess(format: 'raw' | 'json'): Promise<void> {
     const src = new PassThrough({ highWaterMark: 64 * 1024 });
     const log = createServiceLog({
       service: 'svc',
-      plan: { file, format, maxSizeBytes: 100 * 1024 * 1024, keep: 3, stdout: false },
+      plan: { file, format, timestamps: stamps, maxSizeBytes: 100 * 1024 * 1024, keep: 3, stdout: false },
     });
     const t0 = process.hrtime.bigint();
     log.attach(src, 'stdout');
@@ -88,7 +88,7 @@ async function inProcess(format: 'raw' | 'json'): Promise<void> {
     const s = log.stats();
     await log.close();
     console.log(
-      `in-process ${format}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s`,
+      `in-process ${format}${stamps && format === 'raw' ? '+stamps' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -96,7 +96,9 @@ async function inProcess(format: 'raw' | 'json'): Promise<void> {
 }
 
 await inProcess('raw');
+await inProcess('raw', true);
 await inProcess('json');
 await viaChild('raw', false);
+await viaChild('raw', false, true);
 await viaChild('json', false);
 await viaChild('raw', true);

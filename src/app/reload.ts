@@ -4,6 +4,7 @@
  */
 import { describeReload } from '../control/format.js';
 import { formatIssue, loadManifest, ManifestError } from '../manifest/index.js';
+import { SocketError } from '../procs/index.js';
 import { ReloadError, type ReloadResult, type Runtime } from '../runtime/index.js';
 import { userRefusal } from '../supervisor/index.js';
 import { applyPlanDiff, planDiff } from '../supervisor/reload.js';
@@ -71,7 +72,13 @@ export function reload(
     if (overrides.http) next.http = current.http;
     if (overrides.kv) next.kv = current.kv;
     const diff = planDiff(current, next);
-    await applyPlanDiff(rt.stack, next, diff, { start: opts.start });
+    try {
+      await applyPlanDiff(rt.stack, next, diff, { start: opts.start });
+    } catch (e) {
+      if (!(e instanceof SocketError)) throw e;
+      rt.out.write(`tend | reload refused: ${e.message}; nothing was changed\n`);
+      throw new ReloadError(`${e.message}; nothing was changed`, [e.message]);
+    }
     rt.syncJobs();
     const result: ReloadResult = { file, ...diff, warnings: loaded.warnings };
     cs.reloaded(result, next);

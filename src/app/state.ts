@@ -33,6 +33,7 @@ export function createControlState(plan: Plan, bus: Bus): ControlState {
   const state: ControlState = {
     plan,
     startedAt: Date.now(),
+    startedMono: performance.now(),
     maintenance: () => maintenance,
     setMaintenance(on, reason) {
       if (on === maintenance) return;

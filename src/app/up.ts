@@ -20,6 +20,7 @@ import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
 import { createNotifier, type KvPut } from '../notify/index.js';
+import { SocketError } from '../procs/index.js';
 import {
   type Attached,
   type Discovery,
@@ -153,15 +154,22 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
     (sp, log) => finish.hooksFor(sp, log),
   ];
-  const stack = createStack({
-    plan,
-    bus,
-    echo,
-    env,
-    extraEnv,
-    hooks: (sp, log) => mergeHooks(factories.map((f) => f(sp, log))),
-    serviceEnv: opts.serviceEnv,
-  });
+  let stack: ReturnType<typeof createStack>;
+  try {
+    stack = createStack({
+      plan,
+      bus,
+      echo,
+      env,
+      extraEnv,
+      hooks: (sp, log) => mergeHooks(factories.map((f) => f(sp, log))),
+      serviceEnv: opts.serviceEnv,
+    });
+  } catch (e) {
+    if (!(e instanceof SocketError)) throw e;
+    await notifier.close(0);
+    throw new StartError(`${e.message}\n  nothing was started`, EXIT.usage);
+  }
   let lifecycle: ReturnType<typeof createLifecycle>;
   try {
     lifecycle = createLifecycle({ plan, bus, stack, env: childEnv, echo });
@@ -414,8 +422,14 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
     noted.add(sig);
     process.stderr.write(`tend: received ${sig}; ignored (only TERM, INT, QUIT stop tend)\n`);
   };
+  // V8's CPU profiler (--cpu-prof, --prof) runs on SIGPROF: a handler of tend's would take its ticks, and
+  // removing it at the end would leave the default action, which kills tend mid-profile
+  const profiling = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some(
+    (a) => a.startsWith('--cpu-prof') || a === '--prof',
+  );
+  const ignored = IGNORED_SIGNALS.filter((s) => !(profiling && s === 'SIGPROF'));
   for (const s of HANDLED_SIGNALS) process.on(s, listener);
-  for (const s of IGNORED_SIGNALS) process.on(s, ignore);
+  for (const s of ignored) process.on(s, ignore);
   return {
     bind(running) {
       target = running;
@@ -423,7 +437,7 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
     },
     remove() {
       for (const s of HANDLED_SIGNALS) process.off(s, listener);
-      for (const s of IGNORED_SIGNALS) process.off(s, ignore);
+      for (const s of ignored) process.off(s, ignore);
     },
   };
 }

@@ -40,6 +40,9 @@ interface SystemdFlags extends Common {
   group?: string;
   exec?: string;
   description?: string;
+  socket?: boolean;
+  after: string[];
+  requires: string[];
 }
 
 /** The manifest, or undefined after printing why (exit 2). `only` also enables a service disabled here. */
@@ -87,8 +90,12 @@ async function systemdCommand(opts: SystemdFlags): Promise<number> {
   const { parseOnly } = await import('./commands.js');
   const plan = await loadPlan(opts.file, parseOnly(opts.only));
   if (!plan) return EXIT_USAGE;
-  const { systemdUnit } = await import('../export/index.js');
+  const { systemdSocketUnit, systemdUnit } = await import('../export/index.js');
   try {
+    if (opts.socket) {
+      out(systemdSocketUnit(plan, { only: parseOnly(opts.only) }));
+      return EXIT_OK;
+    }
     out(
       systemdUnit(plan, {
         tend: tendArgv(opts.exec),
@@ -98,6 +105,8 @@ async function systemdCommand(opts: SystemdFlags): Promise<number> {
         user: opts.user,
         group: opts.group,
         description: opts.description,
+        after: opts.after,
+        requires: opts.requires,
       }),
     );
     return EXIT_OK;
@@ -237,6 +246,14 @@ export function registerExportCommands(program: Command): void {
     .option('--group <group>', 'Group= to run tend as')
     .option('--exec <command>', 'how systemd starts tend (default: this node and this tend’s main.js)')
     .option('--description <text>', 'Description= of the unit')
+    .option('--socket', "print the matching .socket unit instead (the services' listen: sockets)")
+    .option('--after <unit>', 'also start after UNIT (After=; repeatable), e.g. docker.service', collect, [])
+    .option(
+      '--requires <unit>',
+      'UNIT must run too: Requires= and After= (repeatable), e.g. docker.service on a Docker host',
+      collect,
+      [],
+    )
     .action(async (opts: SystemdFlags) => {
       process.exitCode = await systemdCommand(opts);
     });

@@ -14,15 +14,10 @@ function currentHealth(s: ServiceStatus, h: HealthSummary | undefined): HealthSu
   return Date.parse(h.time) >= s.startedAt ? h : undefined;
 }
 
-export function serviceView(
-  rt: Runtime,
-  cs: ControlState,
-  name: string,
-  now = Date.now(),
-): ServiceView | undefined {
+export function serviceView(rt: Runtime, cs: ControlState, name: string): ServiceView | undefined {
   const r = rt.stack.runner(name);
   if (!r) return undefined;
-  const s = r.status(now);
+  const s = r.status();
   return {
     name: s.name,
     state: s.state,
@@ -50,7 +45,6 @@ export function serviceNames(rt: Runtime, cs: ControlState): string[] {
 }
 
 export function statusView(rt: Runtime, cs: ControlState): StatusView {
-  const now = Date.now();
   const state = rt.appState();
   return {
     app: {
@@ -60,7 +54,8 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       pid: process.pid,
       version: VERSION,
       startedAt: cs.startedAt,
-      uptimeMs: now - cs.startedAt,
+      // monotonic: a wall clock stepped back must not make it negative
+      uptimeMs: Math.round(performance.now() - cs.startedMono),
       maintenance: cs.maintenance(),
       http: cs.httpUrl,
       ready: state === 'UP' && rt.stack.allReady(),
@@ -71,7 +66,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       kv: { url: rt.kv.url, ...rt.kv.status() },
     },
     services: serviceNames(rt, cs)
-      .map((n) => serviceView(rt, cs, n, now))
+      .map((n) => serviceView(rt, cs, n))
       .filter((s): s is ServiceView => s !== undefined),
     disabled: cs.plan.disabled,
     timeline: cs.timeline(),

@@ -82,7 +82,10 @@ export async function lastLines(rt: Runtime, service: string, n: number): Promis
     // Lines that came while flushing are in the file too, after the ring's: read enough to cover them.
     const since = log.stats().lines - seen;
     const fromFile = (await readLastLines(file, n + since + 16))
-      .map((text) => parseLogLine(text, service))
+      .map(
+        (text) =>
+          parseLogLine(text, service) ?? { time: Number.NaN, service, stream: 'stdout' as const, text },
+      )
       .filter((l): l is LogLine => l !== undefined);
     const at = ring.length === 0 ? fromFile.length : indexOfRun(fromFile, ring);
     // not found (a rotation in between, lines lost to a full disk): fall back to the clock
@@ -96,7 +99,9 @@ export async function lastLines(rt: Runtime, service: string, n: number): Promis
 /** Where the ring's first lines start in the file's lines (searching from the end), or -1. */
 function indexOfRun(lines: LogLine[], ring: LogLine[]): number {
   const k = Math.min(ring.length, 8);
-  const same = (a: LogLine, b: LogLine) => a.time === b.time && a.stream === b.stream && a.text === b.text;
+  // a raw file without stamps has neither time nor stream: its lines match on text alone
+  const same = (a: LogLine, b: LogLine) =>
+    a.text === b.text && (Number.isNaN(a.time) || (a.time === b.time && a.stream === b.stream));
   for (let i = lines.length - 1; i >= 0; i--) {
     let j = 0;
     while (j < k && i + j < lines.length && same(lines[i + j], ring[j])) j++;

@@ -3,6 +3,7 @@
  * and Kubernetes (seed 003).
  *
  * - systemdUnit(plan, opts)                 a Type=notify unit that runs `tend up` (see systemd.ts)
+ * - systemdSocketUnit(plan)                 the .socket unit holding the services' `listen:` sockets
  * - collectExport(plan, opts)               settings (+ KV overlay) and env_from variables, read once
  * - exportVariables(input)                  the variables in order, settings as JSON and/or flattened
  * - formatDotenv / formatEnvFile / formatConfigMap   the three variable files, quoted for their readers
@@ -18,7 +19,14 @@ export {
   type Header,
   yamlQuoted,
 } from './formats.js';
-export { startBudgetMs, stopBudgetMs, systemdUnit, timeSpan, type UnitOptions } from './systemd.js';
+export {
+  startBudgetMs,
+  stopBudgetMs,
+  systemdSocketUnit,
+  systemdUnit,
+  timeSpan,
+  type UnitOptions,
+} from './systemd.js';
 export {
   ExportError,
   type ExportInput,

@@ -126,8 +126,18 @@ export function openSdNotify(
   };
 }
 
-/** The variables systemd gives its main process only; services must not inherit them. */
-export const SYSTEMD_NOTIFY_VARS = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
+/**
+ * The variables systemd gives its main process only; services must not inherit them. The LISTEN_ ones describe
+ * sockets of a .socket unit, which tend takes and hands on by address (`listen:`, src/procs/sockets.ts).
+ */
+export const SYSTEMD_NOTIFY_VARS = [
+  'NOTIFY_SOCKET',
+  'WATCHDOG_USEC',
+  'WATCHDOG_PID',
+  'LISTEN_FDS',
+  'LISTEN_PID',
+  'LISTEN_FDNAMES',
+] as const;
 
 /** Watchdog period requested by the unit (WatchdogSec=), if it is meant for this process. */
 export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid = process.pid): number | undefined {

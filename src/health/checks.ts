@@ -54,7 +54,9 @@ function attemptTimeout(plan: ReadyPlan, remainingMs: number): number {
 export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
   const sp = opts.service;
   let generation = 0;
-  let spawnedAt = Date.now();
+  // Elapsed times (grace, intervals, the ready deadline) from the monotonic clock: with the wall clock, a step
+  // back during a check put the next one an hour away. `at` of a result stays a wall-clock date.
+  let spawnedAt = performance.now();
   // user durations (interval, grace) can be long: LongTimers do not fire early past 24.8 days
   const timers = new Set<LongTimer>();
   let abort: AbortController | undefined;
@@ -112,7 +114,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
 
   const pollReady = (plan: ReadyPlan, done: (ok: boolean, reason?: string) => void) => {
     const gen = generation;
-    const started = Date.now();
+    const started = performance.now();
     const deadline = started + plan.timeoutMs;
     const finish = (ok: boolean, output: string) => {
       if (gen !== generation) return;
@@ -121,7 +123,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       for (const t of timers) t.clear();
       timers.clear();
       readyResult = { check: 'ready', ok, output, at: Date.now(), failures: ok ? 0 : 1 };
-      const took = formatDuration(Date.now() - started);
+      const took = formatDuration(Math.round(performance.now() - started));
       if (ok) {
         report(readyResult, `ready after ${took}: ${output}`);
         done(true);
@@ -165,16 +167,20 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
     let last = '';
     const tryOnce = async () => {
       if (gen !== generation) return;
-      const begun = Date.now();
+      const begun = performance.now();
       const remaining = deadline - begun;
       if (remaining <= 0) return finish(false, last);
-      const r = await attempt('ready', probe, attemptTimeout(plan, remaining));
+      const timeout = attemptTimeout(plan, remaining);
+      const r = await attempt('ready', probe, timeout);
       if (gen !== generation) return;
       if (r.ok) return finish(true, r.output);
-      last = r.output;
+      // An attempt the readiness deadline cut short says nothing about the service: the reason keeps the
+      // last answer the probe gave in its own time ("exit code 1", not "timed out after 2ms").
+      const cutByDeadline = timeout === Math.max(1, remaining) && performance.now() >= deadline;
+      if (!(cutByDeadline && last)) last = r.output;
       const next = begun + plan.intervalMs;
-      if (next >= deadline) later(Math.max(0, deadline - Date.now()), () => finish(false, last));
-      else later(Math.max(0, next - Date.now()), () => void tryOnce());
+      if (next >= deadline) later(Math.max(0, deadline - performance.now()), () => finish(false, last));
+      else later(Math.max(0, next - performance.now()), () => void tryOnce());
     };
     void tryOnce();
   };
@@ -184,7 +190,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
     let streak = 0;
     const run = async () => {
       if (gen !== generation) return;
-      const begun = Date.now();
+      const begun = performance.now();
       const r = await attempt('health', plan.probe, plan.timeoutMs);
       if (gen !== generation) return;
       streak = r.ok ? 0 : streak + 1;
@@ -198,15 +204,15 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
         return;
       }
       // start to start, never overlapping: a check slower than the interval is followed at once
-      later(Math.max(0, begun + plan.intervalMs - Date.now()), () => void run());
+      later(Math.max(0, begun + plan.intervalMs - performance.now()), () => void run());
     };
-    later(Math.max(0, spawnedAt + plan.graceMs - Date.now()), () => void run());
+    later(Math.max(0, spawnedAt + plan.graceMs - performance.now()), () => void run());
   };
 
   const hooks: ServiceHooks = {
     onSpawn() {
       endGeneration();
-      spawnedAt = Date.now();
+      spawnedAt = performance.now();
       readyResult = undefined;
       healthResult = undefined;
       reported.clear();

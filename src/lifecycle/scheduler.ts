@@ -75,7 +75,7 @@ export function createScheduler(opts: { stack: Stack; bus: Bus }): Scheduler {
       return;
     }
     job.runs++;
-    job.startedAt = Date.now();
+    job.startedAt = performance.now();
     stack.start(job.service, 'scheduled run');
   };
 
@@ -83,14 +83,14 @@ export function createScheduler(opts: { stack: Stack; bus: Bus }): Scheduler {
     const job = jobs.get(e.service);
     if (!job) return;
     // A run started by hand (`tend start cleanup`) counts as running too, so the schedule skips over it.
-    if (e.to === 'starting' && job.startedAt === undefined) job.startedAt = Date.now();
+    if (e.to === 'starting' && job.startedAt === undefined) job.startedAt = performance.now();
     if (job.startedAt === undefined) return;
     if (e.to === 'running' && e.pid !== undefined) {
       publishLater({ kind: 'job', service: e.service, run: 'started', pid: e.pid });
       return;
     }
     if (e.to === 'exited' || e.to === 'stopped' || e.to === 'failed') {
-      const durationMs = Date.now() - job.startedAt;
+      const durationMs = Math.round(performance.now() - job.startedAt); // monotonic: a clock step is no duration
       job.startedAt = undefined;
       job.last = {
         at: new Date().toISOString(),

@@ -1,13 +1,18 @@
 /**
- * The file line formats. Both are one line per log line, so `grep`, `tail -f` and `wc -l` work on the files:
+ * The file line formats.
  *
- *   raw:  `<ISO-8601 UTC time with ms> <stream> <text>`
+ *   raw (the default): the bytes the service wrote, nothing in front; stdout and stderr share the file
+ *         listening on :8080
+ *   raw, `timestamps: true`: `<ISO-8601 UTC time with ms> <stream> <text>`
  *         2026-11-22T03:12:00.123Z stdout listening on :8080
  *   json: {"time":"2026-11-22T03:12:00.123Z","service":"web","stream":"stdout","msg":"listening on :8080"}
+ *         (`timestamps: false` leaves out "time")
  *
- * `stream` is `stdout`, `stderr`, or `tend` for lines tend writes on the service's behalf ("exited with code 3").
- * In raw files the text is the child's bytes as they came (less the line end), so the fields are split on the
- * first two spaces.
+ * Time-stamped and json files have one line per log line, split and stamped by tend. A raw file without stamps
+ * is a copy of the chunks the service wrote (only a last line without `\n` gets one, and a line longer than
+ * 64 KiB is cut), which is what supervisord, PM2 and docker's json-file driver give a log shipper. `stream` is
+ * `stdout` or `stderr`; tend's own lines about a service ("process 42 exited with code 3") never go into its
+ * file: they are on tend's output, in the events and in `tend logs`.
  */
 import type { LogLine, LogStream } from './types.js';
 
@@ -28,14 +33,14 @@ export interface PrefixCache {
 /** text that can go between JSON quotes as it is: printable ASCII without `"` and `\` */
 export const JSON_NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
 
-export function createPrefixCache(format: 'raw' | 'json', service: string): PrefixCache {
+export function createPrefixCache(format: 'raw' | 'json', service: string, timestamps = true): PrefixCache {
   let ms = Number.NaN;
   let iso = '';
   const cache: (Buffer | undefined)[] = [];
   const serviceJson = JSON.stringify(service);
   return {
     prefix(time, s, quoted = false) {
-      if (time !== ms) {
+      if (time !== ms && timestamps) {
         ms = time;
         iso = new Date(time).toISOString();
         cache.fill(undefined);
@@ -46,7 +51,7 @@ export function createPrefixCache(format: 'raw' | 'json', service: string): Pref
         p = Buffer.from(
           format === 'raw'
             ? `${iso} ${STREAMS[s]} `
-            : `{"time":"${iso}","service":${serviceJson},"stream":"${STREAMS[s]}","msg":${quoted ? '"' : ''}`,
+            : `{${timestamps ? `"time":"${iso}",` : ''}"service":${serviceJson},"stream":"${STREAMS[s]}","msg":${quoted ? '"' : ''}`,
         );
         cache[k] = p;
       }
@@ -56,8 +61,10 @@ export function createPrefixCache(format: 'raw' | 'json', service: string): Pref
 }
 
 /**
- * Reads a line of a log file (either format) back into a LogLine, for `tend logs` when the ring does not reach
- * far enough. Returns undefined for a line that is in neither format (e.g. a line torn by a full disk).
+ * Reads a line of a log file (any format) back into a LogLine, for `tend logs` when the ring does not reach
+ * far enough. Returns undefined for a line that is neither json nor time-stamped raw: a raw file without stamps
+ * (the callers show such a line as it is, with no time), or a line torn by a full disk. A json line without a
+ * time (`timestamps: false`) has the time NaN.
  */
 export function parseLogLine(line: string, service: string): LogLine | undefined {
   if (line.startsWith('{')) {
@@ -65,7 +72,8 @@ export function parseLogLine(line: string, service: string): LogLine | undefined
       const o = JSON.parse(line) as Record<string, unknown>;
       const time = typeof o.time === 'string' ? Date.parse(o.time) : Number.NaN;
       const stream = o.stream;
-      if (Number.isNaN(time) || typeof o.msg !== 'string' || !isStream(stream)) return undefined;
+      if ((o.time !== undefined && Number.isNaN(time)) || typeof o.msg !== 'string' || !isStream(stream))
+        return undefined;
       return { time, service: typeof o.service === 'string' ? o.service : service, stream, text: o.msg };
     } catch {
       return undefined;

@@ -1,16 +1,25 @@
 /**
  * One service's log: child output in, lines out to the file, the echo, the ring and the listeners.
  *
- * Every line is decoded once (the ring and listeners need text) and the file gets bytes copied into a batch, so
- * the per-line cost is a string, a few copies and no syscall. When the file falls more than `highWaterBytes`
- * behind, the child's pipes are paused: the child then blocks on its own write, which keeps every line without
- * letting a fast child fill tend's memory or a slow disk stall tend's loop.
+ * Two paths. A raw file without time stamps (the default) is a copy of what the service wrote: each chunk read
+ * from the child goes to the file up to its last `\n` in one copy (the rest waits for its line end), and to a
+ * ring of recent chunks that `tail()` splits into lines only when asked. Lines are cut one by one only for
+ * those who read them as text now (the echo, listeners). Time-stamped and json files need every line on its
+ * own: lines are split on Buffers and decoded only when someone needs text.
+ *
+ * tend's own lines about the service (`note`: "process 42 exited with code 3", "ready after 254ms", lines lost
+ * to a full disk) go to the echo, the ring and the listeners, never into the file: the file is the service's
+ * own output, which a log shipper reads as such.
+ *
+ * When the file falls more than `highWaterBytes` behind, the child's pipes are paused: the child then blocks on
+ * its own write, which keeps every line without letting a fast child fill tend's memory or a slow disk stall
+ * tend's loop.
  */
 
 import type { LogPlan } from '../manifest/types.js';
 import { createFileSink, type FileSink } from './file-sink.js';
 import { createPrefixCache, JSON_NEEDS_ESCAPE, STREAMS } from './format.js';
-import { createLineSplitter } from './split.js';
+import { createLineSplitter, type LineSplitter } from './split.js';
 import type { EchoTarget, LogLine, LogStats } from './types.js';
 
 export interface ServiceLogOptions {
@@ -18,7 +27,7 @@ export interface ServiceLogOptions {
   plan: LogPlan;
   /** where `plan.stdout` lines go; without it nothing is echoed */
   echo?: EchoTarget;
-  /** recent lines kept in memory for `tail` (default 1000) */
+  /** recent lines kept in memory for `tail` (default 1000; a raw file without stamps keeps ringSize × 256 bytes) */
   ringSize?: number;
   /** longer lines are cut into pieces of this many bytes (default 64 KiB) */
   maxLineBytes?: number;
@@ -31,7 +40,7 @@ export interface ServiceLogOptions {
 export interface ServiceLog {
   /** reads a child's output stream until it ends; returns at once */
   attach(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void;
-  /** a line tend writes on the service's behalf, e.g. "exited with code 3" (stream `tend`) */
+  /** tend's line about the service, e.g. "exited with code 3" (stream `tend`): echo, ring, listeners, not the file */
   note(text: string): void;
   /** every line, in order, as it is read; returns the unsubscribe function */
   onLine(listener: (line: LogLine) => void): () => void;
@@ -59,7 +68,9 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`tend: logs of ${service}: ${m}\n`));
   const echo = plan.stdout ? opts.echo : undefined;
   const json = plan.format === 'json';
-  const prefixes = createPrefixCache(plan.format, service);
+  const prefixes = createPrefixCache(plan.format, service, plan.timestamps);
+  // the bytes as they came: chunks to the file and the ring, no per-line work unless someone reads lines
+  const chunked = !json && !plan.timestamps;
   const listeners = new Set<(line: LogLine) => void>();
 
   // The ring is parallel arrays rather than an object per line: tail() builds objects only when asked. A line
@@ -100,7 +111,10 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
             }
           },
           onRecover(n, error) {
-            note(`${n} log lines were dropped (${error})`);
+            const text = `${n} log lines were dropped (${error}); writing again`;
+            note(text);
+            // not in the file, and with no echo nobody would see it
+            if (echo === undefined) warn(text);
           },
         });
 
@@ -139,6 +153,10 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
         file.appendBytes(prefixes.prefix(now, s, true), buf, start, end, QUOTE_END);
       else file.appendText(prefixes.prefix(now, s), JSON.stringify(text), '}\n');
     }
+    toReaders(s, text);
+  }
+
+  function toReaders(s: number, text: string): void {
     if (echo !== undefined && !echo.write(service, STREAMS[s], text)) echoDropped++;
     if (listeners.size > 0) {
       const line: LogLine = { time: now, service, stream: STREAMS[s], text };
@@ -165,25 +183,188 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
 
   function note(text: string): void {
     now = Date.now();
-    const b = Buffer.from(text.replace(/\r?\n/g, ' '));
-    emit(2, b, 0, b.length);
-    written();
+    const one = text.replace(/\r?\n/g, ' ');
+    lines++;
+    if (chunked) ringChunk(noteSource, Buffer.from(`${one}\n`));
+    else if (ringSize > 0) {
+      ringTime[ringNext] = now;
+      ringStream[ringNext] = 2;
+      ringText[ringNext] = one;
+      ringBytes[ringNext] = undefined;
+      ringNext = ringNext + 1 === ringSize ? 0 : ringNext + 1;
+      if (ringCount < ringSize) ringCount++;
+    }
+    toReaders(2, one);
+  }
+
+  // ---- the chunked path (raw, no time stamps) ----
+
+  // The state of one attached stream. Per stream, not per stdout/stderr: after a restart the old process's
+  // output (a daemon it left behind, say) can still be open beside the new one's, and their unfinished lines
+  // must not mix.
+  interface Source {
+    s: number;
+    /** the last chunk ended with `\n` */
+    atLineStart: boolean;
+    /** the bytes of an unfinished line that wait for the file */
+    carry: Buffer[];
+    carryLen: number;
+    /** the splitter for the echo and listeners, while any; `skip` drops the rest of a line begun before */
+    reader?: { splitter: LineSplitter; skip: boolean };
+  }
+  const noteSource: Source = { s: 2, atLineStart: true, carry: [], carryLen: 0 };
+
+  // Recent chunks, oldest first from `chunkHead`, at most `chunkBudget` bytes beyond the newest one. `starts`
+  // says the chunk begins a line, so that tail() can skip the rest of a line whose beginning was evicted.
+  const chunkBudget = ringSize * 256;
+  const chunks: { time: number; src: Source; buf: Buffer; starts: boolean }[] = [];
+  let chunkHead = 0;
+  let chunkBytes = 0;
+
+  function ringChunk(src: Source, buf: Buffer): void {
+    if (chunkBudget <= 0) return;
+    chunks.push({ time: now, src, buf, starts: src.atLineStart });
+    chunkBytes += buf.length;
+    while (chunkBytes - chunks[chunkHead].buf.length >= chunkBudget)
+      chunkBytes -= chunks[chunkHead++].buf.length;
+    if (chunkHead > 64 && chunkHead * 2 > chunks.length) {
+      chunks.splice(0, chunkHead);
+      chunkHead = 0;
+    }
+  }
+
+  function countLines(buf: Buffer): number {
+    let n = 0;
+    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+    return n;
+  }
+
+  /** `buf` up to its last `\n` goes to the file behind the source's carry; the rest becomes the carry */
+  function fileChunk(src: Source, buf: Buffer): void {
+    if (file === undefined) return;
+    const last = buf.lastIndexOf(10);
+    if (last === -1) {
+      src.carry.push(Buffer.from(buf));
+      src.carryLen += buf.length;
+      // a line this long is cut, as the line splitter cuts it: it bounds what one child makes tend hold
+      if (src.carryLen >= maxLineBytes) cutCarry(src);
+      return;
+    }
+    if (src.carryLen > 0) {
+      file.appendBytes(Buffer.concat(src.carry, src.carryLen), buf, 0, last + 1, NONE);
+      src.carry = [];
+      src.carryLen = 0;
+    } else file.appendBytes(NONE, buf, 0, last + 1, NONE);
+    if (last + 1 < buf.length) {
+      src.carry.push(Buffer.from(buf.subarray(last + 1)));
+      src.carryLen = buf.length - last - 1;
+    }
+  }
+
+  /** the carry as lines of at most maxLineBytes, cut on a character boundary; a shorter rest stays */
+  function cutCarry(src: Source): void {
+    let c = Buffer.concat(src.carry, src.carryLen);
+    while (c.length >= maxLineBytes) {
+      let p = maxLineBytes;
+      while (p > maxLineBytes - 3 && (c[p] & 0xc0) === 0x80) p--;
+      (file as FileSink).appendBytes(NONE, c, 0, p, NL);
+      c = c.subarray(p);
+    }
+    src.carry = c.length > 0 ? [Buffer.from(c)] : [];
+    src.carryLen = c.length;
+  }
+
+  function chunk(src: Source, buf: Buffer): void {
+    lines += countLines(buf);
+    ringChunk(src, buf);
+    fileChunk(src, buf);
+    if (echo !== undefined || listeners.size > 0) {
+      let r = src.reader;
+      if (r === undefined) {
+        const s = src.s;
+        const splitter = createLineSplitter(maxLineBytes, (b, start, end) =>
+          toReaders(s, b.toString('utf8', start, end)),
+        );
+        r = { splitter, skip: !src.atLineStart };
+        src.reader = r;
+      }
+      if (!r.skip) r.splitter.push(buf);
+      else {
+        const nl = buf.indexOf(10);
+        if (nl !== -1) {
+          r.skip = false;
+          r.splitter.push(buf.subarray(nl + 1));
+        }
+      }
+    } else src.reader = undefined;
+    src.atLineStart = buf[buf.length - 1] === 10;
+  }
+
+  function chunkEnd(src: Source): void {
+    if (!src.atLineStart) {
+      // a last line without `\n` is still a line
+      lines++;
+      ringChunk(src, NL);
+      if (file !== undefined && src.carryLen > 0) {
+        file.appendBytes(Buffer.concat(src.carry, src.carryLen), NL, 0, 1, NONE);
+        src.carry = [];
+        src.carryLen = 0;
+      }
+      src.atLineStart = true;
+    }
+    if (src.reader !== undefined && !src.reader.skip) src.reader.splitter.end();
+    src.reader = undefined;
+  }
+
+  /** the lines of the chunk ring, oldest first */
+  function chunkLines(): LogLine[] {
+    const out: LogLine[] = [];
+    let time = 0;
+    const split = new Map<Source, LineSplitter>();
+    for (let i = chunkHead; i < chunks.length; i++) {
+      const c = chunks[i];
+      time = c.time;
+      let sp = split.get(c.src);
+      let buf = c.buf;
+      if (sp === undefined) {
+        if (!c.starts) {
+          // the beginning of this line was evicted
+          const nl = buf.indexOf(10);
+          if (nl === -1) continue;
+          buf = buf.subarray(nl + 1);
+        }
+        const stream = STREAMS[c.src.s];
+        sp = createLineSplitter(maxLineBytes, (b, start, end) =>
+          out.push({ time, service, stream, text: b.toString('utf8', start, end) }),
+        );
+        split.set(c.src, sp);
+      }
+      sp.push(buf);
+    }
+    return out;
   }
 
   return {
     attach(stream, name) {
       const s = name === 'stderr' ? 1 : 0;
-      const splitter = createLineSplitter(maxLineBytes, (buf, start, end) => emit(s, buf, start, end));
+      const src: Source = { s, atLineStart: true, carry: [], carryLen: 0 };
+      const splitter = chunked
+        ? undefined
+        : createLineSplitter(maxLineBytes, (buf, start, end) => emit(s, buf, start, end));
       streams.add(stream);
       const done = (): void => {
         if (!streams.delete(stream)) return;
         now = Date.now();
-        splitter.end();
+        if (splitter === undefined) chunkEnd(src);
+        else splitter.end();
         written();
       };
-      stream.on('data', (chunk: Buffer | string) => {
+      stream.on('data', (data: Buffer | string) => {
         now = Date.now();
-        splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        const buf = typeof data === 'string' ? Buffer.from(data) : data;
+        if (buf.length === 0) return;
+        if (splitter === undefined) chunk(src, buf);
+        else splitter.push(buf);
         written();
       });
       stream.on('end', done);
@@ -200,6 +381,10 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       };
     },
     tail(n = ringSize) {
+      if (chunked) {
+        const k = Math.max(0, Math.floor(n));
+        return k === 0 ? [] : chunkLines().slice(-k);
+      }
       const k = Math.max(0, Math.min(Math.floor(n), ringCount));
       const out: LogLine[] = new Array(k);
       let i = (ringNext - k + ringSize) % ringSize;

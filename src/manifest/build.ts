@@ -200,9 +200,13 @@ function servicePlan(
       windowMs: s.restart.window,
       cooldownMs: s.restart.cooldown,
       resetAfterMs: s.restart.reset_after,
+      preventExitCodes: [...new Set(s.restart.prevent_exit_codes)],
+      successExitCodes: [...new Set(s.restart.success_exit_codes)],
+      ...(s.restart.overlap !== false ? { overlapMs: s.restart.overlap } : {}),
     },
     stop: { signal: s.stop.signal, timeoutMs: s.stop.timeout },
     reloadSignal: s.reload_signal,
+    signalGroup: s.signal_group,
     forwardSignals: [...new Set(s.signals)],
     register: s.register && {
       name: s.register.name ?? name,
@@ -217,6 +221,7 @@ function servicePlan(
     logs: {
       file: logFile,
       format: s.logs.format,
+      timestamps: s.logs.timestamps ?? s.logs.format === 'json',
       maxSizeBytes: s.logs.max_size,
       keep: s.logs.keep,
       mode: s.logs.mode,
@@ -226,6 +231,13 @@ function servicePlan(
     schedule: s.schedule,
     user: s.user,
     runAs,
+    listen: s.listen.map((l) => ({
+      address: l.address.text,
+      bind: l.address.bind,
+      name: l.name ?? name,
+      backlog: l.backlog,
+      mode: l.mode,
+    })),
   };
 }
 

@@ -111,6 +111,13 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
     const wait = s.requiresTimeoutMs > 0 ? ` (up to ${d(s.requiresTimeoutMs)})` : '';
     row('requires', `${s.requires.join(', ')}${wait}`);
   }
+  (s.listen ?? []).forEach((l, i) => {
+    const mode = l.mode === undefined ? '' : `, mode ${l.mode.toString(8).padStart(4, '0')}`;
+    row(
+      'listen',
+      `${l.address} as fd ${3 + i} "${l.name}" (backlog ${l.backlog}${mode}; held across restarts)`,
+    );
+  });
   for (const t of s.templates) row('template', template(t));
   if (s.ready) {
     row('ready', `${probe(s.ready.probe)} (every ${d(s.ready.intervalMs)}, timeout ${d(s.ready.timeoutMs)})`);
@@ -137,7 +144,7 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
   if (s.finish) row('finish', `${cmd(s.finish)} (timeout ${d(s.finishTimeoutMs)})`);
   const l = s.logs;
   const file = l.file
-    ? `${l.file} (${l.format}, mode ${octal(l.mode ?? 0o640)}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
+    ? `${l.file} (${l.format}${l.timestamps !== (l.format === 'json') ? (l.timestamps ? ', time-stamped' : ', no time stamps') : ''}, mode ${octal(l.mode ?? 0o640)}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
     : 'no file';
   row('logs', `${file}${l.stdout ? ', echoed to stdout' : ''}`);
 }
@@ -191,13 +198,25 @@ function probe(p: Probe): string {
 }
 
 function restart(r: RestartPlan): string {
+  const codes = [
+    r.preventExitCodes.length > 0 ? `; exit ${r.preventExitCodes.join(', ')}: not restarted` : '',
+    r.successExitCodes.length > 0 ? `; exit ${r.successExitCodes.join(', ')}: success` : '',
+  ].join('');
+  return restartPolicy(r) + codes;
+}
+
+function restartPolicy(r: RestartPlan): string {
   if (r.policy === 'never') return 'never';
   const cooldown = r.cooldownMs > 0 ? `retried after ${d(r.cooldownMs)}` : 'not retried';
   const giveUp =
     r.maxFailures > 0
       ? `failed after ${r.maxFailures} runs shorter than ${d(r.minUptimeMs)} in ${d(r.windowMs)} (${cooldown})`
       : 'never gives up';
-  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}`;
+  const overlap =
+    r.overlapMs === undefined
+      ? ''
+      : `, overlapping (the new process starts first; the old one is stopped ${r.overlapMs > 0 ? `${d(r.overlapMs)} later` : 'at once'})`;
+  return `${r.policy}, backoff ${d(r.backoff.initialMs)}..${d(r.backoff.maxMs)}, ${giveUp}${overlap}`;
 }
 
 function sink(n: NotifyPlan): string {

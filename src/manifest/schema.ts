@@ -3,6 +3,7 @@
  * Defaults that do not depend on other values live here, in YAML spelling; the few that do (a job's restart
  * policy, a log file named after its service, cwd) are filled in by build.ts.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
@@ -18,6 +19,7 @@ import {
   enumOf,
   fail,
   INVALID,
+  type Invalid,
   int,
   isBoolean,
   isMap,
@@ -44,6 +46,7 @@ import type {
   Command,
   EventKind,
   HealthPlan,
+  ListenAddress,
   NotifyPlan,
   OnChange,
   Probe,
@@ -582,6 +585,27 @@ const restartObj = obj({
   window: def(duration(), '10s', 'the window in which max_failures count'),
   cooldown: def(duration(), '5m', 'how long a failed service waits before it is tried again; 0s = never'),
   reset_after: def(duration(), '10s', 'uptime after which backoff and failure history are forgotten'),
+  prevent_exit_codes: def(
+    list(int({ min: 0, max: 255 })),
+    [],
+    'exit codes after which the service is not restarted (systemd RestartPreventExitStatus): it stays exited, saying why, until its config changes or it is started',
+  ),
+  success_exit_codes: def(
+    list(int({ min: 0, max: 255 })),
+    [],
+    'exit codes that count as a clean exit besides 0 (supervisord exitcodes): on-failure does not restart them; an essential service ending with one ends tend with 0',
+  ),
+  overlap: def(
+    union<number | false>(
+      [
+        [isBoolean, map(bool(), (b) => (b ? 0 : false))],
+        [() => true, duration()],
+      ],
+      'true, false or a duration',
+    ),
+    false,
+    'with listen: a restart starts the new process first; the old one gets its stop signal at once (true) or after this long (e.g. 2s), serving meanwhile',
+  ),
 });
 const restart = orShort('policy', restartObj, enumOf(RESTART_POLICIES));
 
@@ -599,7 +623,15 @@ const logs = obj({
     ),
     'log file (default <state_dir>/logs/<service>.log), or false for none',
   ),
-  format: def(enumOf(['raw', 'json'] as const), 'raw', 'raw lines, or one JSON object per line'),
+  format: def(
+    enumOf(['raw', 'json'] as const),
+    'raw',
+    'raw: the bytes the service wrote, as they came; json: one JSON object per line (time, service, stream, msg)',
+  ),
+  timestamps: opt(
+    bool(),
+    'put the time tend read each line in front of it (raw: `<ISO time> <stream> <text>`; json: the `time` field); default false for raw, true for json',
+  ),
   max_size: def(
     map(size(), (b, n, cx, path) => (b > 0 ? b : fail(cx, n, path, 'must be greater than 0'))),
     '10MB',
@@ -632,7 +664,89 @@ const register = obj({
   ),
 });
 
-const service = obj(
+// sockets (socket activation)
+
+/** What sd_listen_fds_with_names(3) accepts as a name: printable ASCII without ':', at most 255 bytes. */
+const FD_NAME = /^[\x21-\x39\x3b-\x7e]{1,255}$/;
+/** sun_path holds 108 bytes, the last one the terminating NUL. */
+const UNIX_PATH_MAX = 107;
+
+type SocketAddress = { text: string; bind: ListenAddress };
+const socketAddress: Decoder<SocketAddress> = map<string, SocketAddress>(
+  str({
+    nonEmpty: true,
+    numbers: true,
+    expected: 'an address such as 127.0.0.1:8080, [::]:443 or unix:/run/app.sock',
+  }),
+  (raw, n, cx, path) => {
+    const s = raw.trim();
+    const bad = (why: string): Invalid =>
+      fail(cx, n, path, `invalid listen address ${JSON.stringify(s)}: ${why}`);
+    if (s.startsWith('unix:')) {
+      const rest = s.slice('unix:'.length);
+      if (rest === '' || rest === '@') return bad('give a path after "unix:", e.g. unix:/run/app.sock');
+      // `unix:@name`: Linux's abstract namespace, no file on disk
+      const p = rest.startsWith('@') ? rest : resolve(cx.dir, rest);
+      if (Buffer.byteLength(p) > UNIX_PATH_MAX) {
+        return bad(`a Unix socket path holds at most ${UNIX_PATH_MAX} bytes; use a shorter path`);
+      }
+      const bind: ListenAddress = { kind: 'unix', path: p };
+      return { text: `unix:${p}`, bind };
+    }
+    let host: string;
+    let portText: string;
+    if (/^\d+$/.test(s)) {
+      host = '0.0.0.0';
+      portText = s;
+    } else {
+      const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s);
+      if (!m) return bad('expected HOST:PORT (IPv6 in brackets: [::]:443) or unix:PATH');
+      [, host, portText] = m;
+    }
+    const port = Number(portText);
+    if (port < 1 || port > 65535) return bad('the port must be between 1 and 65535');
+    const tcp = (family: 4 | 6): { text: string; bind: ListenAddress } => ({
+      text: family === 4 ? `${host}:${port}` : `[${host}]:${port}`,
+      bind: { kind: 'tcp', host, port, family },
+    });
+    if (isIPv4(host)) return tcp(4);
+    if (isIPv6(host)) return tcp(6);
+    return bad('the host must be an IP address (0.0.0.0 for every IPv4 interface, [::] for every interface)');
+  },
+);
+
+const listenObj = map(
+  obj({
+    address: req(socketAddress, '127.0.0.1:8080, [::]:443, or unix:PATH (unix:@NAME: abstract)'),
+    name: opt(
+      str({ nonEmpty: true }),
+      'its name in LISTEN_FDNAMES (default: the service name); printable ASCII, no ":"',
+    ),
+    backlog: def(
+      int({ min: 1, max: 65535 }),
+      4096,
+      'connections the kernel queues while the service is down or busy (capped by net.core.somaxconn)',
+    ),
+    mode: opt(perms, 'file mode of a Unix socket, octal as a string, e.g. "0660"'),
+  }),
+  (l, n, cx, path) => {
+    if (l.name !== undefined && !FD_NAME.test(l.name)) {
+      return fail(
+        cx,
+        n,
+        path,
+        `invalid name ${JSON.stringify(l.name)}: use printable ASCII without ":" or spaces`,
+      );
+    }
+    if (l.mode !== undefined && (l.address.bind.kind !== 'unix' || l.address.bind.path.startsWith('@'))) {
+      return fail(cx, n, path, '"mode" applies to a Unix socket file only (unix:/path)');
+    }
+    return l;
+  },
+);
+const listenEntry = orShort('address', listenObj, socketAddress);
+
+const serviceObj = obj(
   {
     command: req(command, 'string → run with sh -c; list → argv, run directly'),
     cwd: opt(path_, "working directory (default: the manifest's folder)"),
@@ -667,6 +781,11 @@ const service = obj(
       'how the service is stopped',
     ),
     reload_signal: def(signal(), 'SIGHUP', 'signal for on_change: reload'),
+    signal_group: def(
+      bool(),
+      false,
+      "send reload and forwarded signals to the service's whole process group, not only its main process",
+    ),
     signals: def(
       list(signal({ catchable: true })),
       [],
@@ -679,6 +798,18 @@ const service = obj(
     essential: def(bool(), false, 'its end stops the stack; tend exits with its code'),
     schedule: opt(cron, 'cron expression (5 fields, or 6 with seconds): makes the service a job'),
     user: opt(str({ nonEmpty: true, numbers: true }), 'user (name or uid) to run as when tend runs as root'),
+    listen: def(
+      map(list(listenEntry), (ls, n, cx, path) => {
+        const seen = new Set<string>();
+        for (const l of ls) {
+          if (seen.has(l.address.text)) return fail(cx, n, path, `${l.address.text} is listed twice`);
+          seen.add(l.address.text);
+        }
+        return ls;
+      }),
+      [],
+      'sockets tend binds and passes to every start as fds 3, 4, … (LISTEN_FDS, sd_listen_fds); they stay open across restarts',
+    ),
   },
   {
     description: 'a service',
@@ -695,6 +826,17 @@ const service = obj(
       image: 'tend runs commands, not images',
     },
   },
+);
+
+const service = map(serviceObj, (s, n, cx, path) =>
+  s.restart.overlap !== false && s.listen.length === 0
+    ? fail(
+        cx,
+        n,
+        path,
+        'restart.overlap needs listen: (the new process can only accept beside the old one on a socket tend holds)',
+      )
+    : s,
 );
 
 const services = map(
@@ -744,10 +886,18 @@ const events = opt(
   'event kinds this sink receives (default: all; an exec sink picks its own default)',
 );
 const sinks: Record<string, Decoder<NotifyPlan>> = {
-  stdout: map(obj({ stdout: req(bool(), 'true'), events }), (r, n, cx, path) =>
-    r.stdout
-      ? { kind: 'stdout', events: r.events }
-      : fail(cx, n, path, 'stdout: false is not a sink; remove it'),
+  stdout: map(
+    obj({
+      stdout: req(
+        bool(),
+        "true: events as lines on tend's stdout; `- stdout` (a bare string in the list) is the same sink",
+      ),
+      events,
+    }),
+    (r, n, cx, path) =>
+      r.stdout
+        ? { kind: 'stdout', events: r.events }
+        : fail(cx, n, path, 'stdout: false is not a sink; remove it'),
   ),
   webhook: map(
     obj({
@@ -845,7 +995,11 @@ export const manifest = obj(
       {},
       'app lifecycle commands: a command, or { command, timeout }',
     ),
-    notify: def(list(notifySink), [], 'where lifecycle events go'),
+    notify: def(
+      list(notifySink),
+      [],
+      'where lifecycle events go: `- stdout` (short for `- stdout: true`) or maps with one of stdout, webhook, exec, file, kv',
+    ),
     services: req(services, 'the services, by name'),
   },
   { description: 'tend.yaml: the services of one container or VM' },

@@ -30,6 +30,15 @@ export interface RestartPlan {
   cooldownMs: number;
   /** uptime after which the failure history and backoff are forgotten */
   resetAfterMs: number;
+  /** exit codes after which it is not restarted (`exited`, held until started or its config changes) */
+  preventExitCodes: number[];
+  /** exit codes that count as a clean exit, as 0 does */
+  successExitCodes: number[];
+  /**
+   * (with `listen:`) a restart spawns the new process first and signals the old one this many ms later (0: at
+   * once); undefined: no overlap
+   */
+  overlapMs?: number;
 }
 
 export interface StopPlan {
@@ -41,6 +50,11 @@ export interface LogPlan {
   /** absolute path, or undefined for no file */
   file?: string;
   format: 'raw' | 'json';
+  /**
+   * a time stamp on each line (raw: `<ISO time> <stream> <text>`, json: the `time` field); without it a raw file
+   * holds the bytes the service wrote and nothing else
+   */
+  timestamps: boolean;
   maxSizeBytes: number;
   keep: number;
   /** mode of a log file tend creates (0640 unless `logs.mode` widens it); an existing file keeps its own */
@@ -118,6 +132,27 @@ export interface EnvFromPlan {
   prefix: string;
 }
 
+/** Where a `listen:` socket is bound: a TCP address (IP literal) or a Unix socket path. */
+export type ListenAddress =
+  | { kind: 'tcp'; host: string; port: number; family: 4 | 6 }
+  | { kind: 'unix'; path: string };
+
+/**
+ * A socket tend binds once and hands to every start of the service (socket activation, sd_listen_fds(3)):
+ * fd 3 + its index, named in LISTEN_FDNAMES.
+ */
+export interface ListenPlan {
+  /** as shown to users: `127.0.0.1:8080`, `[::]:443`, `unix:/abs/path.sock` */
+  address: string;
+  bind: ListenAddress;
+  /** LISTEN_FDNAMES entry; defaults to the service name */
+  name: string;
+  /** the kernel's accept queue: connections wait there while the service restarts */
+  backlog: number;
+  /** mode of a Unix socket file (e.g. 0o660); undefined leaves it as the umask makes it */
+  mode?: number;
+}
+
 export interface ServicePlan {
   name: string;
   /** true when the service runs on `schedule` instead of being kept alive */
@@ -135,6 +170,8 @@ export interface ServicePlan {
   restart: RestartPlan;
   stop: StopPlan;
   reloadSignal: Signal;
+  /** reload and config signals go to the whole process group, not only the main process */
+  signalGroup: boolean;
   /** signals tend forwards to this service when tend receives them (e.g. SIGUSR1) */
   forwardSignals: Signal[];
   register?: RegisterPlan;
@@ -149,6 +186,8 @@ export interface ServicePlan {
   user?: string;
   /** `user` resolved against /etc/passwd and /etc/group when the manifest loaded */
   runAs?: RunAs;
+  /** sockets tend holds open for the service and passes as fds 3, 4, … (empty: none) */
+  listen?: ListenPlan[];
 }
 
 export interface StagePlan {

@@ -204,7 +204,12 @@ function spawnError(file: string, code: string): NodeJS.ErrnoException {
 export function fastSpawn(
   file: string,
   args: readonly string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  opts: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    /** fds the child gets as 3, 4, … (held listening sockets: close-on-exec here, each 100 or above) */
+    fds?: readonly number[];
+  },
 ): ChildProcess | undefined {
   const c = load();
   if (!c) return undefined;
@@ -235,6 +240,9 @@ export function fastSpawn(
     c.faAddOpen(fa, 0, '/dev/null', O_RDONLY, 0);
     c.faAddDup2(fa, out[1], 1);
     c.faAddDup2(fa, err[1], 2);
+    // dup2 clears close-on-exec on the copy only: this child gets the sockets, nothing else spawned does.
+    const fds = opts.fds ?? [];
+    for (let i = 0; i < fds.length; i++) c.faAddDup2(fa, fds[i], 3 + i);
     c.faAddChdir(fa, opts.cwd);
     c.sigEmptySet(all);
     // Every signal 1–64 back to its default, the two libc keeps for itself (32, 33) included: sigfillset

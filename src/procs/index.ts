@@ -54,5 +54,15 @@ export {
   runCommand,
   signalGroupOf,
 } from './run.js';
+export {
+  adoptInheritedSockets,
+  bindSocket,
+  HELD_FD_MIN,
+  type HeldSocket,
+  MAX_SOCKETS_PER_SERVICE,
+  SocketError,
+  type SocketSpec,
+  type SocketTarget,
+} from './sockets.js';
 export { becomeSubreaper } from './subreaper.js';
 export { installSpawnHook, isNodeChild, spawnTracked, trackChild } from './tracked.js';

@@ -91,7 +91,7 @@ function groupRunning(pgid: number): boolean {
 }
 
 export function runCommand(command: CommandLine, opts: RunOptions = {}): Promise<RunResult> {
-  const started = Date.now();
+  const started = performance.now(); // monotonic: a wall clock step is no duration
   const [file0, args0] =
     typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0], command.slice(1)];
   const user =
@@ -127,7 +127,7 @@ export function runCommand(command: CommandLine, opts: RunOptions = {}): Promise
         aborted,
         output: output.slice(-maxOutput),
         stdout,
-        durationMs: Date.now() - started,
+        durationMs: Math.round(performance.now() - started),
       });
     };
     if (opts.signal?.aborted) {

@@ -14,10 +14,11 @@
  * - renderModule(): RenderModule              the loop as a Module of `tend up` (src/app/run.ts); its
  *                                             status() is the run's `rt.renderStatus()`
  * - discoverySource(discovery, onChange)      discovery as the template `service`/`services` source
+ * - withCatalog(snapshot, catalog)            the registry as the catalog source of `tend render`/`template`
  * - createRenderLoop(opts) → RenderLoop       the loop itself (tests, embedding)
  * - renderAll(opts) → {outcomes, exitCode}    `tend render [--dry-run]`
  * - renderTemplateFile(opts)                  `tend template FILE [--data F]`
- * - stage / writeAtomic / removeLeftovers     the atomic writer
+ * - stage / removeLeftovers / readCurrent     the checked writer: stage, check, commit
  * - envFromPairs / envName / envPrefix        envconsul's key → variable rules
  */
 export { type RenderModule, renderModule } from './attach.js';
@@ -46,4 +47,4 @@ export {
 } from './once.js';
 export { type Resolved, resolveTemplate } from './resolve.js';
 export { createSnapshot, type Snapshot } from './snapshot.js';
-export { readCurrent, removeLeftovers, type Staged, stage, writeAtomic } from './write.js';
+export { readCurrent, removeLeftovers, type Staged, stage } from './write.js';

@@ -3,22 +3,16 @@
  * `tend template FILE` (one template to stdout). No watch: read what the templates need, render, done.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
 import type { KvBackend } from '../kv/index.js';
-import { describeResult, runCommand } from '../lifecycle/command.js';
-import { effectiveSettings } from '../lifecycle/settings.js';
 import type { Plan } from '../manifest/types.js';
-import { parseConsulTemplate, parseJSONData, TemplateError } from '../template/index.js';
+import { loadSettings } from '../settings/index.js';
+import { serviceEnv } from '../supervisor/index.js';
+import { parseConsulTemplate, parseJSONData } from '../template/index.js';
+import { withTimeout } from '../time/index.js';
 import { type CatalogReader, withCatalog } from './catalog-source.js';
 import { type Resolved, resolveTemplate } from './resolve.js';
 import { createSnapshot, type Snapshot } from './snapshot.js';
-import { readCurrent, stage } from './write.js';
-
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_INCOMPLETE = 3;
-
-const CHECK_TIMEOUT_MS = 60_000;
+import { commitChecked, labelIn, loadTemplate, RENDER_EXIT, templateData, templateEnv } from './unit.js';
 
 export interface RenderAllOptions {
   plan: Plan;
@@ -49,16 +43,12 @@ export interface RenderAllResult {
   exitCode: number;
 }
 
-class Timeout extends Error {}
+/** the store did not answer in time; the message says what to do */
+class Unanswered extends Error {}
 
+/** `p`, unless `at` (ms since epoch) passes first: one deadline shared by every read of a command. */
 function deadline<T>(p: Promise<T>, at: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(what)), Math.max(0, at - Date.now()));
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return withTimeout(p, Math.max(0, at - Date.now()), () => Promise.reject<T>(new Unanswered(what)));
 }
 
 /** `tend render`: every template of every enabled service, in start order. */
@@ -69,10 +59,7 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
   const unreachable = `the KV store ${kv.url} did not answer within ${timeoutMs / 1000}s; is it running? (--kv / TEND_KV choose another)`;
   const kvSnapshot = createSnapshot(kv, { baseDir: plan.dir });
   const snapshot = opts.catalog ? withCatalog(kvSnapshot, opts.catalog) : kvSnapshot;
-  const label = (p: string) => {
-    const r = relative(plan.dir, p);
-    return r === '' || r.startsWith('..') || isAbsolute(r) ? p : r;
-  };
+  const label = labelIn(plan.dir);
 
   let settings: Record<string, unknown>;
   const prefix = plan.settings.kvPrefix;
@@ -85,42 +72,35 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
         value: p.value,
       }));
     }
-    settings = (await effectiveSettings(plan, opts.env, pairs)).value;
+    settings = (await loadSettings(plan.settings, { env: opts.env, kv: pairs })).value;
   } catch (e) {
-    const reason = e instanceof Timeout ? e.message : `settings: ${(e as Error).message}`;
+    const reason = e instanceof Unanswered ? e.message : `settings: ${(e as Error).message}`;
     return {
       outcomes: [{ service: '', source: '', destination: '', status: 'error', reason }],
-      exitCode: EXIT_ERROR,
+      exitCode: RENDER_EXIT.error,
     };
   }
 
   const outcomes: RenderOutcome[] = [];
   for (const name of plan.order) {
     const sp = plan.services[name];
-    const env = { ...opts.env, ...sp.env };
+    const env = templateEnv(opts.env, sp);
+    // the same environment as under `tend up` (supervisor/env.ts), less what only a running tend has:
+    // env_from variables, TEND_SETTINGS_FILE, the instance marker
+    const childEnv = serviceEnv({ base: opts.env, app: plan.name, dataDir: plan.dataDir }, sp);
     for (const t of sp.templates) {
       const base = { service: name, source: t.source, destination: t.destination };
-      let text: string;
-      try {
-        text = await readFile(t.source, 'utf8');
-      } catch (e) {
-        outcomes.push({
-          ...base,
-          status: 'error',
-          reason: `cannot read the template: ${(e as Error).message}`,
-        });
+      const loaded = await loadTemplate(t, label(t.source));
+      if (!loaded.ok) {
+        const reason =
+          loaded.cause === 'read' ? `cannot read the template: ${loaded.message}` : loaded.message;
+        outcomes.push({ ...base, status: 'error', reason });
         continue;
       }
       let res: Resolved;
       try {
-        const tpl = parseConsulTemplate(label(t.source), text, {
-          leftDelim: t.leftDelim,
-          rightDelim: t.rightDelim,
-          errMissingKey: t.errMissingKey,
-          functions: t.functions,
-        });
         res = await deadline(
-          resolveTemplate(tpl, { App: plan.name, Service: name, Settings: settings, Env: env }, snapshot, {
+          resolveTemplate(loaded.tpl, templateData(plan, sp, settings, env), snapshot, {
             missing: t.missing,
             sentinel: t.sentinel,
             env,
@@ -129,15 +109,9 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
           unreachable,
         );
       } catch (e) {
-        if (e instanceof TemplateError || e instanceof Timeout) {
-          outcomes.push({ ...base, status: 'error', reason: e.message });
-          continue;
-        }
-        outcomes.push({
-          ...base,
-          status: 'error',
-          reason: `cannot read the KV store: ${(e as Error).message}`,
-        });
+        const reason =
+          e instanceof Unanswered ? e.message : `cannot read the KV store: ${(e as Error).message}`;
+        outcomes.push({ ...base, status: 'error', reason });
         continue;
       }
       if (res.status === 'error') {
@@ -152,49 +126,35 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
         outcomes.push({ ...base, status: 'dry-run', output: res.output });
         continue;
       }
-      outcomes.push({ ...base, ...(await writeChecked(plan, t, env, res.output)) });
+      const c = await commitChecked(t, res.output, { env: childEnv, service: name, cwd: plan.dir });
+      switch (c.status) {
+        case 'rendered':
+        case 'unchanged':
+          outcomes.push({ ...base, status: c.status });
+          break;
+        case 'check-failed':
+          outcomes.push({ ...base, status: c.status, reason: `${c.reason}; the file was left as it was` });
+          break;
+        case 'error':
+          outcomes.push({ ...base, status: c.status, reason: c.reason });
+          break;
+        case 'aborted':
+          // no signal is given: a check here is never aborted
+          outcomes.push({ ...base, status: 'error', reason: 'interrupted' });
+          break;
+        default: {
+          const never: never = c;
+          throw new Error(`unhandled commit ${JSON.stringify(never)}`);
+        }
+      }
     }
   }
   const exitCode = outcomes.some((o) => o.status === 'error' || o.status === 'check-failed')
-    ? EXIT_ERROR
+    ? RENDER_EXIT.error
     : outcomes.some((o) => o.status === 'incomplete')
-      ? EXIT_INCOMPLETE
-      : EXIT_OK;
+      ? RENDER_EXIT.incomplete
+      : RENDER_EXIT.ok;
   return { outcomes, exitCode };
-}
-
-async function writeChecked(
-  plan: Plan,
-  t: Plan['services'][string]['templates'][number],
-  env: NodeJS.ProcessEnv,
-  output: string,
-): Promise<Pick<RenderOutcome, 'status' | 'reason'>> {
-  if ((await readCurrent(t.destination)) === output) return { status: 'unchanged' };
-  try {
-    const staged = await stage(t.destination, output, { perms: t.perms });
-    if (t.check) {
-      const r = await runCommand(
-        { kind: 'shell', script: t.check },
-        {
-          cwd: plan.dir,
-          env: { ...env, TEND_CHECK_FILE: staged.path, TEND_DESTINATION: t.destination },
-          timeoutMs: CHECK_TIMEOUT_MS,
-        },
-      );
-      if (!r.ok) {
-        await staged.discard();
-        const tail = r.output.trim().split('\n').slice(-3).join(' | ');
-        return {
-          status: 'check-failed',
-          reason: `check failed (${describeResult(r, CHECK_TIMEOUT_MS)})${tail ? `: ${tail}` : ''}; the file was left as it was`,
-        };
-      }
-    }
-    await staged.commit();
-    return { status: 'rendered' };
-  } catch (e) {
-    return { status: 'error', reason: `cannot write ${t.destination}: ${(e as Error).message}` };
-  }
 }
 
 export interface TemplateFileOptions {
@@ -224,7 +184,7 @@ export async function renderTemplateFile(opts: TemplateFileOptions): Promise<Tem
   } catch (e) {
     return {
       ok: false,
-      exitCode: EXIT_ERROR,
+      exitCode: RENDER_EXIT.error,
       message: `open ${opts.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
     };
   }
@@ -235,7 +195,7 @@ export async function renderTemplateFile(opts: TemplateFileOptions): Promise<Tem
     } catch (e) {
       return {
         ok: false,
-        exitCode: EXIT_ERROR,
+        exitCode: RENDER_EXIT.error,
         message: `template: data file ${opts.dataFile}: ${(e as Error).message}`,
       };
     }
@@ -252,13 +212,13 @@ export async function renderTemplateFile(opts: TemplateFileOptions): Promise<Tem
       `the KV store ${opts.kv.url} did not answer within ${timeoutMs / 1000}s; is it running? (--kv / TEND_KV choose another)`,
     );
   } catch (e) {
-    return { ok: false, exitCode: EXIT_ERROR, message: (e as Error).message };
+    return { ok: false, exitCode: RENDER_EXIT.error, message: (e as Error).message };
   }
-  if (res.status === 'error') return { ok: false, exitCode: EXIT_ERROR, message: res.reason };
+  if (res.status === 'error') return { ok: false, exitCode: RENDER_EXIT.error, message: res.reason };
   if (res.status === 'incomplete') {
     return {
       ok: false,
-      exitCode: EXIT_INCOMPLETE,
+      exitCode: RENDER_EXIT.incomplete,
       message: `template: ${opts.file}: missing ${res.missing.join(', ')} (not in ${opts.kv.url}); put them in the store, or use keyOrDefault`,
     };
   }

@@ -6,10 +6,9 @@
  *
  * The temporary file is also what `check` validates, so what goes live is exactly what was checked.
  */
-import { randomBytes } from 'node:crypto';
 import { chmod, chown, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { makeDir } from '../fsx/index.js';
+import { makeDir, tempPathFor } from '../fsx/index.js';
 
 export interface Staged {
   /** the temporary file holding the new content, next to the destination */
@@ -28,14 +27,8 @@ export interface StageOptions {
   beforeRename?: () => void | Promise<void>;
 }
 
+/** what fsx's temp names (`.NAME.tend-PID-RAND.tmp`) put after the destination's name */
 const TEMP_MARK = '.tend-';
-
-function tempName(destination: string): string {
-  return join(
-    dirname(destination),
-    `.${basename(destination)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
-  );
-}
 
 /** The destination's bytes, or undefined when it does not exist (or cannot be read). */
 export async function readCurrent(destination: string): Promise<string | undefined> {
@@ -53,16 +46,19 @@ export async function readCurrent(destination: string): Promise<string | undefin
 export async function stage(destination: string, content: string, opts: StageOptions = {}): Promise<Staged> {
   await makeDir(dirname(destination));
   const previous = await stat(destination).catch(() => undefined);
-  const path = tempName(destination);
-  const fh = await open(path, 'wx', 0o666);
+  const path = tempPathFor(destination);
+  const mode = opts.perms ?? (previous ? previous.mode & 0o7777 : undefined);
+  // Mode and owner before the first byte (as fsx's writeFileAtomic): a secret is never readable from the
+  // staged file, not even while `check` runs.
+  const fh = await open(path, 'wx', mode ?? 0o666);
   try {
-    await fh.writeFile(content);
-    const mode = opts.perms ?? (previous ? previous.mode & 0o7777 : undefined);
     if (mode !== undefined) await fh.chmod(mode);
     // As root, keep the owner an operator gave the file (a service running as another user reads it).
     if (previous && process.getuid?.() === 0 && (previous.uid !== 0 || previous.gid !== 0)) {
       await fh.chown(previous.uid, previous.gid).catch(() => {});
+      if (mode !== undefined && mode & 0o6000) await fh.chmod(mode);
     }
+    await fh.writeFile(content);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
@@ -105,12 +101,6 @@ export async function stage(destination: string, content: string, opts: StageOpt
       await unlink(path).catch(() => {});
     },
   };
-}
-
-/** Stages and commits at once: for callers with no check to run. */
-export async function writeAtomic(destination: string, content: string, opts: StageOptions = {}) {
-  const s = await stage(destination, content, opts);
-  return s.commit();
 }
 
 /**

@@ -74,7 +74,10 @@ export interface ReloadResult {
 export interface ControlState {
   /** the plan as last applied: the start-up plan, then each successful reload's */
   plan: Plan;
+  /** wall clock, for display */
   readonly startedAt: number;
+  /** `performance.now()` at start: uptime comes from it */
+  readonly startedMono: number;
   /** the TCP listener's URL once it listens */
   httpUrl?: string;
   maintenance(): boolean;

@@ -2,13 +2,14 @@
  * The service state machine, pure: `transition(model, input, plan) → { model, effects }`.
  * It decides; the runner (service.ts) performs. Nothing here touches a process, a timer or a clock.
  */
+
+import { constants } from 'node:os';
 import type { ServiceState } from '../events/index.js';
 import type { ServicePlan } from '../manifest/types.js';
 import { formatDuration, backoffDelay as nextDelay } from '../time/index.js';
 import { hasProcessState } from './state.js';
 
-/** @deprecated time's formatDuration; kept until render/loop.ts imports that (the render branch). */
-export const fmtMs = formatDuration;
+const osSignals = constants.signals as Record<string, number>;
 
 export type TimerName = 'backoff' | 'cooldown' | 'kill';
 
@@ -34,6 +35,11 @@ export interface Model {
   startedAt?: number;
   lastExit?: { code: number | null; signal: string | null; at: number };
   afterStop: AfterStop;
+  /**
+   * It exited with one of `restart.prevent_exit_codes` (it said it cannot run as things are): `exited`, not
+   * restarted until it is started again or its config changes.
+   */
+  held?: boolean;
 }
 
 export type Input =
@@ -65,13 +71,25 @@ export interface ConfigChange {
 
 export type Effect =
   | { t: 'spawn' }
-  | { t: 'signal'; signal: NodeJS.Signals }
+  /** `group`: every process of the service's group (stop); `main`: its main process only (reload, signals) */
+  | { t: 'signal'; signal: NodeJS.Signals; to: SignalTarget }
   | { t: 'timer'; name: TimerName; ms: number }
   | { t: 'clear-timer'; name: TimerName }
   | { t: 'probe-ready' }
   | { t: 'probe-health' }
   | { t: 'stop-probes' }
   | { t: 'finish'; code: number | null; signal: string | null };
+
+export type SignalTarget = 'group' | 'main';
+
+/**
+ * Where a reload or a config signal goes: the main process, as systemd's $MAINPID and supervisord do (a
+ * gunicorn master re-execs its workers on SIGHUP; sent to the group, the workers die of it mid-request), or the
+ * whole group for a service that asks for it (`signal_group: true`). Stop signals always go to the group.
+ */
+export function signalTarget(plan: ServicePlan): SignalTarget {
+  return plan.signalGroup ? 'group' : 'main';
+}
 
 export function initialModel(): Model {
   return {
@@ -98,6 +116,30 @@ export function backoffDelay(plan: ServicePlan, streak: number, random: number):
 }
 
 const hasProcess = hasProcessState;
+
+/** An exit code of `restart.success_exit_codes` counts as 0 does: a clean exit. */
+export function isCleanExit(plan: ServicePlan, code: number | null, signal: string | null): boolean {
+  if (signal !== null || code === null) return false;
+  return code === 0 || plan.restart.successExitCodes.includes(code);
+}
+
+/**
+ * The exit status a service's end stands for (tend's own exit code when an essential service ends): the
+ * shell's status, except that a success exit code counts as 0.
+ */
+export function endStatus(plan: ServicePlan, code: number | null, signal: string | null): number {
+  if (signal) return 128 + (osSignals[signal as NodeJS.Signals] ?? 0);
+  if (isCleanExit(plan, code, signal)) return 0;
+  return code ?? 0;
+}
+
+/**
+ * Down, and waiting for new config to be worth starting again: given up on (`failed`), or held by a
+ * `restart.prevent_exit_codes` exit, while tend still wants it up.
+ */
+export function awaitsNewConfig(m: Model): boolean {
+  return m.desired === 'up' && (m.state === 'failed' || (m.state === 'exited' && m.held === true));
+}
 
 export interface Result {
   model: Model;
@@ -126,7 +168,7 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
     m.reason = reason;
     m.ready = false;
     m.afterStop = afterStop;
-    fx.push({ t: 'stop-probes' }, { t: 'signal', signal: plan.stop.signal });
+    fx.push({ t: 'stop-probes' }, { t: 'signal', signal: plan.stop.signal, to: 'group' });
     fx.push({ t: 'timer', name: 'kill', ms: plan.stop.timeoutMs });
   };
   const clearWaits = () => {
@@ -140,7 +182,7 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       m.failures = [];
     }
     const policy = plan.restart.policy;
-    const clean = code === 0 && signal === null;
+    const clean = isCleanExit(plan, code, signal);
     if (plan.isJob || policy === 'never' || (policy === 'on-failure' && clean) || m.desired === 'down') {
       m.state = 'exited';
       m.reason = why;
@@ -221,6 +263,7 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       break;
     }
     case 'spawned': {
+      m.held = undefined;
       m.pid = input.pid;
       m.spawns++;
       m.startedAt = input.now;
@@ -244,7 +287,8 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       m.ready = false;
       m.lastExit = { code, signal, at: now };
       fx.push({ t: 'clear-timer', name: 'kill' }, { t: 'stop-probes' }, { t: 'finish', code, signal });
-      const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+      const success = code !== 0 && isCleanExit(plan, code, signal) ? ' (a success exit code)' : '';
+      const how = signal ? `killed by ${signal}` : `exit code ${code}${success}`;
       if (m.state === 'stopping') {
         const after = m.afterStop;
         m.afterStop = 'stay-down';
@@ -258,12 +302,19 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       } else if (plan.isJob) {
         m.state = 'exited';
         m.reason = how;
+      } else if (signal === null && code !== null && plan.restart.preventExitCodes.includes(code)) {
+        // The service said it cannot run as things are (seed 000's run-lb-command exits 3 on incomplete
+        // config): restarting it would only fail again. Not a failure either: no backoff, no streak, no
+        // `failed`. What it lacked may come with new config, so a config change starts it again.
+        m.state = 'exited';
+        m.held = true;
+        m.reason = `${how}, in restart.prevent_exit_codes: not restarted until its config changes or it is started`;
       } else onFailure(code, signal, now, how);
       break;
     }
     case 'timer': {
       if (input.name === 'kill' && m.state === 'stopping') {
-        fx.push({ t: 'signal', signal: 'SIGKILL' });
+        fx.push({ t: 'signal', signal: 'SIGKILL', to: 'group' });
         m.reason = `did not stop within ${formatDuration(plan.stop.timeoutMs)}; killed`;
       } else if (input.name === 'backoff' && m.state === 'backoff' && m.desired === 'up')
         startIfGated(m.reason);
@@ -319,14 +370,21 @@ export function transition(m0: Model, input: Input, plan: ServicePlan, random = 
       const serving = hasProcess(m.state) && m.state !== 'stopping';
       if (change.restart) {
         if (serving) beginStop('start-again', input.reason);
-        else if (m.state === 'failed' && m.desired === 'up') {
+        else if (awaitsNewConfig(m)) {
           m.streak = 0;
           m.failures = [];
           clearWaits();
           startIfGated(input.reason);
         }
       } else if (serving) {
-        for (const signal of new Set(change.signals)) fx.push({ t: 'signal', signal });
+        for (const signal of new Set(change.signals))
+          fx.push({ t: 'signal', signal, to: signalTarget(plan) });
+      } else if (m.state === 'exited' && m.held && m.desired === 'up') {
+        // nothing to signal: it exited waiting for this change
+        m.streak = 0;
+        m.failures = [];
+        clearWaits();
+        startIfGated(input.reason);
       }
       break;
     }

@@ -56,6 +56,8 @@ export async function applyPlanDiff(
     const order = stack.names();
     return [...names].sort((a, b) => order.indexOf(b) - order.indexOf(a));
   };
+  // New sockets first: a port that cannot be bound refuses the reload before anything has stopped.
+  stack.reserveSockets([...diff.added, ...diff.changed].map((name) => next.services[name]));
   // A changed service gets a new runner rather than a new plan on the old one: its environment, log file and
   // hooks were all derived from the old definition when the runner was created.
   for (const name of dependantsFirst([...diff.removed, ...diff.changed])) {
@@ -68,6 +70,8 @@ export async function applyPlanDiff(
     stack.addService(sp);
     if (opts.start !== false && !sp.isJob) stack.start(name, reason);
   }
+  // only now: a changed service that still lists an address has taken its socket over, unclosed
+  stack.releaseSockets();
 }
 
 /** Structural equality of plain data (what a Plan is made of: objects, arrays, strings, numbers, booleans). */

@@ -12,6 +12,8 @@ import {
   initialModel,
   type Model,
   restartsOf,
+  type SignalTarget,
+  signalTarget,
   type TimerName,
   transition,
 } from './machine.js';
@@ -63,9 +65,13 @@ export interface ServiceRunner {
   readonly plan: ServicePlan;
   model(): Model;
   send(input: DistributiveOmit<Input, 'now'>): void;
-  /** sends a signal to the service's process group (reload, forwarded signals) */
+  /**
+   * sends a reload or forwarded signal to the service's main process, or to its process group with
+   * `signal_group: true`; false when there is no such process
+   */
   signal(signal: NodeJS.Signals): boolean;
-  status(now?: number): ServiceStatus;
+  /** times: `startedAt` and `lastExit.at` are wall-clock dates, `uptimeMs` comes from the monotonic clock */
+  status(): ServiceStatus;
   /** resolves once no process of the service is left (immediately if none) */
   settled(): Promise<void>;
   /** true while a child or its group still runs */
@@ -78,11 +84,26 @@ export interface ServiceRunner {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * Where a runner reads the time. `now` is monotonic and is what every elapsed time comes from (uptime,
+ * backoff, reset_after, the failure window, the wait for a group to go): a wall clock stepped back an hour
+ * once showed `up -3577s`. `wall` is only for times shown as dates (`startedAt`, `lastExit.at`).
+ */
+export interface Clock {
+  now(): number;
+  wall(): number;
+}
+
+export const systemClock: Clock = { now: () => performance.now(), wall: () => Date.now() };
+
 export interface RunnerOptions {
   plan: ServicePlan;
+  clock?: Clock;
   bus: Bus;
   env: NodeJS.ProcessEnv;
   hooks?: ServiceHooks;
+  /** sockets held for the service by the stack: every start gets them as fds 3, 4, … */
+  listen?: { fds: readonly number[]; names: readonly string[] };
 }
 
 const GROUP_POLL_MS = 10;
@@ -93,6 +114,10 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const { bus } = opts;
   const hooks = opts.hooks ?? {};
   const plan = opts.plan;
+  const clock = opts.clock ?? systemClock;
+  /** wall-clock times of the last spawn and exit, for display only */
+  let startedWall: number | undefined;
+  let exitWall: number | undefined;
   let env = opts.env;
   let model = initialModel();
   let child: ChildProcess | undefined;
@@ -101,6 +126,15 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   // the machine's timers run users' durations (backoff, cooldown, timeouts): long timers never fire early
   const timers = new Map<TimerName, LongTimer>();
   let settledWaiters: Array<() => void> = [];
+
+  // restart.overlap (with listen:): the next process, spawned before the old one is signalled, both accepting
+  // on the sockets tend holds; handed over when the machine asks for the spawn. `exit` is set if it ended first.
+  const overlapping = plan.restart.overlapMs !== undefined && (opts.listen?.fds.length ?? 0) > 0;
+  let overlapTimer: NodeJS.Timeout | undefined;
+  let successor:
+    | { child: ChildProcess; pid: number; exit?: { code: number | null; signal: NodeJS.Signals | null } }
+    | undefined;
+  let successorKill: NodeJS.Timeout | undefined;
 
   // While a transition spawns ahead of its other effects, the `spawned` input of that spawn waits here, so
   // that events still read exited → starting → running.
@@ -112,10 +146,36 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       heldSpawned = partial;
       return;
     }
-    const input = { ...partial, now: Date.now() } as Input;
+    if (
+      overlapping &&
+      !successor &&
+      model.desired === 'up' &&
+      (model.state === 'running' || model.state === 'ready') &&
+      (partial.t === 'restart' || (partial.t === 'config' && partial.change.restart))
+    ) {
+      preSpawn();
+      const s = successor;
+      const delay = plan.restart.overlapMs ?? 0;
+      if (s && delay > 0) {
+        // the old process keeps serving beside the new one meanwhile; the restart goes on only if nothing
+        // else (a stop, a crash of the old one, which hands over at once) has happened to the newcomer
+        overlapTimer = setTimeout(() => {
+          overlapTimer = undefined;
+          if (successor === s && model.desired === 'up') send(partial);
+        }, delay);
+        return;
+      }
+    }
+    if (partial.t === 'stop' && overlapTimer) {
+      clearTimeout(overlapTimer);
+      overlapTimer = undefined;
+    }
+    const input = { ...partial, now: Math.round(clock.now()) } as Input;
     const previous = model;
     const { model: next, effects: all } = transition(previous, input, plan);
     model = next;
+    if (input.t === 'spawned' || input.t === 'spawn-error') startedWall = clock.wall();
+    if (input.t === 'exit') exitWall = clock.wall();
     let effects = all;
     // The replacement is forked before events, hooks and the other effects of the exit are handled: they
     // cost ~0.8 ms of JavaScript that a restart need not wait for (bench/RESULTS.md, F3). None of them
@@ -146,7 +206,56 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       heldSpawned = undefined;
       send(held);
     }
+    if (successor && model.desired === 'down') stopSuccessor();
     if (!runnerHasProcess()) flushSettled();
+  };
+
+  const spawnOptions = () => ({
+    cwd: plan.cwd,
+    env,
+    user: plan.runAs,
+    listen: opts.listen,
+  });
+
+  /** restart.overlap: the new process now, the old one's stop signal right after (the machine's restart) */
+  const preSpawn = () => {
+    let c: ChildProcess;
+    try {
+      c = spawnService(plan.command, spawnOptions());
+    } catch {
+      return; // the ordinary restart follows, and reports the error at its own spawn
+    }
+    const pid = c.pid;
+    if (pid === undefined) {
+      c.once('error', () => {});
+      return;
+    }
+    const s: NonNullable<typeof successor> = { child: c, pid };
+    successor = s;
+    c.once('error', () => {});
+    c.once('exit', (code, signal) => {
+      // handed over by then: an exit like any other
+      if (successor !== s) return onChildExit(c, pid, code, signal);
+      hooks.onExit?.(pid, code, signal);
+      if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+      clearTimeout(successorKill);
+      successorKill = undefined;
+      if (model.desired === 'down') successor = undefined;
+      else s.exit = { code, signal };
+      if (!runnerHasProcess()) flushSettled();
+    });
+    hooks.onSpawn?.(c);
+  };
+
+  /** a stop came during the overlap: the process that was to take over goes too */
+  const stopSuccessor = () => {
+    const s = successor;
+    if (!s || s.exit || successorKill) {
+      if (s?.exit) successor = undefined;
+      return;
+    }
+    signalGroup(s.pid, plan.stop.signal);
+    successorKill = setTimeout(() => signalGroup(s.pid, 'SIGKILL'), plan.stop.timeoutMs);
   };
 
   const performAll = (effects: Effect[]) => {
@@ -198,7 +307,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         doSpawn();
         break;
       case 'signal':
-        if (pgid !== undefined) signalGroup(pgid, e.signal);
+        sendSignal(e.signal, e.to);
         break;
       case 'timer': {
         clearTimer(e.name);
@@ -233,6 +342,19 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     }
   };
 
+  /** `main`: the process tend spawned, while it lives (not its leftovers); `group`: the whole process group */
+  const sendSignal = (sig: NodeJS.Signals, to: SignalTarget): boolean => {
+    if (to === 'group') return pgid !== undefined && signalGroup(pgid, sig);
+    const pid = child?.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const clearTimer = (name: TimerName) => {
     const t = timers.get(name);
     if (t) {
@@ -242,9 +364,18 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   };
 
   const doSpawn = () => {
+    const next = successor;
+    successor = undefined;
+    if (next && !next.exit) {
+      // restart.overlap: the process spawned before the stop takes over (its output and pid are attached)
+      child = next.child;
+      pgid = next.pid;
+      send({ t: 'spawned', pid: next.pid });
+      return;
+    }
     let c: ChildProcess;
     try {
-      c = spawnService(plan.command, { cwd: plan.cwd, env, user: plan.runAs });
+      c = spawnService(plan.command, spawnOptions());
     } catch (err) {
       queueMicrotask(() => send({ t: 'spawn-error', message: (err as Error).message }));
       return;
@@ -279,18 +410,19 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     };
     if (!groupAlive(group)) return done();
     if (model.state !== 'stopping') signalGroup(group, plan.stop.signal);
-    const deadline = Date.now() + plan.stop.timeoutMs;
+    const deadline = clock.now() + plan.stop.timeoutMs;
     const poll = () => {
       if (!groupAlive(group)) {
         return done();
       }
-      if (Date.now() >= deadline) signalGroup(group, 'SIGKILL');
+      if (clock.now() >= deadline) signalGroup(group, 'SIGKILL');
       setTimeout(poll, GROUP_POLL_MS);
     };
     setTimeout(poll, GROUP_POLL_MS);
   };
 
-  const runnerHasProcess = () => child !== undefined || pgid !== undefined;
+  const runnerHasProcess = () =>
+    child !== undefined || pgid !== undefined || (successor !== undefined && successor.exit === undefined);
 
   const flushSettled = () => {
     const waiters = settledWaiters;
@@ -306,10 +438,10 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
     model: () => model,
     send,
     signal(sig) {
-      if (pgid === undefined) return false;
-      return signalGroup(pgid, sig);
+      return sendSignal(sig, signalTarget(plan));
     },
-    status(now = Date.now()) {
+    status() {
+      const now = Math.round(clock.now());
       const running = model.pid !== undefined && model.startedAt !== undefined;
       return {
         name: plan.name,
@@ -322,9 +454,9 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
         failureStreak:
           running && now - (model.startedAt ?? now) >= plan.restart.resetAfterMs ? 0 : model.streak,
         restarts: restartsOf(model),
-        startedAt: running ? model.startedAt : undefined,
+        startedAt: running ? startedWall : undefined,
         uptimeMs: running ? now - (model.startedAt ?? now) : undefined,
-        lastExit: model.lastExit,
+        lastExit: model.lastExit && { ...model.lastExit, at: exitWall ?? model.lastExit.at },
         job: plan.isJob,
       };
     },

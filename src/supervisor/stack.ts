@@ -7,9 +7,9 @@ import type { Bus } from '../events/index.js';
 import { createServiceLog, type EchoTarget, type ServiceLog } from '../logs/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { type AppEnvSource, appEnv, serviceEnv } from './env.js';
-import type { ConfigChange } from './machine.js';
+import { type ConfigChange, endStatus } from './machine.js';
 import { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
-import { exitStatus } from './spawn.js';
+import { createSocketHolder } from './sockets.js';
 import { hasEndedForGood, isReady, isServing } from './state.js';
 
 export interface StackOptions {
@@ -88,6 +88,15 @@ export interface Stack {
   /** adds services of a new plan and removes ones no longer in it (reload); the caller stops/starts them */
   addService(plan: ServicePlan): void;
   removeService(name: string): Promise<void>;
+  /**
+   * Closes the listening sockets no service holds any more. A reload calls it once its services are added
+   * again, so that a socket whose address a changed service still lists is kept, never re-bound.
+   */
+  releaseSockets(): void;
+  /** binds the new addresses of services about to be added (a reload), so a bind failure comes first */
+  reserveSockets(services: ServicePlan[]): void;
+  /** the listening sockets held (address → service), for status and tests */
+  sockets(): Array<{ address: string; service: string; fd: number }>;
   close(): Promise<void>;
 }
 
@@ -168,7 +177,11 @@ export function createStack(opts: StackOptions): Stack {
     }
   };
 
+  // Bound before anything starts (a SocketError here stops `tend up` with a start error), kept for tend's life.
+  const sockets = createSocketHolder();
+
   const addService = (sp: ServicePlan) => {
+    const listen = sockets.acquire(sp);
     const log = createServiceLog({
       service: sp.name,
       plan: sp.logs,
@@ -201,14 +214,14 @@ export function createStack(opts: StackOptions): Stack {
           const exit = next.lastExit;
           endResolve({
             service: sp.name,
-            code: exit ? exitStatus(exit.code, exit.signal) : 1,
+            code: exit ? endStatus(sp, exit.code, exit.signal) : 1,
             reason: `essential service ${sp.name} ended (${next.reason ?? next.state})`,
           });
         }
         extra.onState?.(next, previous);
       },
     };
-    const runner = createServiceRunner({ plan: sp, bus, env, hooks });
+    const runner = createServiceRunner({ plan: sp, bus, env, hooks, listen });
     runners.set(sp.name, runner);
     dependantIndex = undefined;
     for (const dep of sp.after) {
@@ -217,7 +230,12 @@ export function createStack(opts: StackOptions): Stack {
     }
   };
 
-  for (const name of plan.order) addService(plan.services[name]);
+  try {
+    for (const name of plan.order) addService(plan.services[name]);
+  } catch (err) {
+    sockets.closeAll();
+    throw err;
+  }
 
   const stopAll = async (reason = 'stopping') => {
     stoppingAll = true;
@@ -312,6 +330,7 @@ export function createStack(opts: StackOptions): Stack {
       r.send({ t: 'stop', reason: 'removed from the manifest' });
       await r.settled();
       runners.delete(name);
+      sockets.orphan(name);
       dependantIndex = undefined;
       gates.delete(name);
       await logs.get(name)?.close();
@@ -319,7 +338,11 @@ export function createStack(opts: StackOptions): Stack {
       for (const d of dependants(name)) setGate(d, `after:${name}`, null);
       notifyServices(name, 'removed');
     },
+    releaseSockets: () => sockets.release(),
+    reserveSockets: (services) => sockets.reserve(services),
+    sockets: () => sockets.list(),
     async close() {
+      sockets.closeAll();
       await Promise.all([...logs.values()].map((l) => l.close()));
     },
   };

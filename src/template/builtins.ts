@@ -9,6 +9,7 @@ import {
   GoStruct,
   goTypeOf,
   hasKey,
+  intValue,
   Kind,
   keyTypeOf,
   kindOf,
@@ -175,7 +176,7 @@ function eq(arg1: unknown, ...arg2: unknown[]): boolean {
           break;
         case BK.Int:
           // biome-ignore lint/suspicious/noDoubleEquals: int may be number or bigint
-          t = (arg1 as number | bigint) == (arg as number | bigint);
+          t = intValue(arg1) == intValue(arg);
           break;
         default: {
           const ka = kindOf(arg1);

@@ -28,6 +28,8 @@ import {
   type ServiceInstance,
   type ServiceOptions,
 } from './source.js';
+import { spewFuncs } from './spew.js';
+import { sprigFuncs } from './sprig.js';
 import {
   compareGoStrings,
   float,
@@ -60,6 +62,8 @@ export interface ConsulFuncOptions {
   now?: () => Date;
   /** Runs a plugin synchronously; default spawnSync with consul-template's 30 s timeout. */
   runPlugin?: (name: string, args: string[]) => string;
+  /** Where spew_dump and spew_printf print (consul-template: its stdout); default tend's stderr. */
+  debugPrint?: (text: string) => void;
   /** Writes a file for writeToFile (default: create or append, chown when a user or group is given, chmod). */
   writeFile?: (
     path: string,
@@ -1097,6 +1101,7 @@ export function consulFuncs(rec: Recorder, opts: ConsulFuncOptions = {}): Map<st
     'maximum',
     minmax('maximum', (a, b) => a > b),
   );
+  for (const [k, v] of [...spewFuncs(opts.debugPrint), ...sprigFuncs()]) f.set(k, v);
   return f;
 }
 

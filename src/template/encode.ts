@@ -7,7 +7,9 @@ import {
   compareGoStrings,
   type GoChan,
   GoFloat,
+  GoInt,
   GoStruct,
+  intValue,
   Kind,
   keyTypeOf,
   kindOf,
@@ -63,7 +65,7 @@ function jsonString(s: string): string {
 }
 
 function jsonNumber(v: unknown, path: string): string {
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint' || v instanceof GoInt) return v.toString();
   const n = v instanceof GoFloat ? v.value : (v as number);
   if (!Number.isFinite(n))
     throw new Error(`json: unsupported value: ${n === Infinity ? '+Inf' : String(n)}${path}`);
@@ -132,6 +134,8 @@ export function toPlain(v: unknown): unknown {
       return null;
     case Kind.Float:
       return v instanceof GoFloat ? v.value : v;
+    case Kind.Int:
+      return intValue(v);
     case Kind.Slice:
       return (v as unknown[]).map(toPlain);
     case Kind.Map: {

@@ -112,6 +112,16 @@ function zeroOf(typ: ParamType): unknown {
 
 const MAX_EXEC_DEPTH = 100000;
 
+/**
+ * The most output one execution may write: 16 MiB (counted in UTF-16 units, bytes for ASCII). Config files stay
+ * far below; a template that reaches it is a loop gone wrong (`range loop 100000` nested builds 10 GB), which
+ * without a bound ran into V8's string limit after minutes at full CPU and close to a GB of memory. Rendering
+ * holds tend's event loop, and a step of range costs ~0.25 µs: a byte a step stops within ~4 s at this bound
+ * (64 MiB took 15 s under load).
+ */
+export const MAX_OUTPUT = 16 * 1024 * 1024;
+const OUTPUT_LIMIT_TEXT = `output larger than ${MAX_OUTPUT / 1024 / 1024} MiB, the most a template may write`;
+
 export class ExecState {
   out = '';
   node: Node | null = null;
@@ -141,6 +151,12 @@ export class ExecState {
       `template: ${loc}: executing ${quote(name)} at <${nodeString(this.node)}>: ${msg}`,
       'exec',
     );
+  }
+
+  /** Appends to the output, within MAX_OUTPUT. */
+  write(text: string): void {
+    if (this.out.length + text.length > MAX_OUTPUT) this.errorf(OUTPUT_LIMIT_TEXT);
+    this.out += text;
   }
 
   // ---- variables ----
@@ -197,7 +213,7 @@ export class ExecState {
         return;
       }
       case 'text':
-        this.out += node.text;
+        this.write(node.text);
         return;
       case 'list': {
         const nodes = node.nodes;
@@ -670,12 +686,12 @@ export class ExecState {
   printValue(n: Node, v: unknown): void {
     this.at(n);
     if (v === undefined) {
-      this.out += '<no value>';
+      this.write('<no value>');
       return;
     }
     switch (typeof v) {
       case 'string':
-        this.out += v;
+        this.write(v);
         return;
       case 'function':
         this.errorf(`can't print ${nodeString(n)} of type ${goTypeOf(v)}`);
@@ -683,7 +699,7 @@ export class ExecState {
       case 'object':
         if (v instanceof GoChan) this.errorf(`can't print ${nodeString(n)} of type ${goTypeOf(v)}`);
     }
-    this.out += sprint([v]);
+    this.write(sprint([v]));
   }
 }
 
@@ -702,6 +718,9 @@ export function executeTree(env: ExecEnv, tree: Tree | undefined, name: string, 
       s.node = s.lastTemplate.node;
       s.errorf(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
     }
+    // A function built a string (or list) larger than JavaScript holds: the template's doing, not tend's.
+    if (e instanceof RangeError && /Invalid (string|array) length/.test(e.message))
+      s.errorf(`a value larger than JavaScript can hold (${e.message})`);
     throw e;
   }
   return s.out;

@@ -446,6 +446,11 @@ class Printer {
       }
       case Kind.Struct: {
         const s = v as GoStruct;
+        // A fmt.Stringer (e.g. sprig's *semver.Version) prints through its String method.
+        if (s.methods.String && !this.f.sharpV && 'vsqxX'.includes(verb)) {
+          this.fmtString(s.methods.String.fn() as string, verb);
+          return;
+        }
         if (depth > 0 && s.typeName.startsWith('*')) {
           this.fmtPointer(v, verb);
           return;

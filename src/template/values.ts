@@ -17,6 +17,29 @@ export class GoFloat {
   constructor(readonly value: number) {}
 }
 
+/**
+ * An integer of a Go type other than `int`: sprig's `int64` results, `uint64` fields. It reports its
+ * own type (`%T`, argument checks, spew) and otherwise acts as its number (valueOf), so arithmetic,
+ * comparisons and printing need nothing special.
+ */
+export class GoInt {
+  constructor(
+    readonly value: number | bigint,
+    readonly type: 'int64' | 'uint64',
+  ) {}
+  valueOf(): number | bigint {
+    return this.value;
+  }
+  toString(): string {
+    return String(this.value);
+  }
+}
+
+/** The number of an integer value, unboxed. */
+export function intValue(v: unknown): number | bigint {
+  return v instanceof GoInt ? v.value : (v as number | bigint);
+}
+
 /** A float64 value: boxed only when integral, so plain data stays plain. */
 export function float(n: number): number | GoFloat {
   return Number.isInteger(n) ? new GoFloat(n) : n;
@@ -154,6 +177,7 @@ export function kindOf(v: unknown): Kind {
       if (v === null) return Kind.Nil;
       if (Array.isArray(v)) return Kind.Slice;
       if (v instanceof GoFloat) return Kind.Float;
+      if (v instanceof GoInt) return Kind.Int;
       if (v instanceof GoStruct) return Kind.Struct;
       if (v instanceof GoChan) return Kind.Chan;
       if (isMap(v)) return Kind.Map;
@@ -172,7 +196,7 @@ export function goTypeOf(v: unknown): string {
     case Kind.Bool:
       return 'bool';
     case Kind.Int:
-      return 'int';
+      return v instanceof GoInt ? v.type : 'int';
     case Kind.Float:
       return 'float64';
     case Kind.String:
@@ -204,8 +228,10 @@ export function truth(v: unknown): boolean {
       return false;
     case Kind.Bool:
       return v as boolean;
-    case Kind.Int:
-      return typeof v === 'bigint' ? v !== 0n : v !== 0;
+    case Kind.Int: {
+      const n = intValue(v);
+      return typeof n === 'bigint' ? n !== 0n : n !== 0;
+    }
     case Kind.Float:
       return floatValue(v) !== 0;
     case Kind.String:

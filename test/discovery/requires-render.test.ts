@@ -17,8 +17,7 @@ afterEach(async () => {
 });
 
 describe('requires and a template reading the required service', () => {
-  // Needs the render half (RENDER-TRUTH.patch, for the render branch): un-skip once it is applied.
-  it.skip('starts the consumer once, on the file that lists the new instance', async () => {
+  it('starts the consumer once, on the file that lists the new instance', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tend-req-render-'));
     dirs.push(dir);
     mkdirSync(join(dir, 'kv'));

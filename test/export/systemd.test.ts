@@ -174,6 +174,83 @@ services:
     expect(v.status).toBe(0);
   });
 
+  it('--socket prints the .socket unit of the listen: sockets; both units verify together', () => {
+    const { root, dir } = project(
+      'shop',
+      `
+name: shop
+services:
+  web:
+    command: exec gunicorn app:app
+    listen:
+      - 127.0.0.1:8080
+      - { address: "[::]:8443", name: tls, backlog: 512 }
+  admin:
+    command: exec ./admin
+    listen: [ { address: "unix:/run/shop/admin.sock", mode: "0660" } ]
+`,
+    );
+    const sock = runTend(['export', 'systemd', '--socket'], { cwd: dir });
+    expect(sock.code, sock.stderr).toBe(0);
+    for (const line of [
+      'ListenStream=127.0.0.1:8080',
+      'ListenStream=[::]:8443',
+      'ListenStream=/run/shop/admin.sock',
+      'Backlog=4096',
+      'SocketMode=0660',
+      'Service=shop.service',
+      'WantedBy=sockets.target',
+    ]) {
+      expect(sock.stdout).toContain(`\n${line}\n`);
+    }
+    expect(sock.stdout).toContain('#   [::]:8443 → web (LISTEN_FDNAMES tls)');
+    const service = runTend(['export', 'systemd'], { cwd: dir });
+    expect(service.stdout).toContain('\nAfter=network.target shop.socket\n');
+    expect(service.stdout).toContain('\nWants=shop.socket\n');
+    writeFileSync(join(root, 'shop.socket'), sock.stdout);
+    writeFileSync(join(root, 'shop.service'), service.stdout);
+    const v = spawnSync(
+      'systemd-analyze',
+      ['verify', join(root, 'shop.socket'), join(root, 'shop.service')],
+      {
+        encoding: 'utf8',
+        cwd: root,
+      },
+    );
+    expect(v.stderr).toBe('');
+    expect(v.status).toBe(0);
+    // without sockets there is nothing to hold: a clear refusal
+    const none = project('plain', 'services:\n  web:\n    command: exec sleep 1\n');
+    const r = runTend(['export', 'systemd', '--socket'], { cwd: none.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no service lists listen: sockets/);
+  });
+
+  it('starts after and with Docker on a Docker host: --requires docker.service, --after (seed 001)', () => {
+    const { dir } = project('museum', 'services:\n  web:\n    command: exec sleep 1\n');
+    const r = runTend(
+      [
+        'export',
+        'systemd',
+        '--requires',
+        'docker.service',
+        '--after',
+        'containerd',
+        '--after',
+        'docker.service',
+      ],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      '\nAfter=network.target containerd.service docker.service\nRequires=docker.service\n',
+    );
+    const bad = runTend(['export', 'systemd', '--requires', 'docker.service network.target'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not a unit name: "docker.service network.target"');
+    expect(runTend(['export', 'systemd', '--help'], { cwd: dir }).stdout).toMatch(/--requires <unit>/);
+  });
+
   it('systemd-analyze would catch a broken unit (the check is real)', () => {
     const { root, dir } = project('shop', 'services:\n  web:\n    command: exec sleep 1\n');
     const r = runTend(['export', 'systemd'], { cwd: dir });

@@ -25,6 +25,7 @@ export function servicePlan(name: string, command: Command | string, o: ServiceO
     requiresTimeoutMs: 0,
     templates: [],
     reloadSignal: 'SIGHUP',
+    signalGroup: false,
     forwardSignals: [],
     finishTimeoutMs: 30_000,
     essential: false,
@@ -38,10 +39,19 @@ export function servicePlan(name: string, command: Command | string, o: ServiceO
       windowMs: 60_000,
       cooldownMs: 300_000,
       resetAfterMs: 60_000,
+      preventExitCodes: [],
+      successExitCodes: [],
       ...restart,
     },
     stop: { signal: 'SIGTERM', timeoutMs: 10_000, ...stop },
-    logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, stdout: false, ...logs },
+    logs: {
+      format: 'raw',
+      timestamps: false,
+      maxSizeBytes: 10 * 1024 * 1024,
+      keep: 3,
+      stdout: false,
+      ...logs,
+    },
   };
 }
 

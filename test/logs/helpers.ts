@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { ServiceLog } from '../../src/logs/index.js';
 import type { LogPlan } from '../../src/manifest/types.js';
 
 /** temp dirs and children of the current test, removed/killed in afterEach even when the test failed */
@@ -37,8 +39,9 @@ export function createScratch() {
   };
 }
 
+/** a log plan for tests: time-stamped raw lines unless the test says otherwise (rawText reads them) */
 export function plan(over: Partial<LogPlan> = {}): LogPlan {
-  return { format: 'raw', maxSizeBytes: 0, keep: 0, stdout: false, ...over };
+  return { format: 'raw', timestamps: true, maxSizeBytes: 0, keep: 0, stdout: false, ...over };
 }
 
 /** resolves when the child has exited and its pipes are closed */
@@ -62,4 +65,22 @@ export function rawText(line: string): string {
 export function rawStream(line: string): string {
   const a = line.indexOf(' ');
   return line.slice(a + 1, line.indexOf(' ', a + 1));
+}
+
+/** a stream attached to `log` as a child's output would be: `write` resolves once the log has read it */
+export function feed(log: ServiceLog, name: 'stdout' | 'stderr' = 'stdout') {
+  const src = new PassThrough();
+  log.attach(src, name);
+  const turn = () => new Promise((r) => setImmediate(r));
+  return {
+    async write(text: string | Buffer): Promise<void> {
+      src.write(text);
+      await turn();
+    },
+    async end(): Promise<void> {
+      src.end();
+      await turn();
+      await turn();
+    },
+  };
 }

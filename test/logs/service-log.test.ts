@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServiceLog, type LogLine, parseLogLine } from '../../src/logs/index.js';
-import { closed, createScratch, fileLines, plan, rawStream, rawText } from './helpers.js';
+import { closed, createScratch, feed, fileLines, plan, rawStream, rawText } from './helpers.js';
 
 const scratch = createScratch();
 afterEach(() => scratch.cleanup());
@@ -84,10 +84,11 @@ describe('service log: file', () => {
     const file = join(scratch.dir(), 'web.log');
     writeFileSync(file, 'old line\n');
     const log = createServiceLog({ service: 'web', plan: plan({ file, maxSizeBytes: 1000, keep: 1 }) });
-    log.note('x'.repeat(900));
+    const out = feed(log);
+    await out.write(`${'x'.repeat(900)}\n`);
     await log.flush();
     expect(log.stats().rotations).toBe(0);
-    log.note('y'.repeat(100)); // 9 + ~930 + ~130 > 1000
+    await out.write(`${'y'.repeat(100)}\n`); // 9 + ~930 + ~130 > 1000
     await log.close();
     expect(fileLines(`${file}.1`)[0]).toBe('old line');
     expect(fileLines(file).map(rawText)).toEqual(['y'.repeat(100)]);
@@ -115,7 +116,9 @@ describe('service log: file', () => {
       expect(Date.parse(r.time)).toBeGreaterThan(Date.parse('2020-01-01'));
     }
     expect(rows.find((r) => r.stream === 'stderr')?.msg).toBe('oops');
-    expect(rows[rows.length - 1]).toMatchObject({ stream: 'tend', msg: 'exited with code 0' });
+    // tend's own line about the service is not the service's output
+    expect(rows.map((r) => r.stream)).not.toContain('tend');
+    expect(log.tail(1)[0]).toMatchObject({ stream: 'tend', text: 'exited with code 0' });
     // and parseLogLine reads them back
     expect(parseLogLine(fileLines(file)[1], 'x')).toMatchObject({ service: 'api', text: texts[1] });
   });
@@ -202,9 +205,9 @@ describe('service log: rotation', () => {
   it('puts a line larger than max size alone in its file', async () => {
     const file = join(scratch.dir(), 'web.log');
     const log = createServiceLog({ service: 'web', plan: plan({ file, maxSizeBytes: 100, keep: 5 }) });
-    log.note('a');
-    log.note('b'.repeat(300));
-    log.note('c');
+    const out = feed(log);
+    await out.write(`a\n${'b'.repeat(300)}\n`);
+    await out.write('c\n');
     await log.close();
     expect(fileLines(`${file}.2`).map(rawText)).toEqual(['a']);
     expect(fileLines(`${file}.1`).map(rawText)).toEqual(['b'.repeat(300)]);
@@ -247,9 +250,10 @@ describe('service log: ring and listeners', () => {
   it('counts lines written after close as dropped', async () => {
     const file = join(scratch.dir(), 'web.log');
     const log = createServiceLog({ service: 'web', plan: plan({ file }) });
-    log.note('before');
+    const out = feed(log);
+    await out.write('before\n');
     await log.close();
-    log.note('after');
+    await out.write('after\n');
     expect(fileLines(file).map(rawText)).toEqual(['before']);
     expect(log.stats().dropped).toBe(1);
     expect(existsSync(file)).toBe(true);

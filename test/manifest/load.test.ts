@@ -78,6 +78,8 @@ describe('the example of SPEC.md §3', () => {
       windowMs: 60_000,
       cooldownMs: 300_000,
       resetAfterMs: 10_000,
+      preventExitCodes: [],
+      successExitCodes: [],
     };
     expect(services.web).toEqual({
       name: 'web',
@@ -121,6 +123,7 @@ describe('the example of SPEC.md §3', () => {
       restart,
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       register: { name: 'web', port: 8080, tags: ['http'], meta: {}, ttlMs: 10_000 },
       finish: sh('./bin/report-exit'),
@@ -128,12 +131,14 @@ describe('the example of SPEC.md §3', () => {
       logs: {
         file: join(dir, 'logs/web.log'),
         format: 'json',
+        timestamps: true,
         maxSizeBytes: 50 * 1024 * 1024,
         keep: 5,
         mode: 0o640,
         stdout: true,
       },
       essential: false,
+      listen: [],
     } satisfies ServicePlan);
     expect(services.cleanup).toEqual({
       name: 'cleanup',
@@ -149,11 +154,13 @@ describe('the example of SPEC.md §3', () => {
       restart: { ...restart, policy: 'never', windowMs: 10_000 },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       finishTimeoutMs: 30_000,
       logs: {
         file: join(dir, '.tend/logs/cleanup.log'),
         format: 'raw',
+        timestamps: false,
         maxSizeBytes: 10 * 1024 * 1024,
         keep: 3,
         mode: 0o640,
@@ -161,6 +168,7 @@ describe('the example of SPEC.md §3', () => {
       },
       essential: false,
       schedule: '*/5 * * * *',
+      listen: [],
     } satisfies ServicePlan);
     expect(services.db.command).toEqual({ kind: 'argv', argv: ['postgres', '-D', './data/pg'] });
   });
@@ -188,6 +196,7 @@ describe('defaults', () => {
     expect(plan.services.web.logs).toEqual({
       file: join(dir, '.tend/logs/web.log'),
       format: 'raw',
+      timestamps: false,
       maxSizeBytes: 10 * 1024 * 1024,
       keep: 3,
       mode: 0o640,
@@ -348,6 +357,7 @@ describe('shorthands and spellings', () => {
     expect(web.logs).toEqual({
       file: join(plan.dir, 'out.log'),
       format: 'raw',
+      timestamps: false,
       maxSizeBytes: 1024 ** 3,
       keep: 0,
       mode: 0o640,

@@ -49,13 +49,24 @@ describe('planForCommand', () => {
         windowMs: 10_000,
         cooldownMs: 300_000,
         resetAfterMs: 10_000,
+        preventExitCodes: [],
+        successExitCodes: [],
       },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      signalGroup: false,
       forwardSignals: [],
       finishTimeoutMs: 30_000,
-      logs: { format: 'raw', maxSizeBytes: 10 * 1024 * 1024, keep: 3, mode: 0o640, stdout: true },
+      logs: {
+        format: 'raw',
+        timestamps: false,
+        maxSizeBytes: 10 * 1024 * 1024,
+        keep: 3,
+        mode: 0o640,
+        stdout: true,
+      },
       essential: true,
+      listen: [],
     });
   });
 
@@ -144,6 +155,15 @@ describe('formatPlan', () => {
         '     logs       <dir>/logs/web.log (json, mode 0640, rotate at 50MB, keep 5), echoed to stdout',
         '',
       ].join('\n'),
+    );
+  });
+
+  test('exit codes that mean something are shown with the restart policy', () => {
+    const { plan } = load(
+      'services:\n  lb:\n    command: x\n    restart: { policy: on-failure, prevent_exit_codes: [3, 4], success_exit_codes: [2] }\n',
+    );
+    expect(formatPlan(plan)).toMatch(
+      /restart {4}on-failure, .*; exit 3, 4: not restarted; exit 2: success\n/,
     );
   });
 

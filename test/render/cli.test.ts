@@ -162,6 +162,36 @@ services:
   });
 });
 
+describe('the environment of a check', () => {
+  it('is the service environment, the same under tend render as under tend up', async () => {
+    const dir = project({
+      'kv/level': 'info',
+      'app.tmpl': 'level={{ key "level" }}',
+      'tend.yaml': `
+name: envcheck
+services:
+  web:
+    command: exec sleep 60
+    env: { GREETING: hello }
+    templates:
+      - source: app.tmpl
+        destination: etc/app.conf
+        check: echo "$TEND_APP|$TEND_SERVICE|$TEND_DATA_DIR|$GREETING|$TEND_DESTINATION" >> check.log
+`,
+    });
+    const r = runTend(['render'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(lines(dir, 'check.log')).toHaveLength(1);
+    put(dir, 'kv/level', 'debug');
+    const t = startTend(['up'], { cwd: dir });
+    await waitFor(() => lines(dir, 'check.log').length === 2, { what: 'the check under tend up' });
+    const [once, up] = lines(dir, 'check.log');
+    expect(once).toBe(up);
+    expect(once).toMatch(/^envcheck\|web\|\/.+\|hello\|.+etc\/app\.conf$/);
+    t.kill('SIGTERM');
+  });
+});
+
 describe('tend up: templates reading discovery', () => {
   it('{{ service }} renders the instances of discovery and again as they come and go', async () => {
     const dir = project({

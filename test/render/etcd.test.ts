@@ -72,7 +72,10 @@ describe('render loop on etcd', () => {
     await waitFor(() => read(dir, 'etc/batch.conf') === 'level=debug', { what: 'batch rewritten' });
     expect(lines(dir, 'web.log')[1]).toMatch(/ level=debug$/);
     expect(read(dir, 'etc/api.conf')).toBe('level=debug');
-    await sleep(300);
+    // each on_change is taken right after its render: once all three went live, nothing more is coming
+    const rendered = (s: string) =>
+      t.config().filter((e) => e.action === 'rendered' && e.service === s).length === 2;
+    await waitFor(() => ['web', 'api', 'batch'].every(rendered), { what: 'three rendered events' });
     expect(t.service('web').restarts).toBe(1);
     expect(t.service('api').restarts).toBe(0);
     expect(t.service('api').pid).toBe(apiPid);

@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanup, lines, project, put, read, upIn } from './harness.js';
+import { cleanup, lines, project, put, read, type Up, upIn } from './harness.js';
 
 afterEach(cleanup);
 
@@ -23,13 +23,17 @@ while :; do sleep 0.05; done
 };
 const recorder = (conf: string, log = 'starts.log') => `exec sh rec.sh ${conf} ${log}`;
 
+/** how many times a destination (relative to the project) went live in this run */
+const renderedOf = (t: Up, rel: string) =>
+  t.config().filter((e) => e.action === 'rendered' && e.destination === join(t.dir, rel)).length;
+
 describe('render loop (file backend)', () => {
   it('renders before the service starts, re-renders on a key change and restarts the service once', async () => {
     const dir = project({
       ...REC,
       'kv/db/host': 'db1',
       'kv/db/port': '5432',
-      'app.conf.tmpl': 'host={{ key "db/host" }} port={{ key "db/port" }}',
+      'app.conf.tmpl': 'host={{ key "db/host" }} port={{ key "db/port" | trimSpace }}',
       'tend.yaml': `
 services:
   web:
@@ -59,10 +63,29 @@ services:
         .some((e) => e.to === 'stopping' && /config changed: etc\/app.conf/.test(e.reason ?? '')),
     ).toBe(true);
 
-    // the same bytes again: no write, no restart
-    put(dir, 'kv/db/port', '5432');
-    await sleep(400);
+    // a new value that renders to the same bytes: the render compares, writes nothing, restarts nothing
+    const seen = t.config().length;
+    const written = statSync(join(dir, 'etc/app.conf')).mtimeMs;
+    put(dir, 'kv/db/port', ' 5432 ');
+    await waitFor(
+      () =>
+        t
+          .config()
+          .slice(seen)
+          .some((e) => e.action === 'unchanged' && /app\.conf$/.test(e.destination ?? '')),
+      {
+        what: 'the unchanged event',
+      },
+    );
+    expect(
+      t
+        .config()
+        .slice(seen)
+        .map((e) => e.action),
+    ).toEqual(['unchanged']);
+    expect(statSync(join(dir, 'etc/app.conf')).mtimeMs).toBe(written);
     expect(t.service('web').restarts).toBe(1);
+    expect((await renders()) - before).toBe(2);
   });
 });
 
@@ -114,8 +137,10 @@ services:
     const t = await upIn(dir);
     await waitFor(() => lines(dir, 'starts.log').length === 1);
     put(dir, 'kv/level', 'debug');
-    await waitFor(() => read(dir, 'etc/app.conf') === 'level=debug', { what: 'rewrite' });
-    await sleep(300);
+    // the action of a batch is taken right after the render that completes it
+    await waitFor(() => renderedOf(t, 'etc/app.conf') === 2, { what: 'the rendered event' });
+    expect(read(dir, 'etc/app.conf')).toBe('level=debug');
+    expect(t.serviceEvents('web').filter((e) => e.to === 'stopping')).toEqual([]);
     expect(lines(dir, 'starts.log')).toHaveLength(1);
     expect(t.service('web').restarts).toBe(0);
   });
@@ -152,8 +177,10 @@ services:
     put(dir, 'kv/a', '2');
     put(dir, 'kv/b', '2');
     await waitFor(() => read(dir, 'etc/b.conf') === 'b=2', { what: 'b rendered' });
+    await waitFor(() => renderedOf(t, 'etc/a.conf') === 2 && renderedOf(t, 'etc/b.conf') === 2, {
+      what: 'both rendered',
+    });
     await waitFor(() => t.service('web').state === 'running' && lines(dir, 'starts.log').length === 2);
-    await sleep(400);
     expect(lines(dir, 'starts.log')).toHaveLength(2);
     expect(t.service('web').restarts).toBe(1);
     const stopping = t.serviceEvents('web').filter((e) => e.to === 'stopping');
@@ -513,8 +540,9 @@ services:
     const t = await upIn(dir);
     await waitFor(() => read(dir, 'etc/job.conf') === 'x=1');
     put(dir, 'kv/x', '2');
-    await waitFor(() => read(dir, 'etc/job.conf') === 'x=2');
-    await sleep(200);
+    await waitFor(() => renderedOf(t, 'etc/job.conf') === 2, { what: 'the rendered event' });
+    expect(read(dir, 'etc/job.conf')).toBe('x=2');
+    expect(t.serviceEvents('cron-config').filter((e) => /config changed/.test(e.reason ?? ''))).toEqual([]);
     expect(t.service('cron-config').restarts).toBe(0);
     expect(lines(dir, 'job.log')).toEqual([]);
   });
@@ -576,7 +604,10 @@ services:
     await t.rt.hangup('test');
     await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restarted by SIGHUP' });
     expect(lines(dir, 'starts.log')[1]).toMatch(/ value 1$/);
-    await sleep(300);
+    // rendered while web was down: its on_change has nothing to restart, web starts once on the new file
+    expect(renderedOf(t, 'etc/x.conf')).toBe(2);
+    await waitFor(() => t.rt.appState() === 'UP', { what: 'UP again' });
+    expect(t.serviceEvents('web').filter((e) => /config changed/.test(e.reason ?? ''))).toEqual([]);
     expect(lines(dir, 'starts.log')).toHaveLength(2);
   });
 });

@@ -20,7 +20,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-const { writeAtomic } = await import('../../src/render/write.js');
+const { stage } = await import('../../src/render/write.js');
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,7 +35,7 @@ describe('atomic writer on a bind-mounted file', () => {
     const dest = join(dir, 'mounted.conf');
     writeFileSync(dest, 'old');
     busy.add(dest);
-    expect(await writeAtomic(dest, 'new', { perms: 0o600 })).toBe('in-place');
+    expect(await (await stage(dest, 'new', { perms: 0o600 })).commit()).toBe('in-place');
     expect(readFileSync(dest, 'utf8')).toBe('new');
     expect(statSync(dest).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['mounted.conf']);

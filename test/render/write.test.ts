@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readCurrent, removeLeftovers, stage, writeAtomic } from '../../src/render/index.js';
+import { readCurrent, removeLeftovers, stage } from '../../src/render/index.js';
 import { CLI } from '../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -33,10 +33,10 @@ describe('atomic writer', () => {
   it('creates the folder, applies perms exactly, and keeps an existing mode when none is given', async () => {
     const dir = tmp();
     const dest = join(dir, 'a/b/app.conf');
-    expect(await writeAtomic(dest, 'one', { perms: 0o640 })).toBe('rename');
+    expect(await (await stage(dest, 'one', { perms: 0o640 })).commit()).toBe('rename');
     expect(readFileSync(dest, 'utf8')).toBe('one');
     expect(statSync(dest).mode & 0o777).toBe(0o640);
-    await writeAtomic(dest, 'two');
+    await (await stage(dest, 'two')).commit();
     expect(statSync(dest).mode & 0o777).toBe(0o640);
     expect(readdirSync(join(dir, 'a/b'))).toEqual(['app.conf']);
   });
@@ -80,8 +80,8 @@ describe('atomic writer', () => {
     writeFileSync(dest, old);
     const signal = await runChild(
       `
-      import { writeAtomic } from ${JSON.stringify(WRITER)};
-      for (let i = 0; ; i++) await writeAtomic(${JSON.stringify(dest)}, String(i % 10).repeat(20_000_000));
+      import { stage } from ${JSON.stringify(WRITER)};
+      for (let i = 0; ; i++) await (await stage(${JSON.stringify(dest)}, String(i % 10).repeat(20_000_000))).commit();
     `,
       700,
     );

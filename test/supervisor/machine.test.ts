@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   backoffDelay,
+  endStatus,
   type Input,
   initialModel,
   type Model,
@@ -292,5 +293,95 @@ describe('a config change as an input of the machine', () => {
       state: 'running',
       effects: [],
     });
+  });
+});
+
+describe('exit codes that mean something (restart.prevent_exit_codes, restart.success_exit_codes)', () => {
+  const plan = servicePlan('lb', 'x', {
+    restart: { preventExitCodes: [3], successExitCodes: [2], backoff: { initialMs: 100, maxMs: 100 } },
+  });
+  const started: Array<[number, In]> = [
+    [0, { t: 'start' }],
+    [0, { t: 'spawned', pid: 1 }],
+  ];
+
+  it('does not restart a prevented exit code, says why, and counts no failure', () => {
+    const { m, trace } = run(plan, [...started, [5, { t: 'exit', code: 3, signal: null }]]);
+    expect(m.state).toBe('exited');
+    expect(m.reason).toBe(
+      'exit code 3, in restart.prevent_exit_codes: not restarted until its config changes or it is started',
+    );
+    expect(trace.at(-1)?.effects).not.toContain('spawn');
+    expect(trace.at(-1)?.effects.some((e) => e.startsWith('timer'))).toBe(false);
+    expect(m.streak).toBe(0);
+    expect(m.failures).toEqual([]);
+    // any other code is a failure as before
+    expect(run(plan, [...started, [5, { t: 'exit', code: 4, signal: null }]]).m.state).toBe('starting');
+  });
+
+  it('starts a held service again when its config changes, by restart or by signal, or on start', () => {
+    const held: Array<[number, In]> = [...started, [5, { t: 'exit', code: 3, signal: null }]];
+    for (const change of [
+      { restart: true, signals: [] },
+      { restart: false, signals: ['SIGHUP'] as NodeJS.Signals[] },
+    ]) {
+      const { m, trace } = run(plan, [
+        ...held,
+        [6, { t: 'config', change, reason: 'config changed: lb.conf' }],
+      ]);
+      expect(m.state).toBe('starting');
+      expect(trace.at(-1)?.effects).toContain('spawn');
+    }
+    expect(run(plan, [...held, [6, { t: 'start' }]]).m.state).toBe('starting');
+    const again = run(plan, [...held, [6, { t: 'start' }], [7, { t: 'spawned', pid: 2 }]]).m;
+    expect(again.held).toBeUndefined();
+    // a service exited by policy (on-failure, clean) is not started by a config change
+    const onFailure = servicePlan('o', 'x', { restart: { policy: 'on-failure' } });
+    const clean = run(onFailure, [
+      ...started,
+      [5, { t: 'exit', code: 0, signal: null }],
+      [6, { t: 'config', change: { restart: true, signals: [] }, reason: 'x' }],
+    ]);
+    expect(clean.m.state).toBe('exited');
+    // stopped by hand, it stays down
+    const down = run(plan, [
+      ...held,
+      [6, { t: 'stop' }],
+      [7, { t: 'config', change: { restart: true, signals: [] }, reason: 'x' }],
+    ]);
+    expect(down.m.state).toBe('exited');
+  });
+
+  it('treats a success exit code as 0: on-failure does not restart it', () => {
+    const onFailure = servicePlan('o', 'x', {
+      restart: { policy: 'on-failure', successExitCodes: [2] },
+    });
+    const two = run(onFailure, [...started, [5, { t: 'exit', code: 2, signal: null }]]).m;
+    expect(two.state).toBe('exited');
+    expect(two.reason).toBe('exit code 2 (a success exit code)');
+    expect(run(onFailure, [...started, [5, { t: 'exit', code: 1, signal: null }]]).m.state).toBe('starting');
+    expect(endStatus(onFailure, 2, null)).toBe(0);
+    expect(endStatus(onFailure, 3, null)).toBe(3);
+    expect(endStatus(onFailure, null, 'SIGKILL')).toBe(137);
+  });
+
+  it('sends reload signals to the main process, stop signals to the group', () => {
+    const signals = (p: typeof plan) =>
+      [
+        transition(
+          run(p, started).m,
+          { t: 'config', change: { restart: false, signals: ['SIGHUP'] }, reason: 'x', now: 1 },
+          p,
+          1,
+        ),
+        transition(run(p, started).m, { t: 'stop', now: 1 }, p, 1),
+      ].map((r) => r.effects.filter((e) => e.t === 'signal'));
+    expect(signals(plan)).toEqual([
+      [{ t: 'signal', signal: 'SIGHUP', to: 'main' }],
+      [{ t: 'signal', signal: 'SIGTERM', to: 'group' }],
+    ]);
+    expect(signals(servicePlan('g', 'x', { signalGroup: true }))[0]).toEqual([
+      { t: 'signal', signal: 'SIGHUP', to: 'group' },
+    ]);
   });
 });

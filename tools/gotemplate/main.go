@@ -3,6 +3,7 @@
 //
 //	go run ./tools/gotemplate gen > test/fixtures/template/go-cases.json
 //	go run ./tools/gotemplate bench
+//	go run ./tools/gotemplate sprig > test/fixtures/template/sprig-cases.json
 //
 // Only Go's standard library is used. Data is JSON decoded with UseNumber: numbers written with
 // a fraction or exponent become float64, other numbers int, the same rule as tend's
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"text/template"
 )
@@ -32,6 +34,8 @@ type Case struct {
 type Result struct {
 	Case
 	Output *string `json:"output,omitempty"`
+	// Stdout is what spew_dump and spew_printf wrote (consul-template prints it on its stdout).
+	Stdout *string `json:"stdout,omitempty"`
 	Error  *string `json:"error,omitempty"`
 	Phase  string  `json:"phase,omitempty"`
 }
@@ -77,6 +81,12 @@ func decode(s string) interface{} {
 	return convert(v)
 }
 
+// spewOut collects what spew_dump and spew_printf print during one case.
+var spewOut bytes.Buffer
+
+// funcs is set by the sprig mode: consul-template's sprig_* and spew_* functions.
+var funcs template.FuncMap
+
 func run(c Case) (r Result) {
 	r.Case = c
 	defer func() {
@@ -87,6 +97,16 @@ func run(c Case) (r Result) {
 		}
 	}()
 	t := template.New(c.Name)
+	if funcs != nil {
+		spewOut.Reset()
+		t = t.Funcs(funcs)
+		defer func() {
+			if spewOut.Len() > 0 {
+				s := spewOut.String()
+				r.Stdout = &s
+			}
+		}()
+	}
 	if c.Option != "" {
 		t = t.Option("missingkey=" + c.Option)
 	}
@@ -121,14 +141,19 @@ func runtimeVersion() string { return runtime.Version() }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
+		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|sprig|bench")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
-	case "gen":
+	case "gen", "sprig":
+		cases := allCases()
+		if os.Args[1] == "sprig" {
+			funcs = sprigFuncs()
+			cases = append(append(sprigCases(), sprigTestCases()...), sprigFuzzCases(8)...)
+		}
 		var results []Result
 		seen := map[string]bool{}
-		for _, c := range allCases() {
+		for _, c := range cases {
 			if seen[c.Name] {
 				panic("duplicate case name " + c.Name)
 			}
@@ -136,9 +161,31 @@ func main() {
 			results = append(results, run(c))
 		}
 		out := map[string]interface{}{
-			"generator": "tools/gotemplate gen",
+			"generator": "tools/gotemplate " + os.Args[1],
 			"go":        runtime.Version(),
 			"cases":     results,
+		}
+		if funcs != nil {
+			// Most sprig cases share one data document: write it once.
+			var slim []map[string]interface{}
+			for _, r := range results {
+				b, _ := json.Marshal(r)
+				var m map[string]interface{}
+				_ = json.Unmarshal(b, &m)
+				if r.Data == SD {
+					delete(m, "data")
+				}
+				slim = append(slim, m)
+			}
+			out["cases"] = slim
+			out["defaultData"] = SD
+			// The names the fixtures were rendered with, so tend's list can be checked against them.
+			var names []string
+			for k := range funcs {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			out["functions"] = names
 		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetEscapeHTML(false)
@@ -157,7 +204,7 @@ func main() {
 	case "sockaddr-rfcs":
 		sockaddrRFCs()
 	default:
-		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|bench")
+		fmt.Fprintln(os.Stderr, "usage: gotemplate gen|sprig|bench")
 		os.Exit(2)
 	}
 }

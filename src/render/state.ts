@@ -1,0 +1,107 @@
+/**
+ * The render loop's state: a group per service holding its units (each template, and one env_from unit), and
+ * what `tend status` and the control plane read of it.
+ */
+import type { WatchSpec } from '../kv/index.js';
+import type { ServicePlan, TemplatePlan } from '../manifest/types.js';
+import type { EnvFromStatus, RenderStatus, TemplateStatus, UnitState } from '../runtime/index.js';
+import type { Template } from '../template/index.js';
+import type { Batch } from './actions.js';
+
+// The status shapes are the Runtime's: the control plane reads them through `rt.renderStatus()`.
+export type { EnvFromStatus, RenderStatus, TemplateStatus, UnitState };
+
+export interface Problem {
+  state: Exclude<UnitState, 'pending' | 'rendered'>;
+  reason: string;
+  missing?: string[];
+  /** cannot get better without editing the template (parse error): a waiting service fails at once */
+  fatal?: boolean;
+}
+
+interface UnitBase {
+  group: Group;
+  label: string;
+  deps: WatchSpec;
+  /** completed at least once in this run: its service may have started on it */
+  done: boolean;
+  problem?: Problem;
+  running: boolean;
+  again: boolean;
+  quiet?: NodeJS.Timeout;
+  cap?: NodeJS.Timeout;
+  retry?: NodeJS.Timeout;
+  retries: number;
+}
+
+export interface TemplateUnit extends UnitBase {
+  kind: 'template';
+  /** discovery the last render read: `service:NAME`, `services` */
+  discovery: string[];
+  plan: TemplatePlan;
+  tpl?: Template;
+  /** leftovers of a crashed tend next to the destination were removed */
+  swept?: boolean;
+  renderedAt?: number;
+}
+
+export interface EnvUnit extends UnitBase {
+  kind: 'env';
+  prefixes: string[];
+  vars?: Record<string, string>;
+}
+
+export type Unit = TemplateUnit | EnvUnit;
+
+export interface Group {
+  name: string;
+  plan: ServicePlan;
+  units: Unit[];
+  /** on_change actions waiting for the units to settle */
+  batch: Batch;
+  failTimer?: NodeJS.Timeout;
+  failedByConfig: boolean;
+}
+
+/** rendering, or waiting out a quiescence */
+export const busy = (u: Unit) => u.running || u.quiet !== undefined || u.cap !== undefined;
+
+export function unitState(u: Unit): UnitState {
+  return u.problem?.state ?? (u.done ? 'rendered' : 'pending');
+}
+
+export function statusOf(groups: Iterable<Group>): Pick<RenderStatus, 'templates' | 'envFrom'> {
+  const templates: TemplateStatus[] = [];
+  const envFrom: EnvFromStatus[] = [];
+  for (const g of groups) {
+    for (const u of g.units) {
+      switch (u.kind) {
+        case 'template':
+          templates.push({
+            service: g.name,
+            source: u.plan.source,
+            destination: u.plan.destination,
+            state: unitState(u),
+            reason: u.problem?.reason,
+            missing: u.problem?.missing,
+            renderedAt: u.renderedAt,
+          });
+          break;
+        case 'env':
+          envFrom.push({
+            service: g.name,
+            prefixes: u.prefixes,
+            state: unitState(u),
+            reason: u.problem?.reason,
+            names: Object.keys(u.vars ?? {}).sort(),
+          });
+          break;
+        default: {
+          const never: never = u;
+          throw new Error(`unhandled unit kind ${(never as Unit).kind}`);
+        }
+      }
+    }
+  }
+  return { templates, envFrom };
+}

@@ -1,0 +1,172 @@
+/**
+ * One template, the way both `tend up` (./loop.ts) and `tend render` (./once.ts) handle it: load the source,
+ * give it its data, and commit the output checked — staged next to the destination, `check` run on the staged
+ * file, renamed into place only when the check passed. Resolving against the store is ./resolve.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
+import type { Command, Plan, ServicePlan, TemplatePlan } from '../manifest/types.js';
+import { type CommandLine, describeRun, type RunResult, runCommand } from '../procs/index.js';
+import type { Template } from '../template/index.js';
+import { parseConsulTemplate, TemplateError } from '../template/index.js';
+import { formatDuration } from '../time/index.js';
+import { readCurrent, removeLeftovers, stage } from './write.js';
+
+/** the exit codes of `tend render` and `tend template`; 3 is also tend's own for incomplete config (SPEC §2) */
+export const RENDER_EXIT = { ok: 0, error: 1, incomplete: 3 } as const;
+
+/** how long a template's `check` may run */
+export const CHECK_TIMEOUT_MS = 60_000;
+
+/** A path as the user wrote it: relative to the manifest's folder when inside it. */
+export function labelIn(dir: string): (path: string) => string {
+  return (p) => {
+    const r = relative(dir, p);
+    return r === '' || r.startsWith('..') || isAbsolute(r) ? p : r;
+  };
+}
+
+export type Loaded =
+  | { ok: true; tpl: Template }
+  /** `read`: the source file could not be read; `parse`: it is not a template (Go-style message) */
+  | { ok: false; cause: 'read' | 'parse'; message: string };
+
+/** Reads and parses a template's source; `name` is what error messages call it. */
+export async function loadTemplate(t: TemplatePlan, name: string): Promise<Loaded> {
+  let text: string;
+  try {
+    text = await readFile(t.source, 'utf8');
+  } catch (e) {
+    return { ok: false, cause: 'read', message: (e as Error).message };
+  }
+  try {
+    return {
+      ok: true,
+      tpl: parseConsulTemplate(name, text, {
+        leftDelim: t.leftDelim,
+        rightDelim: t.rightDelim,
+        errMissingKey: t.errMissingKey,
+        functions: t.functions,
+      }),
+    };
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    return { ok: false, cause: 'parse', message: e.message };
+  }
+}
+
+/** The environment a service's templates read (`.Env`, `env`): tend's own overlaid with the service's `env`. */
+export function templateEnv(env: NodeJS.ProcessEnv, sp: ServicePlan): Record<string, string | undefined> {
+  return { ...env, ...sp.env };
+}
+
+/** `.` of a manifest's template (documented in ./index.ts). */
+export function templateData(
+  plan: Plan,
+  sp: ServicePlan,
+  settings: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+) {
+  return { App: plan.name, Service: sp.name, Settings: settings, Env: env };
+}
+
+export interface CommitOptions {
+  /** the environment of `check`; TEND_CHECK_FILE, TEND_SERVICE and TEND_DESTINATION are added */
+  env: Record<string, string | undefined>;
+  service: string;
+  cwd: string;
+  /** remove what a crashed tend left next to the destination first */
+  sweep?: boolean;
+  /** tend is stopping: the check is killed and nothing goes live */
+  signal?: AbortSignal;
+  /**
+   * Where a failing check's output goes, line by line (`tend up`: the service's log). A check may print the
+   * file it checked, secrets and all: given this, its output never reaches the reason (events, status, tend's
+   * own lines). Without it (`tend render` on the operator's terminal) the last lines go in the reason.
+   */
+  note?: (line: string) => void;
+}
+
+export type Committed =
+  | { status: 'rendered' | 'unchanged' }
+  | { status: 'check-failed' | 'error'; reason: string }
+  /** the signal fired during the check: nothing was written */
+  | { status: 'aborted' };
+
+/**
+ * Makes `output` the content of the template's destination, unless it already is (compared with the file
+ * itself, not a copy: a hand-edited destination is put right at the next render) or its check fails.
+ */
+export async function commitChecked(t: TemplatePlan, output: string, o: CommitOptions): Promise<Committed> {
+  const dest = t.destination;
+  if (o.sweep) await removeLeftovers(dest);
+  if ((await readCurrent(dest)) === output) return { status: 'unchanged' };
+  let staged: Awaited<ReturnType<typeof stage>>;
+  try {
+    staged = await stage(dest, output, { perms: t.perms });
+  } catch (e) {
+    return {
+      status: 'error',
+      reason: `cannot write ${dest}: ${(e as Error).message}; make its folder writable`,
+    };
+  }
+  if (t.check) {
+    const r = await runCommand(t.check, {
+      cwd: o.cwd,
+      env: { ...o.env, TEND_CHECK_FILE: staged.path, TEND_SERVICE: o.service, TEND_DESTINATION: dest },
+      timeoutMs: CHECK_TIMEOUT_MS,
+      signal: o.signal,
+    });
+    if (!r.ok || o.signal?.aborted) {
+      await staged.discard();
+      if (o.signal?.aborted) return { status: 'aborted' };
+      if (o.note) {
+        const lines = r.output.trim() ? r.output.trim().split('\n').slice(-20) : [];
+        for (const line of lines) o.note(`check of ${dest}: ${line}`);
+        const where =
+          lines.length > 0 ? `; its output is in the log of ${o.service} (tend logs ${o.service})` : '';
+        return {
+          status: 'check-failed',
+          reason: `check failed (${describeEnd(r, CHECK_TIMEOUT_MS)})${where}`,
+        };
+      }
+      return {
+        status: 'check-failed',
+        reason: `check failed (${describeEnd(r, CHECK_TIMEOUT_MS)})${outputTail(r.output)}`,
+      };
+    }
+  }
+  try {
+    await staged.commit();
+  } catch (e) {
+    return { status: 'error', reason: `cannot replace ${dest}: ${(e as Error).message}` };
+  }
+  return { status: 'rendered' };
+}
+
+/** A manifest command as the runner takes it: a shell string, or an argv run directly. */
+export function commandLine(c: Command): CommandLine {
+  switch (c.kind) {
+    case 'shell':
+      return c.script;
+    case 'argv':
+      return c.argv;
+    default: {
+      const never: never = c;
+      throw new Error(`unhandled command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** How a check or on_change command ended, for its reason: a timeout and tend stopping named as such. */
+export function describeEnd(r: RunResult, timeoutMs: number): string {
+  if (r.aborted) return 'interrupted: tend is stopping';
+  if (r.timedOut) return `did not finish within ${formatDuration(timeoutMs)}; killed`;
+  return describeRun(r);
+}
+
+/** the last lines of a command's output, for a one-line reason */
+export function outputTail(output: string): string {
+  const tail = output.trim().split('\n').slice(-3).join(' | ');
+  return tail ? `: ${tail}` : '';
+}
