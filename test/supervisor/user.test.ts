@@ -3,7 +3,7 @@
  * that user, with its supplementary groups and its HOME/USER/LOGNAME; a tend that is not root refuses it; an
  * unknown user is a `tend check` error. Real users (useradd, removed after), the built CLI, real processes.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -14,6 +14,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +58,17 @@ function project(owner?: TestUser): { dir: string; out: string } {
 /** What a child writes about itself: uid, gid, groups, HOME, USER, LOGNAME. */
 const whoami = (file: string) =>
   `printf '%s|%s|%s|%s|%s|%s\\n' "$(id -u)" "$(id -g)" "$(id -G)" "$HOME" "$USER" "$LOGNAME" > ${file}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 /** A YAML scalar for a shell command (JSON's double-quoted strings are YAML's). */
 const q = (s: string) => JSON.stringify(s);
@@ -167,6 +179,41 @@ describe.skipIf(!canMakeUsers)('user: on a service, tend run as root', () => {
     expect(await tend.exit(20_000)).toBe(0);
   });
 
+  it('a socket tend binds (listen:) reaches a service run as another user, with its own pid as LISTEN_PID', async () => {
+    const user = makeUser('tendu');
+    users.push(user);
+    const { dir, out } = project(user);
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'tend.yaml'),
+      [
+        'services:',
+        '  web:',
+        `    user: ${user.name}`,
+        `    listen: [{ address: "127.0.0.1:${port}" }]`,
+        `    command: ${q(`echo "$LISTEN_PID $$$$ $LISTEN_FDS $(id -u) $(readlink /proc/$$$$/fd/3)" > ${out}/web; exec sleep 300`)}`,
+        '',
+      ].join('\n'),
+    );
+    const tend = startTend(['up'], { cwd: dir });
+    await tend.waitForOutput(/app UP/, 20_000);
+    const line = String(
+      await waitFor(
+        () =>
+          existsSync(join(out, 'web')) ? /^.+\n$/.exec(readFileSync(join(out, 'web'), 'utf8'))?.[0] : '',
+        {
+          timeoutMs: 10_000,
+        },
+      ),
+    );
+    const [listenPid, pid, fds, uid, fd3] = line.trim().split(' ');
+    expect(listenPid).toBe(pid);
+    expect([fds, Number(uid)]).toEqual(['1', user.uid]);
+    expect(fd3).toMatch(/^socket:\[\d+\]$/);
+    tend.kill('SIGTERM');
+    expect(await tend.exit(20_000)).toBe(0);
+  });
+
   it('an unknown user is a tend check error with its position; nothing starts', () => {
     const { dir } = project();
     writeFileSync(
@@ -199,5 +246,52 @@ describe.skipIf(!canMakeUsers)('user: on a service, tend run as root', () => {
     expect(r.stderr).toContain('tend must run as root for user:');
     expect(r.stderr).not.toMatch(/\bmine\b/);
     expect(r.stdout).not.toMatch(/running/);
+  });
+
+  it('tend not run as root refuses a reload that adds user: root, and keeps what runs', async () => {
+    const user = makeUser('tendu');
+    users.push(user);
+    const { dir } = project(user);
+    chownSync(dir, user.uid, user.gid);
+    const manifest = join(dir, 'tend.yaml');
+    writeFileSync(manifest, 'services:\n  mine:\n    command: exec sleep 300\n');
+    chownSync(manifest, user.uid, user.gid);
+    const tend = spawn(
+      'setpriv',
+      [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, CLI, 'up'],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    let output = '';
+    tend.stdout?.on('data', (d) => {
+      output += d;
+    });
+    tend.stderr?.on('data', (d) => {
+      output += d;
+    });
+    const exited = new Promise<number | null>((r) => tend.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => output.includes('app UP'), { timeoutMs: 20_000, what: `app UP in ${output}` });
+      writeFileSync(
+        manifest,
+        'services:\n  mine:\n    command: exec sleep 300\n  admin:\n    command: exec sleep 300\n    user: root\n',
+      );
+      const r = user.run([process.execPath, CLI, 'reload'], { cwd: dir });
+      expect(r.status, `${r.stdout}${r.stderr}`).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toContain('cannot run admin (user: root, uid 0:0) as another user');
+      await waitFor(() => output.includes('reload refused'), { timeoutMs: 10_000 });
+      expect(output).not.toMatch(/admin (starting|running)/);
+      const st = user.run([process.execPath, CLI, 'status', '--json'], { cwd: dir });
+      expect(JSON.parse(st.stdout).services.map((x: { name: string }) => x.name)).toEqual(['mine']);
+    } finally {
+      try {
+        process.kill(-tend.pid!, 'SIGTERM');
+      } catch {}
+      await exited;
+    }
   });
 });
