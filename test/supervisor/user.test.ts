@@ -179,6 +179,54 @@ describe.skipIf(!canMakeUsers)('user: on a service, tend run as root', () => {
     expect(await tend.exit(20_000)).toBe(0);
   });
 
+  it("a template's check and on_change exec run as the service's user", async () => {
+    const { user, extraGid } = userWithGroup();
+    const { dir, out } = project(user);
+    mkdirSync(join(dir, 'kv', 'app'), { recursive: true });
+    writeFileSync(join(dir, 'kv', 'app', 'msg'), 'one');
+    writeFileSync(join(dir, 'app.tmpl'), 'msg={{ key "app/msg" }}\n');
+    writeFileSync(
+      join(dir, 'tend.yaml'),
+      [
+        'kv: file:./kv',
+        'services:',
+        '  app:',
+        `    user: ${user.name}`,
+        '    command: exec sleep 300',
+        '    templates:',
+        '      - source: app.tmpl',
+        '        destination: conf/app.conf',
+        `        check: ${q(`${whoami(`${out}/check`)} && cat "$TEND_CHECK_FILE" >> ${out}/check`)}`,
+        `        on_change: { exec: ${q(whoami(`${out}/onchange`))} }`,
+        '',
+      ].join('\n'),
+    );
+    const tend = startTend(['up'], { cwd: dir });
+    await tend.waitForOutput(/app UP/, 20_000);
+    const expected = {
+      uid: user.uid,
+      gid: user.gid,
+      groups: [user.gid, extraGid].sort(),
+      home: homeOf(user.name),
+      user: user.name,
+      logname: user.name,
+    };
+    const [who, content] = readFileSync(join(out, 'check'), 'utf8').split('\n');
+    expect(parseWho(who)).toEqual(expected);
+    // the check read the staged file as the service will read the live one
+    expect(content).toBe('msg=one');
+    writeFileSync(join(dir, 'kv', 'app', 'msg'), 'two');
+    await waitFor(
+      () => existsSync(join(out, 'onchange')) && readFileSync(join(out, 'onchange'), 'utf8').endsWith('\n'),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    expect(parseWho(readFileSync(join(out, 'onchange'), 'utf8'))).toEqual(expected);
+    tend.kill('SIGTERM');
+    expect(await tend.exit(20_000)).toBe(0);
+  });
+
   it('a socket tend binds (listen:) reaches a service run as another user, with its own pid as LISTEN_PID', async () => {
     const user = makeUser('tendu');
     users.push(user);
