@@ -199,6 +199,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       notifier
         .stats()
         .map((s, i) => ({ consumer: `notify:${i}:${s.sink.split(' ')[0]}`, dropped: s.dropped })),
+    notifySinks: () => notifier.stats(),
   });
 
   const shutdown = (code: number, reason: string) => {

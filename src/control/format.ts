@@ -80,7 +80,24 @@ export function formatStatus(st: StatusView, width?: number): string {
   }
   let text = `${head.join(' · ')}\n${table(rows, width)}\n`;
   if (st.disabled.length > 0) text += `disabled: ${st.disabled.join(', ')}\n`;
+  if (st.notify?.length) text += `\n${formatNotify(st.notify, width)}\n`;
   return text;
+}
+
+/** The notify sinks' counters, one row each; the last error is cut to the width. */
+export function formatNotify(sinks: NonNullable<StatusView['notify']>, width?: number): string {
+  const rows = [['NOTIFY', 'SENT', 'FAILED', 'DROPPED', 'QUEUED', 'LAST ERROR']];
+  for (const s of sinks) {
+    rows.push([
+      escapeControls(s.sink),
+      String(s.sent),
+      String(s.failed),
+      String(s.dropped),
+      String(s.queued),
+      s.lastError ? escapeControls(s.lastError) : '-',
+    ]);
+  }
+  return table(rows, width);
 }
 
 export function describeReload(r: ReloadResult): string {

@@ -1,7 +1,7 @@
 /** The status view: what `tend status`, `/api/status` and the dashboard show, built from the live stack. */
 import { type ControlState, type Runtime, VERSION } from '../runtime/index.js';
 import { describeNotReady, isReady, type ServiceStatus } from '../supervisor/index.js';
-import type { HealthSummary, ServiceView, StatusView } from './types.js';
+import type { HealthSummary, NotifySinkView, ServiceView, StatusView } from './types.js';
 
 /**
  * The last check result, if it says something about the process there is now: one of an earlier process
@@ -70,6 +70,25 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       .filter((s): s is ServiceView => s !== undefined),
     disabled: cs.plan.disabled,
     timeline: cs.timeline(),
+    ...notifyView(rt),
+  };
+}
+
+/** The notify sinks' counters; the kind is the first word of the sink's (already redacted) name. */
+function notifyView(rt: Runtime): { notify?: NotifySinkView[] } {
+  const stats = rt.notifyStats();
+  if (stats.length === 0) return {};
+  return {
+    notify: stats.map((s, index) => ({
+      index,
+      kind: s.sink.split(' ')[0],
+      sink: s.sink,
+      sent: s.sent,
+      failed: s.failed,
+      dropped: s.dropped,
+      queued: s.queued,
+      ...(s.lastError ? { lastError: s.lastError } : {}),
+    })),
   };
 }
 

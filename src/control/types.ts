@@ -51,6 +51,28 @@ export interface StatusView {
   disabled: string[];
   /** app state changes, oldest first (bounded) */
   timeline: AppTimelineEntry[];
+  /** each notify sink in manifest order (absent when there are none) */
+  notify?: NotifySinkView[];
+}
+
+/**
+ * A notify sink's counters. `sink` is its name as tend's stderr lines give it: a webhook's URL without
+ * userinfo or query (they often hold tokens), a file's path, an exec's command, a kv sink's key.
+ */
+export interface NotifySinkView {
+  /** position in the manifest's `notify:` list, from 0 */
+  index: number;
+  kind: string;
+  sink: string;
+  /** events the receiver took */
+  sent: number;
+  /** events given up on (an error that retrying cannot fix, e.g. HTTP 400) */
+  failed: number;
+  /** events never delivered: the queue was full, or still held when the flush budget at stop ran out */
+  dropped: number;
+  /** events waiting, including those being retried */
+  queued: number;
+  lastError?: string;
 }
 
 /** Every error answer: what went wrong and, where there is one, what to do. */

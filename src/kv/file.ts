@@ -18,6 +18,7 @@ import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { makeDir, writeFileAtomic } from '../fsx/index.js';
+import { sleep } from '../time/index.js';
 import {
   compareKeys,
   createStatusTracker,
@@ -216,11 +217,21 @@ function createDirStore(root: string, url: string): Store {
   };
 }
 
+/** How long an empty document file is given to fill before it counts as empty (a truncate-then-write save). */
+const EMPTY_SETTLE_MS = 150;
+
 function createDocStore(file: string, format: 'yaml' | 'json', url: string): Store {
   const load = async (): Promise<FlatDoc> => {
     let text = '';
     try {
       text = await readFile(file, 'utf8');
+      if (text === '') {
+        // A save that truncates and then writes (`>`, many editors' "write in place") shows an empty file for
+        // a moment; taken at its word, every key would be deleted and every template waiting. An empty file
+        // that stays empty is an empty store.
+        await sleep(EMPTY_SETTLE_MS);
+        text = await readFile(file, 'utf8');
+      }
     } catch (err) {
       if (code(err) !== 'ENOENT') throw err;
     }

@@ -8,7 +8,7 @@ import { type Cx, keyPos, mapPos } from './kit.js';
 import type { RawManifest, RawService } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { LNode, Pos } from './tree.js';
-import type { Plan, ServicePlan } from './types.js';
+import type { OnChange, Plan, ServicePlan } from './types.js';
 
 export interface BuildCx extends Cx {
   warn(pos: Pos, message: string): void;
@@ -122,6 +122,7 @@ export function buildPlan(
       dir,
       stateDir,
       runAs.get(name),
+      raw.settings.on_change,
     );
 
   const stages: Plan['stages'] = {};
@@ -161,6 +162,7 @@ function servicePlan(
   dir: string,
   stateDir: string,
   runAs: RunAs | undefined,
+  settingsOnChange: OnChange,
 ): ServicePlan {
   const isJob = s.schedule !== undefined;
   const logFile = s.logs.file === false ? undefined : (s.logs.file ?? join(stateDir, 'logs', `${name}.log`));
@@ -206,6 +208,8 @@ function servicePlan(
     },
     stop: { signal: s.stop.signal, timeoutMs: s.stop.timeout },
     reloadSignal: s.reload_signal,
+    // A job reads the settings file at each run: nothing to restart (as with templates).
+    settingsOnChange: s.on_settings_change ?? (isJob ? { kind: 'none' } : settingsOnChange),
     signalGroup: s.signal_group,
     forwardSignals: [...new Set(s.signals)],
     register: s.register && {

@@ -781,6 +781,10 @@ const serviceObj = obj(
       'how the service is stopped',
     ),
     reload_signal: def(signal(), 'SIGHUP', 'signal for on_change: reload'),
+    on_settings_change: opt(
+      onChange,
+      'what a settings change under settings.kv_prefix does to this service (default: settings.on_change; none for jobs)',
+    ),
     signal_group: def(
       bool(),
       false,
@@ -968,6 +972,11 @@ const settings = obj({
   schema: opt(path_, 'JSON Schema that validates and coerces the settings'),
   env: def(envName('an environment variable'), 'CFG', 'environment variable holding a JSON override'),
   kv_prefix: opt(str({ nonEmpty: true }), 'KV prefix overlaid last'),
+  on_change: def(
+    onChange,
+    'restart',
+    'what a change under kv_prefix does to each long-running service (its own on_settings_change wins): restart (default), reload, none, { signal }, { exec }',
+  ),
 });
 
 export const manifest = obj(

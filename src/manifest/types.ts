@@ -170,6 +170,8 @@ export interface ServicePlan {
   restart: RestartPlan;
   stop: StopPlan;
   reloadSignal: Signal;
+  /** what a change of the settings overlay (settings.kv_prefix) does to this service */
+  settingsOnChange: OnChange;
   /** reload and config signals go to the whole process group, not only the main process */
   signalGroup: boolean;
   /** signals tend forwards to this service when tend receives them (e.g. SIGUSR1) */

@@ -37,6 +37,8 @@ export interface MetricsSource {
   maintenance(): boolean;
   /** events each notify sink dropped; `consumer` names the sink without its URL or command */
   notifyDropped(): Array<{ consumer: string; dropped: number }>;
+  /** each notify sink's counters in manifest order; `sink` is a name that may carry a URL or a command */
+  notifySinks?(): Array<{ sink: string; sent: number; failed: number; dropped: number; queued: number }>;
 }
 
 export interface HealthObservation {

@@ -57,6 +57,33 @@ export function createProm(st: MetricsState): Prom {
       for (const s of source()?.notifyDropped() ?? []) this.inc({ consumer: s.consumer }, s.dropped);
     },
   });
+  // A sink's name may carry a URL with a token or a command line: labelled by position and kind only.
+  const sinkLabels = (s: { sink: string }, i: number) => ({ sink: String(i), kind: s.sink.split(' ')[0] });
+  new Counter({
+    name: 'tend_notify_events_total',
+    help: 'Events each notify sink (by position in notify: and kind) delivered (sent), gave up on (failed) or dropped (queue full, or still queued when the flush at stop ran out of time).',
+    labelNames: ['sink', 'kind', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      (source()?.notifySinks?.() ?? []).forEach((s, i) => {
+        for (const outcome of ['sent', 'failed', 'dropped'] as const)
+          this.inc({ ...sinkLabels(s, i), outcome }, s[outcome]);
+      });
+    },
+  });
+  new Gauge({
+    name: 'tend_notify_queued',
+    help: 'Events waiting in each notify sink (by position and kind), including those being retried.',
+    labelNames: ['sink', 'kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      (source()?.notifySinks?.() ?? []).forEach((s, i) => {
+        this.set(sinkLabels(s, i), s.queued);
+      });
+    },
+  });
   const healthCheckDuration = new Histogram({
     name: 'tend_health_check_duration_seconds',
     help: 'Duration of readiness and health checks.',

@@ -25,7 +25,7 @@ import { emptyBatch, takeBatch } from './actions.js';
 import { envPrefix } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
 import { createPasses } from './passes.js';
-import { createOverlay, SETTINGS_GATE } from './settings.js';
+import { createOverlay, SETTINGS_GATE, settingsChanged } from './settings.js';
 import { specCovers } from './snapshot.js';
 import { busy, type Group, type RenderStatus, statusOf, type TemplateUnit, type Unit } from './state.js';
 import { commandLine, describeEnd, labelIn, outputTail, templateEnv } from './unit.js';
@@ -167,7 +167,10 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       for (const u of units()) run(u);
     },
     onChanged: () => {
+      // each service's own action first, so that it joins its templates' actions of the same change
+      const touched = settingsChanged(stack, groups, settingsPrefix ?? '');
       for (const u of units()) if (u.kind === 'template') schedule(u);
+      for (const g of touched) flush(g);
     },
   });
 

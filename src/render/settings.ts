@@ -3,10 +3,18 @@
  * (rt.updateSettings). Until the overlay was applied once, services wait (gate `settings`) and nothing renders:
  * `.Settings` may be read by any template. A later change re-renders every template; only those whose bytes
  * changed act. A refused overlay keeps the last good settings.
+ *
+ * A later change also acts on every service itself (`settingsChanged`): TEND_SETTINGS_FILE is read at start by
+ * most services, so each gets its `on_settings_change` (default `settings.on_change`, `restart`; `none` for
+ * jobs, which read the file at each run). The action joins the service's batch with the actions of its
+ * templates re-rendered for the same change, so a service whose template reads `.Settings` is restarted once.
+ * Stages do not run again: they belong to the app's start, not to a change of its settings.
  */
 import type { ConfigEvent } from '../events/index.js';
 import type { Stack } from '../supervisor/index.js';
+import { emptyBatch, queueAction } from './actions.js';
 import type { Snapshot } from './snapshot.js';
+import type { Group } from './state.js';
 
 export const SETTINGS_GATE = 'settings';
 
@@ -112,4 +120,22 @@ export function createOverlay(ctx: OverlayContext): Overlay {
     gateReason,
     close: () => clearTimeout(retry),
   };
+}
+
+/**
+ * Queues each service's `settingsOnChange` in its group's batch (a service without templates or env_from gets a
+ * group of its own, without units, for this change only). Returns the groups to flush once their templates
+ * were scheduled again: the loop's flush waits for them, then hands the batch to `stack.configChanged`.
+ */
+export function settingsChanged(stack: Stack, groups: ReadonlyMap<string, Group>, prefix: string): Group[] {
+  const what = `settings under ${prefix}`;
+  const out: Group[] = [];
+  for (const name of stack.names()) {
+    const sp = stack.runner(name)?.plan;
+    if (!sp) continue;
+    const g = groups.get(name) ?? { name, plan: sp, units: [], batch: emptyBatch(), failedByConfig: false };
+    queueAction(g.batch, sp.settingsOnChange, sp.reloadSignal, what);
+    out.push(g);
+  }
+  return out;
 }

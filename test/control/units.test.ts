@@ -185,6 +185,44 @@ describe('human output', () => {
     expect(text).toMatch(/KV etcd:\/\/10\.0\.0\.9:2379 unreachable for 1m0\ds: connection refused/);
   });
 
+  it('formats the notify sinks after the services, only when there are some', () => {
+    const st: StatusView = {
+      app: {
+        name: 'shop',
+        state: 'UP',
+        pid: 1,
+        version: 'x',
+        startedAt: 0,
+        uptimeMs: 1000,
+        maintenance: false,
+        ready: true,
+        kv: { url: 'file:kv', connected: true, since: 0 },
+      },
+      services: [],
+      disabled: [],
+      timeline: [],
+    };
+    expect(formatStatus(st)).not.toMatch(/NOTIFY/);
+    st.notify = [
+      { index: 0, kind: 'stdout', sink: 'stdout', sent: 12, failed: 0, dropped: 0, queued: 0 },
+      {
+        index: 1,
+        kind: 'webhook',
+        sink: 'webhook http://127.0.0.1:9/hook',
+        sent: 0,
+        failed: 2,
+        dropped: 3,
+        queued: 7,
+        lastError: 'connection\nrefused',
+      },
+    ];
+    const text = formatStatus(st);
+    expect(text).toMatch(/^NOTIFY\s+SENT\s+FAILED\s+DROPPED\s+QUEUED\s+LAST ERROR$/m);
+    expect(text).toMatch(/^stdout\s+12\s+0\s+0\s+0\s+-$/m);
+    // a control character in an error stays on its row
+    expect(text).toMatch(/^webhook http:\/\/127\.0\.0\.1:9\/hook\s+0\s+2\s+3\s+7\s+connection\\nrefused$/m);
+  });
+
   it('describes a reload', () => {
     expect(
       describeReload({

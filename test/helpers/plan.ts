@@ -25,6 +25,7 @@ export function servicePlan(name: string, command: Command | string, o: ServiceO
     requiresTimeoutMs: 0,
     templates: [],
     reloadSignal: 'SIGHUP',
+    settingsOnChange: { kind: 'restart' },
     signalGroup: false,
     forwardSignals: [],
     finishTimeoutMs: 30_000,

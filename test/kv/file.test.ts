@@ -1,4 +1,16 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  truncate,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -323,5 +335,32 @@ describe('file: flattened YAML and JSON', () => {
     // back to 8080 and weight 2 compared with the last good read
     expect(c.latest().get('web/port')).toBe('8080');
     await w.close();
+  });
+});
+
+describe('file: a save that truncates, then writes', () => {
+  it('the moment the document is empty is not read as every key deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-kv-trunc-'));
+    try {
+      const file = join(dir, 'kv.yaml');
+      await writeFile(file, 'web:\n  port: 8080\n');
+      const store = openKv(`file:${file}`, { baseDir: dir });
+      const seen: Array<{ key: string; value: string | undefined }> = [];
+      const w = store.watch({ keys: [], prefixes: ['web/'] }, (changes) => seen.push(...changes));
+      await w.synced();
+      // what `>` does: truncate, then, a moment later, the new text
+      await truncate(file, 0);
+      await new Promise((r) => setTimeout(r, 40));
+      await writeFile(file, 'web:\n  port: 8081\n');
+      const deadline = Date.now() + 5000;
+      while (!seen.some((c) => c.value === '8081') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(seen.filter((c) => c.value === undefined)).toEqual([]);
+      expect(seen.at(-1)).toEqual({ key: 'web/port', value: '8081' });
+      await w.close();
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -54,6 +54,7 @@ describe('planForCommand', () => {
       },
       stop: { signal: 'SIGTERM', timeoutMs: 10_000 },
       reloadSignal: 'SIGHUP',
+      settingsOnChange: { kind: 'restart' },
       signalGroup: false,
       forwardSignals: [],
       finishTimeoutMs: 30_000,

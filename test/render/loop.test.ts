@@ -516,7 +516,80 @@ services:
     await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'restart' });
     expect(lines(dir, 'starts.log')[1]).toMatch(/ port=7000 /);
     expect(t.config().some((e) => e.action === 'settings')).toBe(true);
+    // settings.on_change defaults to restart: a service that read TEND_SETTINGS_FILE at start reads it again
+    await waitFor(() => t.service('plain').restarts === 1, { what: 'plain restarted' });
+    await waitFor(() => JSON.parse(read(dir, 'seen.json') || '{}').db?.port === 7000, {
+      what: 'new settings',
+    });
+    // once each: the template's restart and the settings' restart of web are one action
+    await sleep(300);
+    expect(lines(dir, 'starts.log')).toHaveLength(2);
+    expect(t.service('plain').restarts).toBe(1);
+    expect(t.service('web').restarts).toBe(1);
+  });
+
+  const SETTINGS_YAML = (extra: string, plainExtra = '') => `
+settings:
+  defaults: { n: 1 }
+  kv_prefix: settings/
+${extra}
+services:
+  web:
+    command: ${recorder('etc/app.conf')}
+    templates:
+      - { source: app.tmpl, destination: etc/app.conf }
+  plain:
+    command: exec sh srec.sh plain.log
+${plainExtra}
+  hup:
+    command: exec sh srec.sh hup.log
+    on_settings_change: reload
+  nightly:
+    command: echo ran >> nightly.log
+    schedule: '0 3 * * *'
+`;
+  const SREC = {
+    ...REC,
+    'app.tmpl': 'n={{ .Settings.n }}',
+    // logs "<pid> <settings>" at start and "<pid> hup" on SIGHUP
+    'srec.sh': `trap 'echo "$$ hup" >> "$1"' HUP
+echo "$$ $(tr -d ' \\n' < "$TEND_SETTINGS_FILE")" >> "$1"
+while :; do sleep 0.05; done
+`,
+    'kv/settings/n': '2',
+  };
+
+  it('settings.on_change: none leaves services alone; a template reading .Settings still acts', async () => {
+    const dir = project({ ...SREC, 'tend.yaml': SETTINGS_YAML('  on_change: none') });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'plain.log').length === 1 && lines(dir, 'starts.log').length === 1);
+    expect(lines(dir, 'plain.log')[0]).toMatch(/"n":"2"/);
+    put(dir, 'kv/settings/n', '3');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'web restarted by its template' });
+    expect(lines(dir, 'starts.log')[1]).toMatch(/ n=3$/);
+    // the per-service choice wins over settings.on_change
+    await waitFor(() => lines(dir, 'hup.log').some((l) => / hup$/.test(l)), { what: 'hup reloaded' });
     expect(t.service('plain').restarts).toBe(0);
+    expect(t.service('hup').restarts).toBe(0);
+    expect(lines(dir, 'plain.log')).toHaveLength(1);
+  });
+
+  it('on_settings_change: none on one service; the others restart once; a job is left alone', async () => {
+    const dir = project({
+      ...SREC,
+      'tend.yaml': SETTINGS_YAML('', '    on_settings_change: none'),
+    });
+    const t = await upIn(dir);
+    await waitFor(() => lines(dir, 'hup.log').length === 1 && lines(dir, 'starts.log').length === 1);
+    put(dir, 'kv/settings/n', '4');
+    await waitFor(() => lines(dir, 'starts.log').length === 2, { what: 'web restarted' });
+    await waitFor(() => lines(dir, 'hup.log').some((l) => / hup$/.test(l)), { what: 'hup reloaded' });
+    await sleep(300);
+    expect(lines(dir, 'starts.log')).toHaveLength(2);
+    expect(t.service('web').restarts).toBe(1);
+    expect(t.service('plain').restarts).toBe(0);
+    expect(t.service('nightly').state).not.toBe('running');
+    expect(read(dir, 'nightly.log')).toBeUndefined();
   });
 });
 
