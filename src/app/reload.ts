@@ -6,6 +6,7 @@ import { describeReload } from '../control/format.js';
 import { formatIssue, loadManifest, ManifestError } from '../manifest/index.js';
 import { SocketError } from '../procs/index.js';
 import { ReloadError, type ReloadResult, type Runtime } from '../runtime/index.js';
+import { userRefusal } from '../supervisor/index.js';
 import { applyPlanDiff, planDiff } from '../supervisor/reload.js';
 
 /**
@@ -62,6 +63,11 @@ export function reload(
       throw e;
     }
     const next = loaded.plan;
+    const refusal = userRefusal(Object.values(next.services));
+    if (refusal) {
+      rt.out.write(`tend | reload refused: ${refusal}; nothing was changed\n`);
+      throw new ReloadError(`${refusal}; nothing was changed`, [refusal]);
+    }
     // What the command line chose stays chosen; the reload is about the file.
     if (overrides.http) next.http = current.http;
     if (overrides.kv) next.kv = current.kv;

@@ -33,7 +33,7 @@ import {
   StartError,
 } from '../runtime/index.js';
 import { SettingsError } from '../settings/index.js';
-import { createStack, type ServiceHooks } from '../supervisor/index.js';
+import { createStack, type ServiceHooks, userRefusal } from '../supervisor/index.js';
 import { reload } from './reload.js';
 import { createControlState } from './state.js';
 
@@ -92,6 +92,8 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
   const env = opts.env ?? process.env;
   const out = opts.out ?? process.stdout;
+  const refusal = userRefusal(Object.values(plan.services));
+  if (refusal) throw new StartError(`${refusal}; nothing was started`, EXIT.usage);
   try {
     ensurePrivateDir(plan.stateDir);
   } catch (e) {

@@ -242,7 +242,7 @@ export function registerExportCommands(program: Command): void {
       collect,
       [],
     )
-    .option('--user <user>', 'User= to run tend as')
+    .option('--user <user>', 'User= (and Group=) to run tend as: name, name:group, uid or uid:gid')
     .option('--group <group>', 'Group= to run tend as')
     .option('--exec <command>', 'how systemd starts tend (default: this node and this tend’s main.js)')
     .option('--description <text>', 'Description= of the unit')

@@ -19,6 +19,11 @@
  *   outlive even a restart of tend itself.
  * - `--after UNIT` / `--requires UNIT` (repeatable): on a host whose services are Docker containers (seed 001),
  *   `--requires docker.service` starts tend after Docker and stops it with Docker; a bare name gets `.service`.
+ * - User=/Group= (`--user name[:group]`, `--group`) are tend's own. Services with `user:` switch users
+ *   themselves, which needs root: such a manifest with a `--user` other than root (or the services' own user)
+ *   is refused here rather than failing at every start. No SupplementaryGroups=: with User= systemd already
+ *   gives tend the user's groups from the user database of the machine the unit runs on, where a list written
+ *   here would freeze the groups of the machine that exported it.
  */
 import type { ListenPlan, Plan, ServicePlan } from '../manifest/types.js';
 
@@ -137,8 +142,31 @@ function pathValue(path: string): string {
   return escapeSpecifiers(path);
 }
 
+/** User= and Group= of tend from `--user name[:group]` and `--group`; refuses what cannot run `user:`. */
+function unitUser(plan: Plan, opts: UnitOptions): { user?: string; group?: string } {
+  if (!opts.user) return { group: opts.group };
+  const [user, fromUser, ...rest] = opts.user.split(':');
+  if (rest.length > 0 || user === '' || fromUser === '')
+    throw new Error(`--user ${JSON.stringify(opts.user)}: expected name, name:group, uid or uid:gid`);
+  if (fromUser !== undefined && opts.group !== undefined && opts.group !== fromUser)
+    throw new Error(`--user ${opts.user} and --group ${opts.group} name two groups; give the group once`);
+  if (user !== 'root' && user !== '0') {
+    const others = Object.values(plan.services).filter(
+      (s) => s.runAs && s.runAs.name !== user && String(s.runAs.uid) !== user,
+    );
+    if (others.length > 0)
+      throw new Error(
+        `--user ${user}: ${others.map((s) => `${s.name} (user: ${s.runAs?.spec})`).join(', ')} ` +
+          "would run as another user, which needs tend to run as root; drop --user or the services' user:",
+      );
+  }
+  return { user, group: fromUser ?? opts.group };
+}
+
 export function systemdUnit(plan: Plan, opts: UnitOptions): string {
   if (!plan.file) throw new Error('tend export systemd needs a manifest');
+  const who = unitUser(plan, opts);
+  const switching = Object.values(plan.services).filter((s) => s.runAs);
   if (!opts.tend[0]?.startsWith('/')) {
     throw new Error(`ExecStart must start with an absolute path, got ${JSON.stringify(opts.tend[0])}`);
   }
@@ -181,8 +209,13 @@ export function systemdUnit(plan: Plan, opts: UnitOptions): string {
     `ExecReload=${cmd(['reload', '-f', plan.file])}`,
     `WorkingDirectory=${pathValue(plan.dir)}`,
     ...(opts.envFiles ?? []).map((f) => `EnvironmentFile=${pathValue(f)}`),
-    ...(opts.user ? [`User=${escapeSpecifiers(opts.user)}`] : []),
-    ...(opts.group ? [`Group=${escapeSpecifiers(opts.group)}`] : []),
+    ...(who.user ? [`User=${escapeSpecifiers(who.user)}`] : []),
+    ...(who.group ? [`Group=${escapeSpecifiers(who.group)}`] : []),
+    ...(switching.length > 0 && !who.user
+      ? [
+          `# tend runs as root, to start ${switching.map((s) => `${s.name} as ${s.runAs?.spec}`).join(', ')} (user:)`,
+        ]
+      : []),
     '# SIGTERM to tend alone: it stops the services in order; SIGKILL to the rest only after TimeoutStopSec',
     'KillMode=mixed',
     'KillSignal=SIGTERM',

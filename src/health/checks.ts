@@ -93,6 +93,7 @@ export function createServiceChecks(opts: ServiceChecksOptions): ServiceChecks {
       timeoutMs,
       cwd: sp.cwd,
       env: opts.env?.() ?? process.env,
+      user: sp.runAs,
       signal: abort.signal,
     });
     opts.observe?.(check, (performance.now() - t0) / 1000);

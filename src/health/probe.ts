@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { Probe } from '../manifest/types.js';
-import { describeRun, runCommand } from '../procs/index.js';
+import { describeRun, runCommand, type UserIds } from '../procs/index.js';
 import { argvOf } from '../supervisor/index.js';
 import { formatDuration } from '../time/index.js';
 
@@ -24,6 +24,8 @@ export interface AttemptOptions {
   /** exec probes run here, with this environment (the service's) */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** exec probes run as the service's `user:` (uid, gid and groups), like the service itself */
+  user?: UserIds;
   /** aborting ends the attempt at once (its result is then meaningless) */
   signal?: AbortSignal;
 }
@@ -141,6 +143,9 @@ function execProbe(probe: Extract<Probe, { kind: 'exec' }>, opts: AttemptOptions
     void runCommand(argvOf(probe.command).flat(), {
       cwd: opts.cwd,
       env: opts.env,
+      uid: opts.user?.uid,
+      gid: opts.user?.gid,
+      groups: opts.user?.groups,
       killAfterMs: EXEC_KILL_GRACE_MS,
       maxOutput: 4 * OUTPUT_MAX,
       maxStdout: 0,

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createLineSplitter } from '../logs/split.js';
 import type { EchoTarget } from '../logs/types.js';
 import type { Command } from '../manifest/types.js';
-import { type RunResult, runCommand as runShort } from '../procs/index.js';
+import { type RunResult, runCommand as runShort, type UserIds } from '../procs/index.js';
 import { argvOf } from '../supervisor/index.js';
 import { formatDuration } from '../time/index.js';
 
@@ -24,6 +24,8 @@ export interface CommandOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** run as this user (a service's `user:`, for its finish hook) */
+  user?: UserIds;
   /** positional arguments ($1, $2 … for a shell string, appended to an argv) */
   args?: string[];
   /** echo each output line to tend's stdout under this label (`boot | …`) */
@@ -71,6 +73,9 @@ export async function runCommand(command: Command, opts: CommandOptions): Promis
   const r = await runShort([file, ...args], {
     cwd: opts.cwd,
     env: opts.env,
+    uid: opts.user?.uid,
+    gid: opts.user?.gid,
+    groups: opts.user?.groups,
     timeoutMs: opts.timeoutMs,
     killAfterMs: KILL_GRACE_MS,
     maxOutput: OUTPUT_TAIL,

@@ -77,6 +77,8 @@ export function createFinishHooks(opts: FinishOptions): FinishHooks {
     const p = runCommand(command, {
       cwd: sp.cwd,
       env,
+      // the finish hook is the service's child: it runs as the service's user, with its groups
+      user: sp.runAs,
       timeoutMs: sp.finishTimeoutMs,
       args: [code === null ? '-1' : String(code), String(signalNo)],
       signal: abort.signal,

@@ -91,10 +91,18 @@ export function formatPlan(plan: Plan): string {
   return redactSecrets(`${out.join('\n')}\n`);
 }
 
+/** `app (uid 1001:1001, groups 1001,27, home /srv/app)`: what `user:` resolved to on this machine. */
+function runAsText(r: NonNullable<ServicePlan['runAs']>): string {
+  const as = r.spec === r.name ? r.name : `${r.spec} = ${r.name}`;
+  const extra = r.groups.filter((g) => g !== r.gid);
+  return `${as} (uid ${r.uid}:${r.gid}${extra.length > 0 ? `, groups ${extra.join(',')}` : ''}, home ${r.home})`;
+}
+
 function service(s: ServicePlan, dir: string, row: (label: string, value: string) => void) {
   row('command', cmd(s.command));
   if (s.cwd !== dir) row('cwd', s.cwd);
-  if (s.user) row('user', s.user);
+  if (s.runAs) row('user', runAsText(s.runAs));
+  else if (s.user) row('user', s.user);
   const env = Object.keys(s.env);
   if (env.length > 0) row('env', env.join(', '));
   for (const e of s.envFrom) row('env from', `kv ${e.prefix}`);

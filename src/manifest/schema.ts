@@ -801,7 +801,10 @@ const serviceObj = obj(
     logs: def(logs, {}, 'where output goes'),
     essential: def(bool(), false, 'its end stops the stack; tend exits with its code'),
     schedule: opt(cron, 'cron expression (5 fields, or 6 with seconds): makes the service a job'),
-    user: opt(str({ nonEmpty: true, numbers: true }), 'user (name or uid) to run as when tend runs as root'),
+    user: opt(
+      str({ nonEmpty: true, numbers: true }),
+      'run the service and its probes, checks, on_change exec and finish as this user and its groups: name, name:group, uid or uid:gid (tend must run as root)',
+    ),
     listen: def(
       map(list(listenEntry), (ls, n, cx, path) => {
         const seen = new Set<string>();

@@ -26,8 +26,8 @@ import { trackPid, untrackPid } from './tracked.js';
  * backstop timer in case a signal was missed. Its pid is in the registry the orphan reaper skips.
  *
  * Returns undefined where it cannot work (not Linux with glibc or musl, koffi missing, an old libc without
- * posix_spawn_file_actions_addchdir_np); the caller then uses child_process.spawn. Never for uid/gid
- * changes: posix_spawn cannot switch users.
+ * posix_spawn_file_actions_addchdir_np); the caller then uses child_process.spawn. posix_spawn cannot switch
+ * users: a service with `user:` is started here through setpriv (as-user.ts), which switches and execs.
  */
 
 interface SpawnLib {

@@ -3,6 +3,14 @@
  * /proc, finding a service's escaped daemons by an environment marker, surviving a SIGKILLed tend (pid record,
  * leftovers, pid file), and the one runner of a short command in its own group (run.ts). Linux only; elsewhere each piece degrades to doing nothing and says so.
  */
+export {
+  findSetpriv,
+  launchAs,
+  needsSwitch,
+  resetSetprivLookup,
+  type UserIds,
+  type UserLaunch,
+} from './as-user.js';
 export { fastSpawn, fastSpawnAvailable } from './fast-spawn.js';
 export { type KillTreeOptions, killTree, type ProcessId, waitGone } from './kill.js';
 export {

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type LongTimer, setLongTimeout } from '../time/index.js';
+import { launchAs } from './as-user.js';
 import { groupMembers, procAvailable } from './proc.js';
 
 /** After the stop signal, how long the group gets before SIGKILL (unless the caller says). */
@@ -27,8 +28,14 @@ export interface RunOptions {
   killAfterMs?: number;
   /** the first signal of the kill rule (default SIGTERM) */
   stopSignal?: NodeJS.Signals;
+  /**
+   * Run as this user (tend must be root): uid, gid and supplementary groups, through setpriv where it is
+   * installed (see as-user.ts); uid and gid alone otherwise.
+   */
   uid?: number;
   gid?: number;
+  /** supplementary groups of `uid` (with uid and gid); without them the child keeps none */
+  groups?: readonly number[];
   /** characters of combined stdout+stderr kept, the last ones (default 4096) */
   maxOutput?: number;
   /** characters of stdout kept, the first ones (default 64 KiB) */
@@ -85,8 +92,14 @@ function groupRunning(pgid: number): boolean {
 
 export function runCommand(command: CommandLine, opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now(); // monotonic: a wall clock step is no duration
-  const [file, args] =
+  const [file0, args0] =
     typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0], command.slice(1)];
+  const user =
+    opts.uid !== undefined
+      ? { uid: opts.uid, gid: opts.gid ?? opts.uid, groups: opts.groups ?? [] }
+      : undefined;
+  // an empty argv stays empty (refused below)
+  const { file, args, uid, gid } = file0 ? launchAs(file0, args0, user) : { file: file0, args: args0 };
   const maxOutput = opts.maxOutput ?? DEFAULT_OUTPUT_MAX;
   const maxStdout = opts.maxStdout ?? DEFAULT_STDOUT_MAX;
   const grace = opts.killAfterMs ?? DEFAULT_KILL_GRACE_MS;
@@ -130,8 +143,8 @@ export function runCommand(command: CommandLine, opts: RunOptions = {}): Promise
       child = spawn(file, args, {
         cwd: opts.cwd,
         env: opts.env,
-        uid: opts.uid,
-        gid: opts.gid,
+        uid,
+        gid,
         detached: true,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });

@@ -291,6 +291,10 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     const r = await runCommand(commandLine(command), {
       cwd: plan.dir,
       env: childEnv(g),
+      // the service's child: as its user and groups
+      uid: g.plan.runAs?.uid,
+      gid: g.plan.runAs?.gid,
+      groups: g.plan.runAs?.groups,
       timeoutMs: EXEC_TIMEOUT_MS,
       signal: abort.signal,
     });

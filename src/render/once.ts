@@ -126,7 +126,9 @@ export async function renderAll(opts: RenderAllOptions): Promise<RenderAllResult
         outcomes.push({ ...base, status: 'dry-run', output: res.output });
         continue;
       }
-      const c = await commitChecked(t, res.output, { env: childEnv, service: name, cwd: plan.dir });
+      // the operator's preview: a check runs as the service's user only where tend could switch (root)
+      const user = process.geteuid?.() === 0 ? sp.runAs : undefined;
+      const c = await commitChecked(t, res.output, { env: childEnv, service: name, cwd: plan.dir, user });
       switch (c.status) {
         case 'rendered':
         case 'unchanged':

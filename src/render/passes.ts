@@ -114,6 +114,7 @@ export function createPasses(ctx: PassContext): Passes {
       env: ctx.childEnv(g),
       service: g.name,
       cwd: plan.dir,
+      user: g.plan.runAs,
       sweep: !u.swept,
       signal: ctx.signal,
       note: (line) => stack.log(g.name)?.note(line),

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import type { Command, Plan, ServicePlan, TemplatePlan } from '../manifest/types.js';
-import { type CommandLine, describeRun, type RunResult, runCommand } from '../procs/index.js';
+import { type CommandLine, describeRun, type RunResult, runCommand, type UserIds } from '../procs/index.js';
 import type { Template } from '../template/index.js';
 import { parseConsulTemplate, TemplateError } from '../template/index.js';
 import { formatDuration } from '../time/index.js';
@@ -75,6 +75,8 @@ export interface CommitOptions {
   env: Record<string, string | undefined>;
   service: string;
   cwd: string;
+  /** the service's `user:`: the check runs as it, and so reads the staged file as the service will */
+  user?: UserIds;
   /** remove what a crashed tend left next to the destination first */
   sweep?: boolean;
   /** tend is stopping: the check is killed and nothing goes live */
@@ -114,6 +116,9 @@ export async function commitChecked(t: TemplatePlan, output: string, o: CommitOp
     const r = await runCommand(t.check, {
       cwd: o.cwd,
       env: { ...o.env, TEND_CHECK_FILE: staged.path, TEND_SERVICE: o.service, TEND_DESTINATION: dest },
+      uid: o.user?.uid,
+      gid: o.user?.gid,
+      groups: o.user?.groups,
       timeoutMs: CHECK_TIMEOUT_MS,
       signal: o.signal,
     });

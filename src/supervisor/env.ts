@@ -4,6 +4,8 @@
  * order (a later layer wins):
  *
  *   1. tend's own environment (the process env tend was started with)
+ *   1b. with `user:`, that user's HOME, USER and LOGNAME (as login and su would set them), so that a service
+ *       run as `app` does not write its dot-files into root's home; the manifest's `env` may still set them
  *   2. the manifest's `env` for the service
  *   3. `env_from` (variables rendered from the KV store), as last set for the service
  *   4. tend's own variables: TEND_APP, TEND_SERVICE, TEND_DATA_DIR, TEND_SETTINGS_FILE (when settings are
@@ -29,6 +31,8 @@ export interface ServiceEnvSource {
   name: string;
   /** the manifest's `env` of the service */
   env: Record<string, string>;
+  /** the resolved `user:` of the service */
+  runAs?: { name: string; home: string };
 }
 
 export interface ServiceEnvLayers {
@@ -59,8 +63,12 @@ export function serviceEnv(
   service: ServiceEnvSource,
   layers: ServiceEnvLayers = {},
 ): Record<string, string> {
+  const user = service.runAs
+    ? { HOME: service.runAs.home, USER: service.runAs.name, LOGNAME: service.runAs.name }
+    : undefined;
   return {
     ...definedOnly(src.base),
+    ...user,
     ...service.env,
     ...layers.envFrom,
     ...tendVars(src),

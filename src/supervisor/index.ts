@@ -17,7 +17,15 @@ export {
   transition,
 } from './machine.js';
 export { createServiceRunner, type ServiceHooks, type ServiceRunner, type ServiceStatus } from './service.js';
-export { argvOf, execScript, exitStatus, groupAlive, signalGroup, spawnService } from './spawn.js';
+export {
+  argvOf,
+  execScript,
+  exitStatus,
+  groupAlive,
+  signalGroup,
+  spawnService,
+  userRefusal,
+} from './spawn.js';
 export { type ConfigOutcome, createStack, type Stack, type StackEnd, type StackOptions } from './stack.js';
 export {
   describeNotReady,

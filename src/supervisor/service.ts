@@ -102,8 +102,6 @@ export interface RunnerOptions {
   bus: Bus;
   env: NodeJS.ProcessEnv;
   hooks?: ServiceHooks;
-  uid?: number;
-  gid?: number;
   /** sockets held for the service by the stack: every start gets them as fds 3, 4, … */
   listen?: { fds: readonly number[]; names: readonly string[] };
 }
@@ -215,8 +213,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   const spawnOptions = () => ({
     cwd: plan.cwd,
     env,
-    uid: opts.uid,
-    gid: opts.gid,
+    user: plan.runAs,
     listen: opts.listen,
   });
 

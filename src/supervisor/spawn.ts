@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from '../manifest/types.js';
-import { fastSpawn, groupMembers, procAvailable } from '../procs/index.js';
+import { fastSpawn, groupMembers, launchAs, procAvailable, type UserIds } from '../procs/index.js';
 
 /** argv for a Command: a string runs under `sh -c` (like runit's `run` and supervisord), a list runs as is. */
 export function argvOf(command: Command): [string, string[]] {
@@ -126,8 +126,8 @@ export function serviceArgv(command: Command): [string, string[]] {
 export interface SpawnOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
-  uid?: number;
-  gid?: number;
+  /** the service's resolved `user:` (plan.runAs): switched to when tend is root */
+  user?: UserIds;
   /** held listening sockets, passed as fds 3, 4, … with LISTEN_FDS/LISTEN_FDNAMES/LISTEN_PID */
   listen?: { fds: readonly number[]; names: readonly string[] };
 }
@@ -160,13 +160,18 @@ export function withListen(
  */
 export function spawnService(command: Command, opts: SpawnOptions): ChildProcess {
   const [command0, args0] = serviceArgv(command);
-  const { file, args, env } =
+  const listened =
     opts.listen && opts.listen.fds.length > 0
       ? withListen(command0, args0, opts.env, opts.listen)
       : { file: command0, args: args0, env: opts.env };
+  const env = listened.env;
+  // `user:` goes through setpriv (same pid, supplementary groups kept), which posix_spawn can start too; only
+  // without setpriv does child_process switch uid and gid itself (see procs/as-user). setpriv comes first, so
+  // the LISTEN_PID shell above runs as the user and its `$$` is still the service's pid.
+  const { file, args, uid, gid } = launchAs(listened.file, listened.args, opts.user);
   const fds = opts.listen?.fds ?? [];
   // posix_spawn where it can (a restart waits ~1 ms less than for a fork of all of tend); see procs/fast-spawn.
-  if (opts.uid === undefined && opts.gid === undefined) {
+  if (uid === undefined && gid === undefined) {
     const fast = fastSpawn(file, args, { cwd: opts.cwd, env, fds });
     if (fast) return fast;
   }
@@ -176,9 +181,31 @@ export function spawnService(command: Command, opts: SpawnOptions): ChildProcess
     detached: true,
     // libuv dup2()s each into place (3, 4, …) in the child, clearing close-on-exec on the copies only
     stdio: ['ignore', 'pipe', 'pipe', ...fds],
-    uid: opts.uid,
-    gid: opts.gid,
+    uid,
+    gid,
   });
+}
+
+/**
+ * Why tend cannot run these services as their `user:`, or undefined when it can: switching users needs root,
+ * and a `user:` that is not tend's own would otherwise either fail at every spawn or, worse, run the service
+ * as tend's user. One text naming each such service, for a start error (exit 2) or a refused reload.
+ */
+export function userRefusal(
+  services: Iterable<{ name: string; runAs?: { spec: string; uid: number; gid: number } }>,
+  euid = process.geteuid?.() ?? 0,
+  egid = process.getegid?.() ?? 0,
+): string | undefined {
+  if (euid === 0) return undefined;
+  const bad = [...services].filter((s) => s.runAs && (s.runAs.uid !== euid || s.runAs.gid !== egid));
+  if (bad.length === 0) return undefined;
+  const list = bad
+    .map((s) => `${s.name} (user: ${s.runAs?.spec}, uid ${s.runAs?.uid}:${s.runAs?.gid})`)
+    .join(', ');
+  return (
+    `tend runs as uid ${euid}:${egid}, not root, and cannot run ${list} as another user; ` +
+    'tend must run as root for user:, or remove user: from the service'
+  );
 }
 
 /** Signals a whole process group; false when the group is already gone. */

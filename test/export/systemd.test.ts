@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBudgetMs, stopBudgetMs, timeSpan } from '../../src/export/index.js';
+import { startBudgetMs, stopBudgetMs, systemdUnit, timeSpan } from '../../src/export/index.js';
 import { execWord } from '../../src/export/systemd.js';
 import type { Plan, ServicePlan } from '../../src/manifest/types.js';
 import { runTend } from '../helpers/cli.js';
@@ -63,6 +63,33 @@ describe('unit timeouts', () => {
     expect(execWord('a"b\\c')).toBe('"a\\"b\\\\c"');
     expect(execWord('$HOME/100%')).toBe('$$HOME/100%%');
     expect(execWord('')).toBe('""');
+  });
+});
+
+describe('User= and Group= of the unit', () => {
+  const runAs = { spec: 'www-data', name: 'www-data', uid: 33, gid: 33, groups: [33], home: '/var/www' };
+  const unit = (services: ServicePlan[], opts: { user?: string; group?: string }) =>
+    systemdUnit(planOf(services), { tend: ['/usr/bin/tend'], ...opts });
+
+  it('--user name:group writes User= and Group=; no SupplementaryGroups= (systemd takes them from the user)', () => {
+    const text = unit([servicePlan('web', 'x')], { user: 'app:adm' });
+    expect(text).toContain('\nUser=app\nGroup=adm\n');
+    expect(text).not.toContain('SupplementaryGroups=');
+    expect(unit([servicePlan('web', 'x')], { user: 'app', group: 'adm' })).toContain(
+      '\nUser=app\nGroup=adm\n',
+    );
+    expect(() => unit([servicePlan('web', 'x')], { user: 'app:adm', group: 'staff' })).toThrow(/two groups/);
+  });
+
+  it('services with user: need tend as root: a unit with another --user is refused, root is said in a comment', () => {
+    const web = servicePlan('web', 'x', { runAs });
+    expect(() => unit([web], { user: 'app' })).toThrow(
+      /web \(user: www-data\) would run as another user.*root/,
+    );
+    expect(unit([web], { user: 'www-data' })).toContain('\nUser=www-data\n');
+    const asRoot = unit([web], {});
+    expect(asRoot).not.toContain('User=');
+    expect(asRoot).toContain('\n# tend runs as root, to start web as www-data (user:)\n');
   });
 });
 
