@@ -63,6 +63,14 @@ export interface Group {
   failedByConfig: boolean;
 }
 
+/**
+ * The unit and its problem in one phrase, for gate and failure reasons: a template error names the template's
+ * source and line itself (`template error in templates/x.ctmpl:3: …`), the others follow the unit's label.
+ */
+export function describeProblem(u: Unit, p: Problem): string {
+  return p.state === 'template-error' ? p.reason : `${u.label} ${p.reason}`;
+}
+
 /** rendering, or waiting out a quiescence */
 export const busy = (u: Unit) => u.running || u.quiet !== undefined || u.cap !== undefined;
 
