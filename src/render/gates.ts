@@ -9,7 +9,7 @@
  */
 import type { Bus } from '../events/index.js';
 import { isGivenUp, isWaiting, type Stack } from '../supervisor/index.js';
-import { formatDuration } from '../time/index.js';
+import { formatDuration, setLongTimeout } from '../time/index.js';
 import { describeProblem, type Group, type TemplateUnit, type Unit } from './state.js';
 import { RENDER_EXIT } from './unit.js';
 
@@ -51,7 +51,7 @@ export function createGates(ctx: GatesContext): Gates {
   const waiting = (pending: Unit[]) => `waiting for config: ${reasons(pending)}`;
 
   const stopTimer = (g: Group) => {
-    clearTimeout(g.failTimer);
+    g.failTimer?.clear();
     g.failTimer = undefined;
   };
 
@@ -101,7 +101,7 @@ export function createGates(ctx: GatesContext): Gates {
       .filter((ms) => ms > 0);
     if (timeouts.length === 0) return;
     const ms = Math.min(...timeouts);
-    g.failTimer = setTimeout(() => {
+    g.failTimer = setLongTimeout(() => {
       g.failTimer = undefined;
       const still = g.units.filter((u) => !u.done);
       const now = stack.runner(g.name)?.model();
