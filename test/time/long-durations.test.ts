@@ -119,10 +119,16 @@ services:
       };
       return Object.fromEntries(v.services.map((s) => [s.name, s]));
     };
-    await waitFor(() => status()?.web?.state === 'ready' && status()?.flappy?.state === 'backoff' && status()?.flappy?.restarts === 1, {
-      timeoutMs: 30_000,
-      what: 'web ready, flappy in backoff after its one immediate restart',
-    });
+    await waitFor(
+      () =>
+        status()?.web?.state === 'ready' &&
+        status()?.flappy?.state === 'backoff' &&
+        status()?.flappy?.restarts === 1,
+      {
+        timeoutMs: 30_000,
+        what: 'web ready, flappy in backoff after its one immediate restart',
+      },
+    );
     expect(readFileSync(join(dir, 'out/web.conf'), 'utf8')).toBe('v=one\n');
     await waitFor(() => hooks > 0, { what: 'a webhook delivery' });
 
