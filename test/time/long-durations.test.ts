@@ -15,7 +15,7 @@ import { parseDuration } from '../../src/manifest/units.js';
 import { setLongTimeout } from '../../src/time/index.js';
 import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
 import { freePort } from '../helpers/etcd.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { alive, sleep, waitFor } from '../helpers/wait.js';
 
 const BIG = `${Number.MAX_SAFE_INTEGER}ms`;
 
@@ -57,6 +57,7 @@ describe('the largest accepted duration', () => {
     writeFileSync(join(dir, 'web.tmpl'), 'v={{ key "app/v" }}\n');
     writeFileSync(join(dir, 'missing.tmpl'), 'v={{ key "app/nope" }}\n');
     const webPort = await freePort();
+    const sockPort = await freePort();
     let hooks = 0;
     const hook = createServer((req, res) => {
       hooks++;
@@ -102,6 +103,11 @@ services:
     command: exec sleep 600
     templates:
       - { source: missing.tmpl, destination: out/missing.conf, missing_timeout: ${BIG} }
+  sock:
+    command: echo $$$$ >> sock.pids; exec sleep 600
+    listen: ["127.0.0.1:${sockPort}"]
+    restart: { overlap: ${BIG} }
+    stop: { timeout: ${BIG} }
   cronjob:
     command: "true"
     schedule: "0 0 29 2 *"
@@ -132,6 +138,13 @@ services:
     expect(readFileSync(join(dir, 'out/web.conf'), 'utf8')).toBe('v=one\n');
     await waitFor(() => hooks > 0, { what: 'a webhook delivery' });
 
+    // a restart with overlap: the old process keeps serving beside the new one (not stopped after 1 ms)
+    const pids = () => readFileSync(join(dir, 'sock.pids'), 'utf8').trim().split('\n').map(Number);
+    await waitFor(() => pids().length === 1, { what: 'sock started' });
+    expect(runTend(['restart', 'sock', '--no-wait'], { cwd: dir }).code).toBe(0);
+    await waitFor(() => pids().length === 2, { what: 'the new sock process' });
+    const [oldPid, newPid] = pids();
+
     // a change waits out wait.min (not 1 ms); the others keep waiting rather than giving up
     writeFileSync(join(dir, 'kv/app/v'), 'two');
     await sleep(1500);
@@ -144,6 +157,8 @@ services:
     expect(s?.incomplete?.state).toBe('waiting');
     expect(s?.web?.state).toBe('ready');
     expect(readFileSync(join(dir, 'out/web.conf'), 'utf8')).toBe('v=one\n');
+    expect(alive(oldPid)).toBe(true);
+    expect(alive(newPid)).toBe(true);
 
     tend.kill('SIGTERM');
     expect(await tend.exit(20_000)).toBe(0);
