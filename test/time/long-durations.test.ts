@@ -11,10 +11,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LEASE_TTL_MAX_S } from '../../src/kv/etcd.js';
+import { openKv } from '../../src/kv/index.js';
 import { parseDuration } from '../../src/manifest/units.js';
 import { setLongTimeout } from '../../src/time/index.js';
 import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
-import { freePort } from '../helpers/etcd.js';
+import { freePort, startEtcd } from '../helpers/etcd.js';
 import { alive, sleep, waitFor } from '../helpers/wait.js';
 
 const BIG = `${Number.MAX_SAFE_INTEGER}ms`;
@@ -165,5 +167,31 @@ services:
     expect(tend.output()).not.toMatch(
       /TimeoutOverflowWarning|RangeError|ERR_OUT_OF_RANGE|no answer within|timed out|did not finish/,
     );
+  });
+
+  it('as an etcd registration TTL: held at what the client can time, and kept alive without a warning', async () => {
+    // the etcd3 client times keep-alives with setInterval(TTL/3) and a setTimeout(TTL): past 2^31 ms they
+    // fire at once (a spin of keep-alives, then the lease given up as timed out)
+    const etcd = await startEtcd();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const kv = openKv(`${etcd.url}/long-ttl/`, { env: {} });
+    try {
+      const lease = await kv.grantLease(Number.MAX_SAFE_INTEGER);
+      expect(lease.ttlMs).toBe(LEASE_TTL_MAX_S * 1000);
+      let lost = false;
+      lease.onLost(() => {
+        lost = true;
+      });
+      await sleep(1500);
+      expect(lost).toBe(false);
+      await lease.revoke();
+    } finally {
+      process.off('warning', onWarning);
+      await kv.close();
+      await etcd.close();
+    }
+    expect(warnings).toEqual([]);
   });
 });
