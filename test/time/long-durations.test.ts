@@ -14,9 +14,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LEASE_TTL_MAX_S } from '../../src/kv/etcd.js';
 import { openKv } from '../../src/kv/index.js';
 import { parseDuration } from '../../src/manifest/units.js';
+import {
+  type Effect,
+  type Input,
+  initialModel,
+  type Model,
+  transition,
+} from '../../src/supervisor/machine.js';
 import { setLongTimeout } from '../../src/time/index.js';
 import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
 import { freePort, startEtcd } from '../helpers/etcd.js';
+import { servicePlan } from '../helpers/plan.js';
 import { alive, sleep, waitFor } from '../helpers/wait.js';
 
 const BIG = `${Number.MAX_SAFE_INTEGER}ms`;
@@ -192,6 +200,57 @@ services:
       await kv.close();
       await etcd.close();
     }
+    expect(warnings).toEqual([]);
+  });
+
+  it("in the machine's timers (backoff, cooldown, kill): each asks for the full delay, and a long timer holds it", async () => {
+    const M = Number.MAX_SAFE_INTEGER;
+    const plan = servicePlan('w', 'false', {
+      restart: {
+        backoff: { initialMs: M, maxMs: M },
+        maxFailures: 3,
+        minUptimeMs: M,
+        windowMs: M,
+        cooldownMs: M,
+        resetAfterMs: M,
+      },
+      stop: { timeoutMs: M },
+    });
+    let m: Model = initialModel();
+    const timers: Array<Extract<Effect, { t: 'timer' }>> = [];
+    const feed = (input: Record<string, unknown>, now: number) => {
+      const r = transition(m, { ...input, now } as Input, plan, 1);
+      m = r.model;
+      for (const e of r.effects) if (e.t === 'timer') timers.push(e);
+    };
+    feed({ t: 'start' }, 0);
+    feed({ t: 'spawned', pid: 1 }, 0);
+    feed({ t: 'exit', code: 1, signal: null }, 10); // at once
+    feed({ t: 'spawned', pid: 2 }, 10);
+    feed({ t: 'exit', code: 1, signal: null }, 20); // backoff
+    expect(m.state).toBe('backoff');
+    feed({ t: 'timer', name: 'backoff' }, 30);
+    feed({ t: 'spawned', pid: 3 }, 30);
+    feed({ t: 'exit', code: 1, signal: null }, 40); // the third failure within window: failed, cooldown
+    expect(m.state).toBe('failed');
+    feed({ t: 'start' }, 50);
+    feed({ t: 'spawned', pid: 4 }, 50);
+    feed({ t: 'stop' }, 60); // kill after stop.timeout
+    const byName = Object.fromEntries(timers.map((t) => [t.name, t.ms]));
+    // jitter spreads backoff over [d/2, d]: still far past what setTimeout holds
+    expect(byName.backoff).toBeGreaterThanOrEqual(M / 2);
+    expect(byName.cooldown).toBe(M);
+    expect(byName.kill).toBe(M);
+
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    let fired = 0;
+    const armed = timers.map((t) => setLongTimeout(() => fired++, t.ms));
+    await sleep(50);
+    for (const t of armed) t.clear();
+    process.off('warning', onWarning);
+    expect(fired).toBe(0);
     expect(warnings).toEqual([]);
   });
 });
