@@ -108,7 +108,16 @@ export async function runCommand(
 export async function checkCommand(opts: { file?: string; only?: string; json?: boolean }) {
   const plan = loadPlan(opts);
   if (!plan) return EXIT.usage;
+  // A template that does not parse would fail its service at start: refused here, like a bad manifest key.
+  const { checkTemplateSources } = await import('../render/index.js');
+  const sources = await checkTemplateSources(plan);
+  if (sources.errors.length > 0) {
+    for (const line of sources.errors) err(line);
+    err('fix the template, then run `tend check` again');
+    return EXIT.usage;
+  }
   process.stdout.write(opts.json ? planToJSON(plan) : formatPlan(plan));
+  for (const line of sources.notes) (opts.json ? err : (l: string) => process.stdout.write(`${l}\n`))(line);
   // Templates using consul-template's pre-0.18 names (or Vault/Nomad): one line each, naming what to do.
   const { templateNotes } = await import('../template/index.js');
   const notes = templateNotes(

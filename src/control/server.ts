@@ -17,6 +17,7 @@ import {
 } from '../runtime/index.js';
 import { getPath } from '../settings/path.js';
 import { isTransient, isWaiting } from '../supervisor/index.js';
+import { setLongTimeout } from '../time/index.js';
 import {
   isLoopbackHost,
   type Listener,
@@ -607,14 +608,15 @@ async function act(
 
 function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
+    // ?wait= is the caller's: a long timer, as setTimeout fires at once past 24.8 days
+    const t = setLongTimeout(resolve, ms);
     p.then(
       () => {
-        clearTimeout(t);
+        t.clear();
         resolve();
       },
       (e) => {
-        clearTimeout(t);
+        t.clear();
         reject(e);
       },
     );
@@ -625,11 +627,11 @@ function waitUntil(rt: Runtime, name: string, ok: () => boolean, ms: number): Pr
   if (ok() || ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timer.clear();
       off();
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setLongTimeout(done, ms);
     const off = rt.bus.subscribe((e) => {
       if (e.kind === 'service' && e.service === name && ok()) done();
     });

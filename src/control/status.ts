@@ -141,6 +141,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
       .map((n) => serviceView(rt, cs, n))
       .filter((s): s is ServiceView => s !== undefined),
     disabled: cs.plan.disabled,
+    templates: rt.renderStatus()?.templates,
     timeline: cs.timeline(),
     ...notifyView(rt),
     notes: notesOf(rt),

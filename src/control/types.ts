@@ -3,7 +3,7 @@
  * Nothing here carries a secret: no environment values, no commands, no tokens, no rendered file contents.
  */
 import type { AppState, ServiceState } from '../events/types.js';
-import type { AppTimelineEntry, HealthSummary } from '../runtime/index.js';
+import type { AppTimelineEntry, HealthSummary, TemplateStatus } from '../runtime/index.js';
 
 export type { AppTimelineEntry, HealthSummary, ReloadResult } from '../runtime/index.js';
 
@@ -80,6 +80,8 @@ export interface StatusView {
   services: ServiceView[];
   /** defined in the manifest but not enabled (enabled: false, --only) */
   disabled: string[];
+  /** every template of the run: its state (`template-error`, `incomplete`, …) and why */
+  templates?: TemplateStatus[];
   /** app state changes, oldest first (bounded) */
   timeline: AppTimelineEntry[];
   /** what an operator should know that no service row says: settings refused, a template's sentinel found */

@@ -7,7 +7,7 @@
 
 import type { ServicePlan } from '../manifest/types.js';
 import { isWaiting, type Stack } from '../supervisor/index.js';
-import { formatDuration } from '../time/index.js';
+import { formatDuration, type LongTimer, setLongTimeout } from '../time/index.js';
 import type { Discovery } from './discovery.js';
 import type { Watch } from './types.js';
 
@@ -22,18 +22,19 @@ export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan
   /** per required service, a count of the lists seen: a deferred opening is dropped if a newer list came */
   const generation = new Map<string, number>();
   const watches: Watch[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   let closed = false;
 
   const armTimeout = () => {
     if (sp.requiresTimeoutMs <= 0) return;
     if (closedGates.size === 0) {
-      clearTimeout(timer);
+      timer?.clear();
       timer = undefined;
       return;
     }
     if (timer) return;
-    timer = setTimeout(() => {
+    // requires_timeout is a user's duration: a long timer (setTimeout fires at once past 24.8 days)
+    timer = setLongTimeout(() => {
       timer = undefined;
       if (closed || closedGates.size === 0) return;
       const m = stack.runner(sp.name)?.model();
@@ -83,7 +84,7 @@ export function gateRequires(stack: Stack, discovery: Discovery, sp: ServicePlan
   return {
     close() {
       closed = true;
-      clearTimeout(timer);
+      timer?.clear();
       for (const w of watches) w.close();
     },
   };

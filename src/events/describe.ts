@@ -14,9 +14,24 @@ export function describeEvent(e: TendEvent): string | undefined {
     case 'job':
       return `${e.service} job ${e.run}${e.exitCode !== undefined && e.exitCode !== null ? ` (exit ${e.exitCode})` : ''}`;
     case 'config':
-      return e.action === 'unchanged'
-        ? undefined
-        : `config ${e.action}${e.destination ? ` ${e.destination}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
+      switch (e.action) {
+        case 'unchanged':
+          return undefined;
+        // the reason starts "template error in FILE:LINE": said as such, with the service, not as a key problem
+        case 'template-error':
+          return `${e.service ? `${e.service}: ` : ''}${e.reason ?? 'template error'}`;
+        case 'rendered':
+        case 'missing':
+        case 'check-failed':
+        case 'error':
+        case 'settings':
+        case 'resync':
+          return `config ${e.action}${e.destination ? ` ${e.destination}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
+        default: {
+          const never: never = e.action;
+          return `config ${String(never)}`;
+        }
+      }
     case 'finish':
       return e.ok ? undefined : `${e.service} finish hook failed${e.output ? `: ${e.output}` : ''}`;
     default:

@@ -67,8 +67,19 @@ export interface ConfigEvent extends Stamp {
   kind: 'config';
   service?: string;
   destination?: string;
-  /** resync: the KV store came back with another history and everything watched was read again */
-  action: 'rendered' | 'unchanged' | 'missing' | 'check-failed' | 'error' | 'settings' | 'resync';
+  /**
+   * resync: the KV store came back with another history and everything watched was read again;
+   * template-error: the template does not parse or fails to execute (the reason names its file and line)
+   */
+  action:
+    | 'rendered'
+    | 'unchanged'
+    | 'missing'
+    | 'template-error'
+    | 'check-failed'
+    | 'error'
+    | 'settings'
+    | 'resync';
   reason?: string;
   missing?: string[];
 }

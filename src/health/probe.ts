@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Probe } from '../manifest/types.js';
 import { describeRun, runCommand, type UserIds } from '../procs/index.js';
 import { argvOf } from '../supervisor/index.js';
-import { formatDuration } from '../time/index.js';
+import { formatDuration, setLongTimeout } from '../time/index.js';
 
 /** The probes that can be attempted on demand (a log probe waits for lines instead). */
 export type AttemptProbe = Exclude<Probe, { kind: 'log' }>;
@@ -65,13 +65,14 @@ function race(
     const finish = (r: ProbeResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.clear();
       opts.signal?.removeEventListener('abort', onAbort);
       cleanup();
       resolve(r);
     };
     const onAbort = () => finish({ ok: false, output: 'cancelled' });
-    const timer = setTimeout(
+    // a user's duration: setTimeout would fire at once past 24.8 days
+    const timer = setLongTimeout(
       () => finish({ ok: false, output: `timed out after ${formatDuration(opts.timeoutMs)}` }),
       opts.timeoutMs,
     );

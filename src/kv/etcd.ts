@@ -87,6 +87,9 @@ const passthrough = {
  * large in; a bound keeps one huge value from costing tend its memory.
  */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** the longest lease TTL whose keep-alive timers fit setTimeout (2^31-1 ms) */
+export const LEASE_TTL_MAX_S = Math.floor((2 ** 31 - 1) / 1000);
+
 const LIMIT_TEXT = `${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`;
 
 /**
@@ -773,8 +776,11 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     status: () => status.get(),
     grantLease: (ttlMs) =>
       call('grant lease', async (c) => {
-        // etcd counts in whole seconds and may raise a very short TTL to its minimum
-        const ttl = Math.max(1, Math.ceil(ttlMs / 1000));
+        // etcd counts in whole seconds and may raise a very short TTL to its minimum. The etcd3 client times its
+        // keep-alives with setTimeout/setInterval of the TTL in ms: past 2^31 ms those fire at once (a spin, and
+        // the lease given up), so a longer TTL is held at LEASE_TTL_MAX_S (24.8 days; the lease still outlives
+        // a dead tend by that long, and tend renews it every third of it).
+        const ttl = Math.min(LEASE_TTL_MAX_S, Math.max(1, Math.ceil(ttlMs / 1000)));
         const etcdLease = c.lease(ttl, { autoKeepAlive: true });
         const lostCallbacks: Array<() => void> = [];
         let granted = false;

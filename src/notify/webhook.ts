@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TendEvent } from '../events/index.js';
-import { formatDuration } from '../time/index.js';
+import { formatDuration, setLongTimeout } from '../time/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
 
@@ -108,7 +108,10 @@ export function webhookDeliver(opts: {
     // never the URL itself in the message: it may carry a password
     if (!url) return { ok: false, retry: false, error: `invalid URL ${redactUrl(opts.url)} (http or https)` };
     let res: Answer;
-    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    // not AbortSignal.timeout: it throws past 2^32 ms, and a user's timeout may be any duration
+    const expiry = new AbortController();
+    const timeout = expiry.signal;
+    const timer = setLongTimeout(() => expiry.abort(), opts.timeoutMs).unref();
     try {
       res = await post(
         url,
@@ -124,6 +127,8 @@ export function webhookDeliver(opts: {
         retry: true,
         error: describeRequestError(err as NodeJS.ErrnoException),
       };
+    } finally {
+      timer.clear();
     }
     if (res.status >= 200 && res.status < 300) return { ok: true };
     const body = res.body.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_MAX);

@@ -3,14 +3,14 @@
  * reason names what is missing. Once started, a service is never held back again (a key deleted later, a
  * failing check or an outage leave it running on its last good files).
  *
- * Giving up: `missing: fail` (or a template that cannot parse) fails a waiting service at once,
+ * Giving up: `missing: fail` (or a template that cannot parse: a template error, said as one) fails a waiting service at once,
  * `missing_timeout` after that long; complete config later starts it. An essential service given up on ends
  * tend with exit code 3.
  */
 import type { Bus } from '../events/index.js';
 import { isGivenUp, isWaiting, type Stack } from '../supervisor/index.js';
-import { formatDuration } from '../time/index.js';
-import type { Group, TemplateUnit, Unit } from './state.js';
+import { formatDuration, setLongTimeout } from '../time/index.js';
+import { describeProblem, type Group, type TemplateUnit, type Unit } from './state.js';
 import { RENDER_EXIT } from './unit.js';
 
 export const CONFIG_GATE = 'config';
@@ -43,13 +43,15 @@ export function createGates(ctx: GatesContext): Gates {
   const reasons = (pending: Unit[]) => {
     const outage = ctx.outage();
     const why = (u: Unit) =>
-      u.problem?.reason ?? (outage ? `waits for the KV store (${outage.error})` : 'not rendered yet');
-    return pending.map((u) => `${u.label} ${why(u)}`).join('; ');
+      u.problem
+        ? describeProblem(u, u.problem)
+        : `${u.label} ${outage ? `waits for the KV store (${outage.error})` : 'not rendered yet'}`;
+    return pending.map(why).join('; ');
   };
   const waiting = (pending: Unit[]) => `waiting for config: ${reasons(pending)}`;
 
   const stopTimer = (g: Group) => {
-    clearTimeout(g.failTimer);
+    g.failTimer?.clear();
     g.failTimer = undefined;
   };
 
@@ -87,7 +89,11 @@ export function createGates(ctx: GatesContext): Gates {
           u.problem !== undefined &&
           u.problem.state !== 'unreachable'),
     );
-    if (hard) return giveUp(g, `config incomplete: ${hard.label} ${hard.problem?.reason}`);
+    if (hard?.problem) {
+      // a template error is no missing key: said as itself, so nobody goes looking for keys
+      const said = describeProblem(hard, hard.problem);
+      return giveUp(g, hard.problem.state === 'template-error' ? said : `config incomplete: ${said}`);
+    }
     if (g.failTimer) return;
     const timeouts = g.units
       .filter((u): u is TemplateUnit => u.kind === 'template')
@@ -95,7 +101,7 @@ export function createGates(ctx: GatesContext): Gates {
       .filter((ms) => ms > 0);
     if (timeouts.length === 0) return;
     const ms = Math.min(...timeouts);
-    g.failTimer = setTimeout(() => {
+    g.failTimer = setLongTimeout(() => {
       g.failTimer = undefined;
       const still = g.units.filter((u) => !u.done);
       const now = stack.runner(g.name)?.model();

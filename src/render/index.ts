@@ -18,6 +18,7 @@
  * - createRenderLoop(opts) → RenderLoop       the loop itself (tests, embedding)
  * - renderAll(opts) → {outcomes, exitCode}    `tend render [--dry-run]`
  * - renderTemplateFile(opts)                  `tend template FILE [--data F]`
+ * - checkTemplateSources(plan)                `tend check`: every readable template source parsed
  * - stage / removeLeftovers / readCurrent     the checked writer: stage, check, commit
  * - envFromPairs / envName / envPrefix        envconsul's key → variable rules
  */
@@ -47,4 +48,5 @@ export {
 } from './once.js';
 export { type Resolved, resolveTemplate } from './resolve.js';
 export { createSnapshot, type Snapshot } from './snapshot.js';
+export { checkTemplateSources, type SourceCheck, templateErrorText } from './unit.js';
 export { readCurrent, removeLeftovers, type Staged, stage } from './write.js';

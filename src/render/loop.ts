@@ -20,7 +20,7 @@ import type { Command, Plan, ServicePlan } from '../manifest/types.js';
 import { runCommand } from '../procs/index.js';
 import type { Stack } from '../supervisor/index.js';
 import type { TemplateSource } from '../template/index.js';
-import { backoffDelay, formatDuration, withTimeout } from '../time/index.js';
+import { backoffDelay, formatDuration, setLongTimeout, withTimeout } from '../time/index.js';
 import { emptyBatch, takeBatch } from './actions.js';
 import { envPrefix } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
@@ -187,8 +187,8 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   // ---- scheduling --------------------------------------------------------------------------------------
 
   const clearTimers = (u: Unit) => {
-    clearTimeout(u.quiet);
-    clearTimeout(u.cap);
+    u.quiet?.clear();
+    u.cap?.clear();
     u.quiet = undefined;
     u.cap = undefined;
   };
@@ -202,9 +202,9 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
       run(u);
     };
     if (wait.minMs <= 0) return fire();
-    clearTimeout(u.quiet);
-    u.quiet = setTimeout(fire, wait.minMs);
-    if (!u.cap && wait.maxMs > 0) u.cap = setTimeout(fire, wait.maxMs);
+    u.quiet?.clear();
+    u.quiet = setLongTimeout(fire, wait.minMs);
+    if (!u.cap && wait.maxMs > 0) u.cap = setLongTimeout(fire, wait.maxMs);
   };
 
   const run = (u: Unit) => {
@@ -342,7 +342,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     const g = groups.get(name);
     if (!g) return;
     groups.delete(name);
-    clearTimeout(g.failTimer);
+    g.failTimer?.clear();
     for (const u of g.units) {
       clearTimers(u);
       clearTimeout(u.retry);

@@ -11,8 +11,18 @@ import { queueAction } from './actions.js';
 import { envFromPairs, envProblem } from './envfrom.js';
 import { resolveTemplate } from './resolve.js';
 import type { Snapshot } from './snapshot.js';
-import type { EnvUnit, Group, Problem, TemplateUnit, Unit } from './state.js';
-import { commitChecked, loadTemplate, templateData, templateEnv } from './unit.js';
+import {
+  describeProblem,
+  type EnvUnit,
+  type Group,
+  type Problem,
+  type TemplateUnit,
+  type Unit,
+} from './state.js';
+import { commitChecked, loadTemplate, templateData, templateEnv, templateErrorText } from './unit.js';
+
+const FIX_TEMPLATE = 'fix the template, then send SIGHUP or `tend reload`';
+const FIX_TEMPLATE_OR_DATA = 'fix the template (then SIGHUP or `tend reload`) or the data it reads';
 
 export interface PassContext {
   plan: Plan;
@@ -46,6 +56,7 @@ export function createPasses(ctx: PassContext): Passes {
 
   const problemEvent: Record<Problem['state'], ConfigEvent['action'] | undefined> = {
     incomplete: 'missing',
+    'template-error': 'template-error',
     error: 'error',
     'check-failed': 'check-failed',
     // the outage has its own event; one per template would only repeat it
@@ -62,10 +73,10 @@ export function createPasses(ctx: PassContext): Passes {
       action,
       service: u.group.name,
       destination: u.kind === 'template' ? u.plan.destination : undefined,
-      reason: `${u.label} ${p.reason}`,
+      reason: describeProblem(u, p),
       missing: p.missing,
     });
-    if (u.done) say(`${u.group.name}: ${u.label} ${p.reason}; the service keeps its last good config`);
+    if (u.done) say(`${u.group.name}: ${describeProblem(u, p)}; the service keeps its last good config`);
   };
 
   const markDone = (u: Unit) => {
@@ -79,11 +90,12 @@ export function createPasses(ctx: PassContext): Passes {
     if (!u.tpl) {
       const loaded = await loadTemplate(u.plan, label(u.plan.source));
       if (!loaded.ok) {
-        const reason =
-          loaded.cause === 'read'
-            ? `cannot read its template ${label(u.plan.source)}: ${loaded.message}; fix the path, then \`tend reload\``
-            : `${loaded.message}; fix the template, then send SIGHUP or \`tend reload\``;
-        return setProblem(u, { state: 'error', reason, fatal: true });
+        if (loaded.cause === 'read') {
+          const reason = `cannot read its template ${label(u.plan.source)}: ${loaded.message}; fix the path, then \`tend reload\``;
+          return setProblem(u, { state: 'error', reason, fatal: true });
+        }
+        const reason = `${templateErrorText(loaded.message, label(u.plan.source))}; ${FIX_TEMPLATE}`;
+        return setProblem(u, { state: 'template-error', reason, fatal: true });
       }
       u.tpl = loaded.tpl;
     }
@@ -106,7 +118,11 @@ export function createPasses(ctx: PassContext): Passes {
     }
     if (ctx.closed()) return;
     u.retries = 0;
-    if (res.status === 'error') return setProblem(u, { state: 'error', reason: res.reason });
+    // the template's own execution error: it may depend on a value (a key that is not JSON), so not fatal
+    if (res.status === 'error') {
+      const reason = `${templateErrorText(res.reason, label(u.plan.source))}; ${FIX_TEMPLATE_OR_DATA}`;
+      return setProblem(u, { state: 'template-error', reason });
+    }
     if (res.status === 'incomplete') {
       return setProblem(u, { state: 'incomplete', reason: res.reason, missing: res.missing });
     }

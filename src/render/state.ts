@@ -6,6 +6,7 @@ import type { WatchSpec } from '../kv/index.js';
 import type { ServicePlan, TemplatePlan } from '../manifest/types.js';
 import type { EnvFromStatus, RenderStatus, TemplateStatus, UnitState } from '../runtime/index.js';
 import type { Template } from '../template/index.js';
+import type { LongTimer } from '../time/index.js';
 import type { Batch } from './actions.js';
 
 // The status shapes are the Runtime's: the control plane reads them through `rt.renderStatus()`.
@@ -28,8 +29,9 @@ interface UnitBase {
   problem?: Problem;
   running: boolean;
   again: boolean;
-  quiet?: NodeJS.Timeout;
-  cap?: NodeJS.Timeout;
+  /** wait.min and wait.max: a user's durations, so long timers (setTimeout would fire past 24.8 days at once) */
+  quiet?: LongTimer;
+  cap?: LongTimer;
   retry?: NodeJS.Timeout;
   retries: number;
 }
@@ -59,8 +61,17 @@ export interface Group {
   units: Unit[];
   /** on_change actions waiting for the units to settle */
   batch: Batch;
-  failTimer?: NodeJS.Timeout;
+  /** missing_timeout: a user's duration, so a long timer */
+  failTimer?: LongTimer;
   failedByConfig: boolean;
+}
+
+/**
+ * The unit and its problem in one phrase, for gate and failure reasons: a template error names the template's
+ * source and line itself (`template error in templates/x.ctmpl:3: …`), the others follow the unit's label.
+ */
+export function describeProblem(u: Unit, p: Problem): string {
+  return p.state === 'template-error' ? p.reason : `${u.label} ${p.reason}`;
 }
 
 /** rendering, or waiting out a quiescence */

@@ -31,6 +31,17 @@ export type Loaded =
   /** `read`: the source file could not be read; `parse`: it is not a template (Go-style message) */
   | { ok: false; cause: 'read' | 'parse'; message: string };
 
+/**
+ * A template's own error (it does not parse, or fails to execute) said as one: Go's text, whose first words
+ * are `template: NAME:LINE:`, becomes `template error in NAME:LINE: …` (NAME is the source as the user wrote
+ * it), so that nobody reads it as a missing key.
+ */
+export function templateErrorText(goMessage: string, source: string): string {
+  return goMessage.startsWith('template: ')
+    ? `template error in ${goMessage.slice('template: '.length)}`
+    : `template error in ${source}: ${goMessage}`;
+}
+
 /** Reads and parses a template's source; `name` is what error messages call it. */
 export async function loadTemplate(t: TemplatePlan, name: string): Promise<Loaded> {
   let text: string;
@@ -174,4 +185,42 @@ export function describeEnd(r: RunResult, timeoutMs: number): string {
 export function outputTail(output: string): string {
   const tail = output.trim().split('\n').slice(-3).join(' | ');
   return tail ? `: ${tail}` : '';
+}
+
+export interface SourceCheck {
+  /** templates that do not parse: `template error in FILE:LINE: …`, naming the service */
+  errors: string[];
+  /** sources that cannot be read yet (generated at boot, say): parsed when they render */
+  notes: string[];
+}
+
+/**
+ * For `tend check`: parses every template source of the plan that can be read, with the options its
+ * template gives (delimiters, `functions:`), so that a template error is refused before anything starts.
+ */
+export async function checkTemplateSources(plan: Plan): Promise<SourceCheck> {
+  const label = labelIn(plan.dir);
+  const errors: string[] = [];
+  const notes: string[] = [];
+  const seen = new Set<string>();
+  for (const name of plan.order) {
+    const sp = plan.services[name];
+    if (!sp) continue;
+    for (const t of sp.templates) {
+      // one line per source and way of parsing it (two services may share a source)
+      const key = JSON.stringify([t.source, t.leftDelim, t.rightDelim, t.errMissingKey, t.functions]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const loaded = await loadTemplate(t, label(t.source));
+      if (loaded.ok) continue;
+      if (loaded.cause === 'read') {
+        notes.push(
+          `note: ${label(t.source)} (template of ${name}) cannot be read now (${loaded.message}): it is parsed when it renders`,
+        );
+      } else {
+        errors.push(`${templateErrorText(loaded.message, label(t.source))} (template of ${name})`);
+      }
+    }
+  }
+  return { errors, notes };
 }

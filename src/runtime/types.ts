@@ -112,7 +112,18 @@ export interface SinkStats {
   lastError?: string;
 }
 
-export type UnitState = 'pending' | 'rendered' | 'incomplete' | 'error' | 'check-failed' | 'unreachable';
+/**
+ * `template-error`: the template itself does not parse or fails to execute (Go's message, with its file and
+ * line); `error`: anything else that kept it from rendering (an unreadable source, an unwritable folder).
+ */
+export type UnitState =
+  | 'pending'
+  | 'rendered'
+  | 'incomplete'
+  | 'template-error'
+  | 'error'
+  | 'check-failed'
+  | 'unreachable';
 
 export interface TemplateStatus {
   service: string;

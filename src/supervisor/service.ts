@@ -130,11 +130,11 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
   // restart.overlap (with listen:): the next process, spawned before the old one is signalled, both accepting
   // on the sockets tend holds; handed over when the machine asks for the spawn. `exit` is set if it ended first.
   const overlapping = plan.restart.overlapMs !== undefined && (opts.listen?.fds.length ?? 0) > 0;
-  let overlapTimer: NodeJS.Timeout | undefined;
+  let overlapTimer: LongTimer | undefined;
   let successor:
     | { child: ChildProcess; pid: number; exit?: { code: number | null; signal: NodeJS.Signals | null } }
     | undefined;
-  let successorKill: NodeJS.Timeout | undefined;
+  let successorKill: LongTimer | undefined;
 
   // While a transition spawns ahead of its other effects, the `spawned` input of that spawn waits here, so
   // that events still read exited → starting → running.
@@ -159,7 +159,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       if (s && delay > 0) {
         // the old process keeps serving beside the new one meanwhile; the restart goes on only if nothing
         // else (a stop, a crash of the old one, which hands over at once) has happened to the newcomer
-        overlapTimer = setTimeout(() => {
+        overlapTimer = setLongTimeout(() => {
           overlapTimer = undefined;
           if (successor === s && model.desired === 'up') send(partial);
         }, delay);
@@ -167,7 +167,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       }
     }
     if (partial.t === 'stop' && overlapTimer) {
-      clearTimeout(overlapTimer);
+      overlapTimer.clear();
       overlapTimer = undefined;
     }
     const input = { ...partial, now: Math.round(clock.now()) } as Input;
@@ -238,7 +238,7 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       if (successor !== s) return onChildExit(c, pid, code, signal);
       hooks.onExit?.(pid, code, signal);
       if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
-      clearTimeout(successorKill);
+      successorKill?.clear();
       successorKill = undefined;
       if (model.desired === 'down') successor = undefined;
       else s.exit = { code, signal };
@@ -255,7 +255,8 @@ export function createServiceRunner(opts: RunnerOptions): ServiceRunner {
       return;
     }
     signalGroup(s.pid, plan.stop.signal);
-    successorKill = setTimeout(() => signalGroup(s.pid, 'SIGKILL'), plan.stop.timeoutMs);
+    // overlap and stop.timeout are a user's durations: long timers
+    successorKill = setLongTimeout(() => signalGroup(s.pid, 'SIGKILL'), plan.stop.timeoutMs);
   };
 
   const performAll = (effects: Effect[]) => {

@@ -90,7 +90,9 @@ describe('the render loop with catalog functions', () => {
 
   it('connect on the file registry fails the template, naming the registry', async () => {
     const { loop } = await start('{{ range connect "api" }}{{ .Address }}{{ end }}');
-    await waitFor(() => loop.status().templates[0]?.state === 'error', { what: 'the template failing' });
+    await waitFor(() => loop.status().templates[0]?.state === 'template-error', {
+      what: 'the template failing',
+    });
 
     expect(loop.status().templates[0]?.reason).toContain('connect: needs Consul Connect');
     expect(loop.status().templates[0]?.reason).toContain('file registry');

@@ -232,10 +232,10 @@ services:
 
     const wrote = Date.now();
     writeFileSync(join(dir, 'kv.yaml'), 'n: 100000\n');
-    const line = await tend.waitForOutput(/web: big\.conf .*/, 90_000);
+    const line = await tend.waitForOutput(/web: template error in big\.tmpl.*/, 90_000);
     t.set('error after ms', Date.now() - wrote);
     expect(line[0]).toMatch(
-      /template: big\.tmpl:1:\d+: executing "big\.tmpl" at <.*>: output larger than 16 MiB.*the service keeps its last good config/,
+      /template error in big\.tmpl:1:\d+: executing "big\.tmpl" at <.*>: output larger than 16 MiB.*the service keeps its last good config/,
     );
     expect(tend.output()).not.toMatch(/cannot read the KV store/);
     const cpu = () => {

@@ -261,13 +261,14 @@ services:
     for (const v of badJson) {
       await direct.put(`${prefix}app/json`).value(v);
       t.add('bad_json');
-      await tend.waitForOutput(/config error[^\n]*web/, 10_000).catch(() => undefined);
+      await tend.waitForOutput(/web: template error in web\.tmpl/, 10_000).catch(() => undefined);
     }
     await sleep(500);
     alive(tend);
     expect(conf(dir)).toBe(good);
     expect((await svc(sock, 'web')).pid).toBe(webPid);
-    expect(tend.output()).toMatch(/config error/);
+    // a value the template chokes on is said as a template error (issue 20), naming the file and line
+    expect(tend.output()).toMatch(/web: template error in web\.tmpl:1:/);
 
     // bytes that are not text: rendered as what they decode to, never a crash
     const odd: Buffer[] = [

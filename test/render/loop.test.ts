@@ -428,8 +428,8 @@ services:
     await waitFor(
       () => t.service('web').state === 'waiting' && /parseJSON/.test(t.service('web').reason ?? ''),
     );
-    expect(t.config().find((e) => e.action === 'error')?.reason).toMatch(
-      /^etc\/app.conf template: app.tmpl:1:/,
+    expect(t.config().find((e) => e.action === 'template-error')?.reason).toMatch(
+      /^template error in app.tmpl:1:/,
     );
     put(dir, 'kv/cfg', '{"port": 80}');
     await waitFor(() => lines(dir, 'starts.log').length === 1, { what: 'start' });
@@ -450,7 +450,7 @@ services:
     });
     const t = await upIn(dir);
     await waitFor(() => t.service('web').state === 'failed');
-    expect(t.service('web').reason).toMatch(/^config incomplete: etc\/app.conf template: app.tmpl:1: /);
+    expect(t.service('web').reason).toMatch(/^template error in app.tmpl:1: /);
   });
 });
 
