@@ -153,7 +153,10 @@ function quote(a: string): string {
 
 function template(t: TemplatePlan): string {
   const extra: string[] = [`on change ${onChange(t.onChange)}`];
-  if (t.perms !== undefined) extra.push(`mode ${octal(t.perms)}`);
+  extra.push(
+    `mode ${octal(t.perms ?? 0o640)}${t.perms === undefined || t.perms === 0o640 ? ' (the default)' : ''}`,
+  );
+  extra.push(owner(t));
   if (t.wait.maxMs > 0) extra.push(`wait ${d(t.wait.minMs)}..${d(t.wait.maxMs)}`);
   extra.push(
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
@@ -163,6 +166,15 @@ function template(t: TemplatePlan): string {
   if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);
   return `${t.source} → ${t.destination} (${extra.join(', ')})`;
+}
+
+/** Who the rendered file belongs to (issue 13: never whoever owned the destination before). */
+function owner(t: TemplatePlan): string {
+  const user = t.user ?? "tend's user";
+  if (t.group !== undefined) return `owner ${user}:${t.group}`;
+  if (t.readerGid !== undefined)
+    return `owner ${user}, group ${t.readerGid} (the service user's, when tend runs as root)`;
+  return `owner ${user}`;
 }
 
 function onChange(o: OnChange): string {
