@@ -153,10 +153,10 @@ function quote(a: string): string {
 
 function template(t: TemplatePlan): string {
   const extra: string[] = [`on change ${onChange(t.onChange)}`];
-  extra.push(
-    `mode ${octal(t.perms ?? 0o640)}${t.perms === undefined || t.perms === 0o640 ? ' (the default)' : ''}`,
-  );
-  extra.push(owner(t));
+  // the mode always (0640 unless perms says otherwise; issue 13 changed it from 0644), the owner when not tend's
+  extra.push(`mode ${octal(t.perms ?? 0o640)}`);
+  const who = owner(t);
+  if (who) extra.push(who);
   if (t.wait.maxMs > 0) extra.push(`wait ${d(t.wait.minMs)}..${d(t.wait.maxMs)}`);
   extra.push(
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
@@ -168,13 +168,13 @@ function template(t: TemplatePlan): string {
   return `${t.source} → ${t.destination} (${extra.join(', ')})`;
 }
 
-/** Who the rendered file belongs to (issue 13: never whoever owned the destination before). */
-function owner(t: TemplatePlan): string {
-  const user = t.user ?? "tend's user";
-  if (t.group !== undefined) return `owner ${user}:${t.group}`;
-  if (t.readerGid !== undefined)
-    return `owner ${user}, group ${t.readerGid} (the service user's, when tend runs as root)`;
-  return `owner ${user}`;
+/** Who the rendered file belongs to, when not tend's user (never whoever owned the destination before). */
+function owner(t: TemplatePlan): string | undefined {
+  if (t.user !== undefined || t.group !== undefined) {
+    return t.group === undefined ? `owner ${t.user}` : `owner ${t.user ?? "tend's user"}:${t.group}`;
+  }
+  if (t.readerGid !== undefined) return `group ${t.readerGid} (the service user's, when tend runs as root)`;
+  return undefined;
 }
 
 function onChange(o: OnChange): string {
