@@ -192,7 +192,7 @@ function servicePlan(
       perms: t.perms,
       ...(t.user !== undefined ? { user: t.user, uid: owners.get(t)?.uid } : {}),
       ...(t.group !== undefined ? { group: t.group, gid: owners.get(t)?.gid } : {}),
-      ...(runAs ? { readerGid: runAs.gid } : {}),
+      ...(runAs ? { readerGid: runAs.gid, readerUid: runAs.uid } : {}),
       // A job is never restarted by a template change (seed 000's cron-config): it reads its files per run.
       onChange: t.on_change ?? (isJob ? { kind: 'none' } : { kind: 'restart' }),
       wait: t.wait,
@@ -366,6 +366,7 @@ function templateOwner(
   error: (pos: Pos, message: string) => void,
 ): { uid?: number; gid?: number } | undefined {
   const out: { uid?: number; gid?: number } = {};
+  let ok = true;
   if (t.user !== undefined) {
     const r = t.user.includes(':')
       ? { error: `"${t.user}" is a user name or uid; give the group as group:` }
@@ -376,9 +377,8 @@ function templateOwner(
         at('user'),
         `${here}.user: ${r.error}${t.user.includes(':') ? '' : didYouMean(missing, accountNames('user'))}`,
       );
-      return undefined;
-    }
-    out.uid = r.uid;
+      ok = false;
+    } else out.uid = r.uid;
   }
   if (t.group !== undefined) {
     const r = t.group.includes(':')
@@ -390,9 +390,8 @@ function templateOwner(
         at('group'),
         `${here}.group: ${r.error}${t.group.includes(':') ? '' : didYouMean(missing, accountNames('group'))}`,
       );
-      return undefined;
-    }
-    out.gid = r.gid;
+      ok = false;
+    } else out.gid = r.gid;
   }
-  return out;
+  return ok ? out : undefined;
 }

@@ -46,6 +46,8 @@ export interface FileRights {
 }
 
 export interface StageOptions extends FileRights {
+  /** the uid of the service's user: a folder of its own is fine for its config */
+  readerUid?: number;
   /** for tests: runs between the write and the rename (a crash there must leave the destination whole) */
   beforeRename?: () => void | Promise<void>;
 }
@@ -99,24 +101,36 @@ export async function isCurrent(
 
 /**
  * Refuses a folder that lets another user replace the rendered file: one that every user can write without
- * the sticky bit (as private-dir does for tend's state folder, and for the same reason), itself or any folder
- * above it, and a symlink on the way that another user owns (it decides where root writes). Symlinks owned by
- * root or tend's user are followed and their target checked the same way.
+ * the sticky bit (as private-dir does for tend's state folder, and for the same reason), one that another user
+ * owns (and can write), itself or any folder above it, and a symlink on the way that another user owns (it
+ * decides where root writes). `trusted` are the uids that may own them besides root and tend's user: the file's
+ * own user and the service's. Symlinks are followed and their target checked the same way. Group-writable
+ * folders are allowed: the group is an operator's grant.
  */
-export async function checkFolder(dir: string, seen = new Set<string>()): Promise<void> {
+export async function checkFolder(
+  dir: string,
+  trusted: readonly number[] = [],
+  seen = new Set<string>(),
+): Promise<void> {
   const me = process.geteuid?.() ?? 0;
+  const mayOwn = (uid: number) => uid === 0 || uid === me || trusted.includes(uid);
   for (let p = resolve(dir); ; p = dirname(p)) {
     if (seen.has(p)) return;
     seen.add(p);
     const st = await lstat(p).catch(() => undefined);
     if (st?.isSymbolicLink()) {
-      if (st.uid !== 0 && st.uid !== me) {
+      if (!mayOwn(st.uid)) {
         throw new WriteRefused(
           `${p} is a symlink that uid ${st.uid} owns, so that user decides where tend writes; replace it with ` +
             'a folder, or a symlink owned by root',
         );
       }
-      await checkFolder(await realpath(p), seen);
+      await checkFolder(await realpath(p), trusted, seen);
+    } else if (st?.isDirectory() && !mayOwn(st.uid) && st.mode & 0o200) {
+      throw new WriteRefused(
+        `${p} belongs to uid ${st.uid}, who could replace the rendered file after tend wrote it; render into a ` +
+          "folder of root, tend's user or the file's own user",
+      );
     } else if (st?.isDirectory() && st.mode & 0o002 && !(st.mode & S_ISVTX)) {
       throw new WriteRefused(
         `${p} is writable by every user (mode ${octal(st.mode)}) without the sticky bit, so any local user ` +
@@ -157,7 +171,10 @@ async function applyRights(fh: import('node:fs/promises').FileHandle, path: stri
  */
 export async function stage(destination: string, content: string, opts: StageOptions = {}): Promise<Staged> {
   await makeDir(dirname(destination));
-  await checkFolder(dirname(destination));
+  await checkFolder(
+    dirname(destination),
+    [opts.uid, opts.readerUid].filter((u): u is number => u !== undefined),
+  );
   const path = tempPathFor(destination);
   // O_EXCL: never an existing file, never through a symlink. Created with the final mode (the umask can only
   // narrow it), then set exactly, owned, and only then written.
