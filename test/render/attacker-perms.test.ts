@@ -99,7 +99,7 @@ async function watchAs(user: TestUser, dir: string, needle: string) {
       `--regid=${user.gid}`,
       '--init-groups',
       '--',
-      'python3',
+      '/usr/bin/python3',
       '-c',
       WATCHER,
       dir,
