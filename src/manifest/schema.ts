@@ -462,7 +462,7 @@ const template = obj({
   perms: def(
     perms,
     '0640',
-    'file mode of the destination, octal as a string, e.g. "0600"; whatever mode an existing file had',
+    'file mode of the rendered file, octal as a string, e.g. "0600"; set before a byte is written, whatever mode the file had',
   ),
   user: opt(
     str({ nonEmpty: true, numbers: true }),
