@@ -192,7 +192,7 @@ function servicePlan(
       perms: t.perms,
       ...(t.user !== undefined ? { user: t.user, uid: owners.get(t)?.uid } : {}),
       ...(t.group !== undefined ? { group: t.group, gid: owners.get(t)?.gid } : {}),
-      ...(runAs ? { readerGid: runAs.gid, readerUid: runAs.uid } : {}),
+      ...(runAs ? { readerGid: runAs.gid } : {}),
       // A job is never restarted by a template change (seed 000's cron-config): it reads its files per run.
       onChange: t.on_change ?? (isJob ? { kind: 'none' } : { kind: 'restart' }),
       wait: t.wait,

@@ -80,8 +80,6 @@ export interface TemplatePlan {
   gid?: number;
   /** the group of the service's `user:`: the file's group when tend runs as root and the template has no `group` */
   readerGid?: number;
-  /** the uid of the service's `user:`: a folder it owns may hold the file */
-  readerUid?: number;
   onChange: OnChange;
   wait: { minMs: number; maxMs: number };
   missing: 'wait' | 'fail' | 'empty';

@@ -107,7 +107,7 @@ export async function commitChecked(t: TemplatePlan, output: string, o: CommitOp
   const sameBytes = (await readCurrent(dest)) === output;
   let staged: Awaited<ReturnType<typeof stage>>;
   try {
-    staged = await stage(dest, output, { ...rights, readerUid: t.readerUid });
+    staged = await stage(dest, output, rights);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const hint = err.code === 'EACCES' || err.code === 'EROFS' ? '; make its folder writable' : '';

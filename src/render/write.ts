@@ -46,8 +46,6 @@ export interface FileRights {
 }
 
 export interface StageOptions extends FileRights {
-  /** the uid of the service's user: a folder of its own is fine for its config */
-  readerUid?: number;
   /** for tests: runs between the write and the rename (a crash there must leave the destination whole) */
   beforeRename?: () => void | Promise<void>;
 }
@@ -100,37 +98,30 @@ export async function isCurrent(
 }
 
 /**
- * Refuses a folder that lets another user replace the rendered file: one that every user can write without
- * the sticky bit (as private-dir does for tend's state folder, and for the same reason), one that another user
- * owns (and can write), itself or any folder above it, and a symlink on the way that another user owns (it
- * decides where root writes). `trusted` are the uids that may own them besides root and tend's user: the file's
- * own user and the service's. Symlinks are followed and their target checked the same way. Group-writable
- * folders are allowed: the group is an operator's grant.
+ * Refuses a folder that lets any local user replace the rendered file: one that every user can write without
+ * the sticky bit, itself or any folder above it (as private-dir does for tend's state folder, and for the same
+ * reason: they could rename the file, or the folder, away and put their own in its place). Symlinks on the way
+ * are followed and their target checked the same way, except one in a sticky world-writable folder (/tmp) that
+ * neither tend's user nor that folder's owner made: Linux's protected_symlinks rule, since whoever made it
+ * decides where root writes. Group-writable folders and folders of another user are allowed: the group and
+ * the owner are an operator's grant (a bind-mounted project folder belongs to the host's user).
  */
-export async function checkFolder(
-  dir: string,
-  trusted: readonly number[] = [],
-  seen = new Set<string>(),
-): Promise<void> {
+export async function checkFolder(dir: string, seen = new Set<string>()): Promise<void> {
   const me = process.geteuid?.() ?? 0;
-  const mayOwn = (uid: number) => uid === 0 || uid === me || trusted.includes(uid);
   for (let p = resolve(dir); ; p = dirname(p)) {
     if (seen.has(p)) return;
     seen.add(p);
     const st = await lstat(p).catch(() => undefined);
     if (st?.isSymbolicLink()) {
-      if (!mayOwn(st.uid)) {
+      const parent = await lstat(dirname(p));
+      const shared = parent.mode & 0o002 && parent.mode & S_ISVTX;
+      if (shared && st.uid !== me && st.uid !== parent.uid) {
         throw new WriteRefused(
-          `${p} is a symlink that uid ${st.uid} owns, so that user decides where tend writes; replace it with ` +
-            'a folder, or a symlink owned by root',
+          `${p} is a symlink uid ${st.uid} made in ${dirname(p)}, a folder every user can write, so that user ` +
+            'decides where tend writes; remove it, or render into a folder of your own',
         );
       }
-      await checkFolder(await realpath(p), trusted, seen);
-    } else if (st?.isDirectory() && !mayOwn(st.uid) && st.mode & 0o200) {
-      throw new WriteRefused(
-        `${p} belongs to uid ${st.uid}, who could replace the rendered file after tend wrote it; render into a ` +
-          "folder of root, tend's user or the file's own user",
-      );
+      await checkFolder(await realpath(p), seen);
     } else if (st?.isDirectory() && st.mode & 0o002 && !(st.mode & S_ISVTX)) {
       throw new WriteRefused(
         `${p} is writable by every user (mode ${octal(st.mode)}) without the sticky bit, so any local user ` +
@@ -171,10 +162,7 @@ async function applyRights(fh: import('node:fs/promises').FileHandle, path: stri
  */
 export async function stage(destination: string, content: string, opts: StageOptions = {}): Promise<Staged> {
   await makeDir(dirname(destination));
-  await checkFolder(
-    dirname(destination),
-    [opts.uid, opts.readerUid].filter((u): u is number => u !== undefined),
-  );
+  await checkFolder(dirname(destination));
   const path = tempPathFor(destination);
   // O_EXCL: never an existing file, never through a symlink. Created with the final mode (the umask can only
   // narrow it), then set exactly, owned, and only then written.
@@ -229,8 +217,23 @@ export async function stage(destination: string, content: string, opts: StageOpt
 async function rewriteInPlace(destination: string, data: Buffer, rights: FileRights): Promise<void> {
   const fh = await open(destination, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    if (!(await fh.stat()).isFile()) throw new WriteRefused(`${destination} is not a regular file`);
-    await applyRights(fh, destination, rights);
+    const st = await fh.stat();
+    if (!st.isFile()) throw new WriteRefused(`${destination} is not a regular file`);
+    try {
+      await applyRights(fh, destination, rights);
+    } catch (e) {
+      // A bind-mounted file of the host's user: tend (not root) may not chmod it. Written anyway only when its
+      // mode already lets nobody read more than `perms` would.
+      const want = rights.perms ?? DEFAULT_RENDER_MODE;
+      if (e instanceof WriteRefused || (st.mode & 0o777 & ~want) !== 0) {
+        throw e instanceof WriteRefused
+          ? e
+          : new WriteRefused(
+              `cannot set the mode of ${destination} to ${octal(want)} (${(e as Error).message}) and its mode ` +
+                `${octal(st.mode)} is wider; chmod it where it is mounted from`,
+            );
+      }
+    }
     await fh.truncate(0);
     await fh.write(data, 0, data.length, 0);
     await fh.sync();

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import {
   chmodSync,
-  chownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -216,7 +216,7 @@ describe.skipIf(!canMakeUsers)('another local user against the files tend render
     expect(st.uid).toBe(0);
   });
 
-  it('a destination folder others can write without the sticky bit, or that the attacker owns, is refused', () => {
+  it('a destination folder others can write without the sticky bit, or behind a symlink the attacker planted, is refused', () => {
     const evil = attacker();
     const dir = project({ 'kv/pw': 'hunter2', 'web.tmpl': 'password={{ key "pw" }}\n' });
     const open = join(dir, 'open');
@@ -227,16 +227,16 @@ describe.skipIf(!canMakeUsers)('another local user against the files tend render
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${open} is writable by every user (mode 0777) without the sticky bit`);
     expect(r.stderr).not.toContain('hunter2');
-    // the attacker's own folder: they could swap the file as well
-    chmodSync(dir, 0o755);
-    const theirs = join(dir, 'theirs');
-    mkdirSync(theirs, { mode: 0o755 });
-    chownSync(theirs, evil.uid, evil.gid);
-    writeFileSync(join(dir, 'tend.yaml'), manifest(join(theirs, 'app.conf')));
+    // a folder on the way that the attacker planted as a symlink in a shared folder: it decides where root writes
+    const shared = sharedFolder();
+    const rootOnly = join(dir, 'root-only');
+    mkdirSync(rootOnly, { mode: 0o700 });
+    expect(evil.run(['ln', '-s', rootOnly, join(shared, 'conf')]).status).toBe(0);
+    writeFileSync(join(dir, 'tend.yaml'), manifest(join(shared, 'conf/app.conf')));
     r = runTend(['render'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${theirs} belongs to uid ${evil.uid}`);
-    expect(evil.run(['ls', '-A', theirs]).stdout).toBe('');
+    expect(r.stderr).toContain(`${join(shared, 'conf')} is a symlink uid ${evil.uid} made in ${shared}`);
+    expect(readdirSync(rootOnly)).toEqual([]);
   });
 
   it('user and group give the file to the named account; an unknown one is a tend check error with its position', () => {

@@ -195,6 +195,20 @@ describe('folders another user could swap the file in', () => {
   });
 });
 
+describe('symlinked folders', () => {
+  it("a symlinked folder tend's own user made is followed, also in a sticky shared folder", async () => {
+    const dir = tmp();
+    const real = join(dir, 'real');
+    mkdirSync(real);
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    symlinkSync(real, join(shared, 'conf'));
+    expect(await commit(plan(join(shared, 'conf/app.conf')), 'x\n')).toEqual({ status: 'rendered' });
+    expect(readFileSync(join(real, 'app.conf'), 'utf8')).toBe('x\n');
+  });
+});
+
 describe.skipIf(!isRoot)('owner (tend as root)', () => {
   it("a destination another uid owns is replaced by a file of tend's user", async () => {
     const dir = tmp();
