@@ -223,9 +223,10 @@ async function rewriteInPlace(destination: string, data: Buffer, rights: FileRig
       await applyRights(fh, destination, rights);
     } catch (e) {
       // A bind-mounted file of the host's user: tend (not root) may not chmod it. Written anyway only when its
-      // mode already lets nobody read more than `perms` would.
+      // mode already lets nobody read more than `perms` would, and no owner was asked for.
       const want = rights.perms ?? DEFAULT_RENDER_MODE;
-      if (e instanceof WriteRefused || (st.mode & 0o777 & ~want) !== 0) {
+      const owned = rights.uid !== undefined || rights.gid !== undefined;
+      if (e instanceof WriteRefused || owned || (st.mode & 0o777 & ~want) !== 0) {
         throw e instanceof WriteRefused
           ? e
           : new WriteRefused(
@@ -235,7 +236,7 @@ async function rewriteInPlace(destination: string, data: Buffer, rights: FileRig
       }
     }
     await fh.truncate(0);
-    await fh.write(data, 0, data.length, 0);
+    await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
