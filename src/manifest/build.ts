@@ -37,6 +37,7 @@ export function buildPlan(
   }
 
   const runAs = new Map<string, RunAs>();
+  const owners = new Map<object, { uid?: number; gid?: number }>();
   for (const { key: name, value: s } of defined) {
     const isJob = s.schedule !== undefined;
     const at = (k: string) => keyPos(s, k) ?? mapPos(s) ?? servicesPos;
@@ -54,6 +55,15 @@ export function buildPlan(
         error(at('user'), `service "${name}": user: ${r.error}${didYouMean(missing, accountNames(word))}`);
       } else runAs.set(name, r);
     }
+    s.templates.forEach((t, i) => {
+      const ids = templateOwner(
+        t,
+        `services.${name}.templates[${i}]`,
+        (k) => keyPos(t, k) ?? at('templates'),
+        error,
+      );
+      if (ids) owners.set(t, ids);
+    });
   }
   checkAfter(
     defined.map((d) => ({ key: d.key, after: d.value.after })),
@@ -123,6 +133,7 @@ export function buildPlan(
       stateDir,
       runAs.get(name),
       raw.settings.on_change,
+      owners,
     );
 
   const stages: Plan['stages'] = {};
@@ -163,6 +174,7 @@ function servicePlan(
   stateDir: string,
   runAs: RunAs | undefined,
   settingsOnChange: OnChange,
+  owners: Map<object, { uid?: number; gid?: number }>,
 ): ServicePlan {
   const isJob = s.schedule !== undefined;
   const logFile = s.logs.file === false ? undefined : (s.logs.file ?? join(stateDir, 'logs', `${name}.log`));
@@ -180,6 +192,9 @@ function servicePlan(
       source: t.source,
       destination: t.destination,
       perms: t.perms,
+      ...(t.user !== undefined ? { user: t.user, uid: owners.get(t)?.uid } : {}),
+      ...(t.group !== undefined ? { group: t.group, gid: owners.get(t)?.gid } : {}),
+      ...(runAs ? { readerGid: runAs.gid } : {}),
       // A job is never restarted by a template change (seed 000's cron-config): it reads its files per run.
       onChange: t.on_change ?? (isJob ? { kind: 'none' } : { kind: 'restart' }),
       wait: t.wait,
@@ -343,4 +358,45 @@ export function compact<T>(v: T): T {
     return out as T;
   }
   return v;
+}
+
+/**
+ * A template's `user` and `group` (consul-template's: a name or an id each, set apart), resolved against the
+ * account database like a service's `user:`, so that `tend check` names an unknown one with its position.
+ */
+function templateOwner(
+  t: { user?: string; group?: string },
+  here: string,
+  at: (key: string) => Pos,
+  error: (pos: Pos, message: string) => void,
+): { uid?: number; gid?: number } | undefined {
+  const out: { uid?: number; gid?: number } = {};
+  let ok = true;
+  if (t.user !== undefined) {
+    const r = t.user.includes(':')
+      ? { error: `"${t.user}" is a user name or uid; give the group as group:` }
+      : resolveRunAs(t.user);
+    if ('error' in r) {
+      const missing = /"([^"]+)"/.exec(r.error)?.[1] ?? '';
+      error(
+        at('user'),
+        `${here}.user: ${r.error}${t.user.includes(':') ? '' : didYouMean(missing, accountNames('user'))}`,
+      );
+      ok = false;
+    } else out.uid = r.uid;
+  }
+  if (t.group !== undefined) {
+    const r = t.group.includes(':')
+      ? { error: `"${t.group}" is a group name or gid` }
+      : resolveRunAs(`0:${t.group}`);
+    if ('error' in r) {
+      const missing = /"([^"]+)"/.exec(r.error)?.[1] ?? '';
+      error(
+        at('group'),
+        `${here}.group: ${r.error}${t.group.includes(':') ? '' : didYouMean(missing, accountNames('group'))}`,
+      );
+      ok = false;
+    } else out.gid = r.gid;
+  }
+  return ok ? out : undefined;
 }

@@ -161,7 +161,10 @@ function quote(a: string): string {
 
 function template(t: TemplatePlan): string {
   const extra: string[] = [`on change ${onChange(t.onChange)}`];
-  if (t.perms !== undefined) extra.push(`mode ${octal(t.perms)}`);
+  // the mode always (0640 unless perms says otherwise; issue 13 changed it from 0644), the owner when not tend's
+  extra.push(`mode ${octal(t.perms ?? 0o640)}`);
+  const who = owner(t);
+  if (who) extra.push(who);
   if (t.wait.maxMs > 0) extra.push(`wait ${d(t.wait.minMs)}..${d(t.wait.maxMs)}`);
   extra.push(
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
@@ -171,6 +174,15 @@ function template(t: TemplatePlan): string {
   if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);
   return `${t.source} → ${t.destination} (${extra.join(', ')})`;
+}
+
+/** Who the rendered file belongs to, when not tend's user (never whoever owned the destination before). */
+function owner(t: TemplatePlan): string | undefined {
+  if (t.user !== undefined || t.group !== undefined) {
+    return t.group === undefined ? `owner ${t.user}` : `owner ${t.user ?? "tend's user"}:${t.group}`;
+  }
+  if (t.readerGid !== undefined) return `group ${t.readerGid} (the service user's, when tend runs as root)`;
+  return undefined;
 }
 
 function onChange(o: OnChange): string {

@@ -459,7 +459,19 @@ const templateFunctions = obj({
 const template = obj({
   source: req(path_, 'template file (Go text/template with consul-template functions)'),
   destination: req(path_, 'file written with the rendered text'),
-  perms: opt(perms, 'file mode of the destination, octal as a string, e.g. "0640"'),
+  perms: def(
+    perms,
+    '0640',
+    'file mode of the rendered file, octal as a string, e.g. "0600"; set before a byte is written, whatever mode the file had',
+  ),
+  user: opt(
+    str({ nonEmpty: true, numbers: true }),
+    "owner of the rendered file (name or uid; consul-template's user); default tend's user, whoever owned the file before",
+  ),
+  group: opt(
+    str({ nonEmpty: true, numbers: true }),
+    "group of the rendered file (name or gid); default the group of the service's user when tend runs as root, else tend's",
+  ),
   on_change: opt(
     onChange,
     'what happens when the file changes: restart (default; none for jobs), reload, none, { signal }, { exec }',

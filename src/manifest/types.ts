@@ -75,8 +75,16 @@ export interface TemplatePlan {
   source: string;
   /** absolute */
   destination: string;
-  /** file mode, e.g. 0o640; undefined keeps the default (0644 less umask) */
+  /** file mode, exactly (the umask does not apply); the loader fills in 0o640; undefined means 0o640 too */
   perms?: number;
+  /** consul-template's `user` and `group` as written (name or id): who owns the rendered file */
+  user?: string;
+  group?: string;
+  /** `user` and `group` resolved when the manifest loaded (undefined: tend's own) */
+  uid?: number;
+  gid?: number;
+  /** the group of the service's `user:`: the file's group when tend runs as root and the template has no `group` */
+  readerGid?: number;
   onChange: OnChange;
   wait: { minMs: number; maxMs: number };
   missing: 'wait' | 'fail' | 'empty';

@@ -10,7 +10,7 @@ import { type CommandLine, describeRun, type RunResult, runCommand, type UserIds
 import type { Template } from '../template/index.js';
 import { parseConsulTemplate, TemplateError } from '../template/index.js';
 import { formatDuration } from '../time/index.js';
-import { readCurrent, removeLeftovers, stage } from './write.js';
+import { type FileRights, isCurrent, readCurrent, removeLeftovers, stage, WriteRefused } from './write.js';
 
 /** the exit codes of `tend render` and `tend template`; 3 is also tend's own for incomplete config (SPEC §2) */
 export const RENDER_EXIT = { ok: 0, error: 1, incomplete: 3 } as const;
@@ -113,14 +113,20 @@ export type Committed =
 export async function commitChecked(t: TemplatePlan, output: string, o: CommitOptions): Promise<Committed> {
   const dest = t.destination;
   if (o.sweep) await removeLeftovers(dest);
-  if ((await readCurrent(dest)) === output) return { status: 'unchanged' };
+  const rights = fileRights(t);
+  if (await isCurrent(dest, output, rights)) return { status: 'unchanged' };
+  // The same bytes with another owner or mode (a file another user planted, a hand chmod): replaced so that it
+  // is tend's again, but the service reads nothing new, so no on_change.
+  const sameBytes = (await readCurrent(dest)) === output;
   let staged: Awaited<ReturnType<typeof stage>>;
   try {
-    staged = await stage(dest, output, { perms: t.perms });
+    staged = await stage(dest, output, rights);
   } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const hint = err.code === 'EACCES' || err.code === 'EROFS' ? '; make its folder writable' : '';
     return {
       status: 'error',
-      reason: `cannot write ${dest}: ${(e as Error).message}; make its folder writable`,
+      reason: `cannot write ${dest}: ${err.message}${e instanceof WriteRefused ? '' : hint}`,
     };
   }
   if (t.check) {
@@ -157,7 +163,17 @@ export async function commitChecked(t: TemplatePlan, output: string, o: CommitOp
   } catch (e) {
     return { status: 'error', reason: `cannot replace ${dest}: ${(e as Error).message}` };
   }
-  return { status: 'rendered' };
+  return { status: sameBytes ? 'unchanged' : 'rendered' };
+}
+
+/**
+ * The mode and owner of a template's file: its `perms` (the loader fills in 0640), its `user` and `group`;
+ * without a `group`, when tend runs as root and the service runs as another user (`user:`), that user's group,
+ * so the service can read its own 0640 config without the file being its to change.
+ */
+export function fileRights(t: TemplatePlan): FileRights {
+  const root = process.geteuid?.() === 0;
+  return { perms: t.perms, uid: t.uid, gid: t.gid ?? (root ? t.readerGid : undefined) };
 }
 
 /** A manifest command as the runner takes it: a shell string, or an argv run directly. */

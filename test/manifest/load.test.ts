@@ -268,6 +268,29 @@ describe('shorthands and spellings', () => {
     expect(plan.services.web.templates.map((x) => x.perms)).toEqual([0o640, 0o640, 0o640, 0o600, 0o4755]);
   });
 
+  test('perms defaults to 0640; user and group resolve (names or ids); unknown ones are errors with positions', () => {
+    const { plan } = load(
+      'services:\n  web:\n    command: x\n    templates:\n' +
+        '      - { source: a, destination: one }\n' +
+        '      - { source: a, destination: two, user: root, group: 0 }\n' +
+        '      - { source: a, destination: three, user: 4242 }\n',
+    );
+    const [one, two, three] = plan.services.web.templates;
+    expect(one.perms).toBe(0o640);
+    expect([one.uid, one.gid]).toEqual([undefined, undefined]);
+    expect([two.user, two.uid, two.group, two.gid]).toEqual(['root', 0, '0', 0]);
+    expect([three.uid, three.gid]).toEqual([4242, undefined]);
+    expect(
+      errorsOf(
+        'services:\n  web:\n    command: x\n    templates:\n' +
+          '      - { source: a, destination: b, user: nosuchuserzz, group: "x:y" }\n',
+      ),
+    ).toEqual([
+      '5:38: services.web.templates[0].user: no user "nosuchuserzz" in /etc/passwd',
+      '5:58: services.web.templates[0].group: "x:y" is a group name or gid',
+    ]);
+  });
+
   test('on_change kinds', () => {
     const t = (o: string) => `      - { source: a, destination: ${o.replace(/\W/g, '')}, on_change: ${o} }\n`;
     const { plan } = load(

@@ -1,5 +1,13 @@
 /** A destination that cannot be renamed over (a Docker bind-mounted file: EBUSY) is rewritten in place. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -39,5 +47,18 @@ describe('atomic writer on a bind-mounted file', () => {
     expect(readFileSync(dest, 'utf8')).toBe('new');
     expect(statSync(dest).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['mounted.conf']);
+  });
+
+  it('never writes through a symlink at the destination', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-write-'));
+    dirs.push(dir);
+    const target = join(dir, 'victim');
+    writeFileSync(target, 'precious');
+    const dest = join(dir, 'linked.conf');
+    symlinkSync(target, dest);
+    busy.add(dest);
+    await expect((await stage(dest, 'secret', { perms: 0o600 })).commit()).rejects.toThrow(/ELOOP/);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    expect(readdirSync(dir).sort()).toEqual(['linked.conf', 'victim']);
   });
 });
