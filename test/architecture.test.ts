@@ -41,6 +41,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   discovery: [...LIBRARIES, 'kv', 'supervisor', 'runtime'],
   control: [...LIBRARIES, 'logs', 'settings', 'supervisor', 'runtime'],
   guard: [...LIBRARIES, 'procs', 'supervisor', 'runtime'],
+  fleet: [...LIBRARIES, 'kv', 'supervisor', 'runtime'],
   // deployment files from a manifest: a command-level library
   export: [...LIBRARIES, 'kv', 'settings', 'render', 'lifecycle', 'runtime'],
   // the composition root: the only place that knows every module
@@ -60,6 +61,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'discovery',
     'control',
     'guard',
+    'fleet',
   ],
   // the commands: parse, load the plan, call the app or a library, print
   cli: [
@@ -73,6 +75,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'export',
     'lifecycle',
     'render',
+    'fleet',
   ],
 };
 
