@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
-import { type EtcdHarness, startEtcd } from '../helpers/etcd.js';
+import { type EtcdHarness, startEtcd, startTcpProxy } from '../helpers/etcd.js';
 import { alive, sleep, waitFor } from '../helpers/wait.js';
 
 let etcd: EtcdHarness;
@@ -159,6 +159,41 @@ describe('tend fleet on etcd', () => {
     await waitFor(() => hosts(a) === 'host-a', { what: 'host-c expired with its lease', timeoutMs: 15_000 });
     expect(alive(ta.proc.pid ?? 0)).toBe(true);
   }, 120_000);
+});
+
+describe('tend fleet through an etcd outage longer than the TTL', () => {
+  it('the entry expires with the lease while tend is cut off, and comes back when the store does', async () => {
+    const ns = `fleetcut${Date.now()}/`;
+    await direct.put(`${ns}app/msg`).value('v1');
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.clientPort });
+    try {
+      const viaProxy = project(`etcd://${proxy.endpoint}/${ns}`);
+      const reader = project(`etcd://${etcd.endpoint}/${ns}`);
+      const t = await up(viaProxy, 'host-p');
+      const log: string[] = [];
+      const t0 = Date.now();
+      const w = await direct.watch().prefix(`${ns}fleet/`).create();
+      w.on('put', (kv) => log.push(`${Date.now() - t0} put lease=${kv.lease}`));
+      w.on('delete', (kv) => log.push(`${Date.now() - t0} delete ${kv.key}`));
+      await waitFor(() => hosts(reader) === 'host-p', { what: 'host-p listed' });
+      proxy.cut();
+      // etcd expires the lease it no longer hears about: the tend looks gone from outside
+      await waitFor(() => hosts(reader) === '', { what: 'host-p expired during the cut', timeoutMs: 15_000 });
+      proxy.restore();
+      // tend learns its lease was lost, takes a new one and writes its document again
+      await waitFor(() => hosts(reader) === 'host-p', { what: 'host-p back', timeoutMs: 20_000 });
+      // and stays: read it again and again for more than two TTLs
+      const until = Date.now() + 2 * TTL_MS + 500;
+      while (Date.now() < until) {
+        expect(hosts(reader), `${log.join('\n')}\n${t.output().slice(-2000)}`).toBe('host-p');
+        await sleep(200);
+      }
+      expect(fleet(reader).entries[0]?.services.map((s) => s.state)).toEqual(['running', 'running']);
+      expect(t.proc.exitCode).toBeNull();
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
 });
 
 describe('tend fleet on a file folder store', () => {
