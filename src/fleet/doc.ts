@@ -46,7 +46,9 @@ export interface FleetDoc {
   updated_at: string;
 }
 
-export const fleetKey = (app: string, host: string) => `${FLEET_PREFIX}${segment(app)}/${segment(host)}`;
+export const fleetKey = (app: string, host: string) => `${fleetAppPrefix(app)}${segment(host)}`;
+/** every tend of one app: `fleet/<app>/` */
+export const fleetAppPrefix = (app: string) => `${FLEET_PREFIX}${segment(app)}/`;
 
 /** a key segment: `/` would nest keys, and the file store refuses names starting with a dot */
 function segment(s: string): string {

@@ -8,6 +8,7 @@ export {
   type FleetDoc,
   type FleetService,
   type FleetTemplate,
+  fleetAppPrefix,
   fleetKey,
   parseFleetDoc,
 } from './doc.js';

@@ -179,10 +179,16 @@ async function startPublisher(rt: Runtime) {
       return;
     }
     running = publishOnce()
-      .catch(() => {
-        // the store is away or refused: try again with backoff (the render loop reports the outage)
+      .catch((e: unknown) => {
+        // Refused while the store answers (etcd: "requested lease not found", the lease expired behind our
+        // back): that lease is dead, take a new one. Unreachable: keep it (an outage shorter than the TTL
+        // must not drop the entry) and try again with backoff; the render loop reports the outage.
+        if ((e as { code?: string }).code !== 'unavailable' && lease !== undefined) {
+          lease = undefined;
+          written = undefined;
+        }
         retryAttempt++;
-        schedule(Math.min(10_000, 500 * 2 ** Math.min(retryAttempt, 5)));
+        schedule(Math.min(5_000, 250 * 2 ** Math.min(retryAttempt, 5)));
       })
       .finally(() => {
         running = undefined;
@@ -193,14 +199,44 @@ async function startPublisher(rt: Runtime) {
       });
   };
 
-  /** coalesces bursts (a restart is several events) into one rebuild */
+  /** coalesces bursts (a restart is several events) into one rebuild; an earlier request wins over a later */
+  let due = 0;
   const schedule = (delayMs = 100) => {
-    if (closed || timer) return;
+    if (closed) return;
+    if (timer && due <= Date.now() + delayMs) return;
+    if (timer) clearTimeout(timer);
+    due = Date.now() + delayMs;
     timer = setTimeout(() => {
       timer = undefined;
       if (!closed) run();
     }, delayMs);
   };
+
+  /**
+   * Back from an outage: the lease may have expired meanwhile (and the client may not know it yet). Read the
+   * key (a read, not a write); if the entry is gone or not this run's, write it again, under a new lease if the
+   * old one is refused.
+   */
+  const verify = async () => {
+    try {
+      const value = await kv.get(key);
+      const mine = value !== undefined && (JSON.parse(value) as Partial<FleetDoc>).instance === base.instance;
+      if (!mine) {
+        written = undefined;
+        schedule(0);
+      }
+    } catch {
+      schedule(1000);
+    }
+  };
+  let wasDown = false;
+  const unStatus = kv.onStatus((st) => {
+    if (!st.connected) wasDown = true;
+    else if (wasDown) {
+      wasDown = false;
+      void verify();
+    }
+  });
 
   const unsubscribe = rt.bus.subscribe((e) => {
     if (e.kind === 'app' || e.kind === 'service' || e.kind === 'health' || e.kind === 'config') schedule();
@@ -223,6 +259,7 @@ async function startPublisher(rt: Runtime) {
     async close() {
       closed = true;
       unsubscribe();
+      unStatus();
       if (timer) clearTimeout(timer);
       if (keepAlive) clearInterval(keepAlive);
       await running;

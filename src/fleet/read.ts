@@ -4,7 +4,7 @@
  * cleaning up: it is left out (and counted), as etcd would have expired it.
  */
 import type { KvBackend } from '../kv/index.js';
-import { FLEET_PREFIX, type FleetDoc, fleetKey, parseFleetDoc } from './doc.js';
+import { FLEET_PREFIX, type FleetDoc, fleetAppPrefix, parseFleetDoc } from './doc.js';
 import { unsupported } from './publish.js';
 
 export interface FleetEntry extends FleetDoc {
@@ -27,7 +27,7 @@ export async function readFleet(
 ): Promise<FleetView> {
   const why = unsupported({ kv });
   if (why) throw new FleetUnsupported(`the fleet view is not available on ${why}`);
-  const prefix = opts.app === undefined ? FLEET_PREFIX : `${fleetKey(opts.app, 'x').slice(0, -1)}`;
+  const prefix = opts.app === undefined ? FLEET_PREFIX : fleetAppPrefix(opts.app);
   const now = opts.now ?? Date.now();
   const view: FleetView = { entries: [], stale: [], errors: [] };
   for (const pair of await kv.list(prefix)) {

@@ -218,6 +218,26 @@ describe('tend fleet on a file folder store', () => {
     expect(hosts(b)).toBe('host-a,host-b');
     expect(readFileSync(join(store, 'fleet/shop/host-a'), 'utf8')).toBe(before);
 
+    // a value that is not a status document is skipped and named, not fatal
+    writeFileSync(join(store, 'fleet/shop/junk'), 'not json');
+    const table = runTend(['fleet'], { cwd: a });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^skipped: fleet\/shop\/junk: not JSON/m);
+    rmSync(join(store, 'fleet/shop/junk'));
+
+    // a second tend under a name in use (another state_dir) says so once
+    const c = project(url);
+    const tc = await up(c, 'host-a');
+    await tc.waitForOutput(
+      /fleet: another tend \(state_dir .*\) publishes as host-a for app shop; give each tend on a host its own TEND_FLEET_NAME/,
+    );
+    tc.kill('SIGTERM');
+    expect(await tc.exit()).toBe(0);
+    // its clean stop deleted the shared entry: host-a's own tend writes it again at its next change only,
+    // which is why each needs its own name; restart host-a's web to have it rewritten
+    expect(runTend(['restart', 'web'], { cwd: a }).code).toBe(0);
+    await waitFor(() => hosts(b) === 'host-a,host-b', { what: 'host-a rewritten' });
+
     killHard(tb, eb);
     await tb.exited;
     await waitFor(() => hosts(a) === 'host-a', { what: 'host-b stale', timeoutMs: 15_000 });
