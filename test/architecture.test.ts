@@ -42,6 +42,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // procs: `tend status` and the dashboard read CPU and memory of each service's process group from /proc
   control: [...LIBRARIES, 'logs', 'procs', 'settings', 'supervisor', 'runtime'],
   guard: [...LIBRARIES, 'procs', 'supervisor', 'runtime'],
+  fleet: [...LIBRARIES, 'kv', 'supervisor', 'runtime'],
   // deployment files from a manifest: a command-level library
   export: [...LIBRARIES, 'kv', 'settings', 'render', 'lifecycle', 'runtime'],
   // the composition root: the only place that knows every module
@@ -61,6 +62,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'discovery',
     'control',
     'guard',
+    'fleet',
   ],
   // the commands: parse, load the plan, call the app or a library, print
   cli: [
@@ -74,6 +76,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'export',
     'lifecycle',
     'render',
+    'fleet',
   ],
 };
 

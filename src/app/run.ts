@@ -24,11 +24,12 @@ export async function runForeground(plan: Plan): Promise<number> {
     }
     throw e;
   }
-  const [control, render, health, discovery] = await Promise.all([
+  const [control, render, health, discovery, fleet] = await Promise.all([
     import('../control/index.js'),
     import('../render/index.js'),
     import('../health/index.js'),
     import('../discovery/index.js'),
+    import('../fleet/index.js'),
   ]);
   const renderModule = render.renderModule();
   let running: Running;
@@ -45,6 +46,7 @@ export async function runForeground(plan: Plan): Promise<number> {
         renderModule,
         health.healthModule(),
         discovery.discoveryModule(),
+        fleet.fleetModule(),
       ],
       serviceEnv: guard.serviceEnv,
       renderStatus: () => renderModule.status(),

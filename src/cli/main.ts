@@ -7,6 +7,7 @@ import { Argument, Command, Option } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import { registerClientCommands } from './client.js';
 import { registerExportCommands } from './export.js';
+import { registerFleetCommand } from './fleet.js';
 import { registerRenderCommands } from './render.js';
 
 // `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's. `tend up`
@@ -98,6 +99,7 @@ program
 registerClientCommands(program);
 registerRenderCommands(program);
 registerExportCommands(program);
+registerFleetCommand(program);
 
 program
   .command('completion')

@@ -138,6 +138,48 @@ function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
+/** A host policy refused the call because its member failed recently and another member may answer. */
+class MemberSkipped extends Error {
+  constructor() {
+    super('etcd member skipped: it failed recently');
+    this.name = 'MemberSkipped';
+  }
+}
+
+/**
+ * Host policies for a cluster URL (several endpoints). etcd3's pool tries one random member per call and, once a
+ * call went through to a member, fails with that member's error: with passthrough, one stopped member out of three
+ * made a third of all requests fail and the store flap to "unreachable". Here a member whose call failed with a
+ * connection error is skipped for `skipMs` (the pool then tries the next member), but only while some other member
+ * is not marked: when every member failed, calls go through again, so an outage of the whole cluster behaves as
+ * with one endpoint (no breaker that holds the door shut after etcd is back). One endpoint: plain passthrough.
+ */
+function memberPolicies(count: number, skipMs: number): () => Policy {
+  if (count <= 1) return () => passthrough;
+  const downUntil: number[] = [];
+  return () => {
+    const slot = downUntil.push(0) - 1;
+    const othersUp = () => downUntil.some((t, i) => i !== slot && t <= Date.now());
+    return {
+      execute: async <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) => {
+        if ((downUntil[slot] ?? 0) > Date.now() && othersUp()) throw new MemberSkipped();
+        try {
+          const result = await fn({ signal: new AbortController().signal });
+          downUntil[slot] = 0;
+          return result;
+        } catch (err) {
+          if (typeof err === 'object' && err !== null && isRecoverableError(err as Error)) {
+            downUntil[slot] = Date.now() + skipMs;
+          }
+          throw err;
+        }
+      },
+      onSuccess: () => ({ dispose() {} }),
+      onFailure: () => ({ dispose() {} }),
+    } as unknown as Policy;
+  };
+}
+
 function watchBackoff(timing: KvTiming, attempt: number): WatchBackoff {
   return { duration: backoffDelay(attempt, timing), next: () => watchBackoff(timing, attempt + 1) };
 }
@@ -228,6 +270,7 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
       return new KvError(url, 'denied', `${what}: ${msg}`, { cause: err });
     }
     if (
+      err instanceof MemberSkipped ||
       err instanceof GRPCUnavailableError ||
       err instanceof GRPCDeadlineExceededError ||
       (typeof err === 'object' && err !== null && isRecoverableError(err as Error))
@@ -257,7 +300,11 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
       hosts: config.endpoints.map((h) => `${config.tls ? 'https' : 'http'}://${h}`),
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: Date.now() + timing.requestTimeoutMs },
-      faultHandling: { host: () => passthrough, global: passthrough, watchBackoff: watchBackoff(timing, -1) },
+      faultHandling: {
+        host: memberPolicies(config.endpoints.length, Math.max(1000, timing.backoffMaxMs)),
+        global: passthrough,
+        watchBackoff: watchBackoff(timing, -1),
+      },
       grpcOptions: {
         // grpc-js backs off up to 2 minutes between reconnects by default; an outage must end promptly
         'grpc.initial_reconnect_backoff_ms': timing.backoffInitialMs,
@@ -284,15 +331,22 @@ export function createEtcdBackend(config: EtcdKvConfig, opts: { timing: KvTiming
     return client;
   };
 
+  /**
+   * One request. With several endpoints, a connection error is retried once per other member: the failed member
+   * is skipped meanwhile (memberPolicies), so the retry lands on a live one if there is any.
+   */
   const call = async <T>(what: string, fn: (c: Etcd3) => Promise<T>): Promise<T> => {
-    try {
-      const result = await fn(getClient());
-      status.set(true);
-      return result;
-    } catch (err) {
-      const e = toKvError(err, what);
-      noteFailure(e);
-      throw e;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await fn(getClient());
+        status.set(true);
+        return result;
+      } catch (err) {
+        const e = toKvError(err, what);
+        if (e.code === 'unavailable' && attempt < config.endpoints.length - 1 && !closed) continue;
+        noteFailure(e);
+        throw e;
+      }
     }
   };
 

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { readdir, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { makeDir, writeFileAtomic } from '../fsx/index.js';
 import { sleep } from '../time/index.js';
@@ -71,6 +71,8 @@ interface Store {
   list(prefix: string): Promise<Map<string, string>>;
   put(key: string, value: string): Promise<void>;
   delete(key: string, prefix: boolean): Promise<void>;
+  /** folder stores: the key's file, for touch/modifiedAt (undefined for a name that cannot be a key) */
+  fileOf?(key: string): string | undefined;
   /** whether an fs event (in a folder being watched) can concern the store */
   relevant(dir: string, filename: string | null): boolean;
   /** where to listen while the store cannot be read, to notice when it is fixed */
@@ -154,6 +156,7 @@ function createDirStore(root: string, url: string): Store {
   };
 
   return {
+    fileOf: (key) => keyToPath(key, false),
     async read() {
       const data = new Map<string, string>();
       const dirs: string[] = [];
@@ -491,6 +494,28 @@ export function createFileBackend(
     },
     onStatus: (cb) => status.on(cb),
     status: () => status.get(),
+    ...(store.fileOf
+      ? {
+          touch: (key: string) =>
+            guard(`touch ${key}`, async () => {
+              const file = store.fileOf?.(key);
+              if (file === undefined) throw new KvError(url, 'invalid', `touch ${key}: not a key`);
+              const now = new Date();
+              await utimes(file, now, now);
+            }),
+          modifiedAt: (key: string) =>
+            guard(`modifiedAt ${key}`, async () => {
+              const file = store.fileOf?.(key);
+              if (file === undefined) return undefined;
+              try {
+                return (await stat(file)).mtimeMs;
+              } catch (err) {
+                if (['ENOENT', 'ENOTDIR'].includes(code(err) ?? '')) return undefined;
+                throw err;
+              }
+            }),
+        }
+      : {}),
     async grantLease(ttlMs) {
       if (closed) throw new KvError(url, 'closed', 'grantLease: the backend is closed');
       const state: LeaseState = { keys: new Set(), revoked: false };

@@ -84,6 +84,13 @@ export interface KvBackend {
   /** called on every change of status (connected ↔ outage, or a new error); returns an unsubscribe function */
   onStatus(cb: (s: KvStatus) => void): () => void;
   status(): KvStatus;
+  /**
+   * `file` folder stores only (no server can expire a key there): refreshes the key's modification time without
+   * rewriting it, the keep-alive of a key that readers in other processes judge by its age (`modifiedAt`).
+   */
+  touch?(key: string): Promise<void>;
+  /** `file` folder stores only: ms since epoch of the key's last write or touch; undefined when absent */
+  modifiedAt?(key: string): Promise<number | undefined>;
   /** etcd lease, Consul session with TTL, or an in-memory emulation for `file`; kept alive until revoked */
   grantLease(ttlMs: number): Promise<Lease>;
   /** stops watches and keep-alives; leases are not revoked (etcd/Consul let them expire after their TTL) */

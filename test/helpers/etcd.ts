@@ -237,3 +237,136 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
   };
 }
+
+export interface EtcdMember {
+  readonly name: string;
+  /** 127.0.0.1:PORT */
+  readonly endpoint: string;
+  running(): boolean;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited */
+  stop(): Promise<void>;
+  /** starts again on the same ports and data dir (rejoins the cluster); resolves once it answers /health */
+  start(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  readonly members: EtcdMember[];
+  /** every member's client endpoint, comma-separated: `127.0.0.1:A,127.0.0.1:B,127.0.0.1:C` */
+  readonly endpoints: string;
+  /** etcd://A,B,C */
+  readonly url: string;
+  /** stops every member and removes the data dirs; safe to call twice */
+  close(): Promise<void>;
+}
+
+/**
+ * A real etcd cluster of `size` members on loopback (each with its own free client and peer ports and data
+ * dir). The members start together (none is healthy before a quorum exists); the promise resolves once every
+ * member answers /health.
+ */
+export async function startEtcdCluster(
+  opts: { size?: number; startTimeoutMs?: number } = {},
+): Promise<EtcdCluster> {
+  installExitHook();
+  const size = opts.size ?? 3;
+  const used = new Set<number>();
+  const port = async () => {
+    let p = await freePort();
+    while (used.has(p)) p = await freePort();
+    used.add(p);
+    return p;
+  };
+  const specs: Array<{ name: string; client: number; peer: number; dataDir: string }> = [];
+  for (let i = 0; i < size; i++) {
+    specs.push({
+      name: `m${i}`,
+      client: await port(),
+      peer: await port(),
+      dataDir: await mkdtemp(join(tmpdir(), 'tend-etcd-cluster-')),
+    });
+  }
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',');
+  const token = `tend-test-${process.pid}-${specs[0]?.client}`;
+
+  const members = specs.map((s): EtcdMember & { close(): Promise<void> } => {
+    const endpoint = `127.0.0.1:${s.client}`;
+    let child: ChildProcess | undefined;
+    let stderr = '';
+    let started = false;
+    const stopChild = async () => {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    };
+    const member = {
+      name: s.name,
+      endpoint,
+      running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+      stop: stopChild,
+      async start() {
+        if (member.running()) return;
+        const proc = spawn(
+          ETCD_BIN,
+          [
+            `--name=${s.name}`,
+            `--data-dir=${s.dataDir}`,
+            `--listen-client-urls=http://${endpoint}`,
+            `--advertise-client-urls=http://${endpoint}`,
+            `--listen-peer-urls=http://127.0.0.1:${s.peer}`,
+            `--initial-advertise-peer-urls=http://127.0.0.1:${s.peer}`,
+            `--initial-cluster=${initialCluster}`,
+            `--initial-cluster-token=${token}`,
+            `--initial-cluster-state=${started ? 'existing' : 'new'}`,
+            '--logger=zap',
+            '--log-outputs=stderr',
+            '--log-level=error',
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        started = true;
+        proc.stderr?.on('data', (c: Buffer) => {
+          stderr = (stderr + c.toString()).slice(-8000);
+        });
+        live.add(proc);
+        proc.on('exit', () => live.delete(proc));
+        child = proc;
+        try {
+          await waitHealthy(endpoint, proc, () => stderr, opts.startTimeoutMs ?? 20_000);
+        } catch (err) {
+          await stopChild();
+          throw err;
+        }
+      },
+      async close() {
+        await stopChild();
+        await rm(s.dataDir, { recursive: true, force: true });
+      },
+    };
+    return member;
+  });
+
+  let closed = false;
+  const endpoints = members.map((m) => m.endpoint).join(',');
+  const cluster: EtcdCluster = {
+    members,
+    endpoints,
+    url: `etcd://${endpoints}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(members.map((m) => m.close()));
+    },
+  };
+  try {
+    await Promise.all(members.map((m) => m.start()));
+  } catch (err) {
+    await cluster.close();
+    throw err;
+  }
+  return cluster;
+}
