@@ -7,7 +7,7 @@
  * - etcd: the key is bound to a lease (TTL `TEND_FLEET_TTL_MS`, default 15 s) that the client keeps alive; a tend
  *   that dies or loses the store for longer than the TTL disappears from the fleet. A lease lost in an outage is
  *   granted again and the document rewritten once the store answers.
- * - Off with TEND_FLEET=off; on file stores only with TEND_FLEET=on (see `enabled`).
+ * - Only with TEND_FLEET=on (see `enabled`).
  * - file (folder stores): the file's modification time is refreshed every TTL/3 (`touch`, no rewrite); readers
  *   take an entry older than its TTL for a dead tend. A clean stop deletes it.
  * - Consul, and file stores that are one YAML/JSON document: not yet (nothing is written).
@@ -39,14 +39,12 @@ function ttlOf(env: NodeJS.ProcessEnv): number {
 }
 
 /**
- * TEND_FLEET=on|off; by default on for etcd, off for file stores: a file store is usually a folder of the project
- * edited by hand, and one tend alone has no fleet; several tends sharing one folder opt in.
+ * TEND_FLEET=on opts in, on every store: tend writes nothing into an operator's store unasked (a file store is
+ * usually a folder of the project edited by hand), and the fleet view is young (docs/fleet.md).
  */
 function enabled(rt: Runtime): boolean {
   const v = rt.env.TEND_FLEET?.trim().toLowerCase();
-  if (v === 'off' || v === '0' || v === 'false') return false;
-  if (v === 'on' || v === '1' || v === 'true') return true;
-  return rt.kv.kind === 'etcd';
+  return v === 'on' || v === '1' || v === 'true';
 }
 
 export function fleetModule(): Module {

@@ -72,7 +72,9 @@ export function formatFleet(view: FleetView): string {
       .trimEnd(),
   );
   if (view.entries.length === 0) {
-    lines.push('(no tend publishes in this store; on a file store tends publish only with TEND_FLEET=on)');
+    lines.push(
+      '(no tend publishes in this store; tends publish only with TEND_FLEET=on in their environment)',
+    );
   }
   if (view.stale.length > 0) {
     lines.push(`${view.stale.length} stale entr${view.stale.length === 1 ? 'y' : 'ies'} left out (past TTL)`);
