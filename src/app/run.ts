@@ -2,14 +2,21 @@
  * `tend up` and `tend run` in the foreground: the one place that chooses the modules of a run and wires them
  * to `startUp`. Modules load lazily (dynamic imports), so commands that never supervise never pay for them.
  */
+import type { AppState } from '../events/index.js';
 import type { Plan } from '../manifest/types.js';
-import { StartError } from '../runtime/index.js';
+import { type Runtime, StartError } from '../runtime/index.js';
 import { handleSignals, type Running, startUp } from './up.js';
 
 const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 
-/** Runs the stack of `plan` until it stops; resolves with tend's exit code. */
-export async function runForeground(plan: Plan): Promise<number> {
+/** States in which start-up is still under way. */
+const STARTING = new Set<AppState>(['BOOT', 'FIRSTBOOT', 'UPGRADING', 'WARMUP']);
+
+/**
+ * Runs the stack of `plan` until it stops; resolves with tend's exit code. `onStarted` is called once, when
+ * start-up is over (UP, or a failure that ended it).
+ */
+export async function runForeground(plan: Plan, opts: { onStarted?: () => void } = {}): Promise<number> {
   const signals = handleSignals();
   // PID 1 / subreaper, pid file, leftovers of a killed run, pid records, sd_notify: claimed before anything
   // else writes to the state folder or spawns
@@ -59,9 +66,27 @@ export async function runForeground(plan: Plan): Promise<number> {
     throw e;
   }
   signals.bind(running);
+  const offStarted = whenStarted(running, opts.onStarted);
   const code = await running.done;
+  offStarted();
   signals.remove();
   // Anything still holding the loop open past this point is a bug; don't let it keep a container alive.
   setTimeout(() => process.exit(code), 2000).unref();
   return code;
+}
+
+/** Calls fn once the run's start-up is over; returns the unsubscribe. */
+function whenStarted(rt: Runtime, fn: (() => void) | undefined): () => void {
+  if (!fn) return () => {};
+  if (!STARTING.has(rt.appState())) {
+    fn();
+    return () => {};
+  }
+  const off = rt.bus.subscribe((e) => {
+    if (e.kind === 'app' && !STARTING.has(e.to)) {
+      off();
+      fn();
+    }
+  });
+  return off;
 }

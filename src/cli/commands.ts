@@ -11,6 +11,7 @@ import {
   planToJSON,
 } from '../manifest/index.js';
 import type { Plan, RestartPolicy } from '../manifest/types.js';
+import { startupDone } from './v8-flags.js';
 
 const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 
@@ -64,7 +65,7 @@ export async function upCommand(opts: { file?: string; only?: string; http?: str
   if (opts.http) plan.http = opts.http;
   const kv = opts.kv ?? process.env.TEND_KV;
   if (kv) plan.kv = kv;
-  return runForeground(plan);
+  return runForeground(plan, { onStarted: startupDone });
 }
 
 export async function runCommand(
@@ -102,7 +103,7 @@ export async function runCommand(
   }
   // With no manifest the one command is the stack: when it ends for good, tend ends with its code.
   for (const s of Object.values(plan.services)) s.essential = true;
-  return runForeground(plan);
+  return runForeground(plan, { onStarted: startupDone });
 }
 
 export async function checkCommand(opts: { file?: string; only?: string; json?: boolean }) {
