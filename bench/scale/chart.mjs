@@ -1,8 +1,9 @@
-// One line chart per figure of the scale run: services on a log axis (x), the figure on a log axis (y) when it
+// One line chart per figure of the scale run: services (or keys) on a log axis (x), the figure on a log axis (y) when it
 // spans more than a factor of 20, else linear from 0. Plain SVG text, no dependency; tend in colour.
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS = { tend: '#1f77b4', runit: '#7f7f7f', supervisord: '#d62728', pm2: '#2ca02c' };
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'];
 const W = 560;
 const H = 340;
 const L = 70;
@@ -18,7 +19,7 @@ const label = (v) => {
 };
 
 /** series: [{ name, points: [[services, value], …] }] → the SVG document */
-export function lineChartSvg({ title, subtitle, series }) {
+export function lineChartSvg({ title, subtitle, series, xLabel = 'services (log scale)' }) {
   const all = series.flatMap((s) => s.points);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" role="img">`,
@@ -70,7 +71,7 @@ export function lineChartSvg({ title, subtitle, series }) {
     );
   }
   parts.push(
-    `<text x="${L + pw / 2}" y="${H - 10}" font-size="11" text-anchor="middle" fill="#333">services (log scale)</text>`,
+    `<text x="${L + pw / 2}" y="${H - 10}" font-size="11" text-anchor="middle" fill="#333">${esc(xLabel)}</text>`,
   );
   const yTicks = logY
     ? Array.from({ length: y1 - y0 + 1 }, (_, i) => 10 ** (y0 + i))
@@ -86,7 +87,7 @@ export function lineChartSvg({ title, subtitle, series }) {
     parts.push(`<text x="${L - 6}" y="${T - 8}" font-size="10" text-anchor="end" fill="#777">log</text>`);
   // series
   series.forEach((s, i) => {
-    const color = COLORS[s.name] ?? '#9467bd';
+    const color = COLORS[s.name] ?? PALETTE[i % PALETTE.length];
     const width = s.name === 'tend' ? 3 : 1.6;
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
     if (pts.length > 1)

@@ -109,6 +109,8 @@ async function once(name, count, o) {
     }
     const firsts = [...seen.values()].map((s) => s[0] * 1000 - h.launchedAt);
     r.startupMs = Math.max(...firsts);
+    // CPU the supervisor spent to get there: steadier than wall time on a busy machine
+    r.startupCpuMs = cpuMs(h.supervisorPids());
     // idle: at rest past start-up's tail, then one window
     await sleep(o.settle * 1000);
     const pids = h.supervisorPids();
@@ -201,6 +203,7 @@ const FIGURES = [
   { key: 'rssMiB', title: 'RSS of the supervisor', unit: 'MiB', file: 'rss.svg' },
   { key: 'pssMiB', title: 'PSS of the supervisor', unit: 'MiB', file: 'pss.svg' },
   { key: 'startupMs', title: 'Start-up (launch → all running)', unit: 'ms', file: 'startup.svg' },
+  { key: 'startupCpuMs', title: 'Start-up CPU of the supervisor', unit: 'ms', file: 'startup-cpu.svg' },
   { key: 'idleCpuMsPerMin', title: 'Idle CPU', unit: 'ms per minute', file: 'idle-cpu.svg' },
   { key: 'wakeupsPerSec', title: 'Idle wake-ups', unit: 'per second', file: 'wakeups.svg' },
   { key: 'restartMs', title: 'Restart latency of one service', unit: 'ms', file: 'restart.svg' },
