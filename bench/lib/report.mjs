@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as idle from '../idle/run.mjs';
 import * as logs from '../logs-peers/run.mjs';
 import * as restart from '../restart-latency/run.mjs';
+import * as scale from '../scale/run.mjs';
 import * as startup from '../startup/run.mjs';
 import { chartSvg } from './chart.mjs';
 import { NAMES } from './supervisors.mjs';
@@ -176,6 +177,21 @@ function chart(R, meta) {
   });
 }
 
+/** The scale run's slopes, from bench/scale/results.json (written by `bench/run --scale`), if there is one. */
+function scaleSection() {
+  const data = scale.readResults();
+  const head = `Written by \`bench/run --scale\` (its own, longer pass; [scale/RESULTS.md](scale/RESULTS.md) has every figure, a chart each, and [scale/TEMPLATES.md](scale/TEMPLATES.md) the templates).`;
+  if (!data) return `${head}\n\nNot run yet.`;
+  const m = data.meta;
+  return [
+    head,
+    '',
+    `Last run: ${m.date.slice(0, 16).replace('T', ' ')} UTC, sizes ${m.counts.join(', ')}, load before ${m.loadBefore.join(', ')}.`,
+    '',
+    ...scale.summaryLines(data),
+  ].join('\n');
+}
+
 export function renderResults(R, meta) {
   const names = NAMES;
   const findingsFile = join(BENCH_DIR, 'lib/findings.md');
@@ -283,6 +299,10 @@ the peers renders config from a KV store (that is consul-template's or envconsul
 | backend | p50 ms | p95 ms | changes |
 |---|--:|--:|--:|
 ${kvRows}
+
+## Growth with the number of services
+
+${scaleSection()}
 
 ## Other benchmarks
 

@@ -18,6 +18,16 @@ const STARTING = new Set<AppState>(['BOOT', 'FIRSTBOOT', 'UPGRADING', 'WARMUP'])
  */
 export async function runForeground(plan: Plan, opts: { onStarted?: () => void } = {}): Promise<number> {
   const signals = handleSignals();
+  // The other modules load while the guard works (its pid-file lock, leftovers and koffi wait on the disk):
+  // loading only compiles code, it writes nothing and spawns nothing. A `tend up` profile (bench/RESULTS.md,
+  // F9) had these imports start only after the guard was done.
+  const loading = Promise.all([
+    import('../control/index.js'),
+    import('../render/index.js'),
+    import('../health/index.js'),
+    import('../discovery/index.js'),
+  ]);
+  loading.catch(() => {}); // awaited below; a start refused by the guard never looks at it
   // PID 1 / subreaper, pid file, leftovers of a killed run, pid records, sd_notify: claimed before anything
   // else writes to the state folder or spawns
   let guard: import('../guard/index.js').Guard;
@@ -31,12 +41,7 @@ export async function runForeground(plan: Plan, opts: { onStarted?: () => void }
     }
     throw e;
   }
-  const [control, render, health, discovery] = await Promise.all([
-    import('../control/index.js'),
-    import('../render/index.js'),
-    import('../health/index.js'),
-    import('../discovery/index.js'),
-  ]);
+  const [control, render, health, discovery] = await loading;
   const renderModule = render.renderModule();
   let running: Running;
   try {
