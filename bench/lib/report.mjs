@@ -26,12 +26,30 @@ function cell(r, get, tendR, digits = 3, suffix = '') {
   return `${fmt(v, digits)}${suffix}${ratio}`;
 }
 
+/**
+ * tend against the best peer of the same run: "0.85x (runit)" = tend's figure is 0.85 times the best peer's;
+ * below 1 leads where lower is better, above 1 where higher is better (throughput). ✅ when tend leads.
+ */
+function versusBest(byName, names, get, higherIsBetter) {
+  const t = ok(byName?.tend) ? get(byName.tend) : undefined;
+  const peers = names
+    .slice(1)
+    .filter((n) => ok(byName?.[n]) && Number.isFinite(get(byName[n])))
+    .map((n) => [n, get(byName[n])]);
+  if (!Number.isFinite(t) || peers.length === 0) return '–';
+  peers.sort((a, b) => (higherIsBetter ? b[1] - a[1] : a[1] - b[1]));
+  const [best, v] = peers[0];
+  const leads = higherIsBetter ? t >= v : t <= v;
+  if (v === 0) return t === 0 ? `tied (${LABEL[best]})` : `❌ (${LABEL[best]} 0)`;
+  return `${leads ? '✅' : '❌'} ${(t / v).toFixed(2)}x (${LABEL[best]})`;
+}
+
 /** Rows of the summary table: one per figure, one column per supervisor. */
 function summaryRows(R, names) {
   const rows = [];
-  const add = (figure, byName, get, digits, suffix) =>
+  const add = (figure, byName, get, digits, suffix, higherIsBetter = false) =>
     rows.push(
-      `| ${figure} | ${names.map((n) => cell(byName?.[n], get, byName?.tend, digits, suffix)).join(' | ')} |`,
+      `| ${figure} | ${versusBest(byName, names, get, higherIsBetter)} | ${names.map((n) => cell(byName?.[n], get, byName?.tend, digits, suffix)).join(' | ')} |`,
     );
   add('restart latency p50, ms', R.restart, (r) => r.p50);
   add('restart latency p95, ms', R.restart, (r) => r.p95);
@@ -42,7 +60,7 @@ function summaryRows(R, names) {
   add('start-up, 100 services, ms', R.startup?.[100], (r) => r.allMs);
   add('start-up, 1,000 services, ms', R.startup?.[1000], (r) => r.allMs);
   add('logs: lines lost (of the lines written)', R.logs, (r) => r.maxLost, 3);
-  add('logs: throughput, k lines/s', R.logs, (r) => r.linesPerSec / 1000);
+  add('logs: throughput, k lines/s', R.logs, (r) => r.linesPerSec / 1000, 3, '', true);
   add('logs: supervisor CPU, ms per million lines', R.logs, (r) => r.cpuPerMillion);
   add('logs: supervisor peak RSS, MiB', R.logs, (r) => r.hwmKiB / 1024);
   const kv = R.kv;
@@ -54,7 +72,7 @@ function summaryRows(R, names) {
         ? `${fmt(kv.etcd.p50)} / ${fmt(kv.etcd.p95)}`
         : `not measured (${kv.etcd?.skipped ?? 'no etcd row'})`;
   rows.push(
-    `| config propagation (etcd put → restarted service) p50 / p95, ms | ${kvText} | ${names
+    `| config propagation (etcd put → restarted service) p50 / p95, ms | – | ${kvText} | ${names
       .slice(1)
       .map(() => 'no equivalent')
       .join(' | ')} |`,
@@ -226,10 +244,11 @@ See [README.md](README.md) for how to run it and what each workload does.
 
 ## Summary
 
-Medians; a peer's ratio to tend in parentheses (above 1x: the peer's number is bigger).
+Medians; a peer's ratio to tend in parentheses (above 1x: the peer's number is bigger). The first column is
+tend's figure over the best peer's of the same run (✅: tend leads).
 
-| figure | ${names.map((n) => LABEL[n]).join(' | ')} |
-|---|${names.map(() => '--:').join('|')}|
+| figure | tend vs the best peer | ${names.map((n) => LABEL[n]).join(' | ')} |
+|---|---|${names.map(() => '--:').join('|')}|
 ${summaryRows(R, names).join('\n')}
 
 ![main figures](results.svg)

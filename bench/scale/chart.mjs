@@ -18,6 +18,13 @@ const label = (v) => {
   return `${+v.toPrecision(3)}`;
 };
 
+/** The round step (1, 2 or 5 × a power of ten) at or above x. */
+function niceStep(x) {
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
+
 /** series: [{ name, points: [[services, value], …] }] → the SVG document */
 export function lineChartSvg({ title, subtitle, series, xLabel = 'services (log scale)' }) {
   const all = series.flatMap((s) => s.points);
@@ -46,7 +53,8 @@ export function lineChartSvg({ title, subtitle, series, xLabel = 'services (log 
     if (y1 === y0) y1 = y0 + 1;
   } else {
     y0 = 0;
-    y1 = Math.max(...ys) * 1.1 || 1;
+    y1 = niceStep((Math.max(...ys) || 1) / 4) * 4;
+    if (y1 < Math.max(...ys) * 1.05) y1 += y1 / 4;
   }
   const pw = W - L - R;
   const ph = H - T - B;
@@ -75,7 +83,9 @@ export function lineChartSvg({ title, subtitle, series, xLabel = 'services (log 
   );
   const yTicks = logY
     ? Array.from({ length: y1 - y0 + 1 }, (_, i) => 10 ** (y0 + i))
-    : Array.from({ length: 5 }, (_, i) => (y1 * i) / 4);
+    : Array.from({ length: Math.round(y1 / niceStep(y1 / 5)) + 1 }, (_, i) => i * niceStep(y1 / 5)).filter(
+        (v) => v <= y1 * 1.0001,
+      );
   for (const v of yTicks) {
     const y = py(v);
     parts.push(`<line x1="${L}" y1="${y}" x2="${L + pw}" y2="${y}" stroke="#eee"/>`);
