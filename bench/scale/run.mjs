@@ -190,6 +190,7 @@ export async function run({ counts, only = NAMES, peers, quick = false, settle, 
       loadBefore: m.load,
       loadAfter: loadavg().map((x) => x.toFixed(2)),
       options: o,
+      quick,
       counts,
       skipped,
     },
@@ -236,6 +237,11 @@ export function report(data) {
     `Idle figures: ${meta.options.settle} s at rest after start-up, then a ${meta.options.window} s window; restart latency: median of ${meta.options.restarts}.`,
     '',
   ];
+  if (meta.quick || meta.options.settle < 20)
+    lines.push(
+      `**A smoke run** (short settle and window${meta.quick ? ', --quick' : ''}): the idle figures still include the tail of start-up, and on a loaded machine (see the load average) every time is noisy; memory figures hold. \`bench/run --scale\` on a quiet machine gives the real ones.`,
+      '',
+    );
   for (const [n, why] of Object.entries(meta.skipped ?? {})) lines.push(`- ${n}: not measured (${why}).`);
   lines.push('');
   for (const f of FIGURES) {
