@@ -2,10 +2,11 @@
 // runs the other parts' benchmarks, then writes bench/RESULTS.md, bench/results.svg and bench/results.json.
 //
 //   bench/run [--quick] [--workloads restart,idle,startup,logs,kv,template] [--only tend,runit,supervisord,pm2]
+//   bench/run --scale [--quick] [--counts 10,100,1000,5000] [--only …] [--services-only | --templates-only]
 //             [--no-install] [--no-write]
 //   node bench/lib/main.mjs --render    re-writes RESULTS.md and results.svg from results.json
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as idle from '../idle/run.mjs';
@@ -30,6 +31,45 @@ if (a.flag('render')) {
   writeFileSync(join(BENCH_DIR, 'results.svg'), svg);
   say('re-rendered bench/RESULTS.md and bench/results.svg from bench/results.json');
   process.exit(0);
+}
+
+if (a.flag('scale')) {
+  // the growth runs take longer than the rest together: their own pass, their own files (bench/scale/)
+  const scale = await import('../scale/run.mjs');
+  const templates = await import('../scale/templates.mjs');
+  let failed = 0;
+  try {
+    const quickScale = a.flag('quick');
+    const peers = ensurePeers({ install: !a.flag('no-install') });
+    if (!a.flag('templates-only')) {
+      const data = await scale.run({
+        quick: quickScale,
+        counts: a.get('counts') && a.list('counts').map(Number),
+        only: a.list('only', NAMES),
+        peers,
+      });
+      scale.write(data);
+      say('wrote bench/scale/RESULTS.md, results.json and the charts');
+    }
+    await sweepAndWait();
+    if (!a.flag('services-only')) {
+      templates.write(await templates.run({ quick: quickScale }));
+      say('wrote bench/scale/TEMPLATES.md, templates.json and templates.svg');
+    }
+  } catch (err) {
+    say(`scale failed: ${err.stack ?? err}`);
+    failed = 1;
+  } finally {
+    await finish(failed);
+  }
+  // the scale section of RESULTS.md comes from bench/scale/results.json: re-render it around the last full run
+  if (existsSync(join(BENCH_DIR, 'results.json'))) {
+    const { meta, results } = JSON.parse(readFileSync(join(BENCH_DIR, 'results.json'), 'utf8'));
+    const { md, svg } = renderResults(results, meta);
+    writeFileSync(join(BENCH_DIR, 'RESULTS.md'), md);
+    writeFileSync(join(BENCH_DIR, 'results.svg'), svg);
+  }
+  process.exit(failed);
 }
 
 const quick = a.flag('quick');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as idle from '../idle/run.mjs';
 import * as logs from '../logs-peers/run.mjs';
 import * as restart from '../restart-latency/run.mjs';
+import * as scale from '../scale/run.mjs';
 import * as startup from '../startup/run.mjs';
 import { chartSvg } from './chart.mjs';
 import { NAMES } from './supervisors.mjs';
@@ -25,12 +26,30 @@ function cell(r, get, tendR, digits = 3, suffix = '') {
   return `${fmt(v, digits)}${suffix}${ratio}`;
 }
 
+/**
+ * tend against the best peer of the same run: "0.85x (runit)" = tend's figure is 0.85 times the best peer's;
+ * below 1 leads where lower is better, above 1 where higher is better (throughput). ✅ when tend leads.
+ */
+function versusBest(byName, names, get, higherIsBetter) {
+  const t = ok(byName?.tend) ? get(byName.tend) : undefined;
+  const peers = names
+    .slice(1)
+    .filter((n) => ok(byName?.[n]) && Number.isFinite(get(byName[n])))
+    .map((n) => [n, get(byName[n])]);
+  if (!Number.isFinite(t) || peers.length === 0) return '–';
+  peers.sort((a, b) => (higherIsBetter ? b[1] - a[1] : a[1] - b[1]));
+  const [best, v] = peers[0];
+  const leads = higherIsBetter ? t >= v : t <= v;
+  if (v === 0) return t === 0 ? `tied (${LABEL[best]})` : `❌ (${LABEL[best]} 0)`;
+  return `${leads ? '✅' : '❌'} ${(t / v).toFixed(2)}x (${LABEL[best]})`;
+}
+
 /** Rows of the summary table: one per figure, one column per supervisor. */
 function summaryRows(R, names) {
   const rows = [];
-  const add = (figure, byName, get, digits, suffix) =>
+  const add = (figure, byName, get, digits, suffix, higherIsBetter = false) =>
     rows.push(
-      `| ${figure} | ${names.map((n) => cell(byName?.[n], get, byName?.tend, digits, suffix)).join(' | ')} |`,
+      `| ${figure} | ${versusBest(byName, names, get, higherIsBetter)} | ${names.map((n) => cell(byName?.[n], get, byName?.tend, digits, suffix)).join(' | ')} |`,
     );
   add('restart latency p50, ms', R.restart, (r) => r.p50);
   add('restart latency p95, ms', R.restart, (r) => r.p95);
@@ -50,7 +69,7 @@ function summaryRows(R, names) {
   ]) {
     if (!byName) continue;
     add(`${what}: lines lost (of the lines written)`, byName, (r) => r.maxLost, 3);
-    add(`${what}: throughput, k lines/s`, byName, (r) => r.linesPerSec / 1000);
+    add(`${what}: throughput, k lines/s`, byName, (r) => r.linesPerSec / 1000, 3, '', true);
     add(`${what}: supervisor CPU, ms per million lines`, byName, (r) => r.cpuPerMillion);
     add(`${what}: supervisor peak RSS, MiB`, byName, (r) => r.hwmKiB / 1024);
   }
@@ -63,7 +82,7 @@ function summaryRows(R, names) {
         ? `${fmt(kv.etcd.p50)} / ${fmt(kv.etcd.p95)}`
         : `not measured (${kv.etcd?.skipped ?? 'no etcd row'})`;
   rows.push(
-    `| config propagation (etcd put → restarted service) p50 / p95, ms | ${kvText} | ${names
+    `| config propagation (etcd put → restarted service) p50 / p95, ms | – | ${kvText} | ${names
       .slice(1)
       .map(() => 'no equivalent')
       .join(' | ')} |`,
@@ -195,6 +214,21 @@ function chart(R, meta) {
   });
 }
 
+/** The scale run's slopes, from bench/scale/results.json (written by `bench/run --scale`), if there is one. */
+function scaleSection() {
+  const data = scale.readResults();
+  const head = `Written by \`bench/run --scale\` (its own, longer pass; [scale/RESULTS.md](scale/RESULTS.md) has every figure, a chart each, and [scale/TEMPLATES.md](scale/TEMPLATES.md) the templates).`;
+  if (!data) return `${head}\n\nNot run yet.`;
+  const m = data.meta;
+  return [
+    head,
+    '',
+    `Last run: ${m.date.slice(0, 16).replace('T', ' ')} UTC, sizes ${m.counts.join(', ')}, load before ${m.loadBefore.join(', ')}.`,
+    '',
+    ...scale.summaryLines(data),
+  ].join('\n');
+}
+
 export function renderResults(R, meta) {
   const names = NAMES;
   const findingsFile = join(BENCH_DIR, 'lib/findings.md');
@@ -229,10 +263,11 @@ See [README.md](README.md) for how to run it and what each workload does.
 
 ## Summary
 
-Medians; a peer's ratio to tend in parentheses (above 1x: the peer's number is bigger).
+Medians; a peer's ratio to tend in parentheses (above 1x: the peer's number is bigger). The first column is
+tend's figure over the best peer's of the same run (✅: tend leads).
 
-| figure | ${names.map((n) => LABEL[n]).join(' | ')} |
-|---|${names.map(() => '--:').join('|')}|
+| figure | tend vs the best peer | ${names.map((n) => LABEL[n]).join(' | ')} |
+|---|---|${names.map(() => '--:').join('|')}|
 ${summaryRows(R, names).join('\n')}
 
 ![main figures](results.svg)
@@ -304,6 +339,10 @@ the peers renders config from a KV store (that is consul-template's or envconsul
 | backend | p50 ms | p95 ms | changes |
 |---|--:|--:|--:|
 ${kvRows}
+
+## Growth with the number of services
+
+${scaleSection()}
 
 ## Other benchmarks
 

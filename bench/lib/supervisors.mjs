@@ -173,6 +173,16 @@ async function startSupervisord(dir, services) {
     `minfds=${Math.max(1024, 8 * n + 256)}`,
     `minprocs=${Math.max(200, 2 * n + 100)}`,
     '',
+    // the control socket `supervisorctl` talks to, as Debian's default supervisord.conf has it
+    '[unix_http_server]',
+    `file=${join(dir, 'supervisor.sock')}`,
+    '',
+    '[rpcinterface:supervisor]',
+    'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface',
+    '',
+    '[supervisorctl]',
+    `serverurl=unix://${join(dir, 'supervisor.sock')}`,
+    '',
   ];
   for (const s of services) {
     const d = svcDir(dir, s.name);

@@ -11,6 +11,17 @@ const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : 
 /** Runs the stack of `plan` until it stops; resolves with tend's exit code. */
 export async function runForeground(plan: Plan): Promise<number> {
   const signals = handleSignals();
+  // The other modules load while the guard works (its pid-file lock, leftovers and koffi wait on the disk):
+  // loading only compiles code, it writes nothing and spawns nothing. A `tend up` profile (bench/RESULTS.md,
+  // F9) had these imports start only after the guard was done.
+  const loading = Promise.all([
+    import('../control/index.js'),
+    import('../render/index.js'),
+    import('../health/index.js'),
+    import('../discovery/index.js'),
+    import('../fleet/index.js'),
+  ]);
+  loading.catch(() => {}); // awaited below; a start refused by the guard never looks at it
   // PID 1 / subreaper, pid file, leftovers of a killed run, pid records, sd_notify: claimed before anything
   // else writes to the state folder or spawns
   let guard: import('../guard/index.js').Guard;
@@ -24,13 +35,7 @@ export async function runForeground(plan: Plan): Promise<number> {
     }
     throw e;
   }
-  const [control, render, health, discovery, fleet] = await Promise.all([
-    import('../control/index.js'),
-    import('../render/index.js'),
-    import('../health/index.js'),
-    import('../discovery/index.js'),
-    import('../fleet/index.js'),
-  ]);
+  const [control, render, health, discovery, fleet] = await loading;
   const renderModule = render.renderModule();
   let running: Running;
   try {

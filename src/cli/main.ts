@@ -3,6 +3,8 @@
  * The command line: parse, call a library function or the control API, print. Heavy modules are imported
  * inside each action so that `tend status` and `tend --help` start fast.
  */
+// first: V8 settings of a long-running `tend up` must be set before anything else allocates
+import './v8-flags.js';
 import { Argument, Command, Option } from 'commander';
 import { VERSION } from '../runtime/version.js';
 import { registerClientCommands } from './client.js';

@@ -78,14 +78,40 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   // decoding every line was a third of the log path's CPU (bench/RESULTS.md, F5). The views pin at most the
   // ring's own lines plus one chunk per stream, since chunks arrive in order; Node never reuses a chunk it
   // handed out, so a view stays valid.
-  const ringTime = new Float64Array(ringSize);
-  const ringStream = new Uint8Array(ringSize);
-  const ringText: (string | undefined)[] = new Array(ringSize).fill('');
-  const ringBytes: (Buffer | undefined)[] = new Array(ringSize).fill(undefined);
-  const ringStart = new Int32Array(ringSize);
-  const ringEnd = new Int32Array(ringSize);
+  //
+  // The arrays start empty and double up to ringSize as lines come (16, 32, … 1000): allocated whole, they cost
+  // 33 KiB a service, most of an idle tend's memory per service (a heap snapshot of 100 silent services: 3.3
+  // MiB; bench/RESULTS.md F8). Until the ring is full it has never wrapped, so growing keeps its order.
+  let ringCap = 0;
+  let ringTime = new Float64Array(0);
+  let ringStream = new Uint8Array(0);
+  const ringText: (string | undefined)[] = [];
+  const ringBytes: (Buffer | undefined)[] = [];
+  let ringStart = new Int32Array(0);
+  let ringEnd = new Int32Array(0);
   let ringNext = 0;
   let ringCount = 0;
+
+  function growRing(): void {
+    const cap = Math.min(ringSize, Math.max(16, ringCap * 2));
+    const time = new Float64Array(cap);
+    time.set(ringTime);
+    ringTime = time;
+    const str = new Uint8Array(cap);
+    str.set(ringStream);
+    ringStream = str;
+    const st = new Int32Array(cap);
+    st.set(ringStart);
+    ringStart = st;
+    const en = new Int32Array(cap);
+    en.set(ringEnd);
+    ringEnd = en;
+    for (let i = ringCap; i < cap; i++) {
+      ringText.push(undefined);
+      ringBytes.push(undefined);
+    }
+    ringCap = cap;
+  }
 
   let lines = 0;
   let echoDropped = 0;
@@ -127,6 +153,10 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     const text =
       json || echo !== undefined || listeners.size > 0 ? buf.toString('utf8', start, end) : undefined;
     if (ringSize > 0) {
+      if (ringNext === ringCap) {
+        if (ringCap < ringSize) growRing();
+        else ringNext = 0;
+      }
       ringTime[ringNext] = now;
       ringStream[ringNext] = s;
       ringText[ringNext] = text;
@@ -135,7 +165,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
         ringStart[ringNext] = start;
         ringEnd[ringNext] = end;
       } else ringBytes[ringNext] = undefined;
-      ringNext = ringNext + 1 === ringSize ? 0 : ringNext + 1;
+      ringNext++;
       if (ringCount < ringSize) ringCount++;
     }
     if (text === undefined) {
@@ -387,7 +417,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       }
       const k = Math.max(0, Math.min(Math.floor(n), ringCount));
       const out: LogLine[] = new Array(k);
-      let i = (ringNext - k + ringSize) % ringSize;
+      let i = ringCap === 0 ? 0 : (ringNext - k + ringCap) % ringCap;
       for (let j = 0; j < k; j++) {
         let text = ringText[i];
         if (text === undefined) {
@@ -396,7 +426,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
           ringBytes[i] = undefined;
         }
         out[j] = { time: ringTime[i], service, stream: STREAMS[ringStream[i]], text };
-        i = i + 1 === ringSize ? 0 : i + 1;
+        i = i + 1 === ringCap ? 0 : i + 1;
       }
       return out;
     },

@@ -216,6 +216,22 @@ describe('service log: rotation', () => {
 });
 
 describe('service log: ring and listeners', () => {
+  it('keeps the last lines in order while the ring grows to its size and after it wraps', async () => {
+    // the ring starts empty and grows (16, 32, 40 here): a silent service holds no ring at all
+    const log = createServiceLog({ service: 'web', plan: plan(), ringSize: 40 });
+    expect(log.tail()).toEqual([]);
+    const texts = (n?: number) => log.tail(n).map((l) => l.text);
+    const upTo = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `n${from + i}`);
+    let written = 0;
+    for (const until of [1, 16, 17, 33, 40, 41, 95, 120]) {
+      while (written < until) log.note(`n${written++}`);
+      const kept = Math.min(written, 40);
+      expect(texts()).toEqual(upTo(written - kept, written));
+      expect(texts(3)).toEqual(upTo(Math.max(0, written - 3), written));
+    }
+    await log.close();
+  });
+
   it('sees every line in order with its stream, including notes', async () => {
     const log = createServiceLog({ service: 'web', plan: plan(), ringSize: 5 });
     const seen: LogLine[] = [];
