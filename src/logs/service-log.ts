@@ -113,6 +113,13 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     ringCap = cap;
   }
 
+  /** Makes `ringNext` a slot to write: grows the ring until it has its size, then wraps. */
+  function ringSlot(): void {
+    if (ringNext < ringCap) return;
+    if (ringCap < ringSize) growRing();
+    else ringNext = 0;
+  }
+
   let lines = 0;
   let echoDropped = 0;
   let listenerErrors = 0;
@@ -153,10 +160,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     const text =
       json || echo !== undefined || listeners.size > 0 ? buf.toString('utf8', start, end) : undefined;
     if (ringSize > 0) {
-      if (ringNext === ringCap) {
-        if (ringCap < ringSize) growRing();
-        else ringNext = 0;
-      }
+      ringSlot();
       ringTime[ringNext] = now;
       ringStream[ringNext] = s;
       ringText[ringNext] = text;
@@ -217,11 +221,12 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     lines++;
     if (chunked) ringChunk(noteSource, Buffer.from(`${one}\n`));
     else if (ringSize > 0) {
+      ringSlot();
       ringTime[ringNext] = now;
       ringStream[ringNext] = 2;
       ringText[ringNext] = one;
       ringBytes[ringNext] = undefined;
-      ringNext = ringNext + 1 === ringSize ? 0 : ringNext + 1;
+      ringNext++;
       if (ringCount < ringSize) ringCount++;
     }
     toReaders(2, one);
