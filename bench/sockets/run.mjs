@@ -94,22 +94,31 @@ function load(port, concurrency) {
   const one = () =>
     new Promise((resolve) => {
       const t0 = performance.now();
+      // Every request settles once: a reset in the middle of a response ends it with an error on the
+      // response, not on the request (and nothing else would then keep the loop alive).
+      let settled = false;
       const fail = (why) => {
+        if (settled) return;
+        settled = true;
         s.failed++;
         s.errors[why] = (s.errors[why] ?? 0) + 1;
         resolve();
       };
       const req = http.get({ host: '127.0.0.1', port, agent: false, timeout: 30_000 }, (res) => {
         res.resume();
+        res.on('error', (e) => fail(e.code ?? e.message));
         res.on('end', () => {
+          if (settled) return;
+          if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode}`);
+          settled = true;
           s.longestMs = Math.max(s.longestMs, performance.now() - t0);
-          if (res.statusCode === 200) s.ok++;
-          else fail(`HTTP ${res.statusCode}`);
+          s.ok++;
           resolve();
         });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (e) => fail(e.code ?? e.message));
+      req.on('close', () => setImmediate(() => fail('closed before the answer')));
     });
   const workers = Array.from({ length: concurrency }, async () => {
     while (running && s.ok + s.failed < 1_000_000) await one();
