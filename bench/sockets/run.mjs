@@ -89,7 +89,7 @@ async function until(fn, ms, what) {
 }
 
 function load(port, concurrency) {
-  const s = { ok: 0, failed: 0, errors: {}, longestMs: 0 };
+  const s = { ok: 0, failed: 0, errors: {}, longestMs: 0, failingMs: 0 };
   let running = true;
   const one = () =>
     new Promise((resolve) => {
@@ -102,7 +102,7 @@ function load(port, concurrency) {
         settled = true;
         s.failed++;
         s.errors[why] = (s.errors[why] ?? 0) + 1;
-        resolve();
+        resolve(false);
       };
       const req = http.get({ host: '127.0.0.1', port, agent: false, timeout: 30_000 }, (res) => {
         res.resume();
@@ -113,7 +113,7 @@ function load(port, concurrency) {
           settled = true;
           s.longestMs = Math.max(s.longestMs, performance.now() - t0);
           s.ok++;
-          resolve();
+          resolve(true);
         });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -121,7 +121,19 @@ function load(port, concurrency) {
       req.on('close', () => setImmediate(() => fail('closed before the answer')));
     });
   const workers = Array.from({ length: concurrency }, async () => {
-    while (running && s.ok + s.failed < 1_000_000) await one();
+    // How long this client saw only failures: from its first failed request to its next answered one. A
+    // refusal comes back at once, so the count of failures says how fast the client looped; this does not.
+    let failingSince;
+    while (running && s.ok + s.failed < 1_000_000) {
+      const t0 = performance.now();
+      const ok = await one();
+      if (!ok) failingSince ??= t0;
+      else if (failingSince !== undefined) {
+        s.failingMs += t0 - failingSince;
+        failingSince = undefined;
+      }
+    }
+    if (failingSince !== undefined) s.failingMs += performance.now() - failingSince;
   });
   return {
     stats: s,
@@ -409,13 +421,15 @@ if (!args['shell-only']) {
 const loadAfter = loadavg();
 
 const pad = (s, n) => String(s).padEnd(n);
+/** Seconds a client saw only failures, over the whole run (the mean of the clients). */
+const failingFor = (r) => (r.failingMs / 1000 / Number(args.concurrency)).toFixed(2);
 const la = (l) => l.map((x) => x.toFixed(2)).join(', ');
 console.log(
   `\n${RESTARTS} restarts of ${args.server}, ${args.concurrency} clients, a new connection per request, the next restart once it answers again`,
 );
 console.log(`load average (1, 5, 15 min) before: ${la(loadBefore)}; after: ${la(loadAfter)}\n`);
 console.log(
-  `${pad('', 34)}${pad('restarted by', 28)}${pad('requests', 10)}${pad('failed', 8)}${pad('longest wait', 14)}${pad('seconds', 9)}errors`,
+  `${pad('', 34)}${pad('restarted by', 28)}${pad('requests', 10)}${pad('failed', 8)}${pad('longest wait', 14)}${pad('failing for', 13)}${pad('seconds', 9)}errors`,
 );
 for (const r of results) {
   if (r.skipped) {
@@ -423,7 +437,7 @@ for (const r of results) {
     continue;
   }
   console.log(
-    `${pad(r.name, 34)}${pad(r.how, 28)}${pad(r.ok + r.failed, 10)}${pad(r.failed, 8)}${pad(`${r.longestMs.toFixed(0)} ms`, 14)}${pad(r.seconds.toFixed(1), 9)}${JSON.stringify(r.errors)}`,
+    `${pad(r.name, 34)}${pad(r.how, 28)}${pad(r.ok + r.failed, 10)}${pad(r.failed, 8)}${pad(`${r.longestMs.toFixed(0)} ms`, 14)}${pad(`${failingFor(r)} s`, 13)}${pad(r.seconds.toFixed(1), 9)}${JSON.stringify(r.errors)}`,
   );
 }
 const n = (x) => x.toLocaleString('en-US');
@@ -432,13 +446,13 @@ const errorText = (e) =>
     .map(([k, v]) => `${n(v)} ${k}`)
     .join(', ');
 console.log(
-  '\n| | restarted by | requests | failed | longest wait | restarts took |\n|---|---|--:|--:|--:|--:|',
+  '\n| | restarted by | requests | failed | longest wait | failing for | restarts took |\n|---|---|--:|--:|--:|--:|--:|',
 );
 for (const r of results) {
-  if (r.skipped) console.log(`| ${r.name.trim()} | \`${r.how}\` | ${r.skipped} | | | |`);
+  if (r.skipped) console.log(`| ${r.name.trim()} | \`${r.how}\` | ${r.skipped} | | | | |`);
   else
     console.log(
-      `| ${r.name.trim()} | \`${r.how}\` | ${n(r.ok + r.failed)} | ${r.failed ? `**${n(r.failed)}** (${errorText(r.errors)})` : '**0**'} | ${(r.longestMs / 1000).toFixed(2)} s | ${r.seconds.toFixed(1)} s |`,
+      `| ${r.name.trim()} | \`${r.how}\` | ${n(r.ok + r.failed)} | ${r.failed ? `**${n(r.failed)}** (${errorText(r.errors)})` : '**0**'} | ${(r.longestMs / 1000).toFixed(2)} s | ${failingFor(r)} s | ${r.seconds.toFixed(1)} s |`,
     );
 }
 if (ONLY.has('tend') || args['shell-only']) {
