@@ -392,7 +392,11 @@ setTimeout(() => {
 const loadBefore = loadavg();
 const results = [];
 /** One row; a variant that fails becomes a row saying why, and the others still run. */
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => (stopping = true));
 async function attempt(name, how, fn) {
+  // after a signal (or the timeout), lib/workdir.mjs is cleaning up: start nothing more
+  if (stopping) return;
   say(`${name.trim()}: ${RESTARTS} × ${how}`);
   try {
     results.push(await fn());
