@@ -235,7 +235,7 @@ services:
     const line = await tend.waitForOutput(/web: template error in big\.tmpl.*/, 90_000);
     t.set('error after ms', Date.now() - wrote);
     expect(line[0]).toMatch(
-      /template error in big\.tmpl:1:\d+: executing "big\.tmpl" at <.*>: output larger than 16 MiB.*the service keeps its last good config/,
+      /template error in big\.tmpl:1:\d+: executing "big\.tmpl" at <.*>: output larger than 16 MiB, the most a template may write; fix the template/,
     );
     expect(tend.output()).not.toMatch(/cannot read the KV store/);
     const cpu = () => {
