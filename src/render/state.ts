@@ -96,6 +96,8 @@ export function statusOf(groups: Iterable<Group>): Pick<RenderStatus, 'templates
             reason: u.problem?.reason,
             missing: u.problem?.missing,
             renderedAt: u.renderedAt,
+            // what its last render read: the keys, and the prefixes as `prefix:PATH` (never a value)
+            keys: [...u.deps.keys].sort().concat([...u.deps.prefixes].sort().map((p) => `prefix:${p}`)),
           });
           break;
         case 'env':
