@@ -141,9 +141,21 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     const f = await new Promise<number>((resolve, reject) =>
       open(file, OPEN_FLAGS, opts.mode ?? 0o640, (err, n) => (err ? reject(err) : resolve(n))),
     );
-    const st = await new Promise<{ size: number; ino: number; dev: number }>((resolve) =>
-      fstat(f, (err, s) => resolve(err ? { size: 0, ino: 0, dev: 0 } : s)),
+    const st = await new Promise<{ size: number; ino: number; dev: number; uid: number }>((resolve) =>
+      fstat(f, (err, s) => resolve(err ? { size: 0, ino: 0, dev: 0, uid: -1 } : s)),
     );
+    const uid = process.geteuid?.() ?? -1;
+    if (uid >= 0 && st.uid !== uid) {
+      // made by another user where the log goes (a shared folder): appending would hand them the service's
+      // output, and they chose its mode; tend writes only into a log file of its own
+      await new Promise<void>((resolve) => close(f, () => resolve()));
+      throw Object.assign(
+        new Error(
+          `it belongs to uid ${st.uid}, not to tend's user (uid ${uid}); remove it and tend creates its own`,
+        ),
+        { code: 'EPERM' },
+      );
+    }
     fd = f;
     size = st.size;
     ino = st.ino;

@@ -136,6 +136,26 @@ describe.skipIf(!canMakeUsers)('another local user against tend run as root', ()
     expect(statSync(target).mode & 0o777).toBe(0o600);
   });
 
+  it('a log file another user made first in a shared folder is not written to', async () => {
+    const evil = attacker();
+    const shared = sharedFolder();
+    const planted = join(shared, 'web.log');
+    expect(evil.run(['sh', '-c', `umask 0; : > ${planted}`]).status).toBe(0);
+    const project = mkdtempSync(join(tmpdir(), 'tend-attack-'));
+    dirs.push(project);
+    writeFileSync(
+      join(project, 'tend.yaml'),
+      `state_dir: ${join(project, 'state')}\nservices:\n  web:\n    command: 'echo secret-output; sleep 60'\n    logs: { file: ${planted} }\n`,
+    );
+    const tend = startTend(['up'], { cwd: project });
+    await tend.waitForOutput(/app UP/, 15_000);
+    await tend.waitForOutput(/secret-output/);
+    await tend.waitForOutput(/belongs to uid \d+, not to tend's user/);
+    tend.kill('SIGTERM');
+    await tend.exit(15_000);
+    expect(readFileSync(planted, 'utf8')).toBe('');
+  });
+
   it('tend run as root keeps its state in a 0700 folder of its own', async () => {
     const project = mkdtempSync(join(tmpdir(), 'tend-attack-'));
     dirs.push(project);
