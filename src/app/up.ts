@@ -34,6 +34,7 @@ import {
 } from '../runtime/index.js';
 import { SettingsError } from '../settings/index.js';
 import { createStack, type ServiceHooks, userRefusal } from '../supervisor/index.js';
+import { settleWithin } from '../time/index.js';
 import { reload } from './reload.js';
 import { createControlState } from './state.js';
 
@@ -74,19 +75,6 @@ const FINISH_DRAIN_MS = 5000;
 const NOTIFY_FLUSH_MS = 3000;
 /** How long a stop waits for discovery's last withdrawals and for the registry to close. */
 const CLOSE_WAIT_MS = 3000;
-
-function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export async function startUp(opts: UpOptions): Promise<Running> {
   const { plan } = opts;
@@ -223,7 +211,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
         }
       }
       // the services are down and withdrawn by now; an unreachable registry must not hold tend's exit
-      if (discovery) await within(discovery.close(), CLOSE_WAIT_MS);
+      if (discovery) await settleWithin(discovery.close(), CLOSE_WAIT_MS);
       control.close();
       lifecycle.close();
       await stack.close();
@@ -293,7 +281,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     }
   } catch (e) {
     for (const m of closers.reverse()) await m.close().catch(() => {});
-    if (discovery) await within(discovery.close(), CLOSE_WAIT_MS);
+    if (discovery) await settleWithin(discovery.close(), CLOSE_WAIT_MS);
     control.close();
     lifecycle.close();
     await stack.close();

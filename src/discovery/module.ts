@@ -6,6 +6,7 @@
 import type { ServicePlan } from '../manifest/types.js';
 import type { Discovery, Module, Runtime, ServiceHooksFactory } from '../runtime/index.js';
 import type { ServiceHooks } from '../supervisor/index.js';
+import { settleWithin } from '../time/index.js';
 import { defaultAddress, registrationOf } from './record.js';
 import { createRegistrar, type Registrar } from './registrar.js';
 import { gateRequires } from './requires.js';
@@ -13,19 +14,6 @@ import type { Watch } from './types.js';
 
 /** How long shutdown waits for the last withdrawals. */
 const CLOSE_WAIT_MS = 3000;
-
-function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export interface DiscoveryModule extends Module {
   serviceHooks: ServiceHooksFactory;
@@ -128,7 +116,7 @@ export function discoveryModule(opts: { address?: string } = {}): DiscoveryModul
         requireWatches.clear();
         // the services are down by now, each withdrawn before its stop; this catches anything left, without
         // letting an unreachable store hold tend's exit (what is left expires after its TTL)
-        await within(Promise.all([...registrars.values()].map((r) => r.close())), CLOSE_WAIT_MS);
+        await settleWithin(Promise.all([...registrars.values()].map((r) => r.close())), CLOSE_WAIT_MS);
         // the discovery itself is the run's: src/app closes it after every module
         discovery = undefined;
         rt = undefined;

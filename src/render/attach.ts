@@ -3,6 +3,7 @@
  * (their gates close first); its status is what `rt.renderStatus()` answers (src/app wires it).
  */
 import type { Module, RenderStatus } from '../runtime/index.js';
+import { settleWithin } from '../time/index.js';
 import { type DiscoverySource, discoverySource } from './discovery-source.js';
 import { publishKvNotices } from './kv-notices.js';
 import { createRenderLoop, type RenderLoop } from './loop.js';
@@ -52,9 +53,9 @@ export function renderModule(): RenderModule {
       current = loop;
       const offNotices = publishKvNotices(rt.kv, rt.bus);
       // consul-template re-reads its templates on SIGHUP; so does tend, while the services are down
-      const offHangup = rt.onHangup(() => within(loop.reloadTemplates(), HANGUP_RENDER_MS));
+      const offHangup = rt.onHangup(() => settleWithin(loop.reloadTemplates(), HANGUP_RENDER_MS));
       // Stages read TEND_SETTINGS_FILE too: give the overlay a moment to land before they run.
-      await within(loop.settingsReady(), SETTINGS_WAIT_MS);
+      await settleWithin(loop.settingsReady(), SETTINGS_WAIT_MS);
       return {
         async close() {
           offHangup();
@@ -66,14 +67,4 @@ export function renderModule(): RenderModule {
       };
     },
   };
-}
-
-function within(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -4,7 +4,7 @@
  */
 export { type BackoffRule, backoffDelay, type Jitter, jittered } from './backoff.js';
 export { formatDuration } from './duration.js';
-export { TimeoutError, type TimeoutOptions, withTimeout } from './timeout.js';
+export { settleWithin, TimeoutError, type TimeoutOptions, withTimeout } from './timeout.js';
 export {
   type LongTimer,
   MAX_TIMER_MS,

@@ -66,3 +66,18 @@ export function withTimeout<T, U>(
     );
   });
 }
+
+/**
+ * Waits for `p` to settle, at most `ms`; never rejects. For the bounded waits of a stop (the last
+ * withdrawals, a registry closing, templates re-read on SIGHUP): whatever happens, the stop goes on.
+ */
+export function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return withTimeout(
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    ms,
+    () => undefined,
+  );
+}
