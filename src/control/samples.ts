@@ -4,7 +4,7 @@
  * bounded timeline), the runs of each job and their last result, the deadline of each backoff (so that
  * "restarting in" counts down), and the settings the store offered and tend refused. Everything is read
  * from the bus and /proc; nothing here can slow the supervisor (listeners only record, the sampler is one
- * scan of /proc every few seconds, unref'd).
+ * scan of /proc every few seconds, unref'd, and only while someone looks: a status or the dashboard).
  */
 import type { TendEvent } from '../events/index.js';
 import { groupUsage, procAvailable } from '../procs/index.js';
@@ -14,6 +14,8 @@ import { formatDuration } from '../time/index.js';
 
 /** Seconds between two samples, and how many are kept: 10 minutes. */
 export const SAMPLE_EVERY_MS = 5000;
+/** How long sampling goes on after the last look (a status, the dashboard's poll): the charts' window. */
+const WATCH_MS = 10 * 60_000;
 export const SAMPLES_KEPT = 120;
 const TIMELINE_KEPT = 200;
 
@@ -203,24 +205,46 @@ export function startSamples(rt: Runtime, everyMs = SAMPLE_EVERY_MS): Samples {
     for (const [name, s] of series) if (s.rss.every((v) => v === null)) series.delete(name);
   };
 
-  const timer = setInterval(() => sample(), everyMs);
-  timer.unref();
-  sample();
+  // Sampling runs only while someone looks (a status, the dashboard), and for WATCH_MS after: an idle tend
+  // nobody watches keeps no timer shorter than a second (bench: idle wake-ups). The events behind jobs,
+  // countdowns and the restart timeline are heard all the time.
+  let timer: NodeJS.Timeout | undefined;
+  let watchedUntil = 0;
+  const watch = () => {
+    watchedUntil = performance.now() + WATCH_MS;
+    if (timer) return;
+    sample();
+    timer = setInterval(() => {
+      if (performance.now() > watchedUntil) {
+        clearInterval(timer);
+        timer = undefined;
+        return;
+      }
+      sample();
+    }, everyMs);
+    timer.unref();
+  };
 
   return {
-    usage: (name) => usage.get(name),
+    usage: (name) => {
+      watch();
+      return usage.get(name);
+    },
     job: (name) => jobs.get(name),
     backoffUntil: (name) => backoff.get(name),
     settingsRefused: () => refused,
-    view: () => ({
-      everyMs,
-      times: [...times],
-      services: Object.fromEntries([...series].map(([n, s]) => [n, { cpu: [...s.cpu], rss: [...s.rss] }])),
-      restarts: [...restarts],
-    }),
+    view: () => {
+      watch();
+      return {
+        everyMs,
+        times: [...times],
+        services: Object.fromEntries([...series].map(([n, s]) => [n, { cpu: [...s.cpu], rss: [...s.rss] }])),
+        restarts: [...restarts],
+      };
+    },
     sample,
     close() {
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
       unsubscribe();
       registry.delete(rt);
     },
