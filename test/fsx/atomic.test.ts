@@ -1,15 +1,13 @@
 /** writeFileAtomic: readers see old or new content, never half, and never a secret in a file with the wrong mode. */
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempPathFor, writeFileAtomic } from '../../src/fsx/index.js';
+import { eventsDuring, ofTemp } from '../helpers/inotify.js';
 
-const LOGGER = fileURLToPath(new URL('./fixtures/inotify-log.py', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -19,27 +17,6 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-
-/** The folder's inotify events (`CREATE .x.tmp`, `ATTRIB …`, `MODIFY …`) while `write` runs, in kernel order. */
-async function eventsDuring(dir: string, write: () => Promise<void>): Promise<string[]> {
-  const child = spawn('python3', [LOGGER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let text = '';
-  const ready = new Promise<void>((resolve) => {
-    child.stdout.on('data', (c: Buffer) => {
-      text += c.toString();
-      if (text.startsWith('ready\n')) resolve();
-    });
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await ready;
-  await write();
-  await exited;
-  return text.split('\n').slice(1).filter(Boolean);
-}
-
-/** The events of the temp file only, as their kinds. */
-const ofTemp = (events: string[]) =>
-  events.filter((e) => e.split(' ')[1]?.endsWith('.tmp')).map((e) => e.split(' ')[0]);
 
 /** What a careless writer does: write the bytes, then set the mode. */
 async function writeThenChmod(path: string, data: string, mode: number) {

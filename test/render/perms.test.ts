@@ -3,7 +3,7 @@
  * it, 0640 unless `perms` says otherwise, tend's (or the template's `user`/`group`) whatever the destination
  * was, never written through a symlink, and never in a folder any user could swap it in.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -18,13 +18,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TemplatePlan } from '../../src/manifest/types.js';
 import { commitChecked } from '../../src/render/unit.js';
 import { stage } from '../../src/render/write.js';
+import { eventsDuring, ofTemp } from '../helpers/inotify.js';
 
-const LOGGER = fileURLToPath(new URL('../fsx/fixtures/inotify-log.py', import.meta.url));
 const isRoot = process.geteuid?.() === 0;
 const dirs: string[] = [];
 afterEach(() => {
@@ -54,26 +53,6 @@ function plan(destination: string, o: Partial<TemplatePlan> = {}): TemplatePlan 
 
 const commit = (t: TemplatePlan, output: string) =>
   commitChecked(t, output, { env: { PATH: process.env.PATH }, service: 'web', cwd: tmpdir() });
-
-/** The folder's inotify events while `write` runs, in kernel order, up to the rename out of the temp file. */
-async function eventsDuring(dir: string, write: () => Promise<unknown>): Promise<string[]> {
-  const child = spawn('python3', [LOGGER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let text = '';
-  const ready = new Promise<void>((resolve) => {
-    child.stdout.on('data', (c: Buffer) => {
-      text += c.toString();
-      if (text.startsWith('ready\n')) resolve();
-    });
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await ready;
-  await write();
-  await exited;
-  return text.split('\n').slice(1).filter(Boolean);
-}
-
-const ofTemp = (events: string[]) =>
-  events.filter((e) => e.split(' ')[1]?.endsWith('.tmp')).map((e) => e.split(' ')[0]);
 
 describe('a rendered secret is never readable with the wrong mode', () => {
   for (const before of [undefined, 0o644, 0o666, 0o600]) {
