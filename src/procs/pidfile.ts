@@ -56,7 +56,7 @@ function withWarning(result: PidFileResult, warning: string): PidFileResult {
 function acquireLocked(path: string, libc: Libc): PidFileResult | undefined {
   const deadline = Date.now() + 2000;
   for (let inodeRaces = 0; inodeRaces < 10; ) {
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
     if (libc.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
       const errno = libc.errno();
       if (errno !== EWOULDBLOCK) {

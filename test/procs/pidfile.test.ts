@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -90,6 +90,21 @@ describe.skipIf(!linux)('pid file', () => {
         const again = acquirePidFile(d, opts);
         expect(again.ok).toBe(true);
         if (again.ok) again.release();
+      });
+
+      it('never writes through a tend.pid symlink (the file it names keeps its bytes)', () => {
+        const d = dir();
+        const target = join(d, 'root-only');
+        writeFileSync(target, 'precious\n');
+        symlinkSync(target, join(d, PID_FILE));
+        let claim: ReturnType<typeof acquirePidFile> | undefined;
+        try {
+          claim = acquirePidFile(d, opts);
+        } catch {
+          // refusing with an error is as good as refusing with a result: nothing was written
+        }
+        if (claim?.ok) claim.release();
+        expect(readFileSync(target, 'utf8')).toBe('precious\n');
       });
 
       it('takes over a stale file: dead pid, or a live pid that is not tend', () => {
