@@ -132,6 +132,9 @@ function yamlValue(value: string, indent: number): string {
     !value.startsWith('\n') &&
     value.trim() !== '' &&
     lines.every((l) => {
+      // A line of only blanks, or blanks at a line's end, is content to the spec but not to every reader
+      // (eemeli/yaml drops a last line of one space under `|2-`): quote such a value instead.
+      if (/[ \t]$/.test(l)) return false;
       for (let i = 0; i < l.length; ) {
         YAML_PLAIN_CHAR.lastIndex = i;
         const m = YAML_PLAIN_CHAR.exec(l);

@@ -137,7 +137,13 @@ describe('ConfigMap (Kubernetes)', () => {
   });
 
   it.skipIf(!havePyYaml)('round-trips any string, with both YAML parsers', () => {
-    const samples = fc.sample(values(true), 300);
+    const samples = [
+      // found by an unseeded run in CI: a last line of one space under `|2-` was dropped by both readers
+      ' # ##\n\n ',
+      'a \nb',
+      'a\n \n',
+      ...fc.sample(values(true), 300),
+    ];
     const vars = asVars(Object.fromEntries(samples.map((v, i) => [`V${i}`, v])));
     const text = formatConfigMap(vars, opts, header);
     const expected = Object.fromEntries(vars.map((v) => [v.name, v.value]));
