@@ -233,6 +233,11 @@ export function renderResults(R, meta) {
   const names = NAMES;
   const findingsFile = join(BENCH_DIR, 'lib/findings.md');
   const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8').trim() : '_none recorded_';
+  // bench/sockets is run by hand (it needs gunicorn and minutes of traffic): its own RESULTS.md, copied in
+  const socketsFile = join(BENCH_DIR, 'sockets/RESULTS.md');
+  const sockets = existsSync(socketsFile)
+    ? readFileSync(socketsFile, 'utf8').trim().replace(/^# /, '## ')
+    : '## Restarts under load: held sockets\n\n_not run: `node bench/sockets/run.mjs`_';
   const versions = Object.entries(meta.versions)
     .map(([k, v]) => `${LABEL[k] ?? k}: ${v}`)
     .join('; ');
@@ -343,6 +348,8 @@ ${kvRows}
 ## Growth with the number of services
 
 ${scaleSection()}
+
+${sockets}
 
 ## Other benchmarks
 
