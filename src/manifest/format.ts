@@ -1,4 +1,6 @@
 /** The Plan as `tend check` prints it: what will run, in what order, from which sources. */
+
+import { redactUrlsIn, redactWebhookUrl } from './redact.js';
 import type {
   Command,
   NotifyPlan,
@@ -30,7 +32,23 @@ export function redactSecrets(text: string): string {
 
 /** The Plan as JSON (plain data), with secrets in URLs redacted as in `tend check`. */
 export function planToJSON(plan: Plan): string {
-  return `${JSON.stringify(plan, (_k, v) => (typeof v === 'string' ? redactSecrets(v) : v), 2)}\n`;
+  const shown = { ...plan, notify: plan.notify.map(shownSink) };
+  return `${JSON.stringify(shown, (_k, v) => (typeof v === 'string' ? redactSecrets(v) : v), 2)}\n`;
+}
+
+/** A notify sink as `tend check --json` shows it: a webhook's URL as scheme and host, its header values hidden. */
+function shownSink(n: NotifyPlan): NotifyPlan {
+  if (n.kind === 'exec') {
+    const c = n.command;
+    const command: Command =
+      c.kind === 'shell'
+        ? { ...c, script: redactUrlsIn(c.script) }
+        : { ...c, argv: c.argv.map(redactUrlsIn) };
+    return { ...n, command };
+  }
+  if (n.kind !== 'webhook') return n;
+  const headers = Object.fromEntries(Object.keys(n.headers).map((k) => [k, '***']));
+  return { ...n, url: redactWebhookUrl(n.url), headers };
 }
 
 export function formatPlan(plan: Plan): string {
@@ -237,9 +255,9 @@ function sink(n: NotifyPlan): string {
     case 'stdout':
       return `stdout${events}`;
     case 'webhook':
-      return `webhook ${n.url} (timeout ${d(n.timeoutMs)}, queue ${n.queue})${events}`;
+      return `webhook ${redactWebhookUrl(n.url)} (timeout ${d(n.timeoutMs)}, queue ${n.queue})${events}`;
     case 'exec':
-      return `exec ${cmd(n.command)} (timeout ${d(n.timeoutMs)})${events}`;
+      return `exec ${redactUrlsIn(cmd(n.command))} (timeout ${d(n.timeoutMs)})${events}`;
     case 'file':
       return `file ${n.path} (mode 0600 when tend creates it)${events}`;
     case 'kv':

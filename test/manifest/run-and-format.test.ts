@@ -124,7 +124,7 @@ describe('formatPlan', () => {
         '',
         'notify',
         '  stdout',
-        '  webhook http://127.0.0.1:9000/lifecycle (timeout 5s, queue 1000)',
+        '  webhook http://127.0.0.1:9000/… (timeout 5s, queue 1000)',
         '  exec ./bin/lifecycle (timeout 10s)',
         '  file <dir>/data/events.jsonl (mode 0600 when tend creates it)',
         '  kv lifecycle/{service}',
