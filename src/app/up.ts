@@ -414,12 +414,14 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
   const held: [NodeJS.Signals, string][] = [];
   let stopping = false;
   // a real-time stop (SIGRTMIN+3) is held as itself and acted on as TERM, with its own name in the reason
-  const listener = (sig: NodeJS.Signals, name: string = sig) => {
+  const act = (sig: NodeJS.Signals, name: string) => {
     if (!target) return void held.push([sig, name]);
     if (name !== sig && !stopping) void target.shutdown(EXIT.ok, `received ${name}`);
     else actOnSignal(target, sig, stopping);
     if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGQUIT') stopping = true;
   };
+  // Node calls a signal listener with (name, number): the number must not reach `act` as a name
+  const listener = (sig: NodeJS.Signals) => act(sig, sig);
   const noted = new Set<string>();
   const ignore = (sig: string) => {
     if (noted.has(sig)) return;
@@ -430,7 +432,7 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
   };
   const realtime = catchRealtimeSignals((signum, offset) => {
     const name = realtimeName(signum, signum - offset);
-    if (REALTIME_STOP_OFFSETS.includes(offset)) listener('SIGTERM', name);
+    if (REALTIME_STOP_OFFSETS.includes(offset)) act('SIGTERM', name);
     else ignore(name);
   });
   if ('error' in realtime) process.stderr.write(`tend: ${realtime.error}; one sent to tend ends it\n`);
@@ -445,7 +447,7 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
   return {
     bind(running) {
       target = running;
-      for (const [s, name] of held.splice(0)) listener(s, name);
+      for (const [s, name] of held.splice(0)) act(s, name);
     },
     remove() {
       if (!('error' in realtime)) realtime.close();

@@ -48,6 +48,9 @@ describe('real-time signals to tend', () => {
     const t = startTend(['up'], { cwd: dir });
     const pid = Number((await t.waitForOutput(/web running \(pid (\d+)\)/))[1]);
     await t.waitForOutput(/app UP/);
+    // signals Node names still go through tend's own listener, which must not take them for a stop
+    t.kill('SIGUSR2');
+    t.kill('SIGUSR1');
     for (let n = RTMIN; n <= RTMAX; n++)
       if (n !== RTMIN + 3 && n !== RTMIN + 4) process.kill(t.proc.pid as number, n);
     await t.waitForOutput(/received SIGRTMAX; ignored/);
