@@ -36,17 +36,16 @@ const lines = (dir: string) => {
   }
 };
 
-describe('a settings change restarts services in after order', () => {
-  it('stops dependants first and starts each once what it comes after is ready', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tend-order-'));
-    dirs.push(dir);
-    mkdirSync(join(dir, 'kv/app'), { recursive: true });
-    writeFileSync(join(dir, 'kv/app/greeting'), 'hello');
-    writeFileSync(join(dir, 'svc.sh'), SERVICE);
-    // listed out of order on purpose; web and api take a while to stop
-    writeFileSync(
-      join(dir, 'tend.yaml'),
-      `kv: file:./kv
+function project(apiExtra = '') {
+  const dir = mkdtempSync(join(tmpdir(), 'tend-order-'));
+  dirs.push(dir);
+  mkdirSync(join(dir, 'kv/app'), { recursive: true });
+  writeFileSync(join(dir, 'kv/app/greeting'), 'hello');
+  writeFileSync(join(dir, 'svc.sh'), SERVICE);
+  // listed out of order on purpose; web and api take a while to stop
+  writeFileSync(
+    join(dir, 'tend.yaml'),
+    `kv: file:./kv
 settings:
   defaults: { greeting: hi }
   kv_prefix: app/
@@ -62,8 +61,14 @@ services:
     command: exec sh svc.sh api 0.4
     after: [db]
     ready: { log: ready }
-`,
-    );
+${apiExtra}`,
+  );
+  return dir;
+}
+
+describe('a settings change restarts services in after order', () => {
+  it('stops dependants first and starts each once what it comes after is ready', async () => {
+    const dir = project();
     const t = startTend(['up'], { cwd: dir });
     await t.waitForOutput(/app UP/, 20_000);
     expect(lines(dir)).toEqual(['start db', 'ready db', 'start api', 'ready api', 'start web', 'ready web']);
@@ -85,5 +90,25 @@ services:
       'ready web',
     ]);
     expect(t.output()).toMatch(/web waiting: waiting for api to restart/);
+  });
+
+  it('keeps the order through a service in between that the change leaves alone', async () => {
+    // api keeps running; web still comes after db through it
+    const dir = project('    on_settings_change: none\n');
+    const t = startTend(['up'], { cwd: dir });
+    await t.waitForOutput(/app UP/, 20_000);
+    expect(lines(dir)).toHaveLength(6);
+    writeFileSync(join(dir, 'kv/app/greeting'), 'bonjour');
+    await waitFor(() => lines(dir).length === 14, { what: 'web and db restarted', timeoutMs: 20_000 });
+    expect(lines(dir).slice(6)).toEqual([
+      'stopping web',
+      'stopped web',
+      'stopping db',
+      'stopped db',
+      'start db',
+      'ready db',
+      'start web',
+      'ready web',
+    ]);
   });
 });
