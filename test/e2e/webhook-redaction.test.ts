@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is the manifest syntax under test
 /**
  * A notify URL's secret — Slack's token in the path, `?token=`, `user:password@`, a header value, a URL inside
  * a notify `exec` command — is never shown: not by `tend check` (text and --json), `tend status`,
@@ -44,6 +45,28 @@ describe('redactWebhookUrl', () => {
 });
 
 const SECRET = /XXXXSECRET|T000|B000|t0k3n|token=|b0b|pa55w0rd|h3ad3r|DEADSECRET|EXECSECRET/;
+
+describe('a notify URL tend check refuses', () => {
+  it('is not quoted whole in the error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-redact-'));
+    dirs.push(dir);
+    writeFileSync(
+      join(dir, 'tend.yaml'),
+      'notify:\n  - webhook: ${HOOK}\nservices:\n  a:\n    command: sleep 1\n',
+    );
+    const scheme = runTend(['check'], {
+      cwd: dir,
+      env: { HOOK: 'htps://hooks.slack.com/services/T000/B000/XXXXSECRET' },
+    });
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('expected a http or https URL, got "htps://hooks.slack.com/…"');
+    expect(scheme.stderr).not.toMatch(SECRET);
+    const invalid = runTend(['check'], { cwd: dir, env: { HOOK: 'http://a b/XXXXSECRET' } });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/notify\[0\]\.webhook: invalid URL/);
+    expect(invalid.stderr).not.toMatch(SECRET);
+  });
+});
 
 describe('notify URLs with secrets, through a real tend up', () => {
   it('are shown as scheme and host everywhere, and sent whole', async () => {
