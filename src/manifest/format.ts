@@ -78,9 +78,7 @@ export function formatPlan(plan: Plan): string {
     ...st.files.map((f) => `file ${f}`),
     `$${st.env}`,
     ...(st.kvPrefix
-      ? [
-          `kv ${st.kvPrefix}${st.onChange ? ` (on change ${onChange(st.onChange)})` : ''}`,
-        ]
+      ? [`kv ${st.kvPrefix}${st.onChange ? ` (on change ${onChange(st.onChange)})` : ''}`]
       : []),
   ];
   row(2, 'settings', sources.join(' ← '));
@@ -220,6 +218,8 @@ function template(t: TemplatePlan): string {
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
   );
   if (t.errMissingKey) extra.push('a missing map key fails');
+  if (t.sentinel !== undefined) extra.push(`output with ${JSON.stringify(t.sentinel)} counts as missing`);
+  if (t.leftDelim !== '{{' || t.rightDelim !== '}}') extra.push(`delimiters ${t.leftDelim} ${t.rightDelim}`);
   if (t.functions.allow.length > 0) extra.push(`allows ${t.functions.allow.join(', ')}`);
   if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);

@@ -77,4 +77,23 @@ services:
       /^on change reload \(never happens: without settings\.kv_prefix/,
     );
   });
+
+  test('a template shows its sentinel and its delimiters when they are not {{ }}', () => {
+    const text = formatPlan(
+      load(`
+services:
+  web:
+    command: exec sleep 60
+    templates:
+      - source: a.tmpl
+        destination: a.conf
+        sentinel: NOT-YET
+        left_delimiter: '[['
+        right_delimiter: ']]'
+`).plan,
+    );
+    expect(rows(text, 'web').template).toMatch(
+      /output with "NOT-YET" counts as missing, delimiters \[\[ \]\]/,
+    );
+  });
 });

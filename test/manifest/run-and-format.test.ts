@@ -148,7 +148,7 @@ describe('formatPlan', () => {
         '     env from   kv config/web',
         '     after      db',
         '     requires   postgres',
-        '     template   <dir>/templates/web.conf.tmpl → <dir>/etc/web.conf (on change restart, mode 0640, wait 0s..2s, missing keys wait up to 5m, check: nginx -t -c "$TEND_CHECK_FILE")',
+        '     template   <dir>/templates/web.conf.tmpl → <dir>/etc/web.conf (on change restart, mode 0640, wait 0s..2s, missing keys wait up to 5m, output with "@@MISSING@@" counts as missing, check: nginx -t -c "$TEND_CHECK_FILE")',
         '     ready      http http://127.0.0.1:8080/ready (every 250ms, timeout 1m)',
         '     health     http http://127.0.0.1:8080/health (every 10s, timeout 2s, 3 failures)',
         '     settings   on change restart',
