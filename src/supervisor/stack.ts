@@ -317,13 +317,15 @@ export function createStack(opts: StackOptions): Stack {
       let p = gone.get(name);
       if (p) return p;
       const below = [...restarting.keys()].filter((n) => upstream.get(n)?.has(name));
-      p = Promise.all(below.map(stopInOrder)).then(() => {
+      const send = () => {
         const c = restarting.get(name);
         // tend is stopping, or a reload replaced the service meanwhile: its own stop or start orders it
         if (!c?.runner || stoppingAll || c.runner !== runners.get(name)) return;
         configChanged(c.name, c.change, c.reason);
         return c.runner.settled();
-      });
+      };
+      // nothing to wait for: at once, as configChanged would
+      p = below.length === 0 ? Promise.resolve(send()) : Promise.all(below.map(stopInOrder)).then(send);
       gone.set(name, p);
       return p;
     };
