@@ -20,7 +20,7 @@ import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
 import { createNotifier, type KvPut } from '../notify/index.js';
-import { SocketError } from '../procs/index.js';
+import { catchRealtimeSignals, realtimeName, SocketError } from '../procs/index.js';
 import {
   type Attached,
   type Discovery,
@@ -356,6 +356,13 @@ export const IGNORED_SIGNALS: NodeJS.Signals[] = [
 ];
 
 /**
+ * Real-time signals with a meaning, as offsets from SIGRTMIN: +3 and +4 are systemd's halt and poweroff (what
+ * `machinectl poweroff` sends a container's init, and the STOPSIGNAL of systemd-style images), so they stop
+ * the stack like TERM. Every other real-time signal is caught and ignored, noted once on stderr.
+ */
+export const REALTIME_STOP_OFFSETS: readonly number[] = [3, 4];
+
+/**
  * What a signal to tend means: stop (TERM, INT, QUIT; a second INT while stopping forces it), restart the app
  * (HUP), reopen the logs (USR1), or pass it on to services that asked.
  */
@@ -404,19 +411,31 @@ function forceStop(running: Running): void {
  */
 export function handleSignals(): { bind(running: Running): void; remove(): void } {
   let target: Running | undefined;
-  const held: NodeJS.Signals[] = [];
+  const held: [NodeJS.Signals, string][] = [];
   let stopping = false;
-  const listener = (sig: NodeJS.Signals) => {
-    if (!target) return void held.push(sig);
-    actOnSignal(target, sig, stopping);
+  // a real-time stop (SIGRTMIN+3) is held as itself and acted on as TERM, with its own name in the reason
+  const act = (sig: NodeJS.Signals, name: string) => {
+    if (!target) return void held.push([sig, name]);
+    if (name !== sig && !stopping) void target.shutdown(EXIT.ok, `received ${name}`);
+    else actOnSignal(target, sig, stopping);
     if (sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGQUIT') stopping = true;
   };
-  const noted = new Set<NodeJS.Signals>();
-  const ignore = (sig: NodeJS.Signals) => {
+  // Node calls a signal listener with (name, number): the number must not reach `act` as a name
+  const listener = (sig: NodeJS.Signals) => act(sig, sig);
+  const noted = new Set<string>();
+  const ignore = (sig: string) => {
     if (noted.has(sig)) return;
     noted.add(sig);
-    process.stderr.write(`tend: received ${sig}; ignored (only TERM, INT, QUIT stop tend)\n`);
+    process.stderr.write(
+      `tend: received ${sig}; ignored (only TERM, INT, QUIT, SIGRTMIN+3 and +4 stop tend)\n`,
+    );
   };
+  const realtime = catchRealtimeSignals((signum, offset) => {
+    const name = realtimeName(signum, signum - offset);
+    if (REALTIME_STOP_OFFSETS.includes(offset)) act('SIGTERM', name);
+    else ignore(name);
+  });
+  if ('error' in realtime) process.stderr.write(`tend: ${realtime.error}; one sent to tend ends it\n`);
   // V8's CPU profiler (--cpu-prof, --prof) runs on SIGPROF: a handler of tend's would take its ticks, and
   // removing it at the end would leave the default action, which kills tend mid-profile
   const profiling = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some(
@@ -428,9 +447,10 @@ export function handleSignals(): { bind(running: Running): void; remove(): void 
   return {
     bind(running) {
       target = running;
-      for (const s of held.splice(0)) listener(s);
+      for (const [s, name] of held.splice(0)) act(s, name);
     },
     remove() {
+      if (!('error' in realtime)) realtime.close();
       for (const s of HANDLED_SIGNALS) process.off(s, listener);
       for (const s of ignored) process.off(s, ignore);
     },

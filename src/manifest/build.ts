@@ -157,6 +157,7 @@ export function buildPlan(
       schemaFile: raw.settings.schema,
       env: raw.settings.env,
       kvPrefix: raw.settings.kv_prefix,
+      onChange: raw.settings.on_change,
     },
     stages,
     notify: raw.notify,

@@ -1,4 +1,6 @@
 /** The Plan as `tend check` prints it: what will run, in what order, from which sources. */
+
+import { redactUrlsIn, redactWebhookUrl } from './redact.js';
 import type {
   Command,
   NotifyPlan,
@@ -30,7 +32,23 @@ export function redactSecrets(text: string): string {
 
 /** The Plan as JSON (plain data), with secrets in URLs redacted as in `tend check`. */
 export function planToJSON(plan: Plan): string {
-  return `${JSON.stringify(plan, (_k, v) => (typeof v === 'string' ? redactSecrets(v) : v), 2)}\n`;
+  const shown = { ...plan, notify: plan.notify.map(shownSink) };
+  return `${JSON.stringify(shown, (_k, v) => (typeof v === 'string' ? redactSecrets(v) : v), 2)}\n`;
+}
+
+/** A notify sink as `tend check --json` shows it: a webhook's URL as scheme and host, its header values hidden. */
+function shownSink(n: NotifyPlan): NotifyPlan {
+  if (n.kind === 'exec') {
+    const c = n.command;
+    const command: Command =
+      c.kind === 'shell'
+        ? { ...c, script: redactUrlsIn(c.script) }
+        : { ...c, argv: c.argv.map(redactUrlsIn) };
+    return { ...n, command };
+  }
+  if (n.kind !== 'webhook') return n;
+  const headers = Object.fromEntries(Object.keys(n.headers).map((k) => [k, '***']));
+  return { ...n, url: redactWebhookUrl(n.url), headers };
 }
 
 export function formatPlan(plan: Plan): string {
@@ -59,7 +77,9 @@ export function formatPlan(plan: Plan): string {
       : []),
     ...st.files.map((f) => `file ${f}`),
     `$${st.env}`,
-    ...(st.kvPrefix ? [`kv ${st.kvPrefix}`] : []),
+    ...(st.kvPrefix
+      ? [`kv ${st.kvPrefix}${st.onChange ? ` (on change ${onChange(st.onChange)})` : ''}`]
+      : []),
   ];
   row(2, 'settings', sources.join(' ← '));
   if (st.schemaFile) row(2, '', `schema ${st.schemaFile}`);
@@ -85,7 +105,7 @@ export function formatPlan(plan: Plan): string {
     out.push(
       `  ${i + 1}. ${name}${s.isJob ? `  (job, schedule "${s.schedule}")` : ''}${s.essential ? '  (essential)' : ''}`,
     );
-    service(s, plan.dir, (label, value) => row(5, label, value));
+    service(s, plan, (label, value) => row(5, label, value));
   });
   if (plan.disabled.length > 0) out.push('', `disabled: ${plan.disabled.join(', ')}`);
   return redactSecrets(`${out.join('\n')}\n`);
@@ -98,9 +118,9 @@ function runAsText(r: NonNullable<ServicePlan['runAs']>): string {
   return `${as} (uid ${r.uid}:${r.gid}${extra.length > 0 ? `, groups ${extra.join(',')}` : ''}, home ${r.home})`;
 }
 
-function service(s: ServicePlan, dir: string, row: (label: string, value: string) => void) {
+function service(s: ServicePlan, plan: Plan, row: (label: string, value: string) => void) {
   row('command', cmd(s.command));
-  if (s.cwd !== dir) row('cwd', s.cwd);
+  if (s.cwd !== plan.dir) row('cwd', s.cwd);
   if (s.runAs) row('user', runAsText(s.runAs));
   else if (s.user) row('user', s.user);
   const env = Object.keys(s.env);
@@ -130,6 +150,19 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
       `${probe(h.probe)} (every ${d(h.intervalMs)}, timeout ${d(h.timeoutMs)}, ${h.failures} failures${grace})`,
     );
   }
+  const settings = settingsChange(s, plan);
+  if (settings) row('settings', settings);
+  // where `reload` and `{ signal }` actions go: shown when one is used or the defaults were changed
+  const reloads =
+    s.templates.some((t) => t.onChange.kind === 'reload' || t.onChange.kind === 'signal') ||
+    (plan.settings.kvPrefix !== undefined &&
+      (s.settingsOnChange.kind === 'reload' || s.settingsOnChange.kind === 'signal'));
+  if (reloads || s.reloadSignal !== 'SIGHUP' || s.signalGroup) {
+    row(
+      'reload',
+      `${s.reloadSignal}; reload and signal actions go to ${s.signalGroup ? 'the whole process group' : 'the main process'}`,
+    );
+  }
   row('restart', restart(s.restart));
   row('stop', `${s.stop.signal}, SIGKILL after ${d(s.stop.timeoutMs)}`);
   if (s.forwardSignals.length > 0) row('signals', s.forwardSignals.join(', '));
@@ -147,6 +180,21 @@ function service(s: ServicePlan, dir: string, row: (label: string, value: string
     ? `${l.file} (${l.format}${l.timestamps !== (l.format === 'json') ? (l.timestamps ? ', time-stamped' : ', no time stamps') : ''}, mode ${octal(l.mode ?? 0o640)}, rotate at ${formatSize(l.maxSizeBytes)}, keep ${l.keep})`
     : 'no file';
   row('logs', `${file}${l.stdout ? ', echoed to stdout' : ''}`);
+}
+
+/**
+ * What a change of the settings overlay does to the service (`on_settings_change`, else settings.on_change);
+ * nothing to say when no overlay can change and the service kept the default.
+ */
+function settingsChange(s: ServicePlan, plan: Plan): string | undefined {
+  const action = `on change ${onChange(s.settingsOnChange)}`;
+  if (plan.settings.kvPrefix !== undefined) {
+    return s.isJob && s.settingsOnChange.kind === 'none'
+      ? `${action} (a job reads the settings at each run)`
+      : action;
+  }
+  if (s.isJob || s.settingsOnChange.kind === 'restart') return undefined;
+  return `${action} (never happens: without settings.kv_prefix the settings do not change while tend runs)`;
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
@@ -170,6 +218,8 @@ function template(t: TemplatePlan): string {
     t.missing === 'wait' ? `missing keys wait up to ${d(t.missingTimeoutMs)}` : `missing keys ${t.missing}`,
   );
   if (t.errMissingKey) extra.push('a missing map key fails');
+  if (t.sentinel !== undefined) extra.push(`output with ${JSON.stringify(t.sentinel)} counts as missing`);
+  if (t.leftDelim !== '{{' || t.rightDelim !== '}}') extra.push(`delimiters ${t.leftDelim} ${t.rightDelim}`);
   if (t.functions.allow.length > 0) extra.push(`allows ${t.functions.allow.join(', ')}`);
   if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);
@@ -237,9 +287,9 @@ function sink(n: NotifyPlan): string {
     case 'stdout':
       return `stdout${events}`;
     case 'webhook':
-      return `webhook ${n.url} (timeout ${d(n.timeoutMs)}, queue ${n.queue})${events}`;
+      return `webhook ${redactWebhookUrl(n.url)} (timeout ${d(n.timeoutMs)}, queue ${n.queue})${events}`;
     case 'exec':
-      return `exec ${cmd(n.command)} (timeout ${d(n.timeoutMs)})${events}`;
+      return `exec ${redactUrlsIn(cmd(n.command))} (timeout ${d(n.timeoutMs)})${events}`;
     case 'file':
       return `file ${n.path} (mode 0600 when tend creates it)${events}`;
     case 'kv':

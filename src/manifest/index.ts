@@ -2,6 +2,7 @@
 export { formatIssue, ManifestError, type ManifestIssue } from './errors.js';
 export { formatPlan, planToJSON } from './format.js';
 export { type Loaded, type LoadOptions, loadManifest, parseManifestText } from './load.js';
+export { redactUrlsIn, redactWebhookUrl } from './redact.js';
 export { type CommandPlanOptions, planForCommand, runStateDir } from './run.js';
 export { EVENT_KINDS, jsonSchema } from './schema.js';
 export type * from './types.js';

@@ -41,6 +41,7 @@ import {
   variant,
   wrap,
 } from './kit.js';
+import { redactWebhookUrl } from './redact.js';
 import { didYouMean } from './suggest.js';
 import type {
   Command,
@@ -131,14 +132,20 @@ function url(protocols: string[]): Decoder<string> {
       try {
         u = new URL(s);
       } catch {
-        return fail(cx, n, path, `invalid URL ${JSON.stringify(s)}`);
+        // never the value itself: a webhook's token may be in it, expanded from a ${VAR}
+        return fail(
+          cx,
+          n,
+          path,
+          'invalid URL (not shown: it may hold a token; check the value and the variables in it)',
+        );
       }
       if (!protocols.includes(u.protocol)) {
         return fail(
           cx,
           n,
           path,
-          `expected a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL, got ${JSON.stringify(s)}`,
+          `expected a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL, got ${JSON.stringify(redactWebhookUrl(s))}`,
         );
       }
       return s;

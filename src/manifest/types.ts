@@ -218,6 +218,8 @@ export interface SettingsPlan {
   /** name of the env var holding a JSON override */
   env: string;
   kvPrefix?: string;
+  /** settings.on_change as written or defaulted (each service's own is `settingsOnChange`) */
+  onChange?: OnChange;
 }
 
 export type EventKind = 'app' | 'service' | 'stats' | 'maintenance' | 'config' | 'job' | 'health' | 'finish';

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Bus } from '../events/index.js';
 import { EVENT_KINDS } from '../manifest/index.js';
+import { redactUrlsIn } from '../manifest/redact.js';
 import type { EventKind, NotifyPlan } from '../manifest/types.js';
 import { withTimeout } from '../time/index.js';
 import { execDeliver } from './exec.js';
@@ -46,8 +47,9 @@ export interface Notifier {
 export const DEFAULT_QUEUE = 1000;
 const DEFAULT_CLOSE_MS = 5000;
 
+/** The command as the sink's name shows it, with any URL in it cut to scheme and host (it may hold a token). */
 function commandText(plan: Extract<NotifyPlan, { kind: 'exec' }>) {
-  return plan.command.kind === 'shell' ? plan.command.script : plan.command.argv.join(' ');
+  return redactUrlsIn(plan.command.kind === 'shell' ? plan.command.script : plan.command.argv.join(' '));
 }
 
 export function createNotifier(sinks: NotifyPlan[], opts: NotifierOptions): Notifier {

@@ -1,21 +1,15 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TendEvent } from '../events/index.js';
+import { redactWebhookUrl } from '../manifest/redact.js';
 import { formatDuration, setLongTimeout } from '../time/index.js';
 import { payload } from './format.js';
 import type { Outcome } from './runner.js';
 
 export const WEBHOOK_BACKOFF = { initialMs: 200, maxMs: 10_000 };
 
-/** Userinfo and query strings often hold tokens; stats and stderr show the rest only. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return url;
-  }
-}
+/** A webhook's URL as stats and stderr show it: scheme and host (its path, query or user info may hold a token). */
+export const redactUrl = redactWebhookUrl;
 
 function retryAfterMs(header: string | undefined): number | undefined {
   if (!header) return undefined;

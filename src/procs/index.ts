@@ -46,6 +46,7 @@ export {
   type PidRecordOptions,
   RECORD_FILE,
 } from './record.js';
+export { catchRealtimeSignals, type RealtimeSignals, realtimeName } from './rt-signals.js';
 export {
   type CommandLine,
   DEFAULT_KILL_GRACE_MS,

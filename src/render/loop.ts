@@ -18,10 +18,10 @@ import type { Bus, ConfigEvent } from '../events/index.js';
 import type { KvBackend, WatchSpec } from '../kv/index.js';
 import type { Command, Plan, ServicePlan } from '../manifest/types.js';
 import { runCommand } from '../procs/index.js';
-import type { Stack } from '../supervisor/index.js';
+import type { ConfigOutcome, Stack } from '../supervisor/index.js';
 import type { TemplateSource } from '../template/index.js';
 import { backoffDelay, formatDuration, setLongTimeout, withTimeout } from '../time/index.js';
-import { emptyBatch, takeBatch } from './actions.js';
+import { type Plan as ActionPlan, emptyBatch, takeBatch } from './actions.js';
 import { envPrefix } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
 import { createPasses } from './passes.js';
@@ -169,8 +169,9 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     onChanged: () => {
       // each service's own action first, so that it joins its templates' actions of the same change
       const touched = settingsChanged(stack, groups, settingsPrefix ?? '');
+      for (const g of touched) inOrder.add(g);
       for (const u of units()) if (u.kind === 'template') schedule(u);
-      for (const g of touched) flush(g);
+      flushInOrder();
     },
   });
 
@@ -275,13 +276,38 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
 
   // ---- actions -----------------------------------------------------------------------------------------
 
+  /**
+   * The groups a settings change touched: acted on together once none of them is still rendering, so that
+   * their restarts follow `after` (stack.configChangedInOrder) as `tend up` orders a start.
+   */
+  const inOrder = new Set<Group>();
+
   /** Runs a service's queued actions once none of its units is still rendering or waiting to. */
   const flush = (g: Group) => {
+    if (inOrder.has(g)) return flushInOrder();
     if (closed || g.units.some(busy)) return;
     const todo = takeBatch(g.batch);
     if (!todo) return;
     // what the change does where the service is (restart, signals, nothing) is the service machine's rule
     const did = stack.configChanged(g.name, todo, `config changed: ${todo.what}`);
+    acted(g, todo, did);
+  };
+
+  const flushInOrder = () => {
+    if (closed) return;
+    for (const g of inOrder) if (g.units.some(busy)) return;
+    const todo = [...inOrder].flatMap((g) => {
+      const t = takeBatch(g.batch);
+      return t ? [{ g, t }] : [];
+    });
+    inOrder.clear();
+    const did = stack.configChangedInOrder(
+      todo.map(({ g, t }) => ({ name: g.name, change: t, reason: `config changed: ${t.what}` })),
+    );
+    for (const [i, { g, t }] of todo.entries()) acted(g, t, did[i]);
+  };
+
+  const acted = (g: Group, todo: ActionPlan, did: ConfigOutcome) => {
     if (did.did === 'signalled')
       say(`${g.name}: config changed (${todo.what}); sent ${did.signals.join(', ')}`);
     for (const command of todo.execs) void runExec(g, command, todo.what);

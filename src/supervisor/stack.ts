@@ -73,6 +73,14 @@ export interface Stack {
    * that does where it is (restart, signals, nothing; see `transition`'s `config` case). Says what it did.
    */
   configChanged(name: string, change: ConfigChange, reason: string): ConfigOutcome;
+  /**
+   * Several services' changes of one cause (a settings change), applied in `after` order as `tend up` and a
+   * stop would: of the services it restarts, dependants stop before the services they come after, and start
+   * again only once those are ready again. Other changes (signals, a start) apply at once.
+   */
+  configChangedInOrder(
+    changes: Array<{ name: string; change: ConfigChange; reason: string }>,
+  ): ConfigOutcome[];
   /** gives up on starting a service that has no process (config that never came): `failed` until started */
   fail(name: string, reason: string): void;
   /**
@@ -171,6 +179,17 @@ export function createStack(opts: StackOptions): Stack {
     applyGates(name);
   };
 
+  // configChangedInOrder: dependency -> the services held until it is ready again after its restart
+  const heldForRestart = new Map<string, Set<string>>();
+  /** Opens those gates without applying them; the caller applies (one state change, not two). */
+  const releaseRestartGates = (dependency: string): string[] => {
+    const held = heldForRestart.get(dependency);
+    if (!held) return [];
+    heldForRestart.delete(dependency);
+    for (const d of held) gates.get(d)?.delete(`restart:${dependency}`);
+    return [...held];
+  };
+
   const refreshAfterGates = (dependency: string, ready: boolean) => {
     for (const d of dependants(dependency)) {
       setGate(d, `after:${dependency}`, ready ? null : `waiting for ${dependency} to be ready`);
@@ -202,7 +221,11 @@ export function createStack(opts: StackOptions): Stack {
         extra.onExit?.(pid, code, signal);
       },
       onState(next, previous) {
-        if (next.ready !== previous.ready) refreshAfterGates(sp.name, next.ready);
+        if (next.ready !== previous.ready) {
+          const released = next.ready ? releaseRestartGates(sp.name) : [];
+          refreshAfterGates(sp.name, next.ready);
+          for (const d of released) applyGates(d);
+        }
         const r = runners.get(sp.name);
         if (
           r?.plan.essential &&
@@ -236,6 +259,82 @@ export function createStack(opts: StackOptions): Stack {
     sockets.closeAll();
     throw err;
   }
+
+  const configChanged = (name: string, change: ConfigChange, reason: string): ConfigOutcome => {
+    const r = runners.get(name);
+    if (!r) return { did: 'nothing' };
+    const before = r.model();
+    const serving = isServing(before) && r.hasProcess();
+    r.send({ t: 'config', change, reason });
+    const after = r.model();
+    if (after.state === 'stopping' && before.state !== 'stopping') return { did: 'restarted' };
+    if (hasEndedForGood(before) && !hasEndedForGood(after)) return { did: 'started' };
+    if (!change.restart && serving && change.signals.length > 0)
+      return { did: 'signalled', signals: [...new Set(change.signals)] };
+    return { did: 'nothing' };
+  };
+
+  const configChangedInOrder = (
+    changes: Array<{ name: string; change: ConfigChange; reason: string }>,
+  ): ConfigOutcome[] => {
+    // the ones this change restarts: a process that runs and is not already stopping (the machine's rule)
+    const restarts = (c: { name: string; change: ConfigChange }) => {
+      const r = runners.get(c.name);
+      return !!r && c.change.restart && !r.plan.isJob && r.hasProcess() && r.model().state !== 'stopping';
+    };
+    const restarting = new Map(
+      changes.filter(restarts).map((c) => [c.name, { ...c, runner: runners.get(c.name) }]),
+    );
+    // the restarting services each one comes after, through any chain of `after` (a service in between that
+    // keeps running does not break the order: it only stands between them)
+    const upstream = new Map<string, Set<string>>();
+    for (const name of restarting.keys()) {
+      const found = new Set<string>();
+      const seen = new Set<string>();
+      const walk = (n: string) => {
+        for (const dep of runners.get(n)?.plan.after ?? []) {
+          if (seen.has(dep)) continue;
+          seen.add(dep);
+          if (restarting.has(dep)) found.add(dep);
+          walk(dep);
+        }
+      };
+      walk(name);
+      upstream.set(name, found);
+    }
+    // held before anything stops, so that a dependant that exits first cannot start again before them
+    for (const [name, deps] of upstream) {
+      for (const dep of deps) {
+        setGate(name, `restart:${dep}`, `waiting for ${dep} to restart`);
+        const held = heldForRestart.get(dep) ?? new Set<string>();
+        heldForRestart.set(dep, held);
+        held.add(name);
+      }
+    }
+    // each one stops once its dependants are gone, as stopAll orders a stop
+    const gone = new Map<string, Promise<void>>();
+    const stopInOrder = (name: string): Promise<void> => {
+      let p = gone.get(name);
+      if (p) return p;
+      const below = [...restarting.keys()].filter((n) => upstream.get(n)?.has(name));
+      const send = () => {
+        const c = restarting.get(name);
+        // tend is stopping, or a reload replaced the service meanwhile: its own stop or start orders it
+        if (!c?.runner || stoppingAll || c.runner !== runners.get(name)) return;
+        configChanged(c.name, c.change, c.reason);
+        return c.runner.settled();
+      };
+      // nothing to wait for: at once, as configChanged would
+      p = below.length === 0 ? Promise.resolve(send()) : Promise.all(below.map(stopInOrder)).then(send);
+      gone.set(name, p);
+      return p;
+    };
+    return changes.map((c) => {
+      if (!restarting.has(c.name)) return configChanged(c.name, c.change, c.reason);
+      void stopInOrder(c.name);
+      return { did: 'restarted' };
+    });
+  };
 
   const stopAll = async (reason = 'stopping') => {
     stoppingAll = true;
@@ -292,19 +391,8 @@ export function createStack(opts: StackOptions): Stack {
       return r ? envOf(r.plan) : undefined;
     },
     appEnv: () => appEnv(appSource()),
-    configChanged(name, change, reason) {
-      const r = runners.get(name);
-      if (!r) return { did: 'nothing' };
-      const before = r.model();
-      const serving = isServing(before) && r.hasProcess();
-      r.send({ t: 'config', change, reason });
-      const after = r.model();
-      if (after.state === 'stopping' && before.state !== 'stopping') return { did: 'restarted' };
-      if (hasEndedForGood(before) && !hasEndedForGood(after)) return { did: 'started' };
-      if (!change.restart && serving && change.signals.length > 0)
-        return { did: 'signalled', signals: [...new Set(change.signals)] };
-      return { did: 'nothing' };
-    },
+    configChanged,
+    configChangedInOrder,
     fail(name, reason) {
       runners.get(name)?.send({ t: 'fail', reason });
     },
@@ -336,6 +424,7 @@ export function createStack(opts: StackOptions): Stack {
       await logs.get(name)?.close();
       logs.delete(name);
       for (const d of dependants(name)) setGate(d, `after:${name}`, null);
+      for (const d of releaseRestartGates(name)) applyGates(d);
       notifyServices(name, 'removed');
     },
     releaseSockets: () => sockets.release(),

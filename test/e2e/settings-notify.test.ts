@@ -144,8 +144,8 @@ services:
     );
     const st = await status(dir);
     expect(st.notify?.map((s) => [s.index, s.kind, s.sink])).toEqual([
-      [0, 'webhook', `webhook http://127.0.0.1:${deadPort}/hook`],
-      [1, 'webhook', `webhook http://127.0.0.1:${livePort}/refuse`],
+      [0, 'webhook', `webhook http://127.0.0.1:${deadPort}/…`],
+      [1, 'webhook', `webhook http://127.0.0.1:${livePort}/…`],
     ]);
     expect(st.notify?.[0]).toMatchObject({ sent: 0, failed: 0 });
     expect(st.notify?.[0].lastError).toMatch(/refused|ECONNREFUSED/i);
@@ -158,9 +158,9 @@ services:
     expect(await cli.exit()).toBe(0);
     const human = { stdout: cli.output() };
     expect(human.stdout).toMatch(/NOTIFY +SENT +FAILED +DROPPED +QUEUED +LAST ERROR/);
-    const deadRow = human.stdout.split('\n').find((l) => l.includes(`:${deadPort}/hook`));
+    const deadRow = human.stdout.split('\n').find((l) => l.includes(`:${deadPort}/…`));
     expect(deadRow).toMatch(/ 0 +0 +0 +[1-9]\d* +.*refused/i);
-    const refusedRow = human.stdout.split('\n').find((l) => l.includes(`:${livePort}/refuse`));
+    const refusedRow = human.stdout.split('\n').find((l) => l.includes(`:${livePort}/…`));
     expect(refusedRow).toMatch(/ 0 +[1-9]\d* +0 +\d+ +HTTP 400/);
     expect(human.stdout).not.toMatch(secret);
 

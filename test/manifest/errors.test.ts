@@ -258,7 +258,7 @@ describe('probes and sinks (one of several kinds)', () => {
       'notify:\n  - stdot\n  - { webhook: "ftp://x" }\n  - { file: x, queue: 3 }\n  - { kv: "a/{svc}" }\nservices:\n  web:\n    command: a\n';
     expect(errorsOf(yaml)).toEqual([
       '2:5: notify[0]: expected "stdout", got "stdot"; did you mean "stdout"?',
-      '3:16: notify[1].webhook: expected a http or https URL, got "ftp://x"',
+      '3:16: notify[1].webhook: expected a http or https URL, got "ftp://x/"',
       '4:16: unknown key "queue" in notify[2]; valid keys: file, events',
       '5:11: notify[3].kv: unknown placeholder "{svc}" in key; use {service} or {app}',
     ]);

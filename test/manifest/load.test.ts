@@ -41,6 +41,7 @@ describe('the example of SPEC.md §3', () => {
         schemaFile: join(dir, 'settings.schema.json'),
         env: 'CFG',
         kvPrefix: 'settings/',
+        onChange: { kind: 'restart' },
       },
       stages: {
         boot: { command: sh('./bin/boot'), timeoutMs: 300_000 },
@@ -192,7 +193,7 @@ describe('defaults', () => {
     expect(plan.stateDir).toBe(join(dir, '.tend'));
     expect(plan.kv).toBe(`file:${join(dir, 'kv')}`);
     expect(plan.http).toBeUndefined();
-    expect(plan.settings).toEqual({ defaults: {}, files: [], env: 'CFG' });
+    expect(plan.settings).toEqual({ defaults: {}, files: [], env: 'CFG', onChange: { kind: 'restart' } });
     expect(plan.stages).toEqual({});
     expect(plan.notify).toEqual([]);
     expect(plan.services.web.logs).toEqual({
@@ -407,6 +408,7 @@ describe('shorthands and spellings', () => {
       defaults: { port: 8080, db: { host: 'localhost' } },
       files: [join(plan.dir, 'a.json')],
       env: 'APP_CFG',
+      onChange: { kind: 'restart' },
     });
   });
 
