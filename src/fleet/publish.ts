@@ -10,7 +10,12 @@
  * - Only with TEND_FLEET=on (see `enabled`).
  * - file (folder stores): the file's modification time is refreshed every TTL/3 (`touch`, no rewrite); readers
  *   take an entry older than its TTL for a dead tend. A clean stop deletes it.
- * - Consul, and file stores that are one YAML/JSON document: not yet (nothing is written).
+ * - Consul: the lease is a session (TTL, `Behavior: delete`, renewed by the backend at half its TTL) and the key
+ *   is written with `?acquire=<session>`, so Consul deletes it when the session ends: at once on a clean stop (the
+ *   session is destroyed), after the TTL (Consul may take up to twice it) when the tend dies. A session Consul
+ *   invalidated behind our back is noticed at the next renewal (404) and replaced, like a lost etcd lease.
+ *   Consul's shortest TTL is 10 s: a shorter TEND_FLEET_TTL_MS is rounded up there.
+ * - file stores that are one YAML/JSON document: not supported (nothing is written).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,11 +29,10 @@ import { contentOf, DEFAULT_TTL_MS, type FleetDoc, type FleetTemplate, fleetKey 
 export function unsupported(rt: Pick<Runtime, 'kv'>): string | undefined {
   switch (rt.kv.kind) {
     case 'etcd':
+    case 'consul':
       return undefined;
     case 'file':
       return rt.kv.touch ? undefined : 'a file store that is one YAML/JSON document (use a folder)';
-    case 'consul':
-      return 'Consul stores (not yet: etcd and file folders only)';
   }
 }
 
