@@ -96,13 +96,17 @@ export async function acquireConsulSlot(kv: KvBackend, opts: AcquireOptions): Pr
     released = true;
     // take ourselves out of the holders (a few tries: others may be writing the lock too), then drop the key;
     // the key alone would do (holders without one are pruned), the lock write frees the slot for readers at once
-    for (let tries = 0; tries < 5; tries++) {
-      const state = await readState(api, prefix);
-      if (!state.lock?.Holders.includes(session)) break;
-      const next = { Limit: state.lock.Limit, Holders: state.holders.filter((h) => h !== session) };
-      if (await writeLock(api, prefix, state, next)) break;
+    try {
+      for (let tries = 0; tries < 5; tries++) {
+        const state = await readState(api, prefix);
+        if (!state.lock?.Holders.includes(session)) break;
+        const next = { Limit: state.lock.Limit, Holders: state.holders.filter((h) => h !== session) };
+        if (await writeLock(api, prefix, state, next)) break;
+      }
+    } finally {
+      // even when the lock cannot be read or written: without its key this contender counts for nobody
+      await kv.delete(key);
     }
-    await kv.delete(key);
   };
 
   // watch first, then write and read: a change between the two is still reported (no gap)
