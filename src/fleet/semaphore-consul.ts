@@ -121,7 +121,9 @@ export async function acquireConsulSlot(kv: KvBackend, opts: AcquireOptions): Pr
     await watcher.synced();
     const body = JSON.stringify({ holder: opts.holder, at: new Date().toISOString() });
     if (!(await api.acquire(key, body, lease))) {
-      throw new SemaphoreError(`Consul refused the contender key ${key} (is session ${session} still valid?)`);
+      throw new SemaphoreError(
+        `Consul refused the contender key ${key} (is session ${session} still valid?)`,
+      );
     }
     wrote = true;
     for (;;) {

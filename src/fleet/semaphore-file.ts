@@ -85,7 +85,9 @@ function checkFolder(dir: string, uid: number): void {
   if ((st.mode & 0o022) !== 0) {
     if (made) chmodSync(dir, 0o700);
     else
-      throw refuse(`is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${octal(st.mode)})`);
+      throw refuse(
+        `is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${octal(st.mode)})`,
+      );
   }
 }
 
@@ -152,6 +154,17 @@ function aliveOrRemove(path: string): boolean {
   }
 }
 
+/** how old an unlocked temporary file must be to count as a dead contender's leftover */
+const TEMP_GRACE_MS = 10_000;
+
+function isOld(path: string): boolean {
+  try {
+    return Date.now() - lstatSync(path).mtimeMs > TEMP_GRACE_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** The live queue, by ticket; dead entries (and dead temporary files) are removed on the way. */
 function liveQueue(dir: string, self: string | undefined): Array<{ name: string; ticket: number }> {
   const out: Array<{ name: string; ticket: number }> = [];
@@ -161,8 +174,13 @@ function liveQueue(dir: string, self: string | undefined): Array<{ name: string;
       out.push({ name, ticket: Number(m?.[1]) });
       continue;
     }
-    if (!m && !TEMP.test(name)) continue;
-    if (!aliveOrRemove(join(dir, name)) || !m) continue;
+    if (!m) {
+      // a temporary file is locked by its contender a moment after it is created: one checked (and so locked)
+      // in that moment would look dead to us and make its contender fail; only old ones are leftovers
+      if (TEMP.test(name) && isOld(join(dir, name))) aliveOrRemove(join(dir, name));
+      continue;
+    }
+    if (!aliveOrRemove(join(dir, name))) continue;
     out.push({ name, ticket: Number(m[1]) });
   }
   return out.sort((a, b) => a.ticket - b.ticket);
@@ -193,7 +211,10 @@ export async function acquireFileSlot(kv: KvBackend, opts: AcquireOptions): Prom
   let timer: NodeJS.Timeout | undefined;
   try {
     if (!tryLockExclusive(fd)) throw new SemaphoreError(`cannot lock the new file ${temp}`);
-    writeSync(fd, `${JSON.stringify({ holder: opts.holder, pid: process.pid, at: new Date().toISOString() })}\n`);
+    writeSync(
+      fd,
+      `${JSON.stringify({ holder: opts.holder, pid: process.pid, at: new Date().toISOString() })}\n`,
+    );
     let ticket = 0;
     for (let tries = 0; path === undefined; tries++) {
       if (tries > 1000) throw new SemaphoreError(`no free ticket in ${dir}`);

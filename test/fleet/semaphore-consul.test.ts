@@ -76,7 +76,10 @@ describe('rollout semaphore on Consul (against a double of its API)', () => {
     // every contender key is gone and the lock names nobody
     expect(consul.keys(`app/${PREFIX}`)).toEqual([`app/${PREFIX}.lock`]);
     const lock = consul.entry(`app/${PREFIX}.lock`);
-    expect(JSON.parse(Buffer.from(lock?.Value ?? '', 'base64').toString())).toEqual({ Limit: 2, Holders: [] });
+    expect(JSON.parse(Buffer.from(lock?.Value ?? '', 'base64').toString())).toEqual({
+      Limit: 2,
+      Holders: [],
+    });
     // the ACL token went with every request
     expect(consul.requests.length).toBeGreaterThan(0);
     expect(consul.requests.every((r) => r.token === TOKEN)).toBe(true);
@@ -95,7 +98,9 @@ describe('rollout semaphore on Consul (against a double of its API)', () => {
       got = s;
       return s;
     });
-    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, { what: "b's contender key" });
+    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, {
+      what: "b's contender key",
+    });
     await sleep(300);
     expect(got).toBeUndefined();
     // what Consul does when a's TTL runs out: the session ends and, Behavior delete, its contender key goes
@@ -140,8 +145,16 @@ describe('rollout semaphore on Consul (against a double of its API)', () => {
     const b = await tend();
     const slot = await acquireSlot(a.kv, { prefix: PREFIX, max: 1, lease: a.lease, holder: 'a' });
     const ac = new AbortController();
-    const waiting = acquireSlot(b.kv, { prefix: PREFIX, max: 1, lease: b.lease, holder: 'b', signal: ac.signal });
-    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, { what: "b's contender key" });
+    const waiting = acquireSlot(b.kv, {
+      prefix: PREFIX,
+      max: 1,
+      lease: b.lease,
+      holder: 'b',
+      signal: ac.signal,
+    });
+    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, {
+      what: "b's contender key",
+    });
     ac.abort();
     await expect(waiting).rejects.toThrow(SemaphoreError);
     expect(consul.entry(`app/${PREFIX}${b.lease.id}`)).toBeUndefined();
@@ -158,7 +171,9 @@ describe('rollout semaphore on Consul (against a double of its API)', () => {
       got = s;
       return s;
     });
-    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, { what: "b's contender key" });
+    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, {
+      what: "b's contender key",
+    });
     await sleep(300);
     expect(got).toBeUndefined();
     await first.release();

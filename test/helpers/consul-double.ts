@@ -140,7 +140,13 @@ export async function startConsulDouble(
     return { rows, index: at > 0 ? at : index, covers };
   };
 
-  const handleKv = (req: IncomingMessage, res: ServerResponse, key: string, q: URLSearchParams, body: string) => {
+  const handleKv = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    q: URLSearchParams,
+    body: string,
+  ) => {
     switch (req.method) {
       case 'GET': {
         const answer = () => {
@@ -173,7 +179,8 @@ export async function startConsulDouble(
         const existing = kv.get(key);
         if (q.has('cas')) {
           const cas = Number(q.get('cas'));
-          if (cas === 0 ? existing !== undefined : existing?.ModifyIndex !== cas) return send(res, 200, false);
+          if (cas === 0 ? existing !== undefined : existing?.ModifyIndex !== cas)
+            return send(res, 200, false);
         }
         const value = Buffer.from(body).toString('base64');
         const acquire = q.get('acquire');
