@@ -3,8 +3,8 @@
  * No server can expire anything here, so the binding is the process itself: a lock file held with flock, which the
  * kernel drops when its process dies, SIGKILL included.
  *
- * Where: beside the store, in a dot-folder the store never shows as keys: `<folder>/.tend-semaphores/<prefix>` for
- * a folder store, `<dir>/.<document>.tend-semaphores/<prefix>` for a YAML/JSON document.
+ * Where: beside the store, `<parent>/.<name>.tend-semaphores/<prefix>` for a store `<parent>/<name>` (a folder or a
+ * YAML/JSON document): the same folder whether or not the store exists yet, outside what the store shows as keys.
  *
  * The queue (fair, first come first served): a contender creates a temporary file, locks it, and links it to
  * `q-<ticket>` with the next free ticket (link fails if the name exists, so two contenders cannot share one, and
@@ -48,17 +48,12 @@ const FILE_FLAGS = constants.O_RDWR | constants.O_NOFOLLOW;
 
 const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
 
-/** The semaphore folder of a file store at `location` (its folder or its document). */
+/**
+ * The semaphore folder of a file store at `location` (its folder or its document): always beside it, so that it is
+ * the same folder whether or not the store exists yet, and never inside the operator's store (nor watched by it).
+ */
 export function semaphoreRoot(location: string): string {
-  let isDir = false;
-  try {
-    isDir = lstatSync(location).isDirectory();
-  } catch {
-    isDir = false; // a document not written yet: beside it
-  }
-  return isDir
-    ? join(location, '.tend-semaphores')
-    : join(dirname(location), `.${basename(location)}.tend-semaphores`);
+  return join(dirname(location), `.${basename(location)}.tend-semaphores`);
 }
 
 /**
@@ -93,7 +88,14 @@ function checkFolder(dir: string, uid: number): void {
 
 /** The store's own folder may belong to anyone trusted, but nobody else may be able to swap our folder in it. */
 function checkParent(dir: string, uid: number): void {
-  const p = lstatSync(dir);
+  let p: Stats;
+  try {
+    p = statSync(dir);
+  } catch {
+    throw new SemaphoreError(
+      `the folder ${dir} of the store does not exist: create it (tend does not create it)`,
+    );
+  }
   const why =
     p.uid !== 0 && p.uid !== uid && (p.mode & 0o200) !== 0
       ? `belongs to uid ${p.uid}`
@@ -102,8 +104,8 @@ function checkParent(dir: string, uid: number): void {
         : undefined;
   if (why) {
     throw new SemaphoreError(
-      `the store folder ${dir} ${why}: another user could swap the rollout semaphore's folder in it; ` +
-        'make it writable only by tend’s user',
+      `the folder ${dir}, which holds the store and its rollout semaphore, ${why}: another user could swap the ` +
+        "semaphore's folder in it; make it writable only by tend's user (or root)",
     );
   }
 }

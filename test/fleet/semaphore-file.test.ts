@@ -115,7 +115,7 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
     const { dir, store } = project();
     const log: string[] = [];
     const all: Contender[] = [];
-    const queue = join(store, '.tend-semaphores', 'rollout', 'shop', 'web');
+    const queue = join(dir, '.kv.tend-semaphores', 'rollout', 'shop', 'web');
     const queued = () =>
       existsSync(queue) ? readdirSync(queue).filter((n) => n.startsWith('q-')).length : 0;
     const holders = () =>
@@ -154,7 +154,7 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
     }
     expect(most).toBe(2);
     expect(holders()).toEqual([]);
-    // nothing left behind, and nothing of it shows in the store as a key
+    // nothing left behind, and nothing of it in the store (it lives beside it)
     expect(readdirSync(queue)).toEqual([]);
     const kv = openKv(`file:${store}`);
     opened.push(kv);
@@ -180,7 +180,7 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
     await waitFor(() => b.lines.some((l) => l.startsWith('held b')), { timeoutMs: 15_000, what: 'b holds' });
     expect(await b.exited).toBe(0);
     // a's leftover queue file was removed by whoever found it dead
-    expect(readdirSync(join(store, '.tend-semaphores', 'rollout', 'shop', 'web'))).toEqual([]);
+    expect(readdirSync(join(dir, '.kv.tend-semaphores', 'rollout', 'shop', 'web'))).toEqual([]);
   }, 60_000);
 
   it('an aborted waiter leaves no file; a store that is one YAML document keeps its folder beside it', async () => {
@@ -205,8 +205,8 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
   });
 
   it("a fresh temporary file is another contender's, about to be locked: left alone; an old unlocked one is removed", async () => {
-    const { store } = project();
-    const queue = join(store, '.tend-semaphores', 'rollout', 'shop', 'web');
+    const { dir, store } = project();
+    const queue = join(dir, '.kv.tend-semaphores', 'rollout', 'shop', 'web');
     mkdirSync(queue, { recursive: true, mode: 0o700 });
     const fresh = join(queue, 't-4242-fresh');
     const old = join(queue, 't-4343-old');
@@ -236,11 +236,19 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
       return acquireSlot(kv, { prefix: PREFIX, max: 1, lease, holder: 'x' });
     };
 
+    it("a store whose folder does not exist: refused, nothing created (tend makes no operator's folders)", async () => {
+      const { dir } = project();
+      await expect(acquire(join(dir, 'nope', 'kv'))).rejects.toThrow(
+        /the folder .*nope of the store does not exist/,
+      );
+      expect(existsSync(join(dir, 'nope'))).toBe(false);
+    });
+
     it('a planted symlink in place of the semaphore folder is refused, and its target left untouched', async () => {
       const { dir, store } = project();
       const elsewhere = join(dir, 'elsewhere');
       mkdirSync(elsewhere, { mode: 0o700 });
-      symlinkSync(elsewhere, join(store, '.tend-semaphores'));
+      symlinkSync(elsewhere, join(dir, '.kv.tend-semaphores'));
       await expect(acquire(store)).rejects.toThrow(
         /rollout semaphore's folder .*\.tend-semaphores is a symlink; .*remove it/,
       );
@@ -252,8 +260,8 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
       const { dir, store } = project();
       const elsewhere = join(dir, 'elsewhere');
       mkdirSync(elsewhere, { mode: 0o700 });
-      mkdirSync(join(store, '.tend-semaphores'), { mode: 0o700 });
-      symlinkSync(elsewhere, join(store, '.tend-semaphores', 'rollout'));
+      mkdirSync(join(dir, '.kv.tend-semaphores'), { mode: 0o700 });
+      symlinkSync(elsewhere, join(dir, '.kv.tend-semaphores', 'rollout'));
       await expect(acquire(store)).rejects.toThrow(/rollout is a symlink/);
       expect(readdirSync(elsewhere)).toEqual([]);
     });
@@ -262,7 +270,7 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
       const { dir, store } = project();
       const victim = join(dir, 'victim');
       writeFileSync(victim, 'precious\n');
-      const queue = join(store, '.tend-semaphores', 'rollout', 'shop', 'web');
+      const queue = join(dir, '.kv.tend-semaphores', 'rollout', 'shop', 'web');
       mkdirSync(queue, { recursive: true, mode: 0o700 });
       symlinkSync(victim, join(queue, 'q-000000000001'));
       const slot = await acquire(store);
@@ -275,23 +283,23 @@ describe('rollout semaphore on a file store (real processes, one host)', () => {
     });
 
     it('a semaphore folder other users can write is refused (and says what to do)', async () => {
-      const { store } = project();
-      mkdirSync(join(store, '.tend-semaphores'), { mode: 0o700 });
-      chmodSync(join(store, '.tend-semaphores'), 0o777);
+      const { dir, store } = project();
+      mkdirSync(join(dir, '.kv.tend-semaphores'), { mode: 0o700 });
+      chmodSync(join(dir, '.kv.tend-semaphores'), 0o777);
       await expect(acquire(store)).rejects.toThrow(/is writable by every user \(mode 0777\); .*remove it/);
-      chmodSync(join(store, '.tend-semaphores'), 0o770);
+      chmodSync(join(dir, '.kv.tend-semaphores'), 0o770);
       await expect(acquire(store)).rejects.toThrow(/is writable by its group/);
     });
 
-    it('a store folder others can write without the sticky bit is refused', async () => {
-      const { store } = project();
-      chmodSync(store, 0o777);
+    it("the store's folder, if others can write it without the sticky bit, is refused", async () => {
+      const { dir, store } = project();
+      chmodSync(dir, 0o777);
       await expect(acquire(store)).rejects.toThrow(
-        /store folder .* is writable by other users without the sticky bit/,
+        /the folder .* which holds the store and its rollout semaphore, is writable by other users without the sticky bit/,
       );
-      chmodSync(store, 0o1777);
+      chmodSync(dir, 0o1777);
       const slot = await acquire(store);
-      expect(lstatSync(join(store, '.tend-semaphores')).mode & 0o777).toBe(0o700);
+      expect(lstatSync(join(dir, '.kv.tend-semaphores')).mode & 0o777).toBe(0o700);
       await slot.release();
     });
   });
