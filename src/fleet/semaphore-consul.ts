@@ -18,7 +18,8 @@
  *
  * Tested against a stateful double of Consul's HTTP API (test/helpers/consul-double.ts), not a Consul server.
  */
-import type { ConsulEntry, ConsulSessions, KvBackend } from '../kv/index.js';
+import { type ConsulEntry, type ConsulSessions, type KvBackend, KvError } from '../kv/index.js';
+import { sleep } from '../time/index.js';
 import { type AcquireOptions, checkOptions, SemaphoreError, type Slot } from './semaphore-types.js';
 
 export const LOCK_KEY = '.lock';
@@ -126,10 +127,21 @@ export async function acquireConsulSlot(kv: KvBackend, opts: AcquireOptions): Pr
       );
     }
     wrote = true;
+    let outage = 0;
     for (;;) {
       if (opts.signal?.aborted) throw new SemaphoreError('gave up waiting for a slot');
       pending = false;
-      const state = await readState(api, prefix);
+      let state: State;
+      try {
+        state = await readState(api, prefix);
+        outage = 0;
+      } catch (err) {
+        // Consul unreachable or without a leader: keep the place in the queue (the session outlives a short
+        // outage) and look again; a session lost meanwhile shows as a vanished contender key on return
+        if (!(err instanceof KvError && err.code === 'unavailable')) throw err;
+        await sleep(Math.min(5_000, 250 * 2 ** outage++), opts.signal);
+        continue;
+      }
       const self = state.live.get(session);
       if (self === undefined) {
         throw new SemaphoreError(`the contender key ${key} vanished (its session was lost)`);
@@ -145,8 +157,10 @@ export async function acquireConsulSlot(kv: KvBackend, opts: AcquireOptions): Pr
       const place = waiters.findIndex((e) => e.session === session);
       if (place >= 0 && place < free) {
         const next = { Limit: max, Holders: [...state.holders, session] };
-        if (await writeLock(api, prefix, state, next)) return slot;
-        continue; // someone wrote the lock meanwhile: look again at once
+        // refused: someone wrote the lock meanwhile; unanswered: it may have been written. Either way look again
+        // (a write that went through shows as this session among the holders)
+        if (await writeLock(api, prefix, state, next).catch(() => false)) return slot;
+        continue;
       }
       if (!pending) {
         await new Promise<void>((resolve) => {

@@ -140,6 +140,27 @@ describe('rollout semaphore on Consul (against a double of its API)', () => {
     await slot.release();
   }, 60_000);
 
+  it('a waiter whose reads fail (Consul without a leader) keeps its place and gets the slot once they succeed', async () => {
+    const a = await tend();
+    const b = await tend();
+    const held = await acquireSlot(a.kv, { prefix: PREFIX, max: 1, lease: a.lease, holder: 'a' });
+    const waiting = acquireSlot(b.kv, { prefix: PREFIX, max: 1, lease: b.lease, holder: 'b' });
+    await waitFor(() => consul.entry(`app/${PREFIX}${b.lease.id}`) !== undefined, {
+      what: "b's contender key",
+    });
+    // the next three full reads of the prefix (not the blocking ones) fail: a's release reads first, then b
+    consul.failNext(
+      3,
+      (r) => r.method === 'GET' && r.path === `/v1/kv/app/${PREFIX}` && !r.query.has('index'),
+    );
+    // a's release cannot update the lock, but still deletes its key: b's watch sees that, and b's reads fail
+    await expect(held.release()).rejects.toThrow(/No cluster leader/);
+    expect(consul.entry(`app/${PREFIX}${a.lease.id}`)).toBeUndefined();
+    const slot = await waiting;
+    expect(slot.key).toBe(`${PREFIX}${b.lease.id}`);
+    await slot.release();
+  });
+
   it('an aborted waiter leaves no contender key; the holder keeps its slot', async () => {
     const a = await tend();
     const b = await tend();

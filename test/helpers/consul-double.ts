@@ -58,6 +58,8 @@ export interface ConsulDouble {
   sessions(): SessionRow[];
   /** what Consul does when a session's TTL runs out or its node fails: invalidates it now */
   invalidate(id: string): void;
+  /** the next `n` requests that `match` are answered `500 No cluster leader` (Consul during an election) */
+  failNext(n: number, match: (r: { method: string; path: string; query: URLSearchParams }) => boolean): void;
   /** while down, every connection is cut before an answer (an agent that went away) */
   setDown(down: boolean): void;
   close(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startConsulDouble(
   const requests: ConsulDouble['requests'] = [];
   const held = new Set<{ covers: (key: string) => boolean; answer: () => void }>();
   let down = false;
+  const failing: Array<{ left: number; match: Parameters<ConsulDouble['failNext']>[1] }> = [];
 
   const touched = (key: string) => {
     for (const h of [...held]) if (h.covers(key)) h.answer();
@@ -299,6 +302,12 @@ export async function startConsulDouble(
       const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, token });
       if (opts.token !== undefined && token !== opts.token) return send(res, 403, 'Permission denied');
+      const seen = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams };
+      const fail = failing.find((f) => f.left > 0 && f.match(seen));
+      if (fail) {
+        fail.left--;
+        return send(res, 500, 'No cluster leader');
+      }
       const body = Buffer.concat(chunks).toString();
       if (url.pathname.startsWith('/v1/kv/')) {
         const key = url.pathname.slice('/v1/kv/'.length).split('/').map(decodeURIComponent).join('/');
@@ -320,6 +329,9 @@ export async function startConsulDouble(
     keys: (prefix = '') => [...kv.keys()].filter((k) => k.startsWith(prefix)).sort(),
     sessions: () => [...sessions.values()],
     invalidate,
+    failNext(n, match) {
+      failing.push({ left: n, match });
+    },
     setDown(value) {
       down = value;
       if (value) server.closeAllConnections();
