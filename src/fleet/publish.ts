@@ -87,6 +87,7 @@ async function startPublisher(rt: Runtime) {
   let running: Promise<void> | undefined;
   let again = false;
   let warnedCollision = false;
+  let warnedHeld = false;
   let retryAttempt = 0;
 
   const say = (text: string) => rt.out.write(`tend | fleet: ${text}\n`);
@@ -185,9 +186,23 @@ async function startPublisher(rt: Runtime) {
         // Refused while the store answers (etcd: "requested lease not found", the lease expired behind our
         // back): that lease is dead, take a new one. Unreachable: keep it (an outage shorter than the TTL
         // must not drop the entry) and try again with backoff; the render loop reports the outage.
-        if ((e as { code?: string }).code !== 'unavailable' && lease !== undefined) {
+        const code = (e as { code?: string }).code;
+        if (code === 'conflict' && kv.kind === 'consul') {
+          // Consul: the key is held by another tend's session (the same name twice); our session is fine, and
+          // a new one would be refused the same way (and leak one session per retry): keep it and try later
+          if (!warnedHeld) {
+            warnedHeld = true;
+            say(
+              `${key} is held by another tend's session (another tend publishes as ${host}); ` +
+                'give each tend on a host its own TEND_FLEET_NAME',
+            );
+          }
+        } else if (code !== 'unavailable' && lease !== undefined) {
+          const dead = lease;
           lease = undefined;
           written = undefined;
+          // refused leases are gone already; anything else must not stay alive (renewed) unused
+          void dead.revoke().catch(() => {});
         }
         retryAttempt++;
         schedule(Math.min(5_000, 250 * 2 ** Math.min(retryAttempt, 5)));

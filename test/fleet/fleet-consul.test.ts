@@ -154,4 +154,35 @@ describe('tend fleet on Consul (against a double of its API)', () => {
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(5000);
     expect(await hosts(a)).toBe('');
   }, 120_000);
+
+  it('two tends under one name: the second says so once and keeps one session (none leaks per retry)', async () => {
+    const a = project();
+    const b = project();
+    const kv = openKv(`consul://${consul.address}/app/`, { env });
+    await kv.put('app/msg', 'v1');
+    await kv.close();
+    const ta = await up(a, 'same');
+    await waitFor(() => consul.entry('app/fleet/shop/same') !== undefined, { what: 'the first entry' });
+    const tb = await up(b, 'same');
+    await tb.waitForOutput(/fleet: \S*fleet\/shop\/same is held by another tend's session/, 20_000);
+    // the second keeps retrying with backoff: several rounds, and still one session each
+    const puts = () =>
+      consul.requests.filter((r) => r.method === 'PUT' && r.path === '/v1/kv/app/fleet/shop/same').length;
+    const before = puts();
+    await waitFor(() => puts() >= before + 3, { timeoutMs: 30_000, what: 'three more tries' });
+    expect(consul.sessions()).toHaveLength(2);
+    expect(tb.output().match(/is held by another tend's session/g)).toHaveLength(1);
+    // the first one's entry stands; when it stops, the second's next try takes the name
+    const first = consul.entry('app/fleet/shop/same')?.Session;
+    ta.kill('SIGTERM');
+    expect(await ta.exit()).toBe(0);
+    await waitFor(
+      () => {
+        const s = consul.entry('app/fleet/shop/same')?.Session;
+        return s !== undefined && s !== first;
+      },
+      { timeoutMs: 20_000, what: 'the second tend publishes' },
+    );
+    expect(consul.sessions()).toHaveLength(1);
+  }, 90_000);
 });
