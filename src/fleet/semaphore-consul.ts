@@ -16,6 +16,8 @@
  * - Limits that disagree (a manifest changed while a rollout runs): while others hold slots, the smaller of the
  *   lock's Limit and ours bounds it, so neither side is ever exceeded; the next write sets ours.
  *
+ * One contender per session and prefix: the contender key is named after the session.
+ *
  * Tested against a stateful double of Consul's HTTP API (test/helpers/consul-double.ts), not a Consul server.
  */
 import { type ConsulEntry, type ConsulSessions, type KvBackend, KvError } from '../kv/index.js';

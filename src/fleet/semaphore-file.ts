@@ -170,12 +170,15 @@ function isOld(path: string): boolean {
 /** The live queue, by ticket; dead entries (and dead temporary files) are removed on the way. */
 function liveQueue(dir: string, self: string | undefined): Array<{ name: string; ticket: number }> {
   const out: Array<{ name: string; ticket: number }> = [];
+  const mine = self === undefined ? Number.POSITIVE_INFINITY : Number(QUEUE.exec(self)?.[1]);
   for (const name of readdirSync(dir)) {
     const m = QUEUE.exec(name);
     if (name === self) {
-      out.push({ name, ticket: Number(m?.[1]) });
+      out.push({ name, ticket: mine });
       continue;
     }
+    // those queued after us do not change our place: not worth an open and a lock each
+    if (m && Number(m[1]) > mine) continue;
     if (!m) {
       // a temporary file is locked by its contender a moment after it is created: one checked (and so locked)
       // in that moment would look dead to us and make its contender fail; only old ones are leftovers

@@ -8,7 +8,10 @@ import type { Lease } from '../kv/index.js';
 export interface Slot {
   /** the key that holds the slot (file stores: the lock file's path) */
   readonly key: string;
-  /** its revision: the place in the queue (etcd: the key's revision; Consul: its CreateIndex; file: the ticket) */
+  /**
+   * its revision: the place in the queue (etcd: the key's revision; Consul: its CreateIndex; file: the ticket,
+   * which starts again at 1 when the queue empties)
+   */
   readonly revision: number;
   /** gives the slot back (deletes the key); safe to call twice */
   release(): Promise<void>;
