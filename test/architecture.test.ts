@@ -42,7 +42,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // procs: `tend status` and the dashboard read CPU and memory of each service's process group from /proc
   control: [...LIBRARIES, 'logs', 'procs', 'settings', 'supervisor', 'runtime'],
   guard: [...LIBRARIES, 'procs', 'supervisor', 'runtime'],
-  fleet: [...LIBRARIES, 'kv', 'supervisor', 'runtime'],
+  // procs: the rollout semaphore of file stores is lock files (flock)
+  fleet: [...LIBRARIES, 'kv', 'procs', 'supervisor', 'runtime'],
   // deployment files from a manifest: a command-level library
   export: [...LIBRARIES, 'kv', 'settings', 'render', 'lifecycle', 'runtime'],
   // the composition root: the only place that knows every module

@@ -10,7 +10,12 @@
  * - Only with TEND_FLEET=on (see `enabled`).
  * - file (folder stores): the file's modification time is refreshed every TTL/3 (`touch`, no rewrite); readers
  *   take an entry older than its TTL for a dead tend. A clean stop deletes it.
- * - Consul, and file stores that are one YAML/JSON document: not yet (nothing is written).
+ * - Consul: the lease is a session (TTL, `Behavior: delete`, renewed by the backend at half its TTL) and the key
+ *   is written with `?acquire=<session>`, so Consul deletes it when the session ends: at once on a clean stop (the
+ *   session is destroyed), after the TTL (Consul may take up to twice it) when the tend dies. A session Consul
+ *   invalidated behind our back is noticed at the next renewal (404) and replaced, like a lost etcd lease.
+ *   Consul's shortest TTL is 10 s: a shorter TEND_FLEET_TTL_MS is rounded up there.
+ * - file stores that are one YAML/JSON document: not supported (nothing is written).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,11 +29,10 @@ import { contentOf, DEFAULT_TTL_MS, type FleetDoc, type FleetTemplate, fleetKey 
 export function unsupported(rt: Pick<Runtime, 'kv'>): string | undefined {
   switch (rt.kv.kind) {
     case 'etcd':
+    case 'consul':
       return undefined;
     case 'file':
       return rt.kv.touch ? undefined : 'a file store that is one YAML/JSON document (use a folder)';
-    case 'consul':
-      return 'Consul stores (not yet: etcd and file folders only)';
   }
 }
 
@@ -83,6 +87,7 @@ async function startPublisher(rt: Runtime) {
   let running: Promise<void> | undefined;
   let again = false;
   let warnedCollision = false;
+  let warnedHeld = false;
   let retryAttempt = 0;
 
   const say = (text: string) => rt.out.write(`tend | fleet: ${text}\n`);
@@ -181,9 +186,23 @@ async function startPublisher(rt: Runtime) {
         // Refused while the store answers (etcd: "requested lease not found", the lease expired behind our
         // back): that lease is dead, take a new one. Unreachable: keep it (an outage shorter than the TTL
         // must not drop the entry) and try again with backoff; the render loop reports the outage.
-        if ((e as { code?: string }).code !== 'unavailable' && lease !== undefined) {
+        const code = (e as { code?: string }).code;
+        if (code === 'conflict' && kv.kind === 'consul') {
+          // Consul: the key is held by another tend's session (the same name twice); our session is fine, and
+          // a new one would be refused the same way (and leak one session per retry): keep it and try later
+          if (!warnedHeld) {
+            warnedHeld = true;
+            say(
+              `${key} is held by another tend's session (another tend publishes as ${host}); ` +
+                'give each tend on a host its own TEND_FLEET_NAME',
+            );
+          }
+        } else if (code !== 'unavailable' && lease !== undefined) {
+          const dead = lease;
           lease = undefined;
           written = undefined;
+          // refused leases are gone already; anything else must not stay alive (renewed) unused
+          void dead.revoke().catch(() => {});
         }
         retryAttempt++;
         schedule(Math.min(5_000, 250 * 2 ** Math.min(retryAttempt, 5)));

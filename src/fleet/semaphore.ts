@@ -8,39 +8,22 @@
  * lease, and never rewrites it, so the key's modify revision is its creation revision. The holders are the `max`
  * keys with the lowest revisions; the others watch the prefix and look again on every change there. Releasing
  * deletes the key; a contender that dies or loses the store loses its key when its lease expires, and the next
- * in line moves up. Needs the store's revisions: etcd (Consul's ModifyIndex would do as well; its session
- * semantics are not wired yet); the file store has none and is refused.
+ * in line moves up. This is etcd's recipe; Consul and file stores keep their own (semaphore-consul.ts, sessions
+ * and a `.lock` key; semaphore-file.ts, lock files), chosen below by the store's kind.
  */
 import { randomBytes } from 'node:crypto';
-import type { KvBackend, Lease } from '../kv/index.js';
+import type { KvBackend } from '../kv/index.js';
+import { acquireConsulSlot } from './semaphore-consul.js';
+import { acquireFileSlot } from './semaphore-file.js';
+import { type AcquireOptions, SemaphoreError, type Slot } from './semaphore-types.js';
 
-export interface Slot {
-  /** the key that holds the slot */
-  readonly key: string;
-  /** its revision: the place in the queue */
-  readonly revision: number;
-  /** gives the slot back (deletes the key); safe to call twice */
-  release(): Promise<void>;
-}
-
-export class SemaphoreError extends Error {}
-
-export interface AcquireOptions {
-  /** the queue's folder, ending with `/` (e.g. `rollout/shop/web/`) */
-  prefix: string;
-  /** at most this many holders at once (>= 1) */
-  max: number;
-  /** every key of this contender is bound to it: its expiry frees the slot */
-  lease: Lease;
-  /** who holds it, for people reading the store (`tend fleet` later) */
-  holder: string;
-  /** gives up waiting: the key is deleted and acquire rejects */
-  signal?: AbortSignal;
-}
+export { type AcquireOptions, SemaphoreError, type Slot } from './semaphore-types.js';
 
 /** Waits for a slot; resolves once held. Rejects if the key vanishes while waiting (its lease was lost). */
 export async function acquireSlot(kv: KvBackend, opts: AcquireOptions): Promise<Slot> {
-  if (kv.kind !== 'etcd') throw new SemaphoreError(`a semaphore in a ${kv.kind} store: not yet (etcd only)`);
+  // the other stores keep their own recipes (Consul: sessions and a .lock key; file: lock files)
+  if (kv.kind === 'consul') return acquireConsulSlot(kv, opts);
+  if (kv.kind === 'file') return acquireFileSlot(kv, opts);
   if (!opts.prefix.endsWith('/')) throw new SemaphoreError(`prefix ${opts.prefix} must end with /`);
   if (!(opts.max >= 1)) throw new SemaphoreError(`max must be at least 1, not ${opts.max}`);
   const key = `${opts.prefix}${opts.holder.replace(/\//g, '_')}-${randomBytes(4).toString('hex')}`;

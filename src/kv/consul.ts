@@ -35,7 +35,9 @@ import {
 } from './common.js';
 import { type ConsulHttpResult, createConsulHttp } from './consul-http.js';
 import type {
+  ConsulEntry,
   ConsulKvConfig,
+  ConsulSessions,
   KvBackend,
   KvChange,
   KvPair,
@@ -466,9 +468,66 @@ export function createConsulBackend(config: ConsulKvConfig, opts: { timing: KvTi
       return lease;
     });
 
+  /** the session behind a lease of this backend, or a KvError naming what was asked */
+  const sessionOf = (lease: Lease, what: string): string => {
+    const id = sessionIds.get(lease);
+    if (id === undefined) throw new KvError(url, 'invalid', `${what}: lease ${lease.id} is not ours`);
+    return id;
+  };
+
+  /** Consul answers a conditional write (acquire, release, cas) with the body `true` or `false` */
+  const answer = (res: HttpResult): boolean => {
+    expect(res, 200);
+    return res.body.trim() === 'true';
+  };
+
+  const checkKey = (key: string, what: string) => {
+    if (key === '' || key.startsWith('/'))
+      throw new KvError(url, 'invalid', `${what}: "${key}" is not a Consul key`);
+  };
+
+  const sessions: ConsulSessions = {
+    entries: (prefix) =>
+      call(`list ${prefix}`, async () => {
+        const res = expect(await request('GET', kvPath(prefix), { recurse: '' }), 200, 404);
+        return parseEntries(res)
+          .filter((e) => !isFolder(e) && e.Key.startsWith(ns + prefix))
+          .map(
+            (e): ConsulEntry => ({
+              key: strip(e.Key),
+              value: decodeValue(e.Value),
+              createIndex: typeof e.CreateIndex === 'number' ? e.CreateIndex : e.ModifyIndex,
+              modifyIndex: e.ModifyIndex,
+              ...(typeof e.Session === 'string' && e.Session !== '' ? { session: e.Session } : {}),
+            }),
+          )
+          .sort((a, b) => compareKeys(a.key, b.key));
+      }),
+    acquire: (key, value, lease) =>
+      call(`acquire ${key}`, async () => {
+        checkKey(key, 'acquire');
+        const id = sessionOf(lease, `acquire ${key}`);
+        return answer(await request('PUT', kvPath(key), { acquire: id }, { body: value }));
+      }),
+    release: (key, lease) =>
+      call(`release ${key}`, async () => {
+        checkKey(key, 'release');
+        const id = sessionOf(lease, `release ${key}`);
+        return answer(await request('PUT', kvPath(key), { release: id }));
+      }),
+    cas: (key, value, modifyIndex) =>
+      call(`check-and-set ${key}`, async () => {
+        checkKey(key, 'check-and-set');
+        if (!Number.isSafeInteger(modifyIndex) || modifyIndex < 0)
+          throw new KvError(url, 'invalid', `check-and-set ${key}: index ${modifyIndex} is not an index`);
+        return answer(await request('PUT', kvPath(key), { cas: String(modifyIndex) }, { body: value }));
+      }),
+  };
+
   const backend: KvBackend = {
     kind: 'consul',
     url,
+    sessions,
     get: (key) =>
       call(`get ${key}`, async () => {
         const res = expect(await request('GET', kvPath(key), {}), 200, 404);

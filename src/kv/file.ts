@@ -447,6 +447,7 @@ export function createFileBackend(
   const backend: KvBackend = {
     kind: 'file',
     url,
+    location: path,
     get: (key) => guard(`get ${key}`, () => store.get(key)),
     list: (prefix) =>
       guard(`list ${prefix}`, async () => {

@@ -13,7 +13,9 @@ import { parseKvUrl, redactUrl } from './url.js';
 export { KvError, type KvErrorCode } from './common.js';
 export { type ConsulHttp, type ConsulHttpResult, createConsulHttp } from './consul-http.js';
 export type {
+  ConsulEntry,
   ConsulKvConfig,
+  ConsulSessions,
   EtcdKvConfig,
   FileKvConfig,
   KvBackend,

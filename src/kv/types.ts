@@ -91,10 +91,47 @@ export interface KvBackend {
   touch?(key: string): Promise<void>;
   /** `file` folder stores only: ms since epoch of the key's last write or touch; undefined when absent */
   modifiedAt?(key: string): Promise<number | undefined>;
+  /**
+   * `file` stores only: the absolute path of the store (its folder, or its one YAML/JSON document), for what must
+   * live beside it (the rollout semaphore's lock files).
+   */
+  readonly location?: string;
+  /** Consul only: the KV calls of its session recipes (the rollout semaphore), on this backend's client and token */
+  readonly sessions?: ConsulSessions;
   /** etcd lease, Consul session with TTL, or an in-memory emulation for `file`; kept alive until revoked */
   grantLease(ttlMs: number): Promise<Lease>;
   /** stops watches and keep-alives; leases are not revoked (etcd/Consul let them expire after their TTL) */
   close(): Promise<void>;
+}
+
+/** One KV entry as Consul keeps it: its indexes and the session holding it (if any). */
+export interface ConsulEntry {
+  key: string;
+  value: string;
+  createIndex: number;
+  modifyIndex: number;
+  /** the session that acquired it; absent when nobody holds it */
+  session?: string;
+}
+
+/**
+ * The Consul calls beyond the KvBackend contract that its session recipes need (Consul's "Semaphore" guide):
+ * reads that show who holds a key, acquire/release by a session, check-and-set. Keys are relative to the
+ * store's namespace, as everywhere; a Lease is a session (`Lease.id` is its ID). Each resolves to Consul's own
+ * `true`/`false` answer and rejects (KvError) only when Consul did not answer it.
+ */
+export interface ConsulSessions {
+  /** every entry under `prefix` (recursive, folders left out) with its CreateIndex and holding session */
+  entries(prefix: string): Promise<ConsulEntry[]>;
+  /** `PUT ?acquire=`: writes `value` and takes the key for the session; false when another session holds it */
+  acquire(key: string, value: string, lease: Lease): Promise<boolean>;
+  /**
+   * `PUT ?release=`: gives the key up (it stays, unheld, and its value becomes empty: Consul writes the request's
+   * body, and this sends none); false when the session did not hold it
+   */
+  release(key: string, lease: Lease): Promise<boolean>;
+  /** `PUT ?cas=`: writes only if the key's ModifyIndex is still `modifyIndex` (0: only if the key is absent) */
+  cas(key: string, value: string, modifyIndex: number): Promise<boolean>;
 }
 
 /** Timings, mostly for tests; defaults suit production. */

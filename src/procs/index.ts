@@ -12,6 +12,7 @@ export {
   type UserLaunch,
 } from './as-user.js';
 export { fastSpawn, fastSpawnAvailable } from './fast-spawn.js';
+export { FlockUnavailable, tryLockExclusive } from './flock.js';
 export { type KillTreeOptions, killTree, type ProcessId, waitGone } from './kill.js';
 export {
   findMarked,

@@ -264,13 +264,10 @@ describe('tend fleet where the store cannot hold it, or by default does not', ()
     expect(r.stdout).toMatch(/no tend publishes in this store; tends publish only with TEND_FLEET=on/);
   });
 
-  it('Consul and one-document file stores: says "not yet" / why, exit 1, and tend up writes nothing there', async () => {
+  // Consul: test/fleet/fleet-consul.test.ts
+  it('one-document file stores: says why, exit 1, and tend up writes nothing there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tend-fleet-none-'));
     dirs.push(dir);
-    const consul = runTend(['fleet', '--kv', 'consul://127.0.0.1:1'], { cwd: dir });
-    expect(consul.code).toBe(1);
-    expect(consul.stderr).toMatch(/not available on Consul stores \(not yet: etcd and file folders only\)/);
-
     writeFileSync(join(dir, 'kv.yaml'), 'app:\n  msg: v1\n');
     const doc = runTend(['fleet', '--kv', 'file:./kv.yaml'], { cwd: dir });
     expect(doc.code).toBe(1);

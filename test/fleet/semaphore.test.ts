@@ -82,12 +82,8 @@ describe('rollout semaphore on etcd', () => {
     await slot.release();
   }, 30_000);
 
-  it('refuses stores without revisions, and gives up on abort without leaving its key', async () => {
-    const file = openKv('file:/nonexistent-tend-sem', { env: {} });
-    await expect(
-      acquireSlot(file, { prefix: 'r/', max: 1, lease: await file.grantLease(1000), holder: 'x' }),
-    ).rejects.toThrow(/not yet \(etcd only\)/);
-    await file.close();
+  // file and Consul stores: test/fleet/semaphore-file.test.ts, semaphore-consul.test.ts
+  it('gives up on abort without leaving its key', async () => {
     const kv = client('sem3/');
     const lease = await kv.grantLease(5000);
     const held = await acquireSlot(kv, { prefix: 'q/', max: 1, lease, holder: 'a' });
