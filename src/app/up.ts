@@ -261,6 +261,8 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     envOf: (service) => stack.envOf(service) ?? {},
     reload: (o) => reload(rt, o),
     renderStatus: () => opts.renderStatus?.(),
+    // read on demand (the dashboard's fleet page): loaded lazily, as `tend run` never shows it
+    fleet: async (o) => (await import('../fleet/index.js')).fleetReading(rt, o),
   };
   // SIGHUP re-reads the manifest while the services are down (before the modules' own hangup work, such as
   // the render loop re-reading its templates); `tend run` has none to re-read

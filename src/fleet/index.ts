@@ -13,6 +13,13 @@ export {
   parseFleetDoc,
 } from './doc.js';
 export { fleetModule, unsupported } from './publish.js';
-export { type FleetEntry, FleetUnsupported, type FleetView, formatFleet, readFleet } from './read.js';
+export {
+  type FleetEntry,
+  FleetUnsupported,
+  type FleetView,
+  fleetReading,
+  formatFleet,
+  readFleet,
+} from './read.js';
 // the rollout's semaphore: a library only, not wired into tend up (docs/fleet.md, "Planned")
 export { type AcquireOptions, acquireSlot, SemaphoreError, type Slot } from './semaphore.js';

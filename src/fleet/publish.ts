@@ -42,7 +42,7 @@ function ttlOf(env: NodeJS.ProcessEnv): number {
  * TEND_FLEET=on opts in, on every store: tend writes nothing into an operator's store unasked (a file store is
  * usually a folder of the project edited by hand), and the fleet view is young (docs/fleet.md).
  */
-function enabled(rt: Runtime): boolean {
+export function enabled(rt: Pick<Runtime, 'env'>): boolean {
   const v = rt.env.TEND_FLEET?.trim().toLowerCase();
   return v === 'on' || v === '1' || v === 'true';
 }

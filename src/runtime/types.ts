@@ -272,4 +272,24 @@ export interface Runtime {
   reload(opts?: { start?: boolean }): Promise<ReloadResult>;
   /** templates, env_from and the KV connection; undefined when no render module runs */
   renderStatus(): RenderStatus | undefined;
+  /** the fleet documents in the run's store (`GET /api/fleet`, the dashboard's fleet page); src/fleet reads them */
+  fleet?(opts: { app?: string }): Promise<FleetReading>;
+}
+
+/**
+ * The fleet as the dashboard reads it: what `tend fleet --json` prints (entries, stale, errors; the entries as the
+ * store holds them, written by any tend: untrusted) and this tend's own part in it.
+ */
+export interface FleetReading {
+  /** the app listed; undefined: every app in the store */
+  app?: string;
+  /** whether this tend publishes its own document (TEND_FLEET=on on a store that can hold it) */
+  publishing: boolean;
+  /** why this store cannot hold the fleet view (Consul, a one-document file store); entries are empty then */
+  unsupported?: string;
+  /** how a reader finds this tend's own entry: the one with this pid and state_dir */
+  self: { pid: number; state_dir: string };
+  entries: unknown[];
+  stale: string[];
+  errors: string[];
 }
