@@ -127,11 +127,12 @@ nav.tabs a { padding: 3px 10px; border-radius: 6px; color: var(--dim); text-deco
 nav.tabs a:hover { color: var(--accent); }
 nav.tabs a.on { color: var(--accent); background: color-mix(in srgb, var(--accent) 12%, transparent); }
 #fleet-page { padding: 16px 20px; }
-#fleet td { white-space: normal; }
+#fleet { table-layout: fixed; min-width: 900px; }
+#fleet td { white-space: normal; overflow-wrap: anywhere; vertical-align: top; }
 #fleet tbody tr { cursor: default; }
 #fleet tbody tr.self { background: color-mix(in srgb, var(--accent) 6%, transparent); }
 #fleet .host { overflow-wrap: anywhere; }
-#fleet .svc-chip { display: inline-block; margin: 0 8px 3px 0; white-space: nowrap; }
+#fleet .svc-chip { display: inline-block; margin: 0 8px 3px 0; }
 #fleet .svc-chip .badge { font-size: 11px; padding: 0 6px; margin-left: 4px; }
 #fleet .tpl-line { margin-bottom: 3px; font-size: 12.5px; }
 #fleet .tpl-line .mono, .fleet-note .mono { overflow-wrap: anywhere; }
@@ -214,6 +215,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     <div id="fleet-rollouts" class="fleet-note"></div>
     <div id="fleet-configs"></div>
     <div class="scroll-x"><table id="fleet">
+      <colgroup><col style="width: 15%"><col style="width: 8%"><col style="width: 8%"><col style="width: 22%"><col style="width: 27%"><col style="width: 12%"><col style="width: 8%"></colgroup>
       <thead><tr><th>Host</th><th>Version</th><th>State</th><th>Services</th><th>Config (content hash, rendered)</th><th>Rollout</th><th>Since</th></tr></thead>
       <tbody></tbody>
     </table></div>
@@ -724,7 +726,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   }
   function objects(v) { return Array.isArray(v) ? v.filter(function (x) { return x !== null && typeof x === "object"; }) : []; }
   function stateClass(v) { return "s-" + str(v, 40).replace(/[^A-Za-z]/g, ""); }
-  function timeOf(v) { var t = typeof v === "string" ? Date.parse(v) : typeof v === "number" ? v : NaN; return isFinite(t) ? t : null; }
+  function timeOf(v) { var t = typeof v === "string" ? Date.parse(v) : NaN; return isFinite(t) ? t : null; }
   function shortHash(h) { return typeof h === "string" && h ? h.replace(/^sha256:/, "").slice(0, 12) : ""; }
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
   function isSelf(e) { return !!fleet && !!fleet.self && e.pid === fleet.self.pid && e.state_dir === fleet.self.state_dir; }
@@ -831,7 +833,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
       var started = timeOf(e.started_at), updated = timeOf(e.updated_at);
       return el("tr", { class: self ? "self" : "" }, [
         el("td", {}, [el("span", { class: "name host", text: str(e.host) }), self ? el("span", { class: "tag", text: "this tend" }) : null,
-          el("div", { class: "reason", text: "pid " + str(e.pid, 12) + (e.state_dir ? " · " + str(e.state_dir) : "") })]),
+          el("div", { class: "reason", title: e.state_dir ? "state_dir " + str(e.state_dir, 400) : undefined, text: "pid " + str(e.pid, 12) })]),
         el("td", { class: "mono nowrap", text: str(e.version, 40) }),
         el("td", {}, [el("span", { class: "badge " + stateClass(e.app_state), text: str(e.app_state, 40) })]),
         el("td", {}, svcs.length ? svcs : [el("span", { class: "dim", text: "none" })]),
