@@ -38,9 +38,18 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Why this store holds no semaphore, or undefined when it does. Stores with a semaphore behind `acquireSlot`:
+ * etcd (this file). The rollout refuses to start on the others (src/fleet/rollout.ts, `tend check`).
+ */
+export function semaphoreUnsupported(kind: KvBackend['kind']): string | undefined {
+  return kind === 'etcd' ? undefined : `a ${kind} store holds no semaphore: not yet (etcd only)`;
+}
+
 /** Waits for a slot; resolves once held. Rejects if the key vanishes while waiting (its lease was lost). */
 export async function acquireSlot(kv: KvBackend, opts: AcquireOptions): Promise<Slot> {
-  if (kv.kind !== 'etcd') throw new SemaphoreError(`a semaphore in a ${kv.kind} store: not yet (etcd only)`);
+  const unsupported = semaphoreUnsupported(kv.kind);
+  if (unsupported) throw new SemaphoreError(unsupported);
   if (!opts.prefix.endsWith('/')) throw new SemaphoreError(`prefix ${opts.prefix} must end with /`);
   if (!(opts.max >= 1)) throw new SemaphoreError(`max must be at least 1, not ${opts.max}`);
   const key = `${opts.prefix}${opts.holder.replace(/\//g, '_')}-${randomBytes(4).toString('hex')}`;
