@@ -755,25 +755,53 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     hashes.forEach(function (x, k) { if (x[0] === h) i = k; });
     return el("span", { class: "hash h" + (i % 6), title: hashes.length > 1 ? "one of " + hashes.length + " configs of this file in the fleet" : "the same on every tend that renders it", text: h });
   }
-  // the rollout a tend reports (src/fleet's document, when it has one): one line per service or template
-  function rolloutLines(r) {
+  // The rollout a tend reports in its document (src/fleet: one item per service with rollout:, its phase —
+  // waiting for a slot, applying, done, failed, skipped — the content hash and since when). Read defensively: an
+  // item of another shape is shown as its fields.
+  function rolloutItems(r) {
     if (r === undefined || r === null || r === "") return [];
     var items = Array.isArray(r) ? r : typeof r === "object" ? Object.keys(r).map(function (k) {
       var v = r[k];
-      return v !== null && typeof v === "object" && !Array.isArray(v) ? Object.assign({ service: k }, v) : { service: k, state: v };
-    }) : [{ state: r }];
-    return items.slice(0, 20).map(function (it) {
-      if (it === null || typeof it !== "object") return str(it);
-      var parts = [];
-      Object.keys(it).forEach(function (k) {
-        var v = it[k];
-        if (v === undefined || v === null || v === "") return;
-        if (k === "hash" || /_hash$/.test(k)) v = shortHash(v) || v;
-        else if (/_at$/.test(k) && timeOf(v) !== null) v = ago(timeOf(v));
-        parts.push(k === "service" ? str(v, 80) : k + " " + str(v, 80));
-      });
-      return parts.join(" · ");
+      return v !== null && typeof v === "object" && !Array.isArray(v) ? Object.assign({ service: k }, v) : { service: k, phase: v };
+    }) : [{ phase: r }];
+    return items.slice(0, 20).map(function (it) { return it !== null && typeof it === "object" ? it : { phase: it }; });
+  }
+  function sinceOf(v) { return typeof v === "number" && isFinite(v) ? v : timeOf(v); }
+  function rolloutLine(it) {
+    var parts = [];
+    Object.keys(it).forEach(function (k) {
+      var v = it[k];
+      if (v === undefined || v === null || v === "" || k === "reason") return;
+      if (k === "service" || k === "phase") parts.push(str(v, 80));
+      else if (k === "hash" || /_hash$/.test(k)) parts.push(shortHash(v) || str(v, 80));
+      else if ((k === "since" || /_at$/.test(k)) && sinceOf(v) !== null) parts.push((k === "since" ? "" : k + " ") + ago(sinceOf(v)));
+      else parts.push(k + " " + str(v, 80));
     });
+    return parts.join(" · ");
+  }
+  var ACTIVE = { waiting: 1, applying: 1 };
+  // the fleet's rollouts: per service and content, which tends are at which phase
+  function rolloutSummary(entries) {
+    var groups = new Map();
+    entries.forEach(function (e) {
+      rolloutItems(e.rollout).forEach(function (it) {
+        var id = str(it.service, 80) + " (" + (shortHash(it.hash) || "?") + ")";
+        if (!groups.has(id)) groups.set(id, new Map());
+        var phases = groups.get(id), ph = str(it.phase, 40) || "?";
+        if (!phases.has(ph)) phases.set(ph, []);
+        phases.get(ph).push(str(e.host, 80));
+      });
+    });
+    var lines = [];
+    groups.forEach(function (phases, id) {
+      var active = false, parts = [];
+      phases.forEach(function (hosts, ph) {
+        if (ACTIVE[ph] || ph === "failed") active = true;
+        parts.push(ph + " on " + (hosts.length > 4 ? plural(hosts.length, "tend", "tends") : hosts.join(", ")));
+      });
+      lines.push((active ? "Rollout of " : "Last rollout of ") + id + ": " + parts.join(" · "));
+    });
+    return lines;
   }
 
   function renderFleet() {
@@ -801,9 +829,8 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     else text = mine ? "This tend publishes as " + str(mine.host) + "." : "This tend publishes; its entry is not listed yet.";
     note.textContent = text;
 
-    var rolling = [];
-    entries.forEach(function (e) { if (rolloutLines(e.rollout).length) rolling.push(str(e.host)); });
-    $("fleet-rollouts").textContent = rolling.length ? "Rollout in progress on " + rolling.join(", ") + "." : "";
+    var ro = $("fleet-rollouts");
+    ro.replaceChildren.apply(ro, rolloutSummary(entries).slice(0, 20).map(function (t) { return el("div", { text: t }); }));
 
     var splits = [];
     configs.forEach(function (hashes, d) { if (hashes.length > 1) splits.push([d, hashes]); });
@@ -829,7 +856,10 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
           h ? hashChip(configs, d, h) : el("span", { class: "dim", text: "not rendered" }),
           el("span", { class: "dim", text: (at !== null ? " · " + ago(at) : "") + (t.state && t.state !== "rendered" ? " · " + str(t.state, 40) : "") })]);
       });
-      var roll = rolloutLines(e.rollout).map(function (l) { return el("div", { class: "rollout-item", text: l }); });
+      var roll = rolloutItems(e.rollout).map(function (it) {
+        return el("div", { class: "rollout-item" + (it.phase === "failed" ? " bad" : "") }, [rolloutLine(it),
+          it.reason ? el("div", { class: "reason", text: str(it.reason, 400) }) : null]);
+      });
       var started = timeOf(e.started_at), updated = timeOf(e.updated_at);
       return el("tr", { class: self ? "self" : "" }, [
         el("td", {}, [el("span", { class: "name host", text: str(e.host) }), self ? el("span", { class: "tag", text: "this tend" }) : null,

@@ -110,7 +110,7 @@ beforeAll(async () => {
           rendered_at: now,
         },
       ],
-      rollout: { web: { state: 'waiting-ready', hash: `sha256:${'ab'.repeat(32)}`, started_at: now } },
+      rollout: [{ service: 'web', phase: 'applying', hash: `sha256:${'ab'.repeat(32)}`, since: Date.now() }],
       updated_at: now,
     }),
   );
@@ -196,9 +196,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the fleet page', () => {
     expect(await c.textContent()).toMatch(/webrunning \(not ready\) ↻2/);
     // its rollout, in its row and in the page's notice
     expect(await c.locator('.rollout-item').textContent()).toMatch(
-      /^web · state waiting-ready · hash abababababab · started_at \d+s ago$/,
+      /^web · applying · abababababab · \d+s ago$/,
     );
-    expect(await page.locator('#fleet-rollouts').textContent()).toMatch(/^Rollout in progress on (.*)host-c/);
+    expect(await page.locator('#fleet-rollouts').textContent()).toContain(
+      'Rollout of web (abababababab): applying on host-c',
+    );
 
     // the hostile document: every name as the text it is, nothing ran, nothing was fetched
     const evil = rows.filter({ hasText: 'onerror' });
