@@ -437,7 +437,7 @@ the slowest tend's restart + ready.`,
   return parts.join('\n\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const a = parseArgs();
   let code = 0;
   try {
