@@ -55,7 +55,7 @@ export async function runForeground(plan: Plan): Promise<number> {
         renderModule,
         health.healthModule(),
         discovery.discoveryModule(),
-        fleet.fleetModule(),
+        fleet.fleetModule(rolloutModule),
       ],
       serviceEnv: guard.serviceEnv,
       renderStatus: () => renderModule.status(),

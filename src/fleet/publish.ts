@@ -47,18 +47,19 @@ export function enabled(rt: Pick<Runtime, 'env'>): boolean {
   return v === 'on' || v === '1' || v === 'true';
 }
 
-export function fleetModule(): Module {
+/** `rollouts`: the rollout module of the run, whose phase changes make the document rebuilt */
+export function fleetModule(rollouts?: { onChange(cb: () => void): () => void }): Module {
   return {
     name: 'fleet',
     async attach(rt) {
       // `tend run` (no manifest) is a one-off, not a member of a fleet
       if (!rt.plan.file || !enabled(rt) || unsupported(rt) !== undefined) return undefined;
-      return startPublisher(rt);
+      return startPublisher(rt, rollouts);
     },
   };
 }
 
-async function startPublisher(rt: Runtime) {
+async function startPublisher(rt: Runtime, rollouts?: { onChange(cb: () => void): () => void }) {
   const kv = rt.kv;
   const ttlMs = ttlOf(rt.env);
   const host = rt.env.TEND_FLEET_NAME?.trim() || hostname();
@@ -116,6 +117,13 @@ async function startPublisher(rt: Runtime) {
         ...(t.renderedAt !== undefined ? { rendered_at: new Date(t.renderedAt).toISOString() } : {}),
       });
     }
+    const rollouts = rt.rolloutStatus().map((r) => ({
+      service: r.service,
+      phase: r.phase,
+      hash: r.hash,
+      since: new Date(r.since).toISOString(),
+      ...(r.reason ? { reason: r.reason } : {}),
+    }));
     return {
       ...base,
       app_state: rt.appState(),
@@ -127,6 +135,7 @@ async function startPublisher(rt: Runtime) {
         restarts: s.restarts,
       })),
       templates,
+      ...(rollouts.length > 0 ? { rollouts } : {}),
       updated_at: new Date().toISOString(),
     };
   };
@@ -239,6 +248,7 @@ async function startPublisher(rt: Runtime) {
   const unsubscribe = rt.bus.subscribe((e) => {
     if (e.kind === 'app' || e.kind === 'service' || e.kind === 'health' || e.kind === 'config') schedule();
   });
+  const offRollouts = rollouts?.onChange(() => schedule());
   // file folders: the keep-alive is the file's modification time
   const touch = kv.touch;
   const keepAlive =
@@ -257,6 +267,7 @@ async function startPublisher(rt: Runtime) {
     async close() {
       closed = true;
       unsubscribe();
+      offRollouts?.();
       unStatus();
       if (timer) clearTimeout(timer);
       if (keepAlive) clearInterval(keepAlive);

@@ -72,19 +72,29 @@ export function rolloutProblems(plan: Runtime['plan'], kvKind: 'file' | 'etcd' |
 export interface RolloutModule extends Module {
   apply(change: RolloutChange): Promise<RolloutOutcome>;
   status(): RolloutStatus[];
+  /** called after every phase change (the fleet document is rebuilt); returns the unsubscribe function */
+  onChange(cb: () => void): () => void;
 }
 
 export function rolloutModule(): RolloutModule {
   let current: Coordinator | undefined;
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const cb of listeners) cb();
+  };
   return {
     name: 'rollout',
     apply: (change) => (current ? current.apply(change) : applyAtOnce(change)),
     status: () => current?.status() ?? [],
+    onChange(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
     async attach(rt) {
       if (!rt.plan.file || rollouts(rt.plan).length === 0) return undefined;
       const problems = rolloutProblems(rt.plan, rt.kv.kind);
       if (problems.length > 0) throw new StartError(problems.join('\n'), EXIT.usage);
-      const c = createCoordinator(rt);
+      const c = createCoordinator(rt, changed);
       current = c;
       return {
         async close() {
@@ -108,7 +118,7 @@ interface Coordinator {
   close(): Promise<void>;
 }
 
-function createCoordinator(rt: Runtime): Coordinator {
+function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
   const kv = rt.kv;
   const app = rt.plan.name;
   const holder = rt.env.TEND_FLEET_NAME?.trim() || hostname();
@@ -140,7 +150,7 @@ function createCoordinator(rt: Runtime): Coordinator {
 
   const setPhase = (c: RolloutChange, phase: RolloutStatus['phase'], reason?: string) => {
     states.set(c.service, { service: c.service, phase, hash: c.hash, since: Date.now(), reason });
-    // the fleet document and tend status read it; a config event makes the document rebuilt
+    changed();
   };
 
   const tell = (c: RolloutChange, outcome: 'applied' | 'failed' | 'skipped', reason: string) => {
