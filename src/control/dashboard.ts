@@ -755,7 +755,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     hashes.forEach(function (x, k) { if (x[0] === h) i = k; });
     return el("span", { class: "hash h" + (i % 6), title: hashes.length > 1 ? "one of " + hashes.length + " configs of this file in the fleet" : "the same on every tend that renders it", text: h });
   }
-  // The rollout a tend reports in its document (src/fleet: one item per service with rollout:, its phase —
+  // The rollouts a tend reports in its document (src/fleet, "rollouts": one item per service with rollout:, its phase —
   // waiting for a slot, applying, done, failed, skipped — the content hash and since when). Read defensively: an
   // item of another shape is shown as its fields.
   function rolloutItems(r) {
@@ -784,7 +784,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   function rolloutSummary(entries) {
     var groups = new Map();
     entries.forEach(function (e) {
-      rolloutItems(e.rollout).forEach(function (it) {
+      rolloutItems(e.rollouts).forEach(function (it) {
         var id = str(it.service, 80) + " (" + (shortHash(it.hash) || "?") + ")";
         if (!groups.has(id)) groups.set(id, new Map());
         var phases = groups.get(id), ph = str(it.phase, 40) || "?";
@@ -856,7 +856,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
           h ? hashChip(configs, d, h) : el("span", { class: "dim", text: "not rendered" }),
           el("span", { class: "dim", text: (at !== null ? " · " + ago(at) : "") + (t.state && t.state !== "rendered" ? " · " + str(t.state, 40) : "") })]);
       });
-      var roll = rolloutItems(e.rollout).map(function (it) {
+      var roll = rolloutItems(e.rollouts).map(function (it) {
         return el("div", { class: "rollout-item" + (it.phase === "failed" ? " bad" : "") }, [rolloutLine(it),
           it.reason ? el("div", { class: "reason", text: str(it.reason, 400) }) : null]);
       });

@@ -110,7 +110,7 @@ beforeAll(async () => {
           rendered_at: now,
         },
       ],
-      rollout: [{ service: 'web', phase: 'applying', hash: `sha256:${'ab'.repeat(32)}`, since: Date.now() }],
+      rollouts: [{ service: 'web', phase: 'applying', hash: `sha256:${'ab'.repeat(32)}`, since: now }],
       updated_at: now,
     }),
   );
@@ -140,7 +140,7 @@ beforeAll(async () => {
         { destination: '__proto__', hash: '<i>h</i>', rendered_at: '<b>' },
         { destination: '<a href="javascript:window.pwned=8">click</a>', hash: 42 },
       ],
-      rollout: { '<u>svc</u>': '<img src=z onerror="window.pwned=9">', constructor: { hash: '<s>' } },
+      rollouts: { '<u>svc</u>': '<img src=z onerror="window.pwned=9">', constructor: { hash: '<s>' } },
       updated_at: 7,
     }),
   );
