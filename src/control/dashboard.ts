@@ -693,7 +693,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   // The fleet page (#fleet): every tend of this app that publishes in the KV store, read from api/fleet every 3 s
   // while the page is shown. Every value in it was written by some tend, or by anyone who may write under fleet/:
   // it is only ever set as text (textContent, attribute values), never parsed as HTML, and its keys go in Maps.
-  var fleet = null, fleetError = "", fleetTimer = null;
+  var fleet = null, fleetError = "", fleetTimer = null, MAX_FLEET_ROWS = 500;
   function onFleetTab() { return location.hash === "#fleet"; }
   function showTab() {
     var f = onFleetTab();
@@ -842,7 +842,8 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
       })));
     }));
 
-    var rows = entries.map(function (e) {
+    // a store can hold any number of entries: the first MAX_FLEET_ROWS are drawn, the rest counted below
+    var rows = entries.slice(0, MAX_FLEET_ROWS).map(function (e) {
       var self = isSelf(e);
       var svcs = objects(e.services).map(function (s) {
         var st = str(s.state, 40), cls = s.state === "running" && s.ready !== true ? "s-starting" : stateClass(s.state);
@@ -875,6 +876,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     });
     tbody.replaceChildren.apply(tbody, rows);
     var skipped = [];
+    if (entries.length > MAX_FLEET_ROWS) skipped.push((entries.length - MAX_FLEET_ROWS) + " more tends not shown (tend fleet lists them all)");
     if (fleet.stale && fleet.stale.length) skipped.push(plural(fleet.stale.length, "stale entry", "stale entries") + " left out (older than their TTL: tends that died)");
     (Array.isArray(fleet.errors) ? fleet.errors : []).slice(0, 20).forEach(function (x) { skipped.push("skipped: " + str(x, 400)); });
     $("fleet-skipped").replaceChildren.apply($("fleet-skipped"), skipped.map(function (t) { return el("div", { text: t }); }));
