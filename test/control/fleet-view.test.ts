@@ -29,7 +29,7 @@ let a: string;
 let urlA: string;
 let tokenA: string;
 
-function project(kvUrl: string): string {
+function project(kvUrl: string, rollout = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'tend-fleetview-'));
   dirs.push(dir);
   writeFileSync(
@@ -39,8 +39,8 @@ kv: ${kvUrl}
 services:
   web:
     command: exec sleep 3600
-    templates:
-      - { source: web.tmpl, destination: etc/web.conf }
+${rollout}    templates:
+      - { source: web.tmpl, destination: etc/web.conf, on_change: restart }
   worker:
     command: exec sleep 3600
 `,
@@ -240,6 +240,37 @@ describe.skipIf(!existsSync(CHROMIUM))('the fleet page', () => {
     await direct.delete().key(`${ns}fleet/shop/host-c`);
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
     await expect.poll(() => page.locator('#fleet-count').textContent()).toBe('3 tends · one config');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('shows a real rollout: each tend applies the change in turn, and the page says where it is', async () => {
+    const rns = `fleetroll${Date.now()}/`;
+    await direct.put(`${rns}app/msg`).value('v1');
+    const url = `etcd://${etcd.endpoint}/${rns}`;
+    const rollout = '    rollout: { max_parallel: 1, ready_timeout: 20s }\n';
+    const x = project(url, rollout);
+    const y = project(url, rollout);
+    const on = { TEND_FLEET: 'on' };
+    const [, urlX, tokenX] = await up(x, { ...on, TEND_FLEET_NAME: 'roll-x' });
+    await up(y, { ...on, TEND_FLEET_NAME: 'roll-y' });
+    const page = await open(urlX);
+    await page.goto(`${urlX}?token=${tokenX}#fleet`);
+    const rows = page.locator('#fleet tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(2);
+    await direct.put(`${rns}app/msg`).value('v2');
+    // both applied it, one after the other: the same new content on both rows, the rollout done on both
+    await expect
+      .poll(() => page.locator('#fleet-rollouts').textContent(), { timeout: 40_000 })
+      .toMatch(/^Last rollout of web \([0-9a-f]{12}\): done on roll-[xy], roll-[xy]$/);
+    const hash = sha(join(x, 'etc/web.conf')).slice(0, 12);
+    expect(readFileSync(join(x, 'etc/web.conf'), 'utf8')).toBe('msg=v2\n');
+    expect(await page.locator('#fleet-rollouts').textContent()).toContain(`(${hash})`);
+    expect(await rows.locator('.rollout-item').allTextContents()).toEqual([
+      expect.stringMatching(new RegExp(`^web · done · ${hash} · \\d+s ago$`)),
+      expect.stringMatching(new RegExp(`^web · done · ${hash} · \\d+s ago$`)),
+    ]);
+    expect(await rows.locator('.hash').allTextContents()).toEqual([hash, hash]);
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
