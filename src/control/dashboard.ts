@@ -693,7 +693,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   // The fleet page (#fleet): every tend of this app that publishes in the KV store, read from api/fleet every 3 s
   // while the page is shown. Every value in it was written by some tend, or by anyone who may write under fleet/:
   // it is only ever set as text (textContent, attribute values), never parsed as HTML, and its keys go in Maps.
-  var fleet = null, fleetError = "", fleetTimer = null, MAX_FLEET_ROWS = 500;
+  var fleet = null, fleetError = "", fleetTimer = null, fleetReading = false, MAX_FLEET_ROWS = 500;
   function onFleetTab() { return location.hash === "#fleet"; }
   function showTab() {
     var f = onFleetTab();
@@ -709,14 +709,16 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   window.addEventListener("hashchange", showTab);
   function fetchFleet() {
     if (!token() || tokenRefused) { renderFleet(); return; }
-    if (document.hidden) return;
+    // one read at a time: a store slow to answer (up to 5 s) must not pile reads up behind the 3 s timer
+    if (document.hidden || fleetReading) return;
+    fleetReading = true;
     fetch("api/fleet", { cache: "no-store", headers: authHeaders() }).then(function (r) {
       if (r.status === 401) { onUnauthorized(); return; }
       return r.json().then(function (b) {
         if (!r.ok) { fleetError = b && b.error ? String(b.error) : "HTTP " + r.status; return; }
         fleet = b; fleetError = "";
       });
-    }).catch(function (e) { fleetError = "tend did not answer (" + e + ")"; }).then(renderFleet);
+    }).catch(function (e) { fleetError = "tend did not answer (" + e + ")"; }).then(function () { fleetReading = false; renderFleet(); });
   }
   // a value from the store as text: strings as they are, anything else shown, never trusted; long ones cut
   function str(v, max) {

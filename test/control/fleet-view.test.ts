@@ -14,7 +14,7 @@ import { Etcd3 } from 'etcd3';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
-import { type EtcdHarness, startEtcd } from '../helpers/etcd.js';
+import { type EtcdHarness, freePort, startEtcd } from '../helpers/etcd.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
@@ -275,7 +275,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the fleet page', () => {
     await page.close();
   }, 90_000);
 
-  it('says plainly that fleet is off when no tend publishes, and asks for the token without one', async () => {
+  it('says plainly that fleet is off, that it needs the token, and that the store does not answer', async () => {
     const empty = `empty${Date.now()}/`;
     await direct.put(`${empty}app/msg`).value('v1');
     const lone = project(`etcd://${etcd.endpoint}/${empty}`);
@@ -290,7 +290,25 @@ describe.skipIf(!existsSync(CHROMIUM))('the fleet page', () => {
       .poll(() => page.locator('#fleet-note').textContent(), { timeout: 15_000 })
       .toMatch(/^Fleet is off: no tend of shop publishes in this store, this one included\. .*TEND_FLEET=on/);
     expect(await page.locator('#fleet tbody tr').count()).toBe(0);
-    expect(errors).toEqual([]);
     await page.close();
-  }, 60_000);
+
+    // a store that does not answer: said, not an empty list and not a spinner forever
+    const dead = mkdtempSync(join(tmpdir(), 'tend-fleetview-'));
+    dirs.push(dead);
+    writeFileSync(
+      join(dead, 'tend.yaml'),
+      `name: shop\nkv: etcd://127.0.0.1:${await freePort()}/x/\nservices:\n  web:\n    command: exec sleep 3600\n`,
+    );
+    const [, urlD, tokenD] = await up(dead, {});
+    const pd = await open(urlD);
+    await pd.goto(`${urlD}?token=${tokenD}#fleet`);
+    await expect
+      .poll(() => pd.locator('#fleet-note').textContent(), { timeout: 20_000 })
+      .toMatch(
+        /^The fleet cannot be read: (the KV store .* did not answer within 5s|cannot read the fleet from the KV store)/,
+      );
+    expect(await pd.locator('#fleet-note').getAttribute('class')).toBe('fleet-note bad');
+    expect(errors).toEqual([]);
+    await pd.close();
+  }, 90_000);
 });
