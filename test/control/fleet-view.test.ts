@@ -3,7 +3,8 @@
  * with its host, version, state, services, the content hash of each template and when it rendered, the rollout a
  * tend reports, and this tend marked. What the store holds is anyone's who may write under `fleet/`: a hostile
  * document (markup in its host, service and file names, junk where objects belong) shows as text and runs
- * nothing. A tend whose store holds no document says plainly that fleet is off. Screenshot in test-results/.
+ * nothing. A real rollout over two tends shows as it happens. A tend whose store holds no document says plainly
+ * that fleet is off; one whose store does not answer says that. Screenshot in test-results/.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
