@@ -3,8 +3,8 @@
  * It reads /api/status once, then follows /api/events (SSE) and re-reads the status after each change; logs
  * stream from /api/logs?follow=1. The Fleet tab (`#fleet`) reads /api/fleet every 3 s while it is shown: every
  * tend of the app in the store, whose values anyone who may write under fleet/ chose, so they are set as text
- * only. Every API call carries the token: the page takes it from the address tend printed (`/?token=…`) into the tab's sessionStorage and removes it from the address bar and history at once;
- * without one, it asks for it and its buttons stay disabled. The event stream is read with fetch, not
+ * only. Every API call carries the token: the page takes it from the address tend printed (`/?token=…`) into
+ * the tab's sessionStorage and removes it from the address bar and history at once; without one, it asks for it and its buttons stay disabled. The event stream is read with fetch, not
  * EventSource, which cannot send a header (a token in every stream URL would end up in proxies' logs). Kept as a string module so the build needs no asset step. The page's
  * script avoids backticks and `${` so it can live inside this template literal unescaped.
  */
