@@ -14,7 +14,8 @@
 //     against the sum of each tend's restart plus ready time (SIGTERM → ready on the new config), and the most
 //     services not ready at once (must stay ≤ K). Also without `rollout:`, where all restart together.
 //
-//   node bench/fleet/run.mjs [--quick] [--window 60] [--tends 10] [--changes 3] [--only rest,rollout] [--write]
+//   node bench/fleet/run.mjs [--quick] [--window 60] [--tends 10] [--changes 3] [--parallel 0,1,3]
+//                            [--only rest,rollout] [--write]        (--parallel: max_parallel per pass, 0: no rollout:)
 //
 // Needs `npm run build`, cc, and etcd (Debian's etcd-server: /usr/bin/etcd, or $TEND_BENCH_ETCD). --write stores
 // the tables in bench/fleet/RESULTS.md. Every process carries the run's marker (lib/workdir.mjs) and is swept.
@@ -363,7 +364,14 @@ ${k ? `    rollout: { max_parallel: ${k}, ready_timeout: 30s }\n` : ''}    templ
 }
 
 /** { rest, rollout } (or { skipped }) */
-export async function run({ quick = false, windowS, tends, changes, only = ['rest', 'rollout'] } = {}) {
+export async function run({
+  quick = false,
+  windowS,
+  tends,
+  changes,
+  parallel,
+  only = ['rest', 'rollout'],
+} = {}) {
   if (!existsSync(ETCD)) return { skipped: `no etcd at ${ETCD}` };
   if (!existsSync(TEND_MAIN)) return { skipped: `${TEND_MAIN} is missing: run \`npm run build\` first` };
   windowS ??= quick ? 15 : 60;
@@ -377,7 +385,7 @@ export async function run({ quick = false, windowS, tends, changes, only = ['res
   try {
     if (only.includes('rest')) out.rest = await atRest(store, { windowS, settleS: quick ? 5 : 20 });
     if (only.includes('rollout'))
-      out.rollout = await rollout(store, { tends, changes, modes: quick ? [0, 1] : [0, 1, 3] });
+      out.rollout = await rollout(store, { tends, changes, modes: parallel ?? (quick ? [0, 1] : [0, 1, 3]) });
   } finally {
     await store.stop();
   }
@@ -412,9 +420,10 @@ One config change (the template's key; the service restarts): ${rest.on.changeWr
       const label = m.maxParallel ? `max_parallel ${m.maxParallel}` : 'no `rollout:` (all at once)';
       if (m.skipped) return `| ${label} | – | – | – | – | – | – | not measured: ${m.skipped} |`;
       const k = m.maxParallel || roll.tends;
-      // the serial work a bound of k cannot avoid: the sum of restart+ready times over k lanes
-      const ideal = m.maxParallel ? m.sumMs / k : m.maxMs;
+      // the serial work a bound of k cannot avoid: ⌈n/k⌉ steps of one tend's restart + ready (with k = 1, the
+      // sum); without rollout: every tend at once, the slowest one
       const steps = Math.ceil(roll.tends / k);
+      const ideal = m.maxParallel ? steps * m.meanMs : m.maxMs;
       const bounded =
         m.atOnce <= k
           ? `${m.atOnce}`
@@ -424,14 +433,14 @@ One config change (the template's key; the service restarts): ${rest.on.changeWr
     parts.push(
       `A rollout over ${roll.tends} tends (each service: ${roll.readyMs} ms of warm-up, \`ready: { log }\`), median of ${roll.changes} change${roll.changes === 1 ? '' : 's'}:
 
-| | total, s (put → last ready) | sum of restart + ready, s | one tend's restart + ready (of which SIGTERM → new process), ms | total / (sum ÷ max_parallel) | coordination per step, ms | put → first SIGTERM, ms | most not ready at once |
+| | total, s (put → last ready) | sum of restart + ready, s | one tend's restart + ready (of which SIGTERM → new process), ms | total / ideal | coordination per step, ms | put → first SIGTERM, ms | most not ready at once |
 |---|--:|--:|--:|--:|--:|--:|--:|
 ${rows.join('\n')}
 
 "Restart + ready" is one tend's SIGTERM → its service ready on the new config (stamped by the service itself).
-With \`max_parallel: k\` the tends go in ⌈n/k⌉ steps; "coordination per step" is what the total adds to the sum ÷ k
-(render, the slot handed over in the store, readiness noticed, the document). Without \`rollout:\` the ideal is
-the slowest tend's restart + ready.`,
+With \`max_parallel: k\` the n tends go in ⌈n/k⌉ steps: the ideal is ⌈n/k⌉ × one tend's restart + ready (with k = 1,
+the sum); "coordination per step" is what the total adds to it, per step (render, the slot handed over in the
+store, readiness noticed). Without \`rollout:\` the ideal is the slowest tend's restart + ready.`,
     );
   }
   return parts.join('\n\n');
@@ -447,6 +456,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       windowS: a.get('window') && Number(a.get('window')),
       tends: a.get('tends') && Number(a.get('tends')),
       changes: a.get('changes') && Number(a.get('changes')),
+      parallel: a.get('parallel') && a.list('parallel').map(Number),
       only: a.list('only', ['rest', 'rollout']),
     });
     const md = table(res);
