@@ -6,7 +6,7 @@
  * - SIGKILLs it: its slot stays until its lease expires, then the rollout goes on to the two others; started
  *   again, that tend runs on the change (it was written before the restart) and is ready;
  * - cuts it from etcd (proxy cut): etcd expires its lease, the rollout goes on to the two others; the cut tend
- * *  finishes its own change on its own (its service ready on it), store or not.
+ *   finishes its own change on its own (its service ready on it), store or not.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
