@@ -91,9 +91,12 @@ export function rolloutModule(): RolloutModule {
       return () => listeners.delete(cb);
     },
     async attach(rt) {
-      if (!rt.plan.file || rollouts(rt.plan).length === 0) return undefined;
+      if (!rt.plan.file) return undefined;
       const problems = rolloutProblems(rt.plan, rt.kv.kind);
       if (problems.length > 0) throw new StartError(problems.join('\n'), EXIT.usage);
+      // on a store with a semaphore the coordinator is there even when no service rolls yet (a reload may add
+      // `rollout:`); it does no I/O before the first change
+      if (semaphoreUnsupported(rt.kv.kind)) return undefined;
       const c = createCoordinator(rt, changed);
       current = c;
       return {
