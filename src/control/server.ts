@@ -563,8 +563,8 @@ async function route(
 
 /** How long `/api/fleet` waits for the store, as `tend fleet --timeout` does by default. */
 export const FLEET_READ_MS = 5_000;
-/** Reads in flight per app: several open pages polling at once cost the store one read. */
-const fleetReads = new Map<string, Promise<FleetReading>>();
+/** Reads in flight per run and app: several open pages polling at once cost the store one read. */
+const fleetReads = new WeakMap<Runtime, Map<string, Promise<FleetReading>>>();
 
 /**
  * The fleet documents in the store (`tend fleet --json`, and whether this tend publishes). Every value is another
@@ -572,9 +572,15 @@ const fleetReads = new Map<string, Promise<FleetReading>>();
  */
 function readFleetOnce(rt: Runtime, app: string | undefined): Promise<FleetReading> {
   const read = rt.fleet;
-  if (!read) throw new HttpError(404, 'this run has no fleet view (tend run)');
+  if (!read) throw new HttpError(404, 'this tend serves no fleet view');
   const id = app === undefined ? '\0all' : app;
-  let p = fleetReads.get(id);
+  let reads = fleetReads.get(rt);
+  if (!reads) {
+    reads = new Map();
+    fleetReads.set(rt, reads);
+  }
+  const inFlight = reads;
+  let p = inFlight.get(id);
   if (!p) {
     p = timeLimit(read({ app }), FLEET_READ_MS, () => {
       throw new HttpError(
@@ -586,8 +592,8 @@ function readFleetOnce(rt: Runtime, app: string | undefined): Promise<FleetReadi
         if (e instanceof HttpError) throw e;
         throw new HttpError(503, `cannot read the fleet from the KV store: ${(e as Error).message}`);
       })
-      .finally(() => fleetReads.delete(id));
-    fleetReads.set(id, p);
+      .finally(() => inFlight.delete(id));
+    inFlight.set(id, p);
   }
   return p;
 }
