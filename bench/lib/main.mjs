@@ -1,7 +1,7 @@
 // What `bench/run` runs once tend is built: installs the peers, runs every workload under tend and each peer,
 // runs the other parts' benchmarks, then writes bench/RESULTS.md, bench/results.svg and bench/results.json.
 //
-//   bench/run [--quick] [--workloads restart,idle,startup,logs,kv,template] [--only tend,runit,supervisord,pm2]
+//   bench/run [--quick] [--workloads restart,idle,startup,logs,kv,template,fleet] [--only tend,runit,supervisord,pm2]
 //   bench/run --scale [--quick] [--counts 10,100,1000,5000] [--only …] [--services-only | --templates-only]
 //             [--no-install] [--no-write]
 //   node bench/lib/main.mjs --render    re-writes RESULTS.md and results.svg from results.json
@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import * as fleet from '../fleet/run.mjs';
 import * as idle from '../idle/run.mjs';
 import * as logs from '../logs-peers/run.mjs';
 import * as restart from '../restart-latency/run.mjs';
@@ -20,7 +21,7 @@ import { NAMES, TEND_MAIN } from './supervisors.mjs';
 import { machine, parseArgs, say } from './util.mjs';
 import { BENCH_DIR, finish, ROOT, sweepAndWait } from './workdir.mjs';
 
-const WORKLOADS = ['restart', 'idle', 'startup', 'logs', 'kv', 'template'];
+const WORKLOADS = ['restart', 'idle', 'startup', 'logs', 'kv', 'template', 'fleet'];
 
 const a = parseArgs();
 if (a.flag('render')) {
@@ -136,6 +137,8 @@ try {
   await step('logs', () => logs.run({ quick, only: logsOnly, peers, lines: meta.logLines }));
   await step('kv', () => kvPropagation({ quick }));
   await step('template', () => template());
+  // tend only: the fleet document at rest and a rollout over 10 tends (5 with --quick), on a real etcd
+  await step('fleet', () => fleet.run({ quick }));
 } finally {
   meta.loadAfter = load();
   meta.durationS = (Date.now() - started) / 1000;

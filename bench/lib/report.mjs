@@ -1,6 +1,7 @@
 // bench/RESULTS.md and bench/results.svg from the results of one `bench/run`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as fleet from '../fleet/run.mjs';
 import * as idle from '../idle/run.mjs';
 import * as logs from '../logs-peers/run.mjs';
 import * as restart from '../restart-latency/run.mjs';
@@ -87,6 +88,25 @@ function summaryRows(R, names) {
       .map(() => 'no equivalent')
       .join(' | ')} |`,
   );
+  // the fleet (issue 17): tend only, no peer publishes a status per instance or rolls a change through a fleet
+  const rest = R.fleet?.rest;
+  const restText = !R.fleet
+    ? 'not run'
+    : R.fleet.skipped
+      ? `not measured (${R.fleet.skipped})`
+      : rest
+        ? `${fmt((rest.on.puts * 60) / rest.windowS)} (keep-alives ${fmt(((rest.on.grpc.LeaseKeepAlive ?? 0) * 60) / rest.windowS)})`
+        : 'not measured';
+  const noPeer = names
+    .slice(1)
+    .map(() => 'no equivalent')
+    .join(' | ');
+  rows.push(`| fleet status document at rest: etcd puts per minute | – | ${restText} | ${noPeer} |`);
+  const roll = R.fleet?.rollout?.modes?.[1];
+  if (roll && !roll.skipped)
+    rows.push(
+      `| rollout over ${R.fleet.rollout.tends} tends, max_parallel 1: total / sum of restart + ready | – | ${fmt(roll.totalMs / 1000)} s / ${fmt(roll.sumMs / 1000)} s${roll.atOnce > 1 ? ` (❌ ${roll.atOnce} at once)` : ''} | ${noPeer} |`,
+    );
   return rows;
 }
 
@@ -344,6 +364,14 @@ the peers renders config from a KV store (that is consul-template's or envconsul
 | backend | p50 ms | p95 ms | changes |
 |---|--:|--:|--:|
 ${kvRows}
+
+## Fleet (tend only)
+
+Owned by \`bench/fleet/\` (run by \`bench/run\`; see [fleet/RESULTS.md](fleet/RESULTS.md) when run alone): the fleet
+status document's writes at rest on a real etcd, and a config change rolled over several tends with
+\`rollout: { max_parallel }\` (issue 17, [docs/fleet.md](../docs/fleet.md)). None of the peers has either.
+
+${fleet.table(R.fleet)}
 
 ## Growth with the number of services
 

@@ -37,6 +37,8 @@ export async function runForeground(plan: Plan): Promise<number> {
   }
   const [control, render, health, discovery, fleet] = await loading;
   const renderModule = render.renderModule();
+  // rollout: the render loop hands changes of services with `rollout:` to the fleet module through rt.rollout
+  const rolloutModule = fleet.rolloutModule();
   let running: Running;
   try {
     running = await startUp({
@@ -48,13 +50,17 @@ export async function runForeground(plan: Plan): Promise<number> {
         guard.module,
         control.controlModule(),
         control.liveViewModule(),
+        // before the render loop: a rollout on a store without a semaphore is refused before anything starts
+        rolloutModule,
         renderModule,
         health.healthModule(),
         discovery.discoveryModule(),
-        fleet.fleetModule(),
+        fleet.fleetModule(rolloutModule),
       ],
       serviceEnv: guard.serviceEnv,
       renderStatus: () => renderModule.status(),
+      rollout: (change) => rolloutModule.apply(change),
+      rolloutStatus: () => rolloutModule.status(),
     });
   } catch (e) {
     await guard.release();

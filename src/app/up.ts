@@ -28,6 +28,9 @@ import {
   type Module,
   ReloadError,
   type RenderStatus,
+  type RolloutChange,
+  type RolloutOutcome,
+  type RolloutStatus,
   type Runtime,
   type ServiceHooksFactory,
   StartError,
@@ -62,6 +65,10 @@ export interface UpOptions {
   serviceEnv?: (service: ServicePlan) => Record<string, string>;
   /** the render module's status, for `rt.renderStatus()` */
   renderStatus?: () => RenderStatus | undefined;
+  /** the fleet's rollout of a change, for `rt.rollout` (src/app/run.ts wires the fleet module's) */
+  rollout?: (change: RolloutChange) => Promise<RolloutOutcome>;
+  /** the rollouts' status, for `rt.rolloutStatus()` */
+  rolloutStatus?: () => RolloutStatus[];
 }
 
 export interface Running extends Runtime {
@@ -261,6 +268,10 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     envOf: (service) => stack.envOf(service) ?? {},
     reload: (o) => reload(rt, o),
     renderStatus: () => opts.renderStatus?.(),
+    rollout: opts.rollout,
+    rolloutStatus: () => opts.rolloutStatus?.() ?? [],
+    // read on demand (the dashboard's fleet page): loaded lazily, as `tend run` never shows it
+    fleet: async (o) => (await import('../fleet/index.js')).fleetReading(rt, o),
   };
   // SIGHUP re-reads the manifest while the services are down (before the modules' own hangup work, such as
   // the render loop re-reading its templates); `tend run` has none to re-read

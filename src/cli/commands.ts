@@ -116,6 +116,20 @@ export async function checkCommand(opts: { file?: string; only?: string; json?: 
     err('fix the template, then run `tend check` again');
     return EXIT.usage;
   }
+  // `rollout:` needs a semaphore in the store: refused here as at start (src/fleet/rollout.ts)
+  const { rolloutProblems } = await import('../fleet/index.js');
+  const { parseKvUrl, resolveKvUrl } = await import('../kv/index.js');
+  let kvKind: 'file' | 'etcd' | 'consul' | undefined;
+  try {
+    kvKind = parseKvUrl(resolveKvUrl({ manifest: plan.kv })).kind;
+  } catch {
+    kvKind = undefined; // a bad URL is the store's own error at start
+  }
+  const rolloutErrors = kvKind ? rolloutProblems(plan, kvKind) : [];
+  if (rolloutErrors.length > 0) {
+    for (const line of rolloutErrors) err(line);
+    return EXIT.usage;
+  }
   process.stdout.write(opts.json ? planToJSON(plan) : formatPlan(plan));
   for (const line of sources.notes) (opts.json ? err : (l: string) => process.stdout.write(`${l}\n`))(line);
   // Templates using consul-template's pre-0.18 names (or Vault/Nomad): one line each, naming what to do.

@@ -1,9 +1,10 @@
 /**
  * The dashboard: one self-contained page (inline CSS and vanilla JS, no CDN, works offline) served at `/`.
  * It reads /api/status once, then follows /api/events (SSE) and re-reads the status after each change; logs
- * stream from /api/logs?follow=1. Every API call carries the token: the page takes it from the address tend
- * printed (`/?token=…`) into the tab's sessionStorage and removes it from the address bar and history at once;
- * without one, it asks for it and its buttons stay disabled. The event stream is read with fetch, not
+ * stream from /api/logs?follow=1. The Fleet tab (`#fleet`) reads /api/fleet every 3 s while it is shown: every
+ * tend of the app in the store, whose values anyone who may write under fleet/ chose, so they are set as text
+ * only. Every API call carries the token: the page takes it from the address tend printed (`/?token=…`) into
+ * the tab's sessionStorage and removes it from the address bar and history at once; without one, it asks for it and its buttons stay disabled. The event stream is read with fetch, not
  * EventSource, which cannot send a header (a token in every stream URL would end up in proxies' logs). Kept as a string module so the build needs no asset step. The page's
  * script avoids backticks and `${` so it can live inside this template literal unescaped.
  */
@@ -122,6 +123,32 @@ ul.events .when { color: var(--dim); font-family: var(--mono); font-size: 11.5px
 #notice { display: none; margin: 12px 20px 0; padding: 8px 12px; border-radius: 6px; background: color-mix(in srgb, var(--bad) 12%, var(--panel)); border: 1px solid var(--bad); }
 #notice.show { display: block; }
 #gone { margin: 12px 20px 0; padding: 8px 12px; border-radius: 6px; font-weight: 600; background: color-mix(in srgb, var(--off) 18%, var(--panel)); border: 1px solid var(--off); }
+nav.tabs { display: flex; gap: 4px; }
+nav.tabs a { padding: 3px 10px; border-radius: 6px; color: var(--dim); text-decoration: none; font-weight: 600; font-size: 13px; }
+nav.tabs a:hover { color: var(--accent); }
+nav.tabs a.on { color: var(--accent); background: color-mix(in srgb, var(--accent) 12%, transparent); }
+#fleet-page { padding: 16px 20px; }
+#fleet { table-layout: fixed; min-width: 900px; }
+#fleet td { white-space: normal; overflow-wrap: anywhere; vertical-align: top; }
+#fleet tbody tr { cursor: default; }
+#fleet tbody tr.self { background: color-mix(in srgb, var(--accent) 6%, transparent); }
+#fleet .host { overflow-wrap: anywhere; }
+#fleet .svc-chip { display: inline-block; margin: 0 8px 3px 0; }
+#fleet .svc-chip .badge { font-size: 11px; padding: 0 6px; margin-left: 4px; }
+#fleet .tpl-line { margin-bottom: 3px; font-size: 12.5px; }
+#fleet .tpl-line .mono, .fleet-note .mono { overflow-wrap: anywhere; }
+.hash { font-family: var(--mono); font-size: 11.5px; padding: 0 5px; border-radius: 4px; border: 1px solid var(--line); white-space: nowrap; }
+.hash.h0 { border-color: var(--ok); } .hash.h1 { border-color: var(--warn); } .hash.h2 { border-color: var(--bad); }
+.hash.h3 { border-color: var(--info); } .hash.h4 { border-color: #b03fb0; } .hash.h5 { border-color: var(--off); }
+.fleet-note { padding: 10px 14px; border-bottom: 1px solid var(--line); }
+.fleet-note:empty { display: none; }
+.fleet-note.bad { color: var(--bad); }
+#fleet-configs { padding: 8px 14px; border-bottom: 1px solid var(--line); font-size: 12.5px; }
+#fleet-configs:empty { display: none; }
+#fleet-configs div { margin: 2px 0; }
+#fleet-skipped { padding: 8px 14px; font-size: 12px; color: var(--dim); overflow-wrap: anywhere; }
+#fleet-skipped:empty { display: none; }
+.rollout-item { font-size: 12.5px; margin-bottom: 3px; overflow-wrap: anywhere; }
 /* tend is gone: what is left on the page is its last known state, not a live one */
 body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint { filter: grayscale(1); opacity: .55; }
 </style>
@@ -132,6 +159,7 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
   <span id="app-state" class="badge">…</span>
   <span id="app-ready" class="meta"></span>
   <span id="app-maint" class="badge s-unhealthy" hidden>maintenance</span>
+  <nav class="tabs" aria-label="pages"><a id="tab-tend" href="#" class="on">This tend</a><a id="tab-fleet" href="#fleet">Fleet</a></nav>
   <span class="spacer"></span>
   <span id="app-meta" class="meta"></span>
   <button id="token-btn" type="button" hidden>enter token</button>
@@ -181,6 +209,20 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     </section>
   </aside>
 </main>
+<div id="fleet-page" hidden>
+  <section>
+    <h2><span class="grow">Fleet</span><span id="fleet-count" class="dim"></span></h2>
+    <div id="fleet-note" class="fleet-note"></div>
+    <div id="fleet-rollouts" class="fleet-note"></div>
+    <div id="fleet-configs"></div>
+    <div class="scroll-x"><table id="fleet">
+      <colgroup><col style="width: 15%"><col style="width: 8%"><col style="width: 8%"><col style="width: 22%"><col style="width: 27%"><col style="width: 12%"><col style="width: 8%"></colgroup>
+      <thead><tr><th>Host</th><th>Version</th><th>State</th><th>Services</th><th>Config (content hash, rendered)</th><th>Rollout</th><th>Since</th></tr></thead>
+      <tbody></tbody>
+    </table></div>
+    <div id="fleet-skipped"></div>
+  </section>
+</div>
 <script>
 "use strict";
 (function () {
@@ -649,10 +691,205 @@ body.gone main, body.gone #app-state, body.gone #app-ready, body.gone #app-maint
     });
   }
 
+  // The fleet page (#fleet): every tend of this app that publishes in the KV store, read from api/fleet every 3 s
+  // while the page is shown. Every value in it was written by some tend, or by anyone who may write under fleet/:
+  // it is only ever set as text (textContent, attribute values), never parsed as HTML, and its keys go in Maps.
+  var fleet = null, fleetError = "", fleetTimer = null, fleetReading = false, MAX_FLEET_ROWS = 500;
+  function onFleetTab() { return location.hash === "#fleet"; }
+  function showTab() {
+    var f = onFleetTab();
+    document.querySelector("main").hidden = f;
+    $("fleet-page").hidden = !f;
+    $("tab-tend").className = f ? "" : "on";
+    $("tab-fleet").className = f ? "on" : "";
+    if (f) {
+      fetchFleet();
+      if (!fleetTimer) fleetTimer = setInterval(fetchFleet, 3000);
+    } else if (fleetTimer) { clearInterval(fleetTimer); fleetTimer = null; }
+  }
+  window.addEventListener("hashchange", showTab);
+  function fetchFleet() {
+    if (!token() || tokenRefused) { renderFleet(); return; }
+    // one read at a time: a store slow to answer (up to 5 s) must not pile reads up behind the 3 s timer
+    if (document.hidden || fleetReading) return;
+    fleetReading = true;
+    fetch("api/fleet", { cache: "no-store", headers: authHeaders() }).then(function (r) {
+      if (r.status === 401) { onUnauthorized(); return; }
+      return r.json().then(function (b) {
+        if (!r.ok) { fleetError = b && b.error ? String(b.error) : "HTTP " + r.status; return; }
+        fleet = b; fleetError = "";
+      });
+    }).catch(function (e) { fleetError = "tend did not answer (" + e + ")"; }).then(function () { fleetReading = false; renderFleet(); });
+  }
+  // a value from the store as text: strings as they are, anything else shown, never trusted; long ones cut
+  function str(v, max) {
+    var t = typeof v === "string" ? v : v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    max = max || 200;
+    return t.length > max ? t.slice(0, max - 1) + "…" : t;
+  }
+  function objects(v) { return Array.isArray(v) ? v.filter(function (x) { return x !== null && typeof x === "object"; }) : []; }
+  function stateClass(v) { return "s-" + str(v, 40).replace(/[^A-Za-z]/g, ""); }
+  function timeOf(v) { var t = typeof v === "string" ? Date.parse(v) : NaN; return isFinite(t) ? t : null; }
+  function shortHash(h) { return typeof h === "string" && h ? h.replace(/^sha256:/, "").slice(0, 12) : ""; }
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  function isSelf(e) { return !!fleet && !!fleet.self && e.pid === fleet.self.pid && e.state_dir === fleet.self.state_dir; }
+
+  // which config each tend runs: per destination, its distinct content hashes, the most common first
+  function configsOf(entries) {
+    var byDest = new Map();
+    entries.forEach(function (e) {
+      objects(e.templates).forEach(function (t) {
+        var d = str(t.destination, 400), h = shortHash(t.hash);
+        if (!h) return;
+        if (!byDest.has(d)) byDest.set(d, new Map());
+        var m = byDest.get(d);
+        m.set(h, (m.get(h) || 0) + 1);
+      });
+    });
+    var out = new Map();
+    byDest.forEach(function (m, d) {
+      var hashes = Array.from(m.entries()).sort(function (a, b) { return b[1] - a[1]; });
+      out.set(d, hashes);
+    });
+    return out;
+  }
+  function hashChip(configs, dest, h) {
+    var hashes = configs.get(dest) || [], i = 0;
+    hashes.forEach(function (x, k) { if (x[0] === h) i = k; });
+    return el("span", { class: "hash h" + (i % 6), title: hashes.length > 1 ? "one of " + hashes.length + " configs of this file in the fleet" : "the same on every tend that renders it", text: h });
+  }
+  // The rollouts a tend reports in its document (src/fleet, "rollouts": one item per service with rollout:, its phase —
+  // waiting for a slot, applying, done, failed, skipped — the content hash and since when). Read defensively: an
+  // item of another shape is shown as its fields.
+  function rolloutItems(r) {
+    if (r === undefined || r === null || r === "") return [];
+    var items = Array.isArray(r) ? r : typeof r === "object" ? Object.keys(r).map(function (k) {
+      var v = r[k];
+      return v !== null && typeof v === "object" && !Array.isArray(v) ? Object.assign({ service: k }, v) : { service: k, phase: v };
+    }) : [{ phase: r }];
+    return items.slice(0, 20).map(function (it) { return it !== null && typeof it === "object" ? it : { phase: it }; });
+  }
+  function sinceOf(v) { return typeof v === "number" && isFinite(v) ? v : timeOf(v); }
+  function rolloutLine(it) {
+    var parts = [];
+    Object.keys(it).forEach(function (k) {
+      var v = it[k];
+      if (v === undefined || v === null || v === "" || k === "reason") return;
+      if (k === "service" || k === "phase") parts.push(str(v, 80));
+      else if (k === "hash" || /_hash$/.test(k)) parts.push(shortHash(v) || str(v, 80));
+      else if ((k === "since" || /_at$/.test(k)) && sinceOf(v) !== null) parts.push((k === "since" ? "" : k + " ") + ago(sinceOf(v)));
+      else parts.push(k + " " + str(v, 80));
+    });
+    return parts.join(" · ");
+  }
+  var ACTIVE = { waiting: 1, applying: 1 };
+  // the fleet's rollouts: per service and content, which tends are at which phase
+  function rolloutSummary(entries) {
+    var groups = new Map();
+    entries.forEach(function (e) {
+      rolloutItems(e.rollouts).forEach(function (it) {
+        var id = str(it.service, 80) + " (" + (shortHash(it.hash) || "?") + ")";
+        if (!groups.has(id)) groups.set(id, new Map());
+        var phases = groups.get(id), ph = str(it.phase, 40) || "?";
+        if (!phases.has(ph)) phases.set(ph, []);
+        phases.get(ph).push(str(e.host, 80));
+      });
+    });
+    var lines = [];
+    groups.forEach(function (phases, id) {
+      var active = false, parts = [];
+      phases.forEach(function (hosts, ph) {
+        if (ACTIVE[ph] || ph === "failed") active = true;
+        parts.push(ph + " on " + (hosts.length > 4 ? plural(hosts.length, "tend", "tends") : hosts.join(", ")));
+      });
+      lines.push((active ? "Rollout of " : "Last rollout of ") + id + ": " + parts.join(" · "));
+    });
+    return lines;
+  }
+
+  function renderFleet() {
+    if ($("fleet-page").hidden) return;
+    var note = $("fleet-note"), tbody = document.querySelector("#fleet tbody");
+    note.className = "fleet-note";
+    if (!token() || tokenRefused) {
+      note.textContent = "The fleet view needs this tend's token (see above).";
+      tbody.replaceChildren(); return;
+    }
+    if (!fleet) {
+      note.textContent = fleetError ? "The fleet cannot be read: " + fleetError : "Reading the fleet…";
+      if (fleetError) note.className = "fleet-note bad";
+      return;
+    }
+    var app = str(fleet.app), entries = objects(fleet.entries), configs = configsOf(entries);
+    var mine = entries.filter(isSelf)[0];
+    var text;
+    if (fleetError) { text = "The fleet cannot be read now (" + fleetError + "); the list below is the last one read."; note.className = "fleet-note bad"; }
+    else if (fleet.unsupported) text = str(fleet.unsupported, 400) + ". tend fleet and this page list the tends of an app on etcd and file folder stores.";
+    else if (!entries.length) text = fleet.publishing
+      ? "No tend of " + app + " is listed yet. This tend publishes; its entry appears within a moment."
+      : "Fleet is off: no tend of " + app + " publishes in this store, this one included. A tend publishes its status (host, version, services, config hashes) only with TEND_FLEET=on in its environment; see docs/fleet.md.";
+    else if (!fleet.publishing) text = "This tend does not publish its status (TEND_FLEET is not on in its environment); " + plural(entries.length, "other tend does", "other tends do") + ".";
+    else text = mine ? "This tend publishes as " + str(mine.host) + "." : "This tend publishes; its entry is not listed yet.";
+    note.textContent = text;
+
+    var ro = $("fleet-rollouts");
+    ro.replaceChildren.apply(ro, rolloutSummary(entries).slice(0, 20).map(function (t) { return el("div", { text: t }); }));
+
+    var splits = [];
+    configs.forEach(function (hashes, d) { if (hashes.length > 1) splits.push([d, hashes]); });
+    $("fleet-count").textContent = entries.length ? plural(entries.length, "tend", "tends") + (splits.length ? " · configs differ" : configs.size ? " · one config" : "") : "";
+    var cfg = $("fleet-configs");
+    cfg.replaceChildren.apply(cfg, splits.map(function (x) {
+      return el("div", {}, [el("span", { class: "mono", text: x[0] }), ": "].concat(x[1].map(function (h, i) {
+        return el("span", {}, [i ? " · " : "", hashChip(configs, x[0], h[0]), " on " + plural(h[1], "tend", "tends")]);
+      })));
+    }));
+
+    // a store can hold any number of entries: the first MAX_FLEET_ROWS are drawn, the rest counted below
+    var rows = entries.slice(0, MAX_FLEET_ROWS).map(function (e) {
+      var self = isSelf(e);
+      var svcs = objects(e.services).map(function (s) {
+        var st = str(s.state, 40), cls = s.state === "running" && s.ready !== true ? "s-starting" : stateClass(s.state);
+        return el("span", { class: "svc-chip" }, [el("span", { class: "name", text: str(s.name, 80) }),
+          el("span", { class: "badge " + cls, text: st + (s.state === "running" && s.ready !== true ? " (not ready)" : "") }),
+          typeof s.restarts === "number" && s.restarts > 0 ? el("span", { class: "dim", text: " ↻" + s.restarts }) : null]);
+      });
+      var tpls = objects(e.templates).map(function (t) {
+        var d = str(t.destination, 400), h = shortHash(t.hash), at = timeOf(t.rendered_at);
+        return el("div", { class: "tpl-line" }, [el("span", { class: "mono", text: d }), " ",
+          h ? hashChip(configs, d, h) : el("span", { class: "dim", text: "not rendered" }),
+          el("span", { class: "dim", text: (at !== null ? " · " + ago(at) : "") + (t.state && t.state !== "rendered" ? " · " + str(t.state, 40) : "") })]);
+      });
+      var roll = rolloutItems(e.rollouts).map(function (it) {
+        return el("div", { class: "rollout-item" + (it.phase === "failed" ? " bad" : "") }, [rolloutLine(it),
+          it.reason ? el("div", { class: "reason", text: str(it.reason, 400) }) : null]);
+      });
+      var started = timeOf(e.started_at), updated = timeOf(e.updated_at);
+      return el("tr", { class: self ? "self" : "" }, [
+        el("td", {}, [el("span", { class: "name host", text: str(e.host) }), self ? el("span", { class: "tag", text: "this tend" }) : null,
+          el("div", { class: "reason", title: e.state_dir ? "state_dir " + str(e.state_dir, 400) : undefined, text: "pid " + str(e.pid, 12) })]),
+        el("td", { class: "mono nowrap", text: str(e.version, 40) }),
+        el("td", {}, [el("span", { class: "badge " + stateClass(e.app_state), text: str(e.app_state, 40) })]),
+        el("td", {}, svcs.length ? svcs : [el("span", { class: "dim", text: "none" })]),
+        el("td", {}, tpls.length ? tpls : [el("span", { class: "dim", text: "none" })]),
+        el("td", {}, roll.length ? roll : [el("span", { class: "dim", text: "–" })]),
+        el("td", { class: "nowrap" }, [started !== null ? "up " + dur(Date.now() - started) : "–",
+          el("div", { class: "reason", text: updated !== null ? "changed " + ago(updated) : "" })])
+      ]);
+    });
+    tbody.replaceChildren.apply(tbody, rows);
+    var skipped = [];
+    if (entries.length > MAX_FLEET_ROWS) skipped.push((entries.length - MAX_FLEET_ROWS) + " more tends not shown (tend fleet lists them all)");
+    if (fleet.stale && fleet.stale.length) skipped.push(plural(fleet.stale.length, "stale entry", "stale entries") + " left out (older than their TTL: tends that died)");
+    (Array.isArray(fleet.errors) ? fleet.errors : []).slice(0, 20).forEach(function (x) { skipped.push("skipped: " + str(x, 400)); });
+    $("fleet-skipped").replaceChildren.apply($("fleet-skipped"), skipped.map(function (t) { return el("div", { text: t }); }));
+  }
+
   if (!token()) onUnauthorized();
+  showTab();
   refresh().then(function () { if (canAct()) followLogs(); });
   if (token()) connect();
-  setInterval(render, 1000);
+  setInterval(function () { render(); renderFleet(); }, 1000);
   fetchSamples();
   setInterval(fetchSamples, 5000);
   window.addEventListener("resize", function () { renderRestarts(); });

@@ -126,6 +126,7 @@ export function formatStatus(st: StatusView, width?: number): string {
   }
   if (st.disabled.length > 0) text += `disabled: ${st.disabled.join(', ')}\n`;
   for (const note of st.notes ?? []) text += `! ${note}\n`;
+  for (const r of st.rollouts ?? []) text += `rollout ${formatRollout(r)}\n`;
   if (st.notify?.length) text += `\n${formatNotify(st.notify, width)}\n`;
   return text;
 }
@@ -164,4 +165,16 @@ export function formatLogLine(l: LogLineView, opts: { prefix?: number; timestamp
   if (opts.prefix !== undefined) text = `${l.service.padEnd(opts.prefix)} | ${text}`;
   if (opts.timestamps) text = `${new Date(l.time).toISOString()} ${text}`;
   return text;
+}
+
+/** `web: applying sha256:3f9a0c1b2d4e since 12:00:01` (waiting for a slot, applying, done, failed, skipped) */
+function formatRollout(r: NonNullable<StatusView['rollouts']>[number]): string {
+  const phase =
+    r.phase === 'waiting'
+      ? 'waiting for a slot'
+      : r.phase === 'applying'
+        ? 'applying (not ready yet)'
+        : r.phase;
+  const since = new Date(r.since).toISOString().slice(11, 19);
+  return `${r.service}: ${phase} ${r.hash.replace(/^sha256:/, '').slice(0, 12)} since ${since}${r.reason && r.phase !== 'done' ? ` (${r.reason})` : ''}`;
 }

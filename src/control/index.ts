@@ -5,6 +5,8 @@
  * Routes (JSON unless noted; every error is `{ "error": "...", "issues"?: [...] }` with a 4xx/5xx status):
  *   GET  /api                         this list
  *   GET  /api/status                  app (state, pid, uptime, maintenance, ready) + services + lifecycle timeline
+ *   GET  /api/fleet?app=|all=1        every tend of the app publishing in the KV store (`tend fleet --json`), and
+ *                                     whether this one does; 503 when the store does not answer within 5 s
  *   GET  /api/services/:name          one service
  *   POST /api/services/:name/start    also stop, restart; answers once it took effect (?wait=ms, default 10000)
  *   POST /api/reload                  re-read the manifest, apply the difference; 400 + issues when invalid

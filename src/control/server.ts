@@ -11,13 +11,14 @@ import {
   anotherTendMessage,
   type ControlState,
   EXIT,
+  type FleetReading,
   ReloadError,
   type Runtime,
   StartError,
 } from '../runtime/index.js';
 import { getPath } from '../settings/path.js';
 import { isTransient, isWaiting } from '../supervisor/index.js';
-import { setLongTimeout } from '../time/index.js';
+import { setLongTimeout, withTimeout as timeLimit } from '../time/index.js';
 import {
   isLoopbackHost,
   type Listener,
@@ -440,6 +441,10 @@ async function route(
     only('GET');
     return send(res, 200, statusView(rt, cs));
   }
+  if (path === '/api/fleet') {
+    only('GET');
+    return send(res, 200, await readFleetOnce(rt, q.has('all') ? undefined : (q.get('app') ?? cs.plan.name)));
+  }
   if (path === '/api/samples') {
     only('GET');
     return send(res, 200, samplesOf(rt).view());
@@ -556,6 +561,43 @@ async function route(
   throw new HttpError(404, `no route ${path}; GET /api lists them`);
 }
 
+/** How long `/api/fleet` waits for the store, as `tend fleet --timeout` does by default. */
+export const FLEET_READ_MS = 5_000;
+/** Reads in flight per run and app: several open pages polling at once cost the store one read. */
+const fleetReads = new WeakMap<Runtime, Map<string, Promise<FleetReading>>>();
+
+/**
+ * The fleet documents in the store (`tend fleet --json`, and whether this tend publishes). Every value is another
+ * tend's (or anyone's who may write under `fleet/`): served as data, never interpreted here or by the page.
+ */
+function readFleetOnce(rt: Runtime, app: string | undefined): Promise<FleetReading> {
+  const read = rt.fleet;
+  if (!read) throw new HttpError(404, 'this tend serves no fleet view');
+  const id = app === undefined ? '\0all' : app;
+  let reads = fleetReads.get(rt);
+  if (!reads) {
+    reads = new Map();
+    fleetReads.set(rt, reads);
+  }
+  const inFlight = reads;
+  let p = inFlight.get(id);
+  if (!p) {
+    p = timeLimit(read({ app }), FLEET_READ_MS, () => {
+      throw new HttpError(
+        503,
+        `the KV store (${rt.kv.url}) did not answer within ${FLEET_READ_MS / 1000}s; the fleet view reads it`,
+      );
+    })
+      .catch((e: unknown) => {
+        if (e instanceof HttpError) throw e;
+        throw new HttpError(503, `cannot read the fleet from the KV store: ${(e as Error).message}`);
+      })
+      .finally(() => inFlight.delete(id));
+    inFlight.set(id, p);
+  }
+  return p;
+}
+
 /** Takes a stream of the listener's budget until the answer closes; answers 429 and returns false past it. */
 function openStream(l: Listener, req: IncomingMessage, res: ServerResponse): boolean {
   const taken = takeStream(l.streams, req);
@@ -641,6 +683,7 @@ function waitUntil(rt: Runtime, name: string, ok: () => boolean, ms: number): Pr
 /** Served at GET /api; the same list is in index.ts. */
 const ROUTES = [
   'GET  /api/status',
+  'GET  /api/fleet?app=|all=1   (every tend of the app that publishes in the KV store: tend fleet --json)',
   'GET  /api/samples   (CPU and memory of each service over the last 10 minutes, restarts)',
   'GET  /api/services/:name',
   'POST /api/services/:name/start|stop|restart   (?wait=ms, default 10000)',

@@ -145,6 +145,7 @@ export function statusView(rt: Runtime, cs: ControlState): StatusView {
     timeline: cs.timeline(),
     ...notifyView(rt),
     notes: notesOf(rt),
+    ...(rt.rolloutStatus().length > 0 ? { rollouts: rt.rolloutStatus() } : {}),
   };
 }
 

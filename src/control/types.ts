@@ -3,7 +3,7 @@
  * Nothing here carries a secret: no environment values, no commands, no tokens, no rendered file contents.
  */
 import type { AppState, ServiceState } from '../events/types.js';
-import type { AppTimelineEntry, HealthSummary, TemplateStatus } from '../runtime/index.js';
+import type { AppTimelineEntry, HealthSummary, RolloutStatus, TemplateStatus } from '../runtime/index.js';
 
 export type { AppTimelineEntry, HealthSummary, ReloadResult } from '../runtime/index.js';
 
@@ -88,6 +88,8 @@ export interface StatusView {
   notes?: string[];
   /** each notify sink in manifest order (absent when there are none) */
   notify?: NotifySinkView[];
+  /** services with `rollout:`: the change in progress or the last one (absent when none rolled yet) */
+  rollouts?: RolloutStatus[];
 }
 
 /**

@@ -20,6 +20,8 @@ export function describeEvent(e: TendEvent): string | undefined {
         // the reason starts "template error in FILE:LINE": said as such, with the service, not as a key problem
         case 'template-error':
           return `${e.service ? `${e.service}: ` : ''}${e.reason ?? 'template error'}`;
+        case 'rollout':
+          return `${e.service ? `${e.service}: ` : ''}rollout ${e.outcome ?? ''}${e.reason ? `: ${e.reason}` : ''}`;
         case 'rendered':
         case 'missing':
         case 'check-failed':

@@ -69,7 +69,8 @@ export interface ConfigEvent extends Stamp {
   destination?: string;
   /**
    * resync: the KV store came back with another history and everything watched was read again;
-   * template-error: the template does not parse or fails to execute (the reason names its file and line)
+   * template-error: the template does not parse or fails to execute (the reason names its file and line);
+   * rollout: a change rolled through the fleet (`rollout:`, docs/fleet.md) ended as `outcome` says
    */
   action:
     | 'rendered'
@@ -79,9 +80,13 @@ export interface ConfigEvent extends Stamp {
     | 'check-failed'
     | 'error'
     | 'settings'
-    | 'resync';
+    | 'resync'
+    | 'rollout';
   reason?: string;
   missing?: string[];
+  /** rollout: the content rolled (`sha256:<hex>`) and how it ended */
+  hash?: string;
+  outcome?: 'applied' | 'failed' | 'skipped';
 }
 
 export interface JobEvent extends Stamp {

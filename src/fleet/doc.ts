@@ -25,6 +25,18 @@ export interface FleetTemplate {
   rendered_at?: string;
 }
 
+/** a service's rollout (`rollout:`) in progress or last finished on this tend */
+export interface FleetRollout {
+  service: string;
+  /** waiting (for a slot), applying (holds one; restarting or not ready yet), done, failed, skipped */
+  phase: string;
+  /** `sha256:<hex>` of the content rolled */
+  hash: string;
+  /** ISO-8601 of when the phase began */
+  since: string;
+  reason?: string;
+}
+
 export interface FleetDoc {
   /** the document's shape; a reader skips entries of a shape it does not know */
   schema: 1;
@@ -42,6 +54,8 @@ export interface FleetDoc {
   app_state: string;
   services: FleetService[];
   templates: FleetTemplate[];
+  /** services with `rollout:` that rolled a change in this run (absent when none did) */
+  rollouts?: FleetRollout[];
   /** ISO-8601 of this version of the document (written only when something above changed) */
   updated_at: string;
 }

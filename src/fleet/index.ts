@@ -13,6 +13,28 @@ export {
   parseFleetDoc,
 } from './doc.js';
 export { fleetModule, unsupported } from './publish.js';
-export { type FleetEntry, FleetUnsupported, type FleetView, formatFleet, readFleet } from './read.js';
-// the rollout's semaphore: a library only, not wired into tend up (docs/fleet.md, "Planned")
-export { type AcquireOptions, acquireSlot, SemaphoreError, type Slot } from './semaphore.js';
+export {
+  type FleetEntry,
+  FleetUnsupported,
+  type FleetView,
+  fleetReading,
+  formatFleet,
+  readFleet,
+} from './read.js';
+// rolling config changes (`rollout:`): the module whose `apply` src/app/run.ts wires to `rt.rollout`
+export {
+  failedKey,
+  READY_UPTIME_MS,
+  ROLLOUT_PREFIX,
+  type RolloutModule,
+  rolloutModule,
+  rolloutPrefix,
+  rolloutProblems,
+} from './rollout.js';
+export {
+  type AcquireOptions,
+  acquireSlot,
+  SemaphoreError,
+  type Slot,
+  semaphoreUnsupported,
+} from './semaphore.js';

@@ -46,23 +46,24 @@ function ttlOf(env: NodeJS.ProcessEnv): number {
  * TEND_FLEET=on opts in, on every store: tend writes nothing into an operator's store unasked (a file store is
  * usually a folder of the project edited by hand), and the fleet view is young (docs/fleet.md).
  */
-function enabled(rt: Runtime): boolean {
+export function enabled(rt: Pick<Runtime, 'env'>): boolean {
   const v = rt.env.TEND_FLEET?.trim().toLowerCase();
   return v === 'on' || v === '1' || v === 'true';
 }
 
-export function fleetModule(): Module {
+/** `rollouts`: the rollout module of the run, whose phase changes make the document rebuilt */
+export function fleetModule(rollouts?: { onChange(cb: () => void): () => void }): Module {
   return {
     name: 'fleet',
     async attach(rt) {
       // `tend run` (no manifest) is a one-off, not a member of a fleet
       if (!rt.plan.file || !enabled(rt) || unsupported(rt) !== undefined) return undefined;
-      return startPublisher(rt);
+      return startPublisher(rt, rollouts);
     },
   };
 }
 
-async function startPublisher(rt: Runtime) {
+async function startPublisher(rt: Runtime, rollouts?: { onChange(cb: () => void): () => void }) {
   const kv = rt.kv;
   const ttlMs = ttlOf(rt.env);
   const host = rt.env.TEND_FLEET_NAME?.trim() || hostname();
@@ -121,6 +122,13 @@ async function startPublisher(rt: Runtime) {
         ...(t.renderedAt !== undefined ? { rendered_at: new Date(t.renderedAt).toISOString() } : {}),
       });
     }
+    const rollouts = rt.rolloutStatus().map((r) => ({
+      service: r.service,
+      phase: r.phase,
+      hash: r.hash,
+      since: new Date(r.since).toISOString(),
+      ...(r.reason ? { reason: r.reason } : {}),
+    }));
     return {
       ...base,
       app_state: rt.appState(),
@@ -132,6 +140,7 @@ async function startPublisher(rt: Runtime) {
         restarts: s.restarts,
       })),
       templates,
+      ...(rollouts.length > 0 ? { rollouts } : {}),
       updated_at: new Date().toISOString(),
     };
   };
@@ -258,6 +267,7 @@ async function startPublisher(rt: Runtime) {
   const unsubscribe = rt.bus.subscribe((e) => {
     if (e.kind === 'app' || e.kind === 'service' || e.kind === 'health' || e.kind === 'config') schedule();
   });
+  const offRollouts = rollouts?.onChange(() => schedule());
   // file folders: the keep-alive is the file's modification time
   const touch = kv.touch;
   const keepAlive =
@@ -276,6 +286,7 @@ async function startPublisher(rt: Runtime) {
     async close() {
       closed = true;
       unsubscribe();
+      offRollouts?.();
       unStatus();
       if (timer) clearTimeout(timer);
       if (keepAlive) clearInterval(keepAlive);

@@ -4,8 +4,9 @@
  * cleaning up: it is left out (and counted), as etcd would have expired it.
  */
 import type { KvBackend } from '../kv/index.js';
+import type { FleetReading, Runtime } from '../runtime/index.js';
 import { FLEET_PREFIX, type FleetDoc, fleetAppPrefix, parseFleetDoc } from './doc.js';
-import { unsupported } from './publish.js';
+import { enabled, unsupported } from './publish.js';
 
 export interface FleetEntry extends FleetDoc {
   key: string;
@@ -47,6 +48,33 @@ export async function readFleet(
     view.entries.push({ ...doc, key: pair.key });
   }
   return view;
+}
+
+/**
+ * The fleet as a running tend serves it (`GET /api/fleet`, the dashboard): `readFleet` of one app (`undefined`:
+ * every app), whether this tend publishes, and a store that cannot hold the view as a plain answer rather than an
+ * error (the page says so). A store that does not answer still throws.
+ */
+export async function fleetReading(
+  rt: Pick<Runtime, 'kv' | 'env' | 'plan'>,
+  opts: { app?: string },
+): Promise<FleetReading> {
+  const why = unsupported(rt);
+  const base = {
+    ...(opts.app !== undefined ? { app: opts.app } : {}),
+    publishing: why === undefined && Boolean(rt.plan.file) && enabled(rt),
+    self: { pid: process.pid, state_dir: rt.plan.stateDir },
+  };
+  if (why !== undefined) {
+    return {
+      ...base,
+      unsupported: `the fleet view is not available on ${why}`,
+      entries: [],
+      stale: [],
+      errors: [],
+    };
+  }
+  return { ...base, ...(await readFleet(rt.kv, { app: opts.app })) };
 }
 
 const short = (hash: string | undefined) => (hash ? hash.replace(/^sha256:/, '').slice(0, 12) : '-');

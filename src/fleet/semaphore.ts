@@ -19,6 +19,24 @@ import { type AcquireOptions, SemaphoreError, type Slot } from './semaphore-type
 
 export { type AcquireOptions, SemaphoreError, type Slot } from './semaphore-types.js';
 
+/**
+ * Why this store holds no semaphore, or undefined when it does. Every store has one behind `acquireSlot` (etcd:
+ * this file; Consul: semaphore-consul.ts; file: semaphore-file.ts, one host only). The rollout refuses to start
+ * on a store this names (src/fleet/rollout.ts, `tend check`): kept for stores added later.
+ */
+export function semaphoreUnsupported(kind: KvBackend['kind']): string | undefined {
+  switch (kind) {
+    case 'etcd':
+    case 'consul':
+    case 'file':
+      return undefined;
+    default: {
+      const never: never = kind;
+      return `a ${String(never)} store holds no semaphore`;
+    }
+  }
+}
+
 /** Waits for a slot; resolves once held. Rejects if the key vanishes while waiting (its lease was lost). */
 export async function acquireSlot(kv: KvBackend, opts: AcquireOptions): Promise<Slot> {
   // the other stores keep their own recipes (Consul: sessions and a .lock key; file: lock files)

@@ -8,7 +8,7 @@ import { type Cx, keyPos, mapPos } from './kit.js';
 import type { RawManifest, RawService } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { LNode, Pos } from './tree.js';
-import type { OnChange, Plan, ServicePlan } from './types.js';
+import type { OnChange, Plan, RolloutPlan, ServicePlan } from './types.js';
 
 export interface BuildCx extends Cx {
   warn(pos: Pos, message: string): void;
@@ -47,6 +47,11 @@ export function buildPlan(
       error(at('ready'), `service "${name}" is a job (schedule) and cannot have a ready check`);
     if (isJob && s.health)
       error(at('health'), `service "${name}" is a job (schedule) and cannot have a health check`);
+    if (isJob && (s.rollout || s.templates.some((t) => t.rollout)))
+      error(
+        at('rollout'),
+        `service "${name}" is a job (schedule) and cannot have a rollout: a job reads its files at each run, nothing is restarted`,
+      );
     if (s.user !== undefined) {
       const r = resolveRunAs(s.user);
       if ('error' in r) {
@@ -134,6 +139,7 @@ export function buildPlan(
       runAs.get(name),
       raw.settings.on_change,
       owners,
+      opts.file ?? 'tend.yaml',
     );
 
   const stages: Plan['stages'] = {};
@@ -176,7 +182,13 @@ function servicePlan(
   runAs: RunAs | undefined,
   settingsOnChange: OnChange,
   owners: Map<object, { uid?: number; gid?: number }>,
+  file: string,
 ): ServicePlan {
+  const rolloutPlan = (r: NonNullable<RawService['rollout']>, pos: Pos | undefined): RolloutPlan => ({
+    maxParallel: r.max_parallel,
+    readyTimeoutMs: r.ready_timeout,
+    at: `${file}:${pos?.line ?? 1}:${pos?.column ?? 1}`,
+  });
   const isJob = s.schedule !== undefined;
   const logFile = s.logs.file === false ? undefined : (s.logs.file ?? join(stateDir, 'logs', `${name}.log`));
   return {
@@ -207,6 +219,7 @@ function servicePlan(
       rightDelim: t.right_delimiter,
       errMissingKey: t.err_missing_key,
       functions: { allow: t.functions.allow, deny: t.functions.deny },
+      ...(t.rollout ? { rollout: rolloutPlan(t.rollout, keyPos(t, 'rollout')) } : {}),
     })),
     ready: s.ready,
     health: s.health,
@@ -224,6 +237,7 @@ function servicePlan(
     },
     stop: { signal: s.stop.signal, timeoutMs: s.stop.timeout },
     reloadSignal: s.reload_signal,
+    ...(s.rollout ? { rollout: rolloutPlan(s.rollout, keyPos(s, 'rollout')) } : {}),
     // A job reads the settings file at each run: nothing to restart (as with templates).
     settingsOnChange: s.on_settings_change ?? (isJob ? { kind: 'none' } : settingsOnChange),
     signalGroup: s.signal_group,

@@ -8,6 +8,7 @@ import type {
   Plan,
   Probe,
   RestartPlan,
+  RolloutPlan,
   ServicePlan,
   TemplatePlan,
 } from './types.js';
@@ -165,6 +166,7 @@ function service(s: ServicePlan, plan: Plan, row: (label: string, value: string)
   }
   row('restart', restart(s.restart));
   row('stop', `${s.stop.signal}, SIGKILL after ${d(s.stop.timeoutMs)}`);
+  if (s.rollout) row('rollout', rolloutText(s.rollout));
   if (s.forwardSignals.length > 0) row('signals', s.forwardSignals.join(', '));
   if (s.register) {
     const r = s.register;
@@ -223,6 +225,7 @@ function template(t: TemplatePlan): string {
   if (t.functions.allow.length > 0) extra.push(`allows ${t.functions.allow.join(', ')}`);
   if (t.functions.deny.length > 0) extra.push(`denies ${t.functions.deny.join(', ')}`);
   if (t.check) extra.push(`check: ${t.check}`);
+  if (t.rollout) extra.push(`rollout ${rolloutText(t.rollout)}`);
   return `${t.source} → ${t.destination} (${extra.join(', ')})`;
 }
 
@@ -233,6 +236,11 @@ function owner(t: TemplatePlan): string | undefined {
   }
   if (t.readerGid !== undefined) return `group ${t.readerGid} (the service user's, when tend runs as root)`;
   return undefined;
+}
+
+/** `rollout:` as tend check shows it */
+function rolloutText(r: RolloutPlan): string {
+  return `${r.maxParallel} tend${r.maxParallel === 1 ? '' : 's'} at a time, each ready within ${d(r.readyTimeoutMs)} or reverted (changes that restart or reload it)`;
 }
 
 function onChange(o: OnChange): string {

@@ -463,6 +463,23 @@ const templateFunctions = obj({
   ),
 });
 
+/** `rollout:` of a service or a template: how a config change rolls through the fleet (docs/fleet.md) */
+const rollout = obj(
+  {
+    max_parallel: def(
+      int({ min: 1 }),
+      1,
+      'at most this many tends of the app apply a change to this service at once (a slot of a semaphore in the KV store)',
+    ),
+    ready_timeout: def(
+      duration({ min: { ms: 1, why: 'the service must be given some time to become ready' } }),
+      '60s',
+      'the service must be ready this long after the change; otherwise this tend puts the previous file back and marks the change failed, and the other tends skip it',
+    ),
+  },
+  { description: 'a rolling change: a semaphore in the KV store, a canary, and a halt on failure' },
+);
+
 const template = obj({
   source: req(path_, 'template file (Go text/template with consul-template functions)'),
   destination: req(path_, 'file written with the rendered text'),
@@ -506,6 +523,10 @@ const template = obj({
     templateFunctions,
     {},
     'which functions this template may call: { allow: [plugin, writeToFile], deny: [names] }',
+  ),
+  rollout: opt(
+    rollout,
+    "roll this template's changes through the fleet: { max_parallel, ready_timeout } (overrides the service's rollout for the restart or reload it causes)",
   ),
 });
 
@@ -800,6 +821,10 @@ const serviceObj = obj(
       'how the service is stopped',
     ),
     reload_signal: def(signal(), 'SIGHUP', 'signal for on_change: reload'),
+    rollout: opt(
+      rollout,
+      'roll config changes that restart or reload this service through the fleet, a few tends at a time: { max_parallel: 1, ready_timeout: 60s } (etcd stores)',
+    ),
     on_settings_change: opt(
       onChange,
       'what a settings change under settings.kv_prefix does to this service (default: settings.on_change; none for jobs)',

@@ -70,6 +70,18 @@ export type OnChange =
   | { kind: 'signal'; signal: Signal }
   | { kind: 'exec'; command: Command };
 
+/**
+ * `rollout:` (docs/fleet.md): a change that would restart or reload the service is applied by at most
+ * `maxParallel` tends of the app at once, each waiting until the service is ready again; a change the service
+ * is not ready with within `readyTimeoutMs` is reverted on that tend and skipped by the others.
+ */
+export interface RolloutPlan {
+  maxParallel: number;
+  readyTimeoutMs: number;
+  /** where the key is written, `file:line:column`, for errors found once the store is known (tend check, start) */
+  at: string;
+}
+
 export interface TemplatePlan {
   /** absolute */
   source: string;
@@ -99,6 +111,8 @@ export interface TemplatePlan {
   errMissingKey: boolean;
   /** functions off by default this template may call (`plugin`, `writeToFile`), and those it may not */
   functions: { allow: string[]; deny: string[] };
+  /** the template's own `rollout:`, for the restart or reload its change causes (else the service's) */
+  rollout?: RolloutPlan;
 }
 
 export type Probe =
@@ -178,6 +192,8 @@ export interface ServicePlan {
   restart: RestartPlan;
   stop: StopPlan;
   reloadSignal: Signal;
+  /** `rollout:`: its config changes roll through the fleet (templates may give their own) */
+  rollout?: RolloutPlan;
   /** what a change of the settings overlay (settings.kv_prefix) does to this service */
   settingsOnChange: OnChange;
   /** reload and config signals go to the whole process group, not only the main process */

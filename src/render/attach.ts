@@ -44,6 +44,8 @@ export function renderModule(): RenderModule {
           rendered: () => rt.metrics.templateRenders.inc(),
           watchError: () => rt.metrics.kvWatchErrors.inc(),
         },
+        // services with `rollout:` roll their changes through the fleet module (src/app/run.ts wires rt.rollout)
+        rollout: rt.rollout,
         services: {
           service: (name, o) => discovery().service(name, o),
           services: (dc, o) => discovery().services(dc, o),

@@ -25,6 +25,7 @@ import { type Plan as ActionPlan, emptyBatch, takeBatch } from './actions.js';
 import { envPrefix } from './envfrom.js';
 import { CONFIG_GATE, createGates } from './gates.js';
 import { createPasses } from './passes.js';
+import { createRollouts, type RolloutHook } from './rollout.js';
 import { createOverlay, SETTINGS_GATE, settingsChanged } from './settings.js';
 import { specCovers } from './snapshot.js';
 import { busy, type Group, type RenderStatus, statusOf, type TemplateUnit, type Unit } from './state.js';
@@ -61,6 +62,11 @@ export interface RenderLoopOptions {
   /** delay before re-reading after a failed read; doubles up to retryMaxMs */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * the fleet's rollout (`rt.rollout`): changes of services with `rollout:` go through it instead of being
+   * written at once (./rollout.ts)
+   */
+  rollout?: RolloutHook;
 }
 
 export interface RenderLoop {
@@ -256,6 +262,23 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     for (const f of idleWaiters.splice(0)) f();
   };
 
+  // ---- rollouts (./rollout.ts) ---------------------------------------------------------------------
+
+  const rollouts = opts.rollout
+    ? createRollouts({
+        hook: opts.rollout,
+        plan,
+        stack,
+        childEnv,
+        signal: abort.signal,
+        closed: () => closed,
+        say,
+        publish,
+        rendered: () => opts.counters?.rendered?.(),
+        settled: () => checkIdle(),
+      })
+    : undefined;
+
   // ---- passes (./passes.ts) -------------------------------------------------------------------------
 
   const passes = createPasses({
@@ -272,6 +295,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
     publish,
     retryLater: (u) => retryLater(u),
     rendered: () => opts.counters?.rendered?.(),
+    rollouts,
   });
 
   // ---- actions -----------------------------------------------------------------------------------------
@@ -286,6 +310,7 @@ export function createRenderLoop(opts: RenderLoopOptions): RenderLoop {
   const flush = (g: Group) => {
     if (inOrder.has(g)) return flushInOrder();
     if (closed || g.units.some(busy)) return;
+    rollouts?.flush(g);
     const todo = takeBatch(g.batch);
     if (!todo) return;
     // what the change does where the service is (restart, signals, nothing) is the service machine's rule

@@ -10,6 +10,7 @@ import type { Stack } from '../supervisor/index.js';
 import { queueAction } from './actions.js';
 import { envFromPairs, envProblem } from './envfrom.js';
 import { resolveTemplate } from './resolve.js';
+import { isUnitCurrent, type Rollouts } from './rollout.js';
 import type { Snapshot } from './snapshot.js';
 import {
   describeProblem,
@@ -43,6 +44,8 @@ export interface PassContext {
   retryLater(u: Unit): void;
   /** a file went live */
   rendered?(): void;
+  /** changes of services with `rollout:` (./rollout.ts); without it every change is written at once */
+  rollouts?: Rollouts;
 }
 
 export interface Passes {
@@ -126,6 +129,16 @@ export function createPasses(ctx: PassContext): Passes {
     if (res.status === 'incomplete') {
       return setProblem(u, { state: 'incomplete', reason: res.reason, missing: res.missing });
     }
+    const rollouts = ctx.rollouts;
+    if (rollouts?.governs(u)) {
+      // a service with `rollout:`: the new output goes live through the fleet's rollout, not now
+      if (await isUnitCurrent(u, res.output)) {
+        rollouts.drop(u);
+        publish({ action: 'unchanged', service: g.name, destination: u.plan.destination });
+      } else rollouts.hold(u, res.output);
+      return markDone(u);
+    }
+    rollouts?.drop(u);
     const c = await commitChecked(u.plan, res.output, {
       env: ctx.childEnv(g),
       service: g.name,

@@ -155,6 +155,54 @@ export interface RenderStatus {
   envFrom: EnvFromStatus[];
 }
 
+/**
+ * A config change to a service with `rollout:` (docs/fleet.md). The render loop makes it and does not write the
+ * files itself; the fleet module rolls it: takes a slot of the app's semaphore in the store, calls `apply`, waits
+ * until the service is ready again, and on a timeout calls `revert` and marks the content failed for every tend.
+ * The two modules meet through `rt.rollout` (src/app/run.ts wires it), never by import.
+ */
+export interface RolloutChange {
+  service: string;
+  /** the content going live: `sha256:<hex>` of the changed file (of the changed files' names and hashes, for several) */
+  hash: string;
+  /** what changed, as the user wrote the files, for lines and events */
+  what: string;
+  maxParallel: number;
+  readyTimeoutMs: number;
+  /** aborted when a newer change of the service supersedes this one (only a change still waiting gives way) */
+  signal: AbortSignal;
+  /**
+   * Writes the files (their `check` first) and restarts or reloads the service. `applied: false` when nothing
+   * went live (a check failed; the render loop reported it): there is nothing to wait for. `restart`: the
+   * service was restarted (a new process must become ready), else signalled.
+   */
+  apply(): Promise<{ applied: boolean; restart: boolean }>;
+  /** puts the previous files back and restarts the service on them */
+  revert(): Promise<void>;
+}
+
+/**
+ * `applied`: live and ready; `failed`: not ready in time, reverted here and marked failed in the store;
+ * `skipped`: another tend marked this content failed, nothing done; `superseded`: a newer change came while
+ * this one waited; `not-applied`: its check refused it; `closed`: tend is stopping.
+ */
+export type RolloutOutcome = 'applied' | 'failed' | 'skipped' | 'superseded' | 'not-applied' | 'closed';
+
+/** `waiting`: for a slot; `applying`: holds one, the service is restarting or not ready yet. */
+export type RolloutPhase = 'waiting' | 'applying' | 'done' | 'failed' | 'skipped';
+
+/** A service's rollout now or last (tend status, the fleet document). */
+export interface RolloutStatus {
+  service: string;
+  phase: RolloutPhase;
+  /** the content being rolled: `sha256:<hex>` */
+  hash: string;
+  /** ms since epoch when the phase began */
+  since: number;
+  /** for failed and skipped: why */
+  reason?: string;
+}
+
 /** Consul's check states; tend uses passing (healthy), warning (failing, below `failures`) and critical. */
 export type InstanceStatus = 'passing' | 'warning' | 'critical';
 
@@ -272,4 +320,31 @@ export interface Runtime {
   reload(opts?: { start?: boolean }): Promise<ReloadResult>;
   /** templates, env_from and the KV connection; undefined when no render module runs */
   renderStatus(): RenderStatus | undefined;
+  /**
+   * Rolls a change of a service with `rollout:` through the fleet (the fleet module; docs/fleet.md). Undefined
+   * when nothing rolls (`tend run`): the render loop then applies changes at once.
+   */
+  rollout?: (change: RolloutChange) => Promise<RolloutOutcome>;
+  /** each service's rollout in progress or last finished (empty when nothing rolls) */
+  rolloutStatus(): RolloutStatus[];
+  /** the fleet documents in the run's store (`GET /api/fleet`, the dashboard's fleet page); src/fleet reads them */
+  fleet?(opts: { app?: string }): Promise<FleetReading>;
+}
+
+/**
+ * The fleet as the dashboard reads it: what `tend fleet --json` prints (entries, stale, errors; the entries as the
+ * store holds them, written by any tend: untrusted) and this tend's own part in it.
+ */
+export interface FleetReading {
+  /** the app listed; undefined: every app in the store */
+  app?: string;
+  /** whether this tend publishes its own document (TEND_FLEET=on on a store that can hold it) */
+  publishing: boolean;
+  /** why this store cannot hold the fleet view (Consul, a one-document file store); entries are empty then */
+  unsupported?: string;
+  /** how a reader finds this tend's own entry: the one with this pid and state_dir */
+  self: { pid: number; state_dir: string };
+  entries: unknown[];
+  stale: string[];
+  errors: string[];
 }

@@ -1,5 +1,5 @@
 /** Runs the built CLI as a real process, and makes sure no tend outlives its test. */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -109,4 +109,32 @@ export async function stopAllTends(graceMs = 8000) {
       clearTimeout(t);
     }),
   );
+}
+
+/**
+ * Runs `tend ARGS` to completion without blocking this process: runTend's spawnSync stops the test's event loop
+ * for the whole run of the CLI (a second or more under load), and with it anything the test serves from this
+ * process, such as a TCP proxy in front of etcd, whose lease keep-alives then starve (test/fleet/fleet.test.ts).
+ */
+export function runTendAsync(
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        cwd: opts.cwd,
+        env: { ...process.env, NO_COLOR: '1', CI: 'true', ...opts.env },
+        encoding: 'utf8',
+        timeout: 30_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }

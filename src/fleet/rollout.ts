@@ -1,0 +1,287 @@
+/**
+ * Rolling config changes through the fleet (`rollout:`, docs/fleet.md). The render loop hands a change it has not
+ * written yet to `rt.rollout` (src/app/run.ts wires this module's `apply` there); here it is rolled:
+ *
+ * 1. content marked failed by any tend (`rollout/<app>/<service>/failed/<hex>`) is skipped: nothing is written,
+ *    nothing restarts, the service keeps its last good file until a newer change comes;
+ * 2. a slot of the service's semaphore (`rollout/<app>/<service>/slots/`, keys bound to this tend's lease) is
+ *    taken: at most `max_parallel` tends apply a change to the service at once, first come first served;
+ * 3. the failed mark is read again (a canary may have failed while this tend waited), then the change is applied
+ *    (files written, restart or reload) and the service watched until it is ready again: its `ready` check passes
+ *    on a new process, or, without one, it has run READY_UPTIME_MS;
+ * 4. not ready within `ready_timeout`: the previous files go back, the service restarts on them, and the content
+ *    is marked failed (before the slot is given back, so that the next in line sees the mark);
+ * 5. the slot is given back. A tend that dies or loses the store loses its slot with its lease.
+ *
+ * A newer change of the same service while this one waits for a slot supersedes it (the render loop aborts it).
+ * The store being unreachable while waiting is retried with backoff: the change is applied once it answers.
+ */
+import { hostname } from 'node:os';
+import type { Lease } from '../kv/index.js';
+import {
+  EXIT,
+  type Module,
+  type RolloutChange,
+  type RolloutOutcome,
+  type RolloutStatus,
+  type Runtime,
+  StartError,
+} from '../runtime/index.js';
+import { isReady } from '../supervisor/index.js';
+import { backoffDelay, sleep } from '../time/index.js';
+import { DEFAULT_TTL_MS } from './doc.js';
+import { acquireSlot, type Slot, semaphoreUnsupported } from './semaphore.js';
+
+/** without a `ready` check, a service counts as ready again once its new process has run this long */
+export const READY_UPTIME_MS = 2000;
+/** how often the service is looked at while a change waits to be ready (only during a rollout) */
+const POLL_MS = 100;
+
+export const ROLLOUT_PREFIX = 'rollout/';
+/** the folder of one service's rollout in the store (under the URL's namespace) */
+export const rolloutPrefix = (app: string, service: string) => `${ROLLOUT_PREFIX}${app}/${service}/`;
+/** the key marking a content failed: the hex digits of its hash */
+export const failedKey = (app: string, service: string, hash: string) =>
+  `${rolloutPrefix(app, service)}failed/${hash.replace(/^sha256:/, '')}`;
+
+/** Services (or their templates) with `rollout:` in a plan, each with where it is written. */
+export function rollouts(plan: Runtime['plan']): Array<{ service: string; at: string }> {
+  const out: Array<{ service: string; at: string }> = [];
+  for (const name of plan.order) {
+    const sp = plan.services[name];
+    if (!sp) continue;
+    const at = sp.rollout?.at ?? sp.templates.find((t) => t.rollout)?.rollout?.at;
+    if (at !== undefined) out.push({ service: name, at });
+  }
+  return out;
+}
+
+/**
+ * What `tend check` and the start say about a rollout on a store without a semaphore: one line per service,
+ * naming where `rollout:` is written. Empty when the store has one (or nothing rolls).
+ */
+export function rolloutProblems(plan: Runtime['plan'], kvKind: 'file' | 'etcd' | 'consul'): string[] {
+  const why = semaphoreUnsupported(kvKind);
+  if (!why) return [];
+  return rollouts(plan).map(
+    (r) =>
+      `${r.at}: services.${r.service}.rollout: ${why}; a rollout needs a semaphore in the KV store: use an etcd store (kv: etcd://…), or remove rollout:`,
+  );
+}
+
+export interface RolloutModule extends Module {
+  apply(change: RolloutChange): Promise<RolloutOutcome>;
+  status(): RolloutStatus[];
+  /** called after every phase change (the fleet document is rebuilt); returns the unsubscribe function */
+  onChange(cb: () => void): () => void;
+}
+
+export function rolloutModule(): RolloutModule {
+  let current: Coordinator | undefined;
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const cb of listeners) cb();
+  };
+  return {
+    name: 'rollout',
+    apply: (change) => (current ? current.apply(change) : applyAtOnce(change)),
+    status: () => current?.status() ?? [],
+    onChange(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    async attach(rt) {
+      if (!rt.plan.file) return undefined;
+      const problems = rolloutProblems(rt.plan, rt.kv.kind);
+      if (problems.length > 0) throw new StartError(problems.join('\n'), EXIT.usage);
+      // on a store with a semaphore the coordinator is there even when no service rolls yet (a reload may add
+      // `rollout:`); it does no I/O before the first change
+      if (semaphoreUnsupported(rt.kv.kind)) return undefined;
+      const c = createCoordinator(rt, changed);
+      current = c;
+      return {
+        async close() {
+          current = undefined;
+          await c.close();
+        },
+      };
+    },
+  };
+}
+
+/** No coordinator (nothing declared a rollout when tend started; a reload added one): applied as before. */
+async function applyAtOnce(change: RolloutChange): Promise<RolloutOutcome> {
+  const r = await change.apply();
+  return r.applied ? 'applied' : 'not-applied';
+}
+
+interface Coordinator {
+  apply(change: RolloutChange): Promise<RolloutOutcome>;
+  status(): RolloutStatus[];
+  close(): Promise<void>;
+}
+
+function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
+  const kv = rt.kv;
+  const app = rt.plan.name;
+  const holder = rt.env.TEND_FLEET_NAME?.trim() || hostname();
+  const n = Number(rt.env.TEND_FLEET_TTL_MS);
+  const ttlMs = Number.isFinite(n) && n > 0 ? Math.max(1000, Math.round(n)) : DEFAULT_TTL_MS;
+  const closing = new AbortController();
+  const states = new Map<string, RolloutStatus>();
+  const inFlight = new Set<Promise<unknown>>();
+  let lease: Lease | undefined;
+  let leasing: Promise<Lease> | undefined;
+
+  /** the lease every slot of this tend is bound to: granted on first use, again after it was lost */
+  const getLease = (): Promise<Lease> => {
+    if (lease) return Promise.resolve(lease);
+    leasing ??= kv
+      .grantLease(ttlMs)
+      .then((l) => {
+        lease = l;
+        l.onLost(() => {
+          if (lease === l) lease = undefined;
+        });
+        return l;
+      })
+      .finally(() => {
+        leasing = undefined;
+      });
+    return leasing;
+  };
+
+  const setPhase = (c: RolloutChange, phase: RolloutStatus['phase'], reason?: string) => {
+    states.set(c.service, { service: c.service, phase, hash: c.hash, since: Date.now(), reason });
+    changed();
+  };
+
+  const tell = (c: RolloutChange, outcome: 'applied' | 'failed' | 'skipped', reason: string) => {
+    rt.bus.publish({ kind: 'config', action: 'rollout', service: c.service, hash: c.hash, outcome, reason });
+  };
+
+  const short = (hash: string) => hash.replace(/^sha256:/, '').slice(0, 12);
+
+  const failedMark = async (c: RolloutChange): Promise<{ host?: string; reason?: string } | undefined> => {
+    const v = await kv.get(failedKey(app, c.service, c.hash));
+    if (v === undefined) return undefined;
+    try {
+      return JSON.parse(v) as { host?: string; reason?: string };
+    } catch {
+      return {};
+    }
+  };
+
+  const skip = (c: RolloutChange, mark: { host?: string; reason?: string }): RolloutOutcome => {
+    const reason = `${c.what} (content ${short(c.hash)}) failed on ${mark.host ?? 'another tend'}${mark.reason ? ` (${mark.reason})` : ''}; not applied here: ${c.service} keeps its last good config until a newer change`;
+    setPhase(c, 'skipped', reason);
+    tell(c, 'skipped', reason);
+    return 'skipped';
+  };
+
+  /** Resolves true once the service is ready on the change, false after `ready_timeout`. */
+  const waitReady = async (c: RolloutChange, restarted: boolean, t0: number): Promise<boolean> => {
+    const hasCheck = rt.stack.runner(c.service)?.plan.ready !== undefined;
+    const deadline = t0 + c.readyTimeoutMs;
+    for (;;) {
+      if (closing.signal.aborted) return true;
+      const s = rt.stack.status().find((x) => x.name === c.service);
+      const now = Date.now();
+      if (s && isReady(s) && s.startedAt !== undefined) {
+        // restarted: a process started after the change is ready (its check, else its uptime); signalled (a
+        // reload): the process is still ready a while after the signal (it may have restarted meanwhile)
+        const upLongEnough = hasCheck || now - s.startedAt >= READY_UPTIME_MS;
+        const onTheChange = restarted ? s.startedAt >= t0 : now - t0 >= READY_UPTIME_MS;
+        if (upLongEnough && onTheChange) return true;
+      }
+      if (now >= deadline) return false;
+      await sleep(Math.min(POLL_MS, Math.max(1, deadline - now)));
+    }
+  };
+
+  const abortable = (c: RolloutChange) => AbortSignal.any([c.signal, closing.signal]);
+
+  const roll = async (c: RolloutChange): Promise<RolloutOutcome> => {
+    setPhase(c, 'waiting');
+    const signal = abortable(c);
+    let slot: Slot | undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (closing.signal.aborted) return 'closed';
+      if (c.signal.aborted) return 'superseded';
+      try {
+        const mark = await failedMark(c);
+        if (mark) return skip(c, mark);
+        slot = await acquireSlot(kv, {
+          prefix: `${rolloutPrefix(app, c.service)}slots/`,
+          max: c.maxParallel,
+          lease: await getLease(),
+          holder,
+          signal,
+        });
+        break;
+      } catch {
+        // aborted (superseded, closing), the store unreachable, or the lease lost while waiting: try again
+        if (signal.aborted) continue;
+        await sleep(backoffDelay(attempt, { initialMs: 250, maxMs: 5000, jitter: 'half' }), signal);
+      }
+    }
+    try {
+      // a canary may have failed while this tend waited: it must not restart on that content
+      const mark = await failedMark(c).catch(() => undefined);
+      if (mark) return skip(c, mark);
+      setPhase(c, 'applying');
+      const t0 = Date.now();
+      const r = await c.apply();
+      if (!r.applied) {
+        states.delete(c.service);
+        return 'not-applied';
+      }
+      if (await waitReady(c, r.restart, t0)) {
+        if (closing.signal.aborted) return 'closed';
+        const reason = `${c.what} (content ${short(c.hash)}) applied; ${c.service} ready`;
+        setPhase(c, 'done');
+        tell(c, 'applied', reason);
+        return 'applied';
+      }
+      const why = `not ready within ${Math.round(c.readyTimeoutMs / 100) / 10}s`;
+      await c.revert();
+      const reason = `${c.what} (content ${short(c.hash)}): ${c.service} ${why}; the previous config is back and the change is marked failed, so the other tends skip it`;
+      await markFailed(c, why);
+      setPhase(c, 'failed', reason);
+      tell(c, 'failed', reason);
+      return 'failed';
+    } finally {
+      await slot.release().catch(() => {
+        // unreachable: the key goes with the lease
+      });
+    }
+  };
+
+  /** Written before the slot is given back; retried briefly (the next in line must see it). No lease: it stays. */
+  const markFailed = async (c: RolloutChange, reason: string) => {
+    const value = JSON.stringify({ hash: c.hash, host: holder, reason, at: new Date().toISOString() });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await kv.put(failedKey(app, c.service, c.hash), value);
+        return;
+      } catch {
+        await sleep(backoffDelay(attempt, { initialMs: 200, maxMs: 2000, jitter: 'none' }));
+      }
+    }
+  };
+
+  return {
+    apply(change) {
+      const p = roll(change);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p)).catch(() => {});
+      return p;
+    },
+    status: () => [...states.values()],
+    async close() {
+      closing.abort();
+      await Promise.allSettled([...inFlight]);
+      await lease?.revoke().catch(() => {});
+    },
+  };
+}

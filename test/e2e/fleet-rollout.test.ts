@@ -1,0 +1,234 @@
+/**
+ * Issue 17's "Done when": five `tend up` on this machine sharing one real etcd (each its own project, state folder
+ * and TEND_FLEET_NAME), one service with `rollout: { max_parallel: 1 }` rendering a key.
+ *
+ * - a key change reaches all five, and never more than one service is restarting or not ready at once: read from
+ *   the services' own stamps (each appends `stop`, `start` and `ready` with the time in ms to a file);
+ * - a bad value (the service refuses to become ready with it) is applied on one tend only, which puts the
+ *   previous file back and restarts on it; the four others never restart and keep their file;
+ * - a newer good value then rolls out to all five.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
+import { type EtcdHarness, startEtcd } from '../helpers/etcd.js';
+import { waitFor } from '../helpers/wait.js';
+
+let etcd: EtcdHarness;
+let direct: Etcd3;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  direct = new Etcd3({ hosts: `http://${etcd.endpoint}` });
+});
+afterAll(async () => {
+  await stopAllTends();
+  direct?.close();
+  await etcd?.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * The service: stamps its start, reads its config, and says READY (its ready check: a log line) half a second
+ * later, unless the config says `bad`; stamps its stop on SIGTERM.
+ */
+const SERVICE = `#!/bin/sh
+now() { date +%s%3N; }
+trap 'echo "stop $(now)" >> stamps; exit 0' TERM
+echo "start $(now)" >> stamps
+sleep 0.5
+if grep -q bad web.conf; then echo "refusing: bad config"; else echo "ready $(now)" >> stamps; echo READY; fi
+while :; do sleep 1; done
+`;
+
+function project(url: string, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tend-rollout-${name}-`));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'svc.sh'), SERVICE, { mode: 0o755 });
+  writeFileSync(
+    join(dir, 'tend.yaml'),
+    `name: shop
+kv: ${url}
+services:
+  web:
+    command: exec ./svc.sh
+    ready: { log: "^READY$", interval: 100ms, timeout: 60s }
+    stop: { timeout: 5s }
+    rollout: { max_parallel: 1, ready_timeout: 3s }
+    templates:
+      - { source: web.tmpl, destination: web.conf, on_change: restart }
+`,
+  );
+  writeFileSync(join(dir, 'web.tmpl'), 'msg={{ key "app/msg" }}\n');
+  return dir;
+}
+
+interface Stamp {
+  tend: string;
+  kind: 'start' | 'ready' | 'stop';
+  at: number;
+}
+function stamps(dir: string, tend: string): Stamp[] {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'stamps'), 'utf8');
+  } catch {}
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [kind, at] = l.split(' ');
+      return { tend, kind: kind as Stamp['kind'], at: Number(at) };
+    });
+}
+
+/**
+ * The most services at once that were restarting or not ready, from their stamps after `since`: a service is
+ * out from its `stop` (or a `start` without a stop before it) until its next `ready`.
+ */
+function mostOutAtOnce(all: Stamp[][], since: number): number {
+  const edges: Array<{ at: number; d: number }> = [];
+  for (const list of all) {
+    let out = false;
+    for (const s of list.filter((x) => x.at >= since)) {
+      if ((s.kind === 'stop' || s.kind === 'start') && !out) {
+        out = true;
+        edges.push({ at: s.at, d: +1 });
+      } else if (s.kind === 'ready' && out) {
+        out = false;
+        edges.push({ at: s.at, d: -1 });
+      }
+    }
+  }
+  // at one instant, an end before a beginning
+  edges.sort((a, b) => a.at - b.at || a.d - b.d);
+  let now = 0;
+  let most = 0;
+  for (const e of edges) {
+    now += e.d;
+    most = Math.max(most, now);
+  }
+  return most;
+}
+
+const sha = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+const conf = (dir: string) => readFileSync(join(dir, 'web.conf'), 'utf8');
+
+interface RolloutView {
+  service: string;
+  phase: string;
+  hash: string;
+}
+function rolloutOf(dir: string): RolloutView | undefined {
+  const r = runTend(['status', '--json'], { cwd: dir });
+  if (r.code !== 0) return undefined;
+  return (JSON.parse(r.stdout) as { rollouts?: RolloutView[] }).rollouts?.find((x) => x.service === 'web');
+}
+
+const isDone = (r: RolloutView | undefined, hash: string) => r?.phase === 'done' && r.hash === hash;
+
+describe('a rollout over five tends sharing one etcd', () => {
+  it('rolls a change one tend at a time; a bad value halts on its canary; a newer good value rolls on', async () => {
+    const ns = `rollout${Date.now()}/`;
+    await direct.put(`${ns}app/msg`).value('v1');
+    const url = `etcd://${etcd.endpoint}/${ns}`;
+    const names = ['t1', 't2', 't3', 't4', 't5'];
+    const projects = names.map((n) => project(url, n));
+    const tends: TendProcess[] = [];
+    for (const [i, dir] of projects.entries()) {
+      tends.push(
+        startTend(['up'], {
+          cwd: dir,
+          env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000', TEND_FLEET: 'on' },
+        }),
+      );
+    }
+    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const all = () => projects.map((d, i) => stamps(d, names[i] ?? ''));
+
+    // 1. a good change reaches all five, one at a time
+    const t1 = Date.now();
+    await direct.put(`${ns}app/msg`).value('v2');
+    const v2 = sha('msg=v2\n');
+    await waitFor(() => projects.every((d) => isDone(rolloutOf(d), v2)), {
+      what: 'v2 done on all five',
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
+    for (const d of projects) expect(conf(d)).toBe('msg=v2\n');
+    // each restarted once, and at most one was out at any time
+    for (const list of all()) expect(list.filter((s) => s.at >= t1 && s.kind === 'start')).toHaveLength(1);
+    expect(mostOutAtOnce(all(), t1)).toBe(1);
+    for (const t of tends)
+      expect(t.output()).toMatch(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
+
+    // 2. a bad value: one canary applies it, is not ready within 3 s, goes back; the others skip it
+    const t2 = Date.now();
+    await direct.put(`${ns}app/msg`).value('bad');
+    const bad = sha('msg=bad\n');
+    await waitFor(
+      () => {
+        const phases = projects.map((d) => rolloutOf(d));
+        return (
+          phases.every((p) => p?.hash === bad) &&
+          phases.filter((p) => p?.phase === 'failed').length === 1 &&
+          phases.filter((p) => p?.phase === 'skipped').length === 4
+        );
+      },
+      { what: 'one failed, four skipped', timeoutMs: 90_000, intervalMs: 250 },
+    );
+    const canary = projects.findIndex((d) => rolloutOf(d)?.phase === 'failed');
+    for (const [i, d] of projects.entries()) {
+      const mine = stamps(d, names[i] ?? '').filter((s) => s.at >= t2);
+      // every service runs on the good file again: the canary after its revert, the others all along
+      expect(conf(d)).toBe('msg=v2\n');
+      if (i === canary) {
+        // the bad start, then the start on the previous file, which became ready
+        expect(mine.filter((s) => s.kind === 'start')).toHaveLength(2);
+        await waitFor(() => stamps(d, '').at(-1)?.kind === 'ready', { what: 'canary ready again' });
+        expect(tends[i]?.output()).toMatch(
+          /web: rollout failed: web\.conf \(content [0-9a-f]{12}\): web not ready within 3s; the previous config is back/,
+        );
+      } else {
+        expect(mine).toEqual([]);
+        expect(tends[i]?.output()).toMatch(
+          new RegExp(
+            `web: rollout skipped: web\\.conf \\(content [0-9a-f]{12}\\) failed on ${names[canary]}`,
+          ),
+        );
+      }
+    }
+    // the store says which content failed, and where
+    const mark = await direct.get(`${ns}rollout/shop/web/failed/${bad.slice('sha256:'.length)}`).string();
+    expect(JSON.parse(mark ?? '{}')).toMatchObject({ hash: bad, host: names[canary] });
+    // the fleet document tells the same
+    const fleet = JSON.parse(runTend(['fleet', '--json'], { cwd: projects[0] ?? '' }).stdout) as {
+      entries: Array<{ host: string; rollouts?: RolloutView[] }>;
+    };
+    expect(fleet.entries.find((e) => e.host === names[canary])?.rollouts?.[0]).toMatchObject({
+      service: 'web',
+      phase: 'failed',
+      hash: bad,
+    });
+
+    // 3. a newer good value rolls out to all five
+    const t3 = Date.now();
+    await direct.put(`${ns}app/msg`).value('v3');
+    const v3 = sha('msg=v3\n');
+    await waitFor(() => projects.every((d) => isDone(rolloutOf(d), v3)), {
+      what: 'v3 done on all five',
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
+    for (const d of projects) expect(conf(d)).toBe('msg=v3\n');
+    expect(mostOutAtOnce(all(), t3)).toBe(1);
+    for (const list of all()) expect(list.filter((s) => s.at >= t3 && s.kind === 'start')).toHaveLength(1);
+    // no slot is left behind once the rollout is over
+    expect((await direct.getAll().prefix(`${ns}rollout/shop/web/slots/`).keys()).length).toBe(0);
+  }, 240_000);
+});
