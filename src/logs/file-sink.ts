@@ -47,10 +47,12 @@ export interface FileSink {
   readonly rotations: number;
 }
 
-// Blocks start small and double while a burst lasts, up to MAX_BLOCK; an idle log gives its big block back,
-// so twenty quiet services do not each hold a megabyte.
+// Blocks start small and double while a burst lasts, up to MAX_BLOCK. A written block is used again (a fresh
+// megabyte per block made a chatty service cost tend a full garbage collection every few blocks); a log that
+// stays idle for IDLE_RELEASE_MS gives its blocks back, so twenty quiet services do not each hold a megabyte.
 const MIN_BLOCK = 16 * 1024;
 const MAX_BLOCK = 1024 * 1024;
+const IDLE_RELEASE_MS = 2000;
 const EMPTY = Buffer.alloc(0);
 const NL = 10;
 /**
@@ -69,7 +71,12 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   // `curStart` to `curPos` are appended but not yet handed to a write. A write reads only below `curPos`
   // while appends go above it, so filling and writing the same block never overlap.
   const sealed: Buffer[] = [];
-  let cur = EMPTY;
+  // the block each sealed region ends: once that region is written, the whole block is free again
+  const sealedBlocks: Buffer[] = [];
+  let spare: Buffer | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let idleMark = -1;
+  let cur: Buffer = EMPTY;
   let nextBlock = MIN_BLOCK;
   let curStart = 0;
   let curPos = 0;
@@ -97,8 +104,16 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
 
   function room(n: number): void {
     if (curPos + n <= cur.length) return;
-    if (curPos > curStart) sealed.push(cur.subarray(curStart, curPos));
-    cur = Buffer.allocUnsafe(Math.max(nextBlock, n));
+    if (cur.length > 0) {
+      // sealed even when empty: part of it may be in a write now, and it is free only after that
+      sealed.push(cur.subarray(curStart, curPos));
+      sealedBlocks.push(cur);
+    }
+    const want = Math.max(nextBlock, n);
+    if (spare !== undefined && spare.length >= want) {
+      cur = spare;
+      spare = undefined;
+    } else cur = Buffer.allocUnsafe(want);
     nextBlock = Math.min(nextBlock * 2, MAX_BLOCK);
     curStart = curPos = 0;
   }
@@ -310,12 +325,16 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     try {
       for (;;) {
         let region: Buffer;
-        if (sealed.length > 0) region = sealed.shift()!;
-        else if (curPos > curStart) {
+        let block: Buffer | undefined;
+        if (sealed.length > 0) {
+          region = sealed.shift()!;
+          block = sealedBlocks.shift();
+        } else if (curPos > curStart) {
           region = cur.subarray(curStart, curPos);
           curStart = curPos;
         } else break;
-        await writeRegion(region);
+        if (region.length > 0) await writeRegion(region);
+        if (block !== undefined && (spare === undefined || block.length > spare.length)) spare = block;
         processed += region.length;
         settle();
         onProgress(appended - processed);
@@ -323,11 +342,26 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     } finally {
       writing = false;
     }
-    if (cur.length > MIN_BLOCK) {
+    if (cur.length > MIN_BLOCK || spare !== undefined) releaseWhenIdle();
+  }
+
+  /** gives the blocks back once nothing was appended for IDLE_RELEASE_MS (one timer, re-armed while busy) */
+  function releaseWhenIdle(): void {
+    idleMark = appended;
+    if (idleTimer !== undefined) return;
+    const check = (): void => {
+      idleTimer = undefined;
+      if (writing || appended !== idleMark || appended !== processed) {
+        if (!closed) releaseWhenIdle();
+        return;
+      }
+      spare = undefined;
       cur = EMPTY;
       curStart = curPos = 0;
       nextBlock = MIN_BLOCK;
-    }
+    };
+    idleTimer = setTimeout(check, IDLE_RELEASE_MS);
+    idleTimer.unref();
   }
 
   function kick(): void {
@@ -392,6 +426,9 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
         await new Promise<void>((resolve) => waiters.push({ until: appended, resolve }));
       }
       closed = true;
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+      spare = undefined;
       if (fd >= 0) {
         const f = fd;
         fd = -1;
