@@ -133,24 +133,50 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   // Reading a chunk is one moment: its lines share a timestamp, which also keeps the prefix cache hot.
   let now = 0;
 
-  /** a line of a stamped or json file (`buf` is valid only now) */
+  // Stamped lines of one buffer wait here and go to the file as one batch (appendLines), at the end of the
+  // chunk or when the lines start coming from another buffer (an unfinished line joined with its end).
+  let batchBuf: Buffer | undefined;
+  let batchS = 0;
+  let batchN = 0;
+  let batchStarts = new Int32Array(256);
+  let batchEnds = new Int32Array(256);
+
+  function flushBatch(): void {
+    if (batchN > 0 && batchBuf !== undefined && file !== undefined)
+      file.appendLines(prefixes.prefix(now, batchS), batchBuf, batchStarts, batchEnds, batchN);
+    batchN = 0;
+    batchBuf = undefined;
+  }
+
+  /** a line of a stamped or json file (`buf` is valid only until the chunk is handled) */
   function emit(s: number, buf: Buffer, start: number, end: number): void {
     lines++;
-    // text only when someone reads it now; the ring decodes on demand
-    const text =
-      json || echo !== undefined || listeners.size > 0 ? buf.toString('utf8', start, end) : undefined;
-    if (text === undefined) {
-      // A line that ended in a bare `\n` is copied with it: one copy fewer per line than adding NL.
+    if (!json) {
       if (file !== undefined) {
-        if (buf[end] === 10) file.appendBytes(prefixes.prefix(now, s), buf, start, end + 1, NONE);
-        else file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
+        if (buf !== batchBuf || s !== batchS) {
+          flushBatch();
+          batchBuf = buf;
+          batchS = s;
+        }
+        if (batchN === batchStarts.length) {
+          const st = new Int32Array(batchN * 2);
+          st.set(batchStarts);
+          batchStarts = st;
+          const en = new Int32Array(batchN * 2);
+          en.set(batchEnds);
+          batchEnds = en;
+        }
+        batchStarts[batchN] = start;
+        batchEnds[batchN++] = end;
       }
+      // text only when someone reads it now; the ring decodes on demand
+      if (echo !== undefined || listeners.size > 0) toReaders(s, buf.toString('utf8', start, end));
       return;
     }
+    const text = buf.toString('utf8', start, end);
     if (file !== undefined) {
-      if (!json) file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
       // most lines need no escaping, and copying their bytes is a third of the cost of JSON.stringify
-      else if (!JSON_NEEDS_ESCAPE.test(text))
+      if (!JSON_NEEDS_ESCAPE.test(text))
         file.appendBytes(prefixes.prefix(now, s, true), buf, start, end, QUOTE_END);
       else file.appendText(prefixes.prefix(now, s), JSON.stringify(text), '}\n');
     }
@@ -262,8 +288,10 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   function input(src: Source, buf: Buffer): void {
     now = Date.now();
     ring.push(buf, now, src, src.atLineStart);
-    if (src.splitter !== undefined) src.splitter.push(buf);
-    else {
+    if (src.splitter !== undefined) {
+      src.splitter.push(buf);
+      flushBatch();
+    } else {
       lines += countLines(buf);
       fileChunk(src, buf);
       readersChunk(src, buf);
@@ -288,6 +316,7 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       src.atLineStart = true;
     }
     src.splitter?.end();
+    flushBatch();
     if (src.reader !== undefined && !src.reader.skip) src.reader.splitter.end();
     src.reader = undefined;
     written();
