@@ -8,7 +8,7 @@
  */
 
 const EMPTY = Buffer.alloc(0);
-const MIN_BYTES = 4096;
+const MIN_BYTES = 1024;
 
 export interface RingChunk<T> {
   time: number;
