@@ -80,9 +80,12 @@ describe.runIf(fastSpawnAvailable())('output read into the shared buffer', () =>
     const logs: ServiceLog[] = [];
     const kids: ChildProcess[] = [];
     for (const seed of [1, 2]) {
+      // a 1 KiB high-water mark: nearly every read pauses the socket and the next write resumes it (readStop and
+      // readStart under onread)
       const log = createServiceLog({
         service: `s${seed}`,
         plan: plan({ file: join(dir, `s${seed}.log`), timestamps: false }),
+        highWaterBytes: 1024,
       });
       const c = start(seed, 20_000);
       log.attach(c.stdout!, 'stdout');
@@ -99,6 +102,7 @@ describe.runIf(fastSpawnAvailable())('output read into the shared buffer', () =>
         true,
       );
       expect(logs[i].stats()).toMatchObject({ lines: 20_000, dropped: 0 });
+      expect(logs[i].stats().pauses).toBeGreaterThan(0);
       const want = linesOf(all)
         .slice(-50)
         .map((b) => b.toString('utf8'));
