@@ -16,11 +16,12 @@
 // stamped) beside runit's `svlogd -tt`, which does the same.
 //
 //   node bench/logs-peers/run.mjs [--quick] [--lines 2000000] [--reps 3] [--only tend,tend-stamped,pm2]
+//                                 [--cpu-prof DIR]   (tend's V8 CPU profile of each run, into DIR)
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensurePeers } from '../lib/peers.mjs';
-import { cpuMs, memoryKiB } from '../lib/proc.mjs';
+import { clockTicks, memoryKiB, stat } from '../lib/proc.mjs';
 import { NAMES as SUPERVISORS, start, svcDir } from '../lib/supervisors.mjs';
 import { fmt, median, parseArgs, ratio, say, sleep } from '../lib/util.mjs';
 import { compile, finish, subdir } from '../lib/workdir.mjs';
@@ -99,7 +100,22 @@ export function countLines(files, n) {
   return { lines, valid, distinct };
 }
 
-async function once(name, n, rep, timeoutMs) {
+/** user and system CPU of pids, in ms (processes already gone count 0) */
+function cpuOf(pids) {
+  let user = 0;
+  let sys = 0;
+  for (const pid of pids) {
+    const s = stat(pid);
+    if (s) {
+      user += s.utime;
+      sys += s.stime;
+    }
+  }
+  const k = 1000 / clockTicks();
+  return { user: user * k, sys: sys * k };
+}
+
+async function once(name, n, rep, timeoutMs, nodeArgs) {
   const dir = subdir('logs', `${name}-${rep}`);
   const writer = compile('logs-peers/writer.c', 'log-writer');
   const stamped = name === 'tend-stamped';
@@ -109,6 +125,7 @@ async function once(name, n, rep, timeoutMs) {
     [{ name: 'writer', argv: [writer, String(n)], log: true }],
     {
       logTimestamps: stamped,
+      nodeArgs,
     },
   );
   const times = join(svcDir(dir, 'writer'), 'times');
@@ -124,7 +141,7 @@ async function once(name, n, rep, timeoutMs) {
     if (!st.ready) return { error: 'the writer did not start within 30 s' };
     await sleep(200);
     const pids = h.supervisorPids();
-    const cpu0 = cpuMs(pids);
+    const cpu0 = cpuOf(pids);
     // 2. poll the file size until the writer is done and the file has stopped growing
     let size = -1;
     let lastChange = Date.now();
@@ -145,7 +162,10 @@ async function once(name, n, rep, timeoutMs) {
         break;
       }
     }
-    const cpu = cpuMs(h.supervisorPids()) - cpu0;
+    const cpu1 = cpuOf(h.supervisorPids());
+    const userMs = cpu1.user - cpu0.user;
+    const sysMs = cpu1.sys - cpu0.sys;
+    const cpu = userMs + sysMs;
     const mem = memoryKiB(h.supervisorPids());
     const count = countLines(files, n);
     const spanMs = lastChange - st.start;
@@ -156,6 +176,8 @@ async function once(name, n, rep, timeoutMs) {
       linesPerSec: (count.distinct / spanMs) * 1000,
       writerMs: st.done ? st.done - st.start : undefined,
       cpuMs: cpu,
+      userMs,
+      sysMs,
       cpuPerMillion: cpu / (count.distinct / 1e6),
       hwmKiB: mem.hwm,
       bytes: size,
@@ -172,7 +194,7 @@ async function once(name, n, rep, timeoutMs) {
 }
 
 /** { name: { lines, distinct, lost, linesPerSec, cpuMs, … (median run by throughput) } | { skipped } } */
-export async function run({ quick = false, lines, reps, only = NAMES, peers } = {}) {
+export async function run({ quick = false, lines, reps, only = NAMES, peers, cpuProf } = {}) {
   lines ??= quick ? 500_000 : 2_000_000;
   reps ??= quick ? 1 : 3;
   const timeoutMs = quick ? 60_000 : 150_000;
@@ -189,11 +211,16 @@ export async function run({ quick = false, lines, reps, only = NAMES, peers } = 
     if (r % 2 === 1) order.reverse();
     for (const name of order) {
       say(`logs: ${lines.toLocaleString('en-US')} lines under ${name}, run ${r + 1}/${reps}`);
-      const res = await once(name, lines, r, timeoutMs);
+      // --cpu-prof DIR: tend's V8 CPU profile of each run, written when it exits
+      const nodeArgs =
+        cpuProf && name.startsWith('tend')
+          ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `${name}-${r + 1}.cpuprofile`]
+          : undefined;
+      const res = await once(name, lines, r, timeoutMs, nodeArgs);
       if (res.error) say(`logs: ${name}: ${res.error}`);
       else
         say(
-          `logs: ${name}: ${res.distinct} lines, ${Math.round(res.linesPerSec)} lines/s, CPU ${Math.round(res.cpuMs)} ms`,
+          `logs: ${name}: ${res.distinct} lines, ${Math.round(res.linesPerSec)} lines/s, CPU ${Math.round(res.cpuMs)} ms (user ${Math.round(res.userMs)}, sys ${Math.round(res.sysMs)})`,
         );
       runs[name].push(res);
     }
@@ -249,6 +276,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
       reps: a.get('reps') && Number(a.get('reps')),
       only: a.list('only', NAMES),
       peers: ensurePeers({ install: !a.flag('no-install') }),
+      cpuProf: a.get('cpu-prof'),
     });
     console.log(table(res));
   } finally {

@@ -1,14 +1,24 @@
 /**
- * Informal throughput of src/logs: 2M lines of 100 bytes from a real child through a ServiceLog into a file.
- * Build and run:  npx tsc --outDir /tmp/tend-bench --rootDir . --module nodenext --moduleResolution nodenext \
- *   --target es2022 --types node --skipLibCheck --ignoreConfig bench/logs/throughput.ts && node /tmp/tend-bench/bench/logs/throughput.js
+ * Informal throughput of src/logs: 2M lines of 100 bytes from a real child through a ServiceLog into a file,
+ * with this process's CPU per million lines (all its threads).
+ * Build and run (the node_modules link lets the posix_spawn rows load koffi):
+ *   npx tsc --outDir /tmp/tend-bench --rootDir . --module nodenext --moduleResolution nodenext \
+ *   --target es2022 --types node --skipLibCheck --ignoreConfig bench/logs/throughput.ts && \
+ *   ln -sfn "$PWD/node_modules" /tmp/tend-bench/node_modules && node /tmp/tend-bench/bench/logs/throughput.js
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createEcho, createServiceLog } from '../../src/logs/index.js';
+import { createEcho, createServiceLog, OUTPUT_ONREAD } from '../../src/logs/index.js';
+import { fastSpawn } from '../../src/procs/index.js';
+
+/** this process's CPU (every thread: the main one, libuv's pool, V8's helpers) since `from`, in ms */
+const cpuSince = (from: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
 
 const LINES = Number(process.env.LINES ?? 2_000_000);
 
@@ -26,7 +36,16 @@ function more() {
 more();
 `;
 
-async function viaChild(format: 'raw' | 'json', echo: boolean, stamps = format === 'json'): Promise<void> {
+/**
+ * A real child, read the way `tend up` reads a service (posix_spawn, socket pairs, the shared read buffer:
+ * src/logs/reader.ts) when `fast`, or through child_process's pipes and 'data' events otherwise.
+ */
+async function viaChild(
+  format: 'raw' | 'json',
+  echo: boolean,
+  stamps = format === 'json',
+  fast = false,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tend-bench-'));
   try {
     const file = join(dir, 'svc.log');
@@ -38,16 +57,26 @@ async function viaChild(format: 'raw' | 'json', echo: boolean, stamps = format =
       echo: echo ? createEcho(sink, { color: false }) : undefined,
     });
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['-e', childScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c0 = process.cpuUsage();
+    const child = fast
+      ? fastSpawn(process.execPath, ['-e', childScript], {
+          cwd: dir,
+          env: process.env,
+          onread: OUTPUT_ONREAD,
+        })
+      : spawn(process.execPath, ['-e', childScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+    if (!child?.stdout) throw new Error('posix_spawn is not available here');
     log.attach(child.stdout, 'stdout');
-    await new Promise((r) => child.on('close', r));
+    if (fast) child.stderr?.resume();
+    await new Promise((r) => child.stdout?.on('close', r));
     await log.flush();
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const cpu = cpuSince(c0);
     const s = log.stats();
     await log.close();
     console.log(
-      `child ${format}${stamps && format === 'raw' ? '+stamps' : ''}${echo ? '+echo' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s, ` +
-        `file ${(statSync(file).size / 1e6).toFixed(0)} MB + ${s.rotations} rotations, dropped ${s.dropped}`,
+      `child${fast ? ' (posix_spawn, shared buffer)' : ''} ${format}${stamps && format === 'raw' ? '+stamps' : ''}${echo ? '+echo' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s, ` +
+        `CPU ${Math.round(cpu / (s.lines / 1e6))} ms per M lines, file ${(statSync(file).size / 1e6).toFixed(0)} MB + ${s.rotations} rotations, dropped ${s.dropped}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -71,6 +100,7 @@ async function inProcess(format: 'raw' | 'json', stamps = format === 'json'): Pr
       plan: { file, format, timestamps: stamps, maxSizeBytes: 100 * 1024 * 1024, keep: 3, stdout: false },
     });
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     log.attach(src, 'stdout');
     const ended = new Promise((r) => src.on('end', r));
     let j = 0;
@@ -85,10 +115,11 @@ async function inProcess(format: 'raw' | 'json', stamps = format === 'json'): Pr
     await ended;
     await log.flush();
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const cpu = cpuSince(c0);
     const s = log.stats();
     await log.close();
     console.log(
-      `in-process ${format}${stamps && format === 'raw' ? '+stamps' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s`,
+      `in-process ${format}${stamps && format === 'raw' ? '+stamps' : ''}: ${s.lines} lines in ${ms.toFixed(0)} ms = ${Math.round((s.lines / ms) * 1000).toLocaleString()} lines/s, CPU ${Math.round(cpu / (s.lines / 1e6))} ms per M lines`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -102,3 +133,5 @@ await viaChild('raw', false);
 await viaChild('raw', false, true);
 await viaChild('json', false);
 await viaChild('raw', true);
+await viaChild('raw', false, false, true);
+await viaChild('raw', false, true, true);

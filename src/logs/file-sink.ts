@@ -29,6 +29,11 @@ export interface FileSinkOptions {
 export interface FileSink {
   /** `prefix`, `src[start..end]`, `suffix` which must end with `\n` */
   appendBytes(prefix: Buffer, src: Buffer, start: number, end: number, suffix: Buffer): void;
+  /**
+   * `n` lines of `src`, each `prefix`, `src[starts[i]..ends[i]]`, `\n`; the lines come in order and do not
+   * overlap. One copy of their span and a move per line, without the view Buffer#copy makes per call.
+   */
+  appendLines(prefix: Buffer, src: Buffer, starts: Int32Array, ends: Int32Array, n: number): void;
   /** `prefix`, `text` (UTF-8), `suffix` which must end with `\n` */
   appendText(prefix: Buffer, text: string, suffix: string): void;
   /** start writing what was appended, if no write is in flight */
@@ -47,10 +52,12 @@ export interface FileSink {
   readonly rotations: number;
 }
 
-// Blocks start small and double while a burst lasts, up to MAX_BLOCK; an idle log gives its big block back,
-// so twenty quiet services do not each hold a megabyte.
+// Blocks start small and double while a burst lasts, up to MAX_BLOCK. A written block is used again (a fresh
+// megabyte per block made a chatty service cost tend a full garbage collection every few blocks); a log that
+// stays idle for IDLE_RELEASE_MS gives its blocks back, so twenty quiet services do not each hold a megabyte.
 const MIN_BLOCK = 16 * 1024;
 const MAX_BLOCK = 1024 * 1024;
+const IDLE_RELEASE_MS = 2000;
 const EMPTY = Buffer.alloc(0);
 const NL = 10;
 /**
@@ -69,7 +76,12 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
   // `curStart` to `curPos` are appended but not yet handed to a write. A write reads only below `curPos`
   // while appends go above it, so filling and writing the same block never overlap.
   const sealed: Buffer[] = [];
-  let cur = EMPTY;
+  // the block each sealed region ends: once that region is written, the whole block is free again
+  const sealedBlocks: Buffer[] = [];
+  let spare: Buffer | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let idleMark = -1;
+  let cur: Buffer = EMPTY;
   let nextBlock = MIN_BLOCK;
   let curStart = 0;
   let curPos = 0;
@@ -97,8 +109,16 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
 
   function room(n: number): void {
     if (curPos + n <= cur.length) return;
-    if (curPos > curStart) sealed.push(cur.subarray(curStart, curPos));
-    cur = Buffer.allocUnsafe(Math.max(nextBlock, n));
+    if (cur.length > 0) {
+      // sealed even when empty: part of it may be in a write now, and it is free only after that
+      sealed.push(cur.subarray(curStart, curPos));
+      sealedBlocks.push(cur);
+    }
+    const want = Math.max(nextBlock, n);
+    if (spare !== undefined && spare.length >= want) {
+      cur = spare;
+      spare = undefined;
+    } else cur = Buffer.allocUnsafe(want);
     nextBlock = Math.min(nextBlock * 2, MAX_BLOCK);
     curStart = curPos = 0;
   }
@@ -310,12 +330,16 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     try {
       for (;;) {
         let region: Buffer;
-        if (sealed.length > 0) region = sealed.shift()!;
-        else if (curPos > curStart) {
+        let block: Buffer | undefined;
+        if (sealed.length > 0) {
+          region = sealed.shift()!;
+          block = sealedBlocks.shift();
+        } else if (curPos > curStart) {
           region = cur.subarray(curStart, curPos);
           curStart = curPos;
         } else break;
-        await writeRegion(region);
+        if (region.length > 0) await writeRegion(region);
+        if (block !== undefined && (spare === undefined || block.length > spare.length)) spare = block;
         processed += region.length;
         settle();
         onProgress(appended - processed);
@@ -323,11 +347,26 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
     } finally {
       writing = false;
     }
-    if (cur.length > MIN_BLOCK) {
+    if (cur.length > MIN_BLOCK || spare !== undefined) releaseWhenIdle();
+  }
+
+  /** gives the blocks back once nothing was appended for IDLE_RELEASE_MS (one timer, re-armed while busy) */
+  function releaseWhenIdle(): void {
+    idleMark = appended;
+    if (idleTimer !== undefined) return;
+    const check = (): void => {
+      idleTimer = undefined;
+      if (writing || appended !== idleMark || appended !== processed) {
+        if (!closed) releaseWhenIdle();
+        return;
+      }
+      spare = undefined;
       cur = EMPTY;
       curStart = curPos = 0;
       nextBlock = MIN_BLOCK;
-    }
+    };
+    idleTimer = setTimeout(check, IDLE_RELEASE_MS);
+    idleTimer.unref();
   }
 
   function kick(): void {
@@ -351,6 +390,35 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
       for (let i = 0; i < suffix.length; i++) cur[p++] = suffix[i];
       curPos = p;
       appended += n;
+    },
+    appendLines(prefix, src, starts, ends, n) {
+      if (n === 0) return;
+      if (closed) {
+        dropped += n;
+        return;
+      }
+      const P = prefix.length;
+      const from = starts[0];
+      const to = ends[n - 1];
+      let total = 0;
+      for (let i = 0; i < n; i++) total += P + 1 + ends[i] - starts[i];
+      room(total);
+      // The span goes to the end of the room, then each line moves left to its place behind its prefix. A line's
+      // output (prefix, text, \n) is longer than what it spans in src (its text and a \n or \r\n, or nothing
+      // after a cut) as long as the prefix is not empty, so the place of line i (prefix included) ends before
+      // line i+1's bytes begin: moving in order only overwrites bytes already moved.
+      const base = curPos + total - (to - from);
+      cur.set(src.subarray(from, to), base);
+      let o = curPos;
+      for (let i = 0; i < n; i++) {
+        const len = ends[i] - starts[i];
+        cur.copyWithin(o + P, base + starts[i] - from, base + ends[i] - from);
+        cur.set(prefix, o);
+        o += P + len;
+        cur[o++] = NL;
+      }
+      curPos = o;
+      appended += total;
     },
     appendText(prefix, text, suffix) {
       if (closed) {
@@ -392,6 +460,9 @@ export function createFileSink(opts: FileSinkOptions): FileSink {
         await new Promise<void>((resolve) => waiters.push({ until: appended, resolve }));
       }
       closed = true;
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+      spare = undefined;
       if (fd >= 0) {
         const f = fd;
         fd = -1;

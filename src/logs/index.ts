@@ -13,6 +13,7 @@ export { colourOf, createEcho, type Echo, type EchoOptions, PALETTE, TEND_LABEL 
 export { escapeControls } from './escape.js';
 export { parseLogLine } from './format.js';
 export { readLastLines } from './read-last.js';
+export { OUTPUT_ONREAD } from './reader.js';
 export { createServiceLog, type ServiceLog, type ServiceLogOptions } from './service-log.js';
 export { createLineSplitter, type LineSink, type LineSplitter } from './split.js';
 export type { EchoTarget, LogLine, LogStats, LogStream } from './types.js';

@@ -2,10 +2,14 @@
  * One service's log: child output in, lines out to the file, the echo, the ring and the listeners.
  *
  * Two paths. A raw file without time stamps (the default) is a copy of what the service wrote: each chunk read
- * from the child goes to the file up to its last `\n` in one copy (the rest waits for its line end), and to a
- * ring of recent chunks that `tail()` splits into lines only when asked. Lines are cut one by one only for
- * those who read them as text now (the echo, listeners). Time-stamped and json files need every line on its
- * own: lines are split on Buffers and decoded only when someone needs text.
+ * from the child goes to the file up to its last `\n` in one copy (the rest waits for its line end). Lines are
+ * cut one by one only for those who read them as text now (the echo, listeners). Time-stamped and json files
+ * need every line on its own: lines are split on Buffers and decoded only when someone needs text. In both, each
+ * chunk is also copied into a ring of recent chunks (ring.ts) that `tail()` splits into lines only when asked.
+ *
+ * A chunk is only valid while it is handled: a service's sockets are read into one buffer that the next read
+ * reuses (reader.ts), so whatever is kept is copied first (into the file's write block, the ring, the carry of
+ * an unfinished line). That spares tend an allocation per read, which cost more than all the rest.
  *
  * tend's own lines about the service (`note`: "process 42 exited with code 3", "ready after 254ms", lines lost
  * to a full disk) go to the echo, the ring and the listeners, never into the file: the file is the service's
@@ -19,6 +23,8 @@
 import type { LogPlan } from '../manifest/types.js';
 import { createFileSink, type FileSink } from './file-sink.js';
 import { createPrefixCache, JSON_NEEDS_ESCAPE, STREAMS } from './format.js';
+import { routeOutput, unrouteOutput } from './reader.js';
+import { createChunkRing } from './ring.js';
 import { createLineSplitter, type LineSplitter } from './split.js';
 import type { EchoTarget, LogLine, LogStats } from './types.js';
 
@@ -27,7 +33,7 @@ export interface ServiceLogOptions {
   plan: LogPlan;
   /** where `plan.stdout` lines go; without it nothing is echoed */
   echo?: EchoTarget;
-  /** recent lines kept in memory for `tail` (default 1000; a raw file without stamps keeps ringSize × 256 bytes) */
+  /** recent lines kept in memory for `tail` (default 1000): the ring holds ringSize × 256 bytes of output */
   ringSize?: number;
   /** longer lines are cut into pieces of this many bytes (default 64 KiB) */
   maxLineBytes?: number;
@@ -69,56 +75,9 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
   const echo = plan.stdout ? opts.echo : undefined;
   const json = plan.format === 'json';
   const prefixes = createPrefixCache(plan.format, service, plan.timestamps);
-  // the bytes as they came: chunks to the file and the ring, no per-line work unless someone reads lines
+  // the bytes as they came: chunks to the file, no per-line work unless someone reads lines
   const chunked = !json && !plan.timestamps;
   const listeners = new Set<(line: LogLine) => void>();
-
-  // The ring is parallel arrays rather than an object per line: tail() builds objects only when asked. A line
-  // nobody needed as text yet is kept as its bytes (a view of the chunk it came in) and decoded in tail():
-  // decoding every line was a third of the log path's CPU (bench/RESULTS.md, F5). The views pin at most the
-  // ring's own lines plus one chunk per stream, since chunks arrive in order; Node never reuses a chunk it
-  // handed out, so a view stays valid.
-  //
-  // The arrays start empty and double up to ringSize as lines come (16, 32, … 1000): allocated whole, they cost
-  // 33 KiB a service, most of an idle tend's memory per service (a heap snapshot of 100 silent services: 3.3
-  // MiB; bench/RESULTS.md F8). Until the ring is full it has never wrapped, so growing keeps its order.
-  let ringCap = 0;
-  let ringTime = new Float64Array(0);
-  let ringStream = new Uint8Array(0);
-  const ringText: (string | undefined)[] = [];
-  const ringBytes: (Buffer | undefined)[] = [];
-  let ringStart = new Int32Array(0);
-  let ringEnd = new Int32Array(0);
-  let ringNext = 0;
-  let ringCount = 0;
-
-  function growRing(): void {
-    const cap = Math.min(ringSize, Math.max(16, ringCap * 2));
-    const time = new Float64Array(cap);
-    time.set(ringTime);
-    ringTime = time;
-    const str = new Uint8Array(cap);
-    str.set(ringStream);
-    ringStream = str;
-    const st = new Int32Array(cap);
-    st.set(ringStart);
-    ringStart = st;
-    const en = new Int32Array(cap);
-    en.set(ringEnd);
-    ringEnd = en;
-    for (let i = ringCap; i < cap; i++) {
-      ringText.push(undefined);
-      ringBytes.push(undefined);
-    }
-    ringCap = cap;
-  }
-
-  /** Makes `ringNext` a slot to write: grows the ring until it has its size, then wraps. */
-  function ringSlot(): void {
-    if (ringNext < ringCap) return;
-    if (ringCap < ringSize) growRing();
-    else ringNext = 0;
-  }
 
   let lines = 0;
   let echoDropped = 0;
@@ -151,39 +110,73 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
           },
         });
 
+  // The state of one attached stream. Per stream, not per stdout/stderr: after a restart the old process's
+  // output (a daemon it left behind, say) can still be open beside the new one's, and their unfinished lines
+  // must not mix.
+  interface Source {
+    s: number;
+    /** the last chunk ended with `\n` */
+    atLineStart: boolean;
+    /** raw: the bytes of an unfinished line that wait for the file */
+    carry: Buffer[];
+    carryLen: number;
+    /** raw: the splitter for the echo and listeners, while any; `skip` drops the rest of a line begun before */
+    reader?: { splitter: LineSplitter; skip: boolean };
+    /** stamped and json: every line for the file */
+    splitter?: LineSplitter;
+  }
+  const noteSource: Source = { s: 2, atLineStart: true, carry: [], carryLen: 0 };
+
+  // Recent chunks, ringSize × 256 bytes of them (256 KiB by default), split into lines by tail().
+  const ring = createChunkRing<Source>(ringSize * 256);
+
   // Reading a chunk is one moment: its lines share a timestamp, which also keeps the prefix cache hot.
   let now = 0;
 
+  // Stamped lines of one buffer wait here and go to the file as one batch (appendLines), at the end of the
+  // chunk or when the lines start coming from another buffer (an unfinished line joined with its end).
+  let batchBuf: Buffer | undefined;
+  let batchS = 0;
+  let batchN = 0;
+  let batchStarts = new Int32Array(256);
+  let batchEnds = new Int32Array(256);
+
+  function flushBatch(): void {
+    if (batchN > 0 && batchBuf !== undefined && file !== undefined)
+      file.appendLines(prefixes.prefix(now, batchS), batchBuf, batchStarts, batchEnds, batchN);
+    batchN = 0;
+    batchBuf = undefined;
+  }
+
+  /** a line of a stamped or json file (`buf` is valid only until the chunk is handled) */
   function emit(s: number, buf: Buffer, start: number, end: number): void {
     lines++;
-    // text only when someone reads it now; the ring decodes on demand
-    const text =
-      json || echo !== undefined || listeners.size > 0 ? buf.toString('utf8', start, end) : undefined;
-    if (ringSize > 0) {
-      ringSlot();
-      ringTime[ringNext] = now;
-      ringStream[ringNext] = s;
-      ringText[ringNext] = text;
-      if (text === undefined) {
-        ringBytes[ringNext] = buf;
-        ringStart[ringNext] = start;
-        ringEnd[ringNext] = end;
-      } else ringBytes[ringNext] = undefined;
-      ringNext++;
-      if (ringCount < ringSize) ringCount++;
-    }
-    if (text === undefined) {
-      // A line that ended in a bare `\n` is copied with it: one copy fewer per line than adding NL.
+    if (!json) {
       if (file !== undefined) {
-        if (buf[end] === 10) file.appendBytes(prefixes.prefix(now, s), buf, start, end + 1, NONE);
-        else file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
+        if (buf !== batchBuf || s !== batchS) {
+          flushBatch();
+          batchBuf = buf;
+          batchS = s;
+        }
+        if (batchN === batchStarts.length) {
+          const st = new Int32Array(batchN * 2);
+          st.set(batchStarts);
+          batchStarts = st;
+          const en = new Int32Array(batchN * 2);
+          en.set(batchEnds);
+          batchEnds = en;
+        }
+        batchStarts[batchN] = start;
+        batchEnds[batchN++] = end;
       }
+      // text only when someone reads it now; the ring decodes on demand
+      if (echo !== undefined || listeners.size > 0) toReaders(s, buf.toString('utf8', start, end));
       return;
     }
+    const text = buf.toString('utf8', start, end);
     if (file !== undefined) {
-      if (!json) file.appendBytes(prefixes.prefix(now, s), buf, start, end, NL);
       // most lines need no escaping, and copying their bytes is a third of the cost of JSON.stringify
-      else if (!JSON_NEEDS_ESCAPE.test(text))
+      if (!JSON_NEEDS_ESCAPE.test(text))
         file.appendBytes(prefixes.prefix(now, s, true), buf, start, end, QUOTE_END);
       else file.appendText(prefixes.prefix(now, s), JSON.stringify(text), '}\n');
     }
@@ -219,53 +212,8 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     now = Date.now();
     const one = text.replace(/\r?\n/g, ' ');
     lines++;
-    if (chunked) ringChunk(noteSource, Buffer.from(`${one}\n`));
-    else if (ringSize > 0) {
-      ringSlot();
-      ringTime[ringNext] = now;
-      ringStream[ringNext] = 2;
-      ringText[ringNext] = one;
-      ringBytes[ringNext] = undefined;
-      ringNext++;
-      if (ringCount < ringSize) ringCount++;
-    }
+    ring.push(Buffer.from(`${one}\n`), now, noteSource, true);
     toReaders(2, one);
-  }
-
-  // ---- the chunked path (raw, no time stamps) ----
-
-  // The state of one attached stream. Per stream, not per stdout/stderr: after a restart the old process's
-  // output (a daemon it left behind, say) can still be open beside the new one's, and their unfinished lines
-  // must not mix.
-  interface Source {
-    s: number;
-    /** the last chunk ended with `\n` */
-    atLineStart: boolean;
-    /** the bytes of an unfinished line that wait for the file */
-    carry: Buffer[];
-    carryLen: number;
-    /** the splitter for the echo and listeners, while any; `skip` drops the rest of a line begun before */
-    reader?: { splitter: LineSplitter; skip: boolean };
-  }
-  const noteSource: Source = { s: 2, atLineStart: true, carry: [], carryLen: 0 };
-
-  // Recent chunks, oldest first from `chunkHead`, at most `chunkBudget` bytes beyond the newest one. `starts`
-  // says the chunk begins a line, so that tail() can skip the rest of a line whose beginning was evicted.
-  const chunkBudget = ringSize * 256;
-  const chunks: { time: number; src: Source; buf: Buffer; starts: boolean }[] = [];
-  let chunkHead = 0;
-  let chunkBytes = 0;
-
-  function ringChunk(src: Source, buf: Buffer): void {
-    if (chunkBudget <= 0) return;
-    chunks.push({ time: now, src, buf, starts: src.atLineStart });
-    chunkBytes += buf.length;
-    while (chunkBytes - chunks[chunkHead].buf.length >= chunkBudget)
-      chunkBytes -= chunks[chunkHead++].buf.length;
-    if (chunkHead > 64 && chunkHead * 2 > chunks.length) {
-      chunks.splice(0, chunkHead);
-      chunkHead = 0;
-    }
   }
 
   function countLines(buf: Buffer): number {
@@ -273,6 +221,8 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
     return n;
   }
+
+  // ---- the chunked path (raw, no time stamps) ----
 
   /** `buf` up to its last `\n` goes to the file behind the source's carry; the rest becomes the carry */
   function fileChunk(src: Source, buf: Buffer): void {
@@ -309,73 +259,93 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     src.carryLen = c.length;
   }
 
-  function chunk(src: Source, buf: Buffer): void {
-    lines += countLines(buf);
-    ringChunk(src, buf);
-    fileChunk(src, buf);
-    if (echo !== undefined || listeners.size > 0) {
-      let r = src.reader;
-      if (r === undefined) {
-        const s = src.s;
-        const splitter = createLineSplitter(maxLineBytes, (b, start, end) =>
-          toReaders(s, b.toString('utf8', start, end)),
-        );
-        r = { splitter, skip: !src.atLineStart };
-        src.reader = r;
+  /** raw: the chunk's lines as text for the echo and listeners, while there are any */
+  function readersChunk(src: Source, buf: Buffer): void {
+    if (echo === undefined && listeners.size === 0) {
+      src.reader = undefined;
+      return;
+    }
+    let r = src.reader;
+    if (r === undefined) {
+      const s = src.s;
+      const splitter = createLineSplitter(maxLineBytes, (b, start, end) =>
+        toReaders(s, b.toString('utf8', start, end)),
+      );
+      r = { splitter, skip: !src.atLineStart };
+      src.reader = r;
+    }
+    if (!r.skip) r.splitter.push(buf);
+    else {
+      const nl = buf.indexOf(10);
+      if (nl !== -1) {
+        r.skip = false;
+        r.splitter.push(buf.subarray(nl + 1));
       }
-      if (!r.skip) r.splitter.push(buf);
-      else {
-        const nl = buf.indexOf(10);
-        if (nl !== -1) {
-          r.skip = false;
-          r.splitter.push(buf.subarray(nl + 1));
-        }
-      }
-    } else src.reader = undefined;
-    src.atLineStart = buf[buf.length - 1] === 10;
+    }
   }
 
-  function chunkEnd(src: Source): void {
+  /** one chunk read from a child; `buf` is valid only during the call */
+  function input(src: Source, buf: Buffer): void {
+    now = Date.now();
+    ring.push(buf, now, src, src.atLineStart);
+    if (src.splitter !== undefined) {
+      src.splitter.push(buf);
+      flushBatch();
+    } else {
+      lines += countLines(buf);
+      fileChunk(src, buf);
+      readersChunk(src, buf);
+    }
+    src.atLineStart = buf[buf.length - 1] === 10;
+    written();
+  }
+
+  function inputEnd(src: Source): void {
+    now = Date.now();
     if (!src.atLineStart) {
       // a last line without `\n` is still a line
-      lines++;
-      ringChunk(src, NL);
-      if (file !== undefined && src.carryLen > 0) {
-        file.appendBytes(Buffer.concat(src.carry, src.carryLen), NL, 0, 1, NONE);
-        src.carry = [];
-        src.carryLen = 0;
+      ring.push(NL, now, src, false);
+      if (src.splitter === undefined) {
+        lines++;
+        if (file !== undefined && src.carryLen > 0) {
+          file.appendBytes(Buffer.concat(src.carry, src.carryLen), NL, 0, 1, NONE);
+          src.carry = [];
+          src.carryLen = 0;
+        }
       }
       src.atLineStart = true;
     }
+    src.splitter?.end();
+    flushBatch();
     if (src.reader !== undefined && !src.reader.skip) src.reader.splitter.end();
     src.reader = undefined;
+    written();
   }
 
-  /** the lines of the chunk ring, oldest first */
-  function chunkLines(): LogLine[] {
+  /** the lines of the ring, oldest first */
+  function ringLines(): LogLine[] {
     const out: LogLine[] = [];
     let time = 0;
     const split = new Map<Source, LineSplitter>();
-    for (let i = chunkHead; i < chunks.length; i++) {
-      const c = chunks[i];
+    ring.each((chunk, c) => {
       time = c.time;
-      let sp = split.get(c.src);
-      let buf = c.buf;
+      let sp = split.get(c.tag);
+      let buf = chunk;
       if (sp === undefined) {
         if (!c.starts) {
-          // the beginning of this line was evicted
+          // the beginning of this line is no longer in the ring
           const nl = buf.indexOf(10);
-          if (nl === -1) continue;
+          if (nl === -1) return;
           buf = buf.subarray(nl + 1);
         }
-        const stream = STREAMS[c.src.s];
+        const stream = STREAMS[c.tag.s];
         sp = createLineSplitter(maxLineBytes, (b, start, end) =>
           out.push({ time, service, stream, text: b.toString('utf8', start, end) }),
         );
-        split.set(c.src, sp);
+        split.set(c.tag, sp);
       }
       sp.push(buf);
-    }
+    });
     return out;
   }
 
@@ -383,25 +353,21 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
     attach(stream, name) {
       const s = name === 'stderr' ? 1 : 0;
       const src: Source = { s, atLineStart: true, carry: [], carryLen: 0 };
-      const splitter = chunked
-        ? undefined
-        : createLineSplitter(maxLineBytes, (buf, start, end) => emit(s, buf, start, end));
+      if (!chunked)
+        src.splitter = createLineSplitter(maxLineBytes, (buf, start, end) => emit(s, buf, start, end));
       streams.add(stream);
+      const take = (buf: Buffer): boolean => {
+        if (buf.length > 0) input(src, buf);
+        return true;
+      };
+      // a socket made with OUTPUT_ONREAD (reader.ts) hands its chunks here; any other stream emits 'data'
+      routeOutput(stream, take);
       const done = (): void => {
         if (!streams.delete(stream)) return;
-        now = Date.now();
-        if (splitter === undefined) chunkEnd(src);
-        else splitter.end();
-        written();
+        unrouteOutput(stream);
+        inputEnd(src);
       };
-      stream.on('data', (data: Buffer | string) => {
-        now = Date.now();
-        const buf = typeof data === 'string' ? Buffer.from(data) : data;
-        if (buf.length === 0) return;
-        if (splitter === undefined) chunk(src, buf);
-        else splitter.push(buf);
-        written();
-      });
+      stream.on('data', (data: Buffer | string) => take(typeof data === 'string' ? Buffer.from(data) : data));
       stream.on('end', done);
       stream.on('close', done);
       // a broken pipe ends the stream; the error itself is not the service's log
@@ -416,24 +382,8 @@ export function createServiceLog(opts: ServiceLogOptions): ServiceLog {
       };
     },
     tail(n = ringSize) {
-      if (chunked) {
-        const k = Math.max(0, Math.floor(n));
-        return k === 0 ? [] : chunkLines().slice(-k);
-      }
-      const k = Math.max(0, Math.min(Math.floor(n), ringCount));
-      const out: LogLine[] = new Array(k);
-      let i = ringCap === 0 ? 0 : (ringNext - k + ringCap) % ringCap;
-      for (let j = 0; j < k; j++) {
-        let text = ringText[i];
-        if (text === undefined) {
-          text = (ringBytes[i] as Buffer).toString('utf8', ringStart[i], ringEnd[i]);
-          ringText[i] = text;
-          ringBytes[i] = undefined;
-        }
-        out[j] = { time: ringTime[i], service, stream: STREAMS[ringStream[i]], text };
-        i = i + 1 === ringCap ? 0 : i + 1;
-      }
-      return out;
+      const k = Math.max(0, Math.floor(n));
+      return k === 0 ? [] : ringLines().slice(-k);
     },
     stats() {
       return {

@@ -2,11 +2,14 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
+import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { decodeWaitStatus } from './reaper.js';
 import { trackPid, untrackPid } from './tracked.js';
+
+/** Node's Socket takes `onread` for an fd too (lib/net.js), which @types/node lists for connect() only */
+type SocketOpts = SocketConstructorOpts & { onread?: OnReadOpts };
 
 /**
  * Starting a service with glibc's posix_spawn instead of child_process.spawn.
@@ -209,6 +212,8 @@ export function fastSpawn(
     env: NodeJS.ProcessEnv;
     /** fds the child gets as 3, 4, … (held listening sockets: close-on-exec here, each 100 or above) */
     fds?: readonly number[];
+    /** how stdout and stderr are read (net.Socket's `onread`): the logs read into one shared buffer */
+    onread?: OnReadOpts;
   },
 ): ChildProcess | undefined {
   const c = load();
@@ -272,8 +277,8 @@ export function fastSpawn(
   const child = Object.assign(new EventEmitter(), {
     pid: pid[0],
     stdin: null,
-    stdout: new Socket({ fd: out[0], readable: true, writable: false }),
-    stderr: new Socket({ fd: err[0], readable: true, writable: false }),
+    stdout: new Socket({ fd: out[0], readable: true, writable: false, onread: opts.onread } as SocketOpts),
+    stderr: new Socket({ fd: err[0], readable: true, writable: false, onread: opts.onread } as SocketOpts),
     exitCode: null,
     signalCode: null,
     kill(signal: NodeJS.Signals | number = 'SIGTERM') {

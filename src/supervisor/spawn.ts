@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { OUTPUT_ONREAD } from '../logs/index.js';
 import type { Command } from '../manifest/types.js';
 import { fastSpawn, groupMembers, launchAs, procAvailable, type UserIds } from '../procs/index.js';
 
@@ -172,7 +173,8 @@ export function spawnService(command: Command, opts: SpawnOptions): ChildProcess
   const fds = opts.listen?.fds ?? [];
   // posix_spawn where it can (a restart waits ~1 ms less than for a fork of all of tend); see procs/fast-spawn.
   if (uid === undefined && gid === undefined) {
-    const fast = fastSpawn(file, args, { cwd: opts.cwd, env, fds });
+    // output read into the logs' shared buffer (logs/reader.ts), not a fresh buffer per read
+    const fast = fastSpawn(file, args, { cwd: opts.cwd, env, fds, onread: OUTPUT_ONREAD });
     if (fast) return fast;
   }
   return spawn(file, args, {

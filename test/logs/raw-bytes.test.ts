@@ -140,6 +140,23 @@ describe('raw log without time stamps', () => {
     expect(log.tail(2).map((l) => l.text.slice(0, 3))).toEqual(['098', '099']);
   });
 
+  it('keeps the end of a chunk larger than the whole ring, from its first whole line', async () => {
+    for (const plan_ of [bare(), plan()]) {
+      const log = createServiceLog({ service: 'web', plan: plan_, ringSize: 4 }); // 1 KiB of output
+      const out = feed(log);
+      await out.write('first\n');
+      let big = '';
+      for (let i = 0; i < 100; i++) big += `${String(i).padStart(3, '0')} ${'y'.repeat(45)}\n`; // 5,000 bytes
+      await out.write(big);
+      const tail = log.tail(1000);
+      expect(tail.length).toBeGreaterThan(10);
+      expect(tail.length).toBeLessThanOrEqual(21);
+      expect(tail.every((l) => /^\d{3} y{45}$/.test(l.text))).toBe(true);
+      expect(tail[tail.length - 1].text.startsWith('099 ')).toBe(true);
+      await log.close();
+    }
+  });
+
   it('cuts a line that never ends at maxLineBytes instead of holding it all', async () => {
     const file = join(scratch.dir(), 'web.log');
     const log = createServiceLog({ service: 'web', plan: bare({ file }), maxLineBytes: 1000 });

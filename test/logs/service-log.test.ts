@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServiceLog, type LogLine, parseLogLine } from '../../src/logs/index.js';
+import { createLineSplitter, createServiceLog, type LogLine, parseLogLine } from '../../src/logs/index.js';
 import { closed, createScratch, feed, fileLines, plan, rawStream, rawText } from './helpers.js';
 
 const scratch = createScratch();
@@ -78,6 +79,36 @@ describe('service log: file', () => {
     await log.close();
     expect(fileLines(file).map(rawText)).toEqual(['hélé €', 'crlf', 'no newline at end 😀']);
     expect(log.tail().map((l) => l.text)).toEqual(['hélé €', 'crlf', 'no newline at end 😀']);
+  });
+
+  it('stamps each line as the splitter cuts it: CRLF, empty lines, long lines cut, chunks ending anywhere', async () => {
+    // the file's stamped lines are written a chunk at a time (one copy, then each line moved behind its stamp):
+    // whatever the chunks, the texts must be the lines the splitter finds in the whole stream
+    const parts: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const len = i % 13 === 0 ? 0 : i % 17 === 0 ? 130 + i : (i * 7) % 40;
+      parts.push(String.fromCharCode(97 + (i % 26)).repeat(len), i % 5 === 0 ? '\r\n' : '\n');
+    }
+    parts.push('\r', '\r\r\n', '\n\n', 'tail without newline');
+    const all = Buffer.from(parts.join(''));
+    const want: string[] = [];
+    const sp = createLineSplitter(50, (b, start, end) => want.push(b.toString('utf8', start, end)));
+    sp.push(all);
+    sp.end();
+    for (const step of [1, 3, 7, 64, 1000, all.length]) {
+      const file = join(scratch.dir(), 'web.log');
+      const log = createServiceLog({ service: 'web', plan: plan({ file }), maxLineBytes: 50 });
+      const src = new PassThrough();
+      log.attach(src, 'stdout');
+      for (let at = 0; at < all.length; at += step) src.write(all.subarray(at, at + step));
+      src.end();
+      await new Promise((r) => setImmediate(r));
+      await log.close();
+      const lines = fileLines(file);
+      expect(lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z stdout /.test(l))).toBe(true);
+      expect(lines.map(rawText)).toEqual(want);
+      expect(log.stats().lines).toBe(want.length);
+    }
   });
 
   it('appends to an existing file and counts its size', async () => {
