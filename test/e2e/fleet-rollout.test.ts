@@ -43,7 +43,8 @@ trap 'echo "stop $(now)" >> stamps; exit 0' TERM
 echo "start $(now)" >> stamps
 sleep 0.5
 if grep -q bad web.conf; then echo "refusing: bad config"; else echo "ready $(now)" >> stamps; echo READY; fi
-while :; do sleep 1; done
+# short sleeps: the TERM trap runs (and stamps the stop) within a tenth of a second of the signal
+while :; do sleep 0.1; done
 `;
 
 function project(url: string, name: string): string {
@@ -188,9 +189,15 @@ describe('a rollout over five tends sharing one etcd', () => {
       // every service runs on the good file again: the canary after its revert, the others all along
       expect(conf(d)).toBe('msg=v2\n');
       if (i === canary) {
-        // the bad start, then the start on the previous file, which became ready
-        expect(mine.filter((s) => s.kind === 'start')).toHaveLength(2);
-        await waitFor(() => stamps(d, '').at(-1)?.kind === 'ready', { what: 'canary ready again' });
+        // the bad start, then the start on the previous file, which becomes ready
+        await waitFor(
+          () => {
+            const since = stamps(d, '').filter((s) => s.at >= t2);
+            return since.filter((s) => s.kind === 'start').length === 2 && since.at(-1)?.kind === 'ready';
+          },
+          { what: 'canary ready again on the previous file' },
+        );
+        expect(stamps(d, '').filter((s) => s.at >= t2 && s.kind === 'start')).toHaveLength(2);
         expect(tends[i]?.output()).toMatch(
           /web: rollout failed: web\.conf \(content [0-9a-f]{12}\): web not ready within 3s; the previous config is back/,
         );
