@@ -174,8 +174,8 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
 
   const skip = (c: RolloutChange, mark: { host?: string; reason?: string }): RolloutOutcome => {
     const reason = `${c.what} (content ${short(c.hash)}) failed on ${mark.host ?? 'another tend'}${mark.reason ? ` (${mark.reason})` : ''}; not applied here: ${c.service} keeps its last good config until a newer change`;
-    setPhase(c, 'skipped', reason);
     tell(c, 'skipped', reason);
+    setPhase(c, 'skipped', reason);
     return 'skipped';
   };
 
@@ -239,16 +239,16 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
       if (await waitReady(c, r.restart, t0)) {
         if (closing.signal.aborted) return 'closed';
         const reason = `${c.what} (content ${short(c.hash)}) applied; ${c.service} ready`;
-        setPhase(c, 'done');
         tell(c, 'applied', reason);
+        setPhase(c, 'done');
         return 'applied';
       }
       const why = `not ready within ${Math.round(c.readyTimeoutMs / 100) / 10}s`;
       await c.revert();
       const reason = `${c.what} (content ${short(c.hash)}): ${c.service} ${why}; the previous config is back and the change is marked failed, so the other tends skip it`;
       await markFailed(c, why);
-      setPhase(c, 'failed', reason);
       tell(c, 'failed', reason);
+      setPhase(c, 'failed', reason);
       return 'failed';
     } finally {
       await slot.release().catch(() => {

@@ -165,8 +165,9 @@ describe('a rollout over five tends sharing one etcd', () => {
     // each restarted once, and at most one was out at any time
     for (const list of all()) expect(list.filter((s) => s.at >= t1 && s.kind === 'start')).toHaveLength(1);
     expect(mostOutAtOnce(all(), t1)).toBe(1);
+    // one line each says so (the stdout line is written after the status changed: waited for, not raced)
     for (const t of tends)
-      expect(t.output()).toMatch(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
+      await t.waitForOutput(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
 
     // 2. a bad value: one canary applies it, is not ready within 3 s, goes back; the others skip it
     const t2 = Date.now();
@@ -198,12 +199,12 @@ describe('a rollout over five tends sharing one etcd', () => {
           { what: 'canary ready again on the previous file' },
         );
         expect(stamps(d, '').filter((s) => s.at >= t2 && s.kind === 'start')).toHaveLength(2);
-        expect(tends[i]?.output()).toMatch(
+        await tends[i]?.waitForOutput(
           /web: rollout failed: web\.conf \(content [0-9a-f]{12}\): web not ready within 3s; the previous config is back/,
         );
       } else {
         expect(mine).toEqual([]);
-        expect(tends[i]?.output()).toMatch(
+        await tends[i]?.waitForOutput(
           new RegExp(
             `web: rollout skipped: web\\.conf \\(content [0-9a-f]{12}\\) failed on ${names[canary]}`,
           ),
