@@ -205,9 +205,17 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
     setPhase(c, 'waiting');
     const signal = abortable(c);
     let slot: Slot | undefined;
+    /** given up before applying: the status shows nothing rather than a wait that will not end */
+    const gaveUp = (outcome: 'closed' | 'superseded'): RolloutOutcome => {
+      if (states.get(c.service)?.hash === c.hash) {
+        states.delete(c.service);
+        changed();
+      }
+      return outcome;
+    };
     for (let attempt = 0; ; attempt++) {
-      if (closing.signal.aborted) return 'closed';
-      if (c.signal.aborted) return 'superseded';
+      if (closing.signal.aborted) return gaveUp('closed');
+      if (c.signal.aborted) return gaveUp('superseded');
       try {
         const mark = await failedMark(c);
         if (mark) return skip(c, mark);

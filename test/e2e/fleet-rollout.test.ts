@@ -165,6 +165,12 @@ describe('a rollout over five tends sharing one etcd', () => {
     // each restarted once, and at most one was out at any time
     for (const list of all()) expect(list.filter((s) => s.at >= t1 && s.kind === 'start')).toHaveLength(1);
     expect(mostOutAtOnce(all(), t1)).toBe(1);
+    expect(runTend(['status'], { cwd: projects[0] ?? '' }).stdout).toMatch(
+      new RegExp(
+        `^rollout web: done ${v2.slice('sha256:'.length, 'sha256:'.length + 12)} since \\d\\d:\\d\\d:\\d\\d$`,
+        'm',
+      ),
+    );
     // one line each says so (the stdout line is written after the status changed: waited for, not raced)
     for (const t of tends)
       await t.waitForOutput(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
