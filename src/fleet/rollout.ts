@@ -11,7 +11,8 @@
  *    on a new process, or, without one, it has run READY_UPTIME_MS;
  * 4. not ready within `ready_timeout`: the previous files go back, the service restarts on them, and the content
  *    is marked failed (before the slot is given back, so that the next in line sees the mark);
- * 5. the slot is given back. A tend that dies or loses the store loses its slot with its lease.
+ * 5. the slot is given back. A tend that dies or loses the store loses its slot with its lease (one lease per
+ *    change, revoked when it is over).
  *
  * A newer change of the same service while this one waits for a slot supersedes it (the render loop aborts it).
  * The store being unreachable while waiting is retried with backoff: the change is applied once it answers.
@@ -130,27 +131,6 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
   const closing = new AbortController();
   const states = new Map<string, RolloutStatus>();
   const inFlight = new Set<Promise<unknown>>();
-  let lease: Lease | undefined;
-  let leasing: Promise<Lease> | undefined;
-
-  /** the lease every slot of this tend is bound to: granted on first use, again after it was lost */
-  const getLease = (): Promise<Lease> => {
-    if (lease) return Promise.resolve(lease);
-    leasing ??= kv
-      .grantLease(ttlMs)
-      .then((l) => {
-        lease = l;
-        l.onLost(() => {
-          if (lease === l) lease = undefined;
-        });
-        return l;
-      })
-      .finally(() => {
-        leasing = undefined;
-      });
-    return leasing;
-  };
-
   const setPhase = (c: RolloutChange, phase: RolloutStatus['phase'], reason?: string) => {
     states.set(c.service, { service: c.service, phase, hash: c.hash, since: Date.now(), reason });
     changed();
@@ -213,22 +193,34 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
       }
       return outcome;
     };
+    // One lease per change, revoked once it is over: a lease lost while waiting (an outage longer than its TTL,
+    // after which the client may still believe in it) is dropped with the attempt and never reused.
+    let lease: Lease | undefined;
+    const dropLease = () => {
+      void lease?.revoke().catch(() => {
+        // unreachable: it expires by itself
+      });
+      lease = undefined;
+    };
     for (let attempt = 0; ; attempt++) {
       if (closing.signal.aborted) return gaveUp('closed');
       if (c.signal.aborted) return gaveUp('superseded');
       try {
         const mark = await failedMark(c);
         if (mark) return skip(c, mark);
+        lease ??= await kv.grantLease(ttlMs);
         slot = await acquireSlot(kv, {
           prefix: `${rolloutPrefix(app, c.service)}slots/`,
           max: c.maxParallel,
-          lease: await getLease(),
+          lease,
           holder,
           signal,
         });
         break;
       } catch {
-        // aborted (superseded, closing), the store unreachable, or the lease lost while waiting: try again
+        // aborted (superseded, closing), the store unreachable, or the key gone with the lease while waiting:
+        // a new lease and a new place in the queue
+        dropLease();
         if (signal.aborted) continue;
         await sleep(backoffDelay(attempt, { initialMs: 250, maxMs: 5000, jitter: 'half' }), signal);
       }
@@ -262,6 +254,7 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
       await slot.release().catch(() => {
         // unreachable: the key goes with the lease
       });
+      dropLease();
     }
   };
 
@@ -288,8 +281,8 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
     status: () => [...states.values()],
     async close() {
       closing.abort();
+      // each change revokes its own lease as it ends
       await Promise.allSettled([...inFlight]);
-      await lease?.revoke().catch(() => {});
     },
   };
 }
