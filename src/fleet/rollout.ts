@@ -159,22 +159,32 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
     return 'skipped';
   };
 
-  /** Resolves true once the service is ready on the change, false after `ready_timeout`. */
-  const waitReady = async (c: RolloutChange, restarted: boolean, t0: number): Promise<boolean> => {
+  /**
+   * `ready` once the service is ready on the change, `timeout` after `ready_timeout`; `moot` when the question
+   * went away: tend is stopping, or an operator stopped the service (its not being ready says nothing of the
+   * change, which must not be marked failed for it).
+   */
+  const waitReady = async (
+    c: RolloutChange,
+    restarted: boolean,
+    t0: number,
+  ): Promise<'ready' | 'timeout' | 'moot'> => {
     const hasCheck = rt.stack.runner(c.service)?.plan.ready !== undefined;
     const deadline = t0 + c.readyTimeoutMs;
     for (;;) {
-      if (closing.signal.aborted) return true;
+      const app = rt.appState();
+      if (closing.signal.aborted || app === 'STOPPING' || app === 'STOPPED') return 'moot';
       const s = rt.stack.status().find((x) => x.name === c.service);
+      if (!s || s.desired === 'down') return 'moot';
       const now = Date.now();
       if (s && isReady(s) && s.startedAt !== undefined) {
         // restarted: a process started after the change is ready (its check, else its uptime); signalled (a
         // reload): the process is still ready a while after the signal (it may have restarted meanwhile)
         const upLongEnough = hasCheck || now - s.startedAt >= READY_UPTIME_MS;
         const onTheChange = restarted ? s.startedAt >= t0 : now - t0 >= READY_UPTIME_MS;
-        if (upLongEnough && onTheChange) return true;
+        if (upLongEnough && onTheChange) return 'ready';
       }
-      if (now >= deadline) return false;
+      if (now >= deadline) return 'timeout';
       await sleep(Math.min(POLL_MS, Math.max(1, deadline - now)));
     }
   };
@@ -236,8 +246,15 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
         states.delete(c.service);
         return 'not-applied';
       }
-      if (await waitReady(c, r.restart, t0)) {
-        if (closing.signal.aborted) return 'closed';
+      const ready = await waitReady(c, r.restart, t0);
+      if (ready === 'moot') {
+        if (states.get(c.service)?.hash === c.hash) {
+          states.delete(c.service);
+          changed();
+        }
+        return 'closed';
+      }
+      if (ready === 'ready') {
         const reason = `${c.what} (content ${short(c.hash)}) applied; ${c.service} ready`;
         tell(c, 'applied', reason);
         setPhase(c, 'done');

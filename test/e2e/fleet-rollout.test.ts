@@ -245,4 +245,24 @@ describe('a rollout over five tends sharing one etcd', () => {
     // no slot is left behind once the rollout is over
     expect((await direct.getAll().prefix(`${ns}rollout/shop/web/slots/`).keys()).length).toBe(0);
   }, 240_000);
+
+  it('a service stopped by an operator while its change waits to be ready: nothing is marked failed', async () => {
+    const ns = `rolloutstop${Date.now()}/`;
+    await direct.put(`${ns}app/msg`).value('v1');
+    const dir = project(`etcd://${etcd.endpoint}/${ns}`, 's1');
+    const t = startTend(['up'], { cwd: dir, env: { TEND_FLEET_NAME: 's1', TEND_FLEET_TTL_MS: '2000' } });
+    await t.waitForOutput(/app UP/, 60_000);
+    // a value it will not become ready with, then the operator stops it before ready_timeout (3 s) is up
+    await direct.put(`${ns}app/msg`).value('bad');
+    await waitFor(() => rolloutOf(dir)?.phase === 'applying', { what: 'applying', intervalMs: 100 });
+    const stopped = Date.now();
+    expect(runTend(['stop', 'web'], { cwd: dir }).code).toBe(0);
+    await waitFor(() => rolloutOf(dir) === undefined, { what: 'the rollout given up', timeoutMs: 15_000 });
+    // past the ready_timeout: still no mark, no revert, and the slot is back
+    await waitFor(() => Date.now() > stopped + 4000, { what: 'past ready_timeout', timeoutMs: 10_000 });
+    expect((await direct.getAll().prefix(`${ns}rollout/shop/web/failed/`).keys()).length).toBe(0);
+    expect((await direct.getAll().prefix(`${ns}rollout/shop/web/slots/`).keys()).length).toBe(0);
+    expect(conf(dir)).toBe('msg=bad\n');
+    expect(t.output()).not.toMatch(/rollout failed/);
+  }, 120_000);
 });
