@@ -97,6 +97,13 @@ describe('the render loop with rollout:', () => {
     expect(read(dir, 'web.conf')).toBe('msg=v1\n');
     expect(starts(dir)).toEqual(['msg=v1']);
 
+    // rendered again to the same output (another key it reads changed): v2 keeps its place in the queue
+    put(dir, 'kv/flag', 'b');
+    const settled = Date.now() + 1000;
+    await waitFor(() => Date.now() > settled, { what: 'a moment', timeoutMs: 5000 });
+    expect(first.change.signal.aborted).toBe(false);
+    expect(handed).toHaveLength(1);
+
     // a newer value while v2 waits: v2 is told to give way, and v3 is handed over once it did
     put(dir, 'kv/msg', 'v3');
     await waitFor(() => first.change.signal.aborted, { what: 'v2 superseded' });
