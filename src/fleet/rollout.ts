@@ -11,7 +11,8 @@
  *    on a new process, or, without one, it has run READY_UPTIME_MS;
  * 4. not ready within `ready_timeout`: the previous files go back, the service restarts on them, and the content
  *    is marked failed (before the slot is given back, so that the next in line sees the mark);
- * 5. the slot is given back. A tend that dies or loses the store loses its slot with its lease.
+ * 5. the slot is given back. A tend that dies or loses the store loses its slot with its lease (one lease per
+ *    change, revoked when it is over).
  *
  * A newer change of the same service while this one waits for a slot supersedes it (the render loop aborts it).
  * The store being unreachable while waiting is retried with backoff: the change is applied once it answers.
@@ -130,27 +131,6 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
   const closing = new AbortController();
   const states = new Map<string, RolloutStatus>();
   const inFlight = new Set<Promise<unknown>>();
-  let lease: Lease | undefined;
-  let leasing: Promise<Lease> | undefined;
-
-  /** the lease every slot of this tend is bound to: granted on first use, again after it was lost */
-  const getLease = (): Promise<Lease> => {
-    if (lease) return Promise.resolve(lease);
-    leasing ??= kv
-      .grantLease(ttlMs)
-      .then((l) => {
-        lease = l;
-        l.onLost(() => {
-          if (lease === l) lease = undefined;
-        });
-        return l;
-      })
-      .finally(() => {
-        leasing = undefined;
-      });
-    return leasing;
-  };
-
   const setPhase = (c: RolloutChange, phase: RolloutStatus['phase'], reason?: string) => {
     states.set(c.service, { service: c.service, phase, hash: c.hash, since: Date.now(), reason });
     changed();
@@ -174,27 +154,37 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
 
   const skip = (c: RolloutChange, mark: { host?: string; reason?: string }): RolloutOutcome => {
     const reason = `${c.what} (content ${short(c.hash)}) failed on ${mark.host ?? 'another tend'}${mark.reason ? ` (${mark.reason})` : ''}; not applied here: ${c.service} keeps its last good config until a newer change`;
-    setPhase(c, 'skipped', reason);
     tell(c, 'skipped', reason);
+    setPhase(c, 'skipped', reason);
     return 'skipped';
   };
 
-  /** Resolves true once the service is ready on the change, false after `ready_timeout`. */
-  const waitReady = async (c: RolloutChange, restarted: boolean, t0: number): Promise<boolean> => {
+  /**
+   * `ready` once the service is ready on the change, `timeout` after `ready_timeout`; `moot` when the question
+   * went away: tend is stopping, or an operator stopped the service (its not being ready says nothing of the
+   * change, which must not be marked failed for it).
+   */
+  const waitReady = async (
+    c: RolloutChange,
+    restarted: boolean,
+    t0: number,
+  ): Promise<'ready' | 'timeout' | 'moot'> => {
     const hasCheck = rt.stack.runner(c.service)?.plan.ready !== undefined;
     const deadline = t0 + c.readyTimeoutMs;
     for (;;) {
-      if (closing.signal.aborted) return true;
+      const app = rt.appState();
+      if (closing.signal.aborted || app === 'STOPPING' || app === 'STOPPED') return 'moot';
       const s = rt.stack.status().find((x) => x.name === c.service);
+      if (!s || s.desired === 'down') return 'moot';
       const now = Date.now();
       if (s && isReady(s) && s.startedAt !== undefined) {
         // restarted: a process started after the change is ready (its check, else its uptime); signalled (a
         // reload): the process is still ready a while after the signal (it may have restarted meanwhile)
         const upLongEnough = hasCheck || now - s.startedAt >= READY_UPTIME_MS;
         const onTheChange = restarted ? s.startedAt >= t0 : now - t0 >= READY_UPTIME_MS;
-        if (upLongEnough && onTheChange) return true;
+        if (upLongEnough && onTheChange) return 'ready';
       }
-      if (now >= deadline) return false;
+      if (now >= deadline) return 'timeout';
       await sleep(Math.min(POLL_MS, Math.max(1, deadline - now)));
     }
   };
@@ -205,22 +195,42 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
     setPhase(c, 'waiting');
     const signal = abortable(c);
     let slot: Slot | undefined;
+    /** given up before applying: the status shows nothing rather than a wait that will not end */
+    const gaveUp = (outcome: 'closed' | 'superseded'): RolloutOutcome => {
+      if (states.get(c.service)?.hash === c.hash) {
+        states.delete(c.service);
+        changed();
+      }
+      return outcome;
+    };
+    // One lease per change, revoked once it is over: a lease lost while waiting (an outage longer than its TTL,
+    // after which the client may still believe in it) is dropped with the attempt and never reused.
+    let lease: Lease | undefined;
+    const dropLease = () => {
+      void lease?.revoke().catch(() => {
+        // unreachable: it expires by itself
+      });
+      lease = undefined;
+    };
     for (let attempt = 0; ; attempt++) {
-      if (closing.signal.aborted) return 'closed';
-      if (c.signal.aborted) return 'superseded';
+      if (closing.signal.aborted) return gaveUp('closed');
+      if (c.signal.aborted) return gaveUp('superseded');
       try {
         const mark = await failedMark(c);
         if (mark) return skip(c, mark);
+        lease ??= await kv.grantLease(ttlMs);
         slot = await acquireSlot(kv, {
           prefix: `${rolloutPrefix(app, c.service)}slots/`,
           max: c.maxParallel,
-          lease: await getLease(),
+          lease,
           holder,
           signal,
         });
         break;
       } catch {
-        // aborted (superseded, closing), the store unreachable, or the lease lost while waiting: try again
+        // aborted (superseded, closing), the store unreachable, or the key gone with the lease while waiting:
+        // a new lease and a new place in the queue
+        dropLease();
         if (signal.aborted) continue;
         await sleep(backoffDelay(attempt, { initialMs: 250, maxMs: 5000, jitter: 'half' }), signal);
       }
@@ -236,24 +246,32 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
         states.delete(c.service);
         return 'not-applied';
       }
-      if (await waitReady(c, r.restart, t0)) {
-        if (closing.signal.aborted) return 'closed';
+      const ready = await waitReady(c, r.restart, t0);
+      if (ready === 'moot') {
+        if (states.get(c.service)?.hash === c.hash) {
+          states.delete(c.service);
+          changed();
+        }
+        return 'closed';
+      }
+      if (ready === 'ready') {
         const reason = `${c.what} (content ${short(c.hash)}) applied; ${c.service} ready`;
-        setPhase(c, 'done');
         tell(c, 'applied', reason);
+        setPhase(c, 'done');
         return 'applied';
       }
       const why = `not ready within ${Math.round(c.readyTimeoutMs / 100) / 10}s`;
       await c.revert();
       const reason = `${c.what} (content ${short(c.hash)}): ${c.service} ${why}; the previous config is back and the change is marked failed, so the other tends skip it`;
       await markFailed(c, why);
-      setPhase(c, 'failed', reason);
       tell(c, 'failed', reason);
+      setPhase(c, 'failed', reason);
       return 'failed';
     } finally {
       await slot.release().catch(() => {
         // unreachable: the key goes with the lease
       });
+      dropLease();
     }
   };
 
@@ -280,8 +298,8 @@ function createCoordinator(rt: Runtime, changed: () => void): Coordinator {
     status: () => [...states.values()],
     async close() {
       closing.abort();
+      // each change revokes its own lease as it ends
       await Promise.allSettled([...inFlight]);
-      await lease?.revoke().catch(() => {});
     },
   };
 }

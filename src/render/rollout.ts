@@ -6,8 +6,8 @@
  *
  * Held only when it matters: the template was rendered before in this run (the service may run on it), its
  * `on_change` restarts, reloads or signals, and the service is serving. Otherwise the file is written as always.
- * A newer output of a held template supersedes a change still waiting for its slot; an output equal to the file
- * drops what was held. Content that failed (here or on another tend) is remembered: rendered again, it is not
+ * A newer output of a held template supersedes a change still waiting for its slot (the same output rendered
+ * again does not: the change keeps its place in the queue); an output equal to the file drops what was held. Content that failed (here or on another tend) is remembered: rendered again, it is not
  * rolled again until something newer comes.
  */
 import { createHash } from 'node:crypto';
@@ -41,13 +41,14 @@ export interface RolloutContext {
 }
 
 interface GroupRollout {
+  /** per unit, the output wanted live and not yet rolled (the newest render that differs from the file) */
   held: Map<TemplateUnit, string>;
+  /** the outputs of the change in flight */
+  inFlight?: Map<TemplateUnit, string>;
   /** the change in flight and its abort (a newer output supersedes it while it waits) */
   current?: AbortController;
   /** content hashes that failed (here or elsewhere): not rolled again */
   failed: Set<string>;
-  /** bumped on every hold and drop of a unit: a superseded change gives back only what nothing replaced */
-  gen: Map<TemplateUnit, number>;
 }
 
 export interface Rollouts {
@@ -74,7 +75,7 @@ export function createRollouts(ctx: RolloutContext): Rollouts {
   const of = (g: Group): GroupRollout => {
     let s = state.get(g);
     if (!s) {
-      s = { held: new Map(), failed: new Set(), gen: new Map() };
+      s = { held: new Map(), failed: new Set() };
       state.set(g, s);
     }
     return s;
@@ -126,13 +127,19 @@ export function createRollouts(ctx: RolloutContext): Rollouts {
   const roll = async (g: Group, gs: GroupRollout) => {
     while (gs.held.size > 0 && !ctx.closed()) {
       const outputs = new Map(gs.held);
-      const taken = new Map([...outputs.keys()].map((u) => [u, gs.gen.get(u) ?? 0]));
-      gs.held.clear();
+      /** what was rolled is no longer wanted, unless a newer output came for its unit meanwhile */
+      const settle = () => {
+        for (const [u, out] of outputs) if (gs.held.get(u) === out) gs.held.delete(u);
+      };
       const c = changeOf(outputs);
-      if (gs.failed.has(c.hash)) continue; // failed before: kept out until something newer comes
+      if (gs.failed.has(c.hash)) {
+        settle(); // failed before: kept out until something newer comes
+        continue;
+      }
       const previous = new Map<TemplateUnit, string | undefined>();
       const ac = new AbortController();
       gs.current = ac;
+      gs.inFlight = outputs;
       let outcome: RolloutOutcome;
       try {
         outcome = await ctx.hook({
@@ -196,20 +203,24 @@ export function createRollouts(ctx: RolloutContext): Rollouts {
         ctx.publish({ action: 'error', service: g.name, reason: `rollout: ${(e as Error).message}` });
         outcome = 'not-applied';
       } finally {
-        if (gs.current === ac) gs.current = undefined;
+        if (gs.current === ac) {
+          gs.current = undefined;
+          gs.inFlight = undefined;
+        }
       }
       switch (outcome) {
         case 'superseded':
-          // the outputs not replaced meanwhile still wait to go live
-          for (const [u, out] of outputs) if ((gs.gen.get(u) ?? 0) === taken.get(u)) gs.held.set(u, out);
+          // `held` has what is wanted now: the next turn of the loop rolls it
           break;
         case 'failed':
         case 'skipped':
           gs.failed.add(c.hash);
+          settle();
           break;
         case 'applied':
         case 'not-applied':
         case 'closed':
+          settle();
           break;
         default: {
           const never: never = outcome;
@@ -226,17 +237,15 @@ export function createRollouts(ctx: RolloutContext): Rollouts {
     hold(u, output) {
       const gs = of(u.group);
       gs.held.set(u, output);
-      gs.gen.set(u, (gs.gen.get(u) ?? 0) + 1);
-      // a change still waiting for its slot gives way to this newer one
-      gs.current?.abort();
+      // a change still waiting for its slot gives way to a newer one (rendered again the same, it keeps its place)
+      if (gs.inFlight && gs.inFlight.get(u) !== output) gs.current?.abort();
     },
     drop(u) {
       const gs = state.get(u.group);
       if (!gs) return;
-      gs.gen.set(u, (gs.gen.get(u) ?? 0) + 1);
-      if (!gs.held.delete(u) && !gs.current) return;
+      gs.held.delete(u);
       // back to the file it has: a change of it still waiting for a slot is moot
-      if (gs.held.size === 0) gs.current?.abort();
+      if (gs.inFlight?.has(u)) gs.current?.abort();
     },
     flush(g) {
       const gs = state.get(g);

@@ -184,7 +184,8 @@ export interface RolloutChange {
 /**
  * `applied`: live and ready; `failed`: not ready in time, reverted here and marked failed in the store;
  * `skipped`: another tend marked this content failed, nothing done; `superseded`: a newer change came while
- * this one waited; `not-applied`: its check refused it; `closed`: tend is stopping.
+ * this one waited; `not-applied`: its check refused it; `closed`: tend is stopping, or the service was stopped
+ * while the change waited for it to be ready (nothing is marked: its not being ready says nothing of the change).
  */
 export type RolloutOutcome = 'applied' | 'failed' | 'skipped' | 'superseded' | 'not-applied' | 'closed';
 

@@ -43,7 +43,8 @@ trap 'echo "stop $(now)" >> stamps; exit 0' TERM
 echo "start $(now)" >> stamps
 sleep 0.5
 if grep -q bad web.conf; then echo "refusing: bad config"; else echo "ready $(now)" >> stamps; echo READY; fi
-while :; do sleep 1; done
+# short sleeps: the TERM trap runs (and stamps the stop) within a tenth of a second of the signal
+while :; do sleep 0.1; done
 `;
 
 function project(url: string, name: string): string {
@@ -164,8 +165,15 @@ describe('a rollout over five tends sharing one etcd', () => {
     // each restarted once, and at most one was out at any time
     for (const list of all()) expect(list.filter((s) => s.at >= t1 && s.kind === 'start')).toHaveLength(1);
     expect(mostOutAtOnce(all(), t1)).toBe(1);
+    expect(runTend(['status'], { cwd: projects[0] ?? '' }).stdout).toMatch(
+      new RegExp(
+        `^rollout web: done ${v2.slice('sha256:'.length, 'sha256:'.length + 12)} since \\d\\d:\\d\\d:\\d\\d$`,
+        'm',
+      ),
+    );
+    // one line each says so (the stdout line is written after the status changed: waited for, not raced)
     for (const t of tends)
-      expect(t.output()).toMatch(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
+      await t.waitForOutput(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
 
     // 2. a bad value: one canary applies it, is not ready within 3 s, goes back; the others skip it
     const t2 = Date.now();
@@ -188,15 +196,21 @@ describe('a rollout over five tends sharing one etcd', () => {
       // every service runs on the good file again: the canary after its revert, the others all along
       expect(conf(d)).toBe('msg=v2\n');
       if (i === canary) {
-        // the bad start, then the start on the previous file, which became ready
-        expect(mine.filter((s) => s.kind === 'start')).toHaveLength(2);
-        await waitFor(() => stamps(d, '').at(-1)?.kind === 'ready', { what: 'canary ready again' });
-        expect(tends[i]?.output()).toMatch(
+        // the bad start, then the start on the previous file, which becomes ready
+        await waitFor(
+          () => {
+            const since = stamps(d, '').filter((s) => s.at >= t2);
+            return since.filter((s) => s.kind === 'start').length === 2 && since.at(-1)?.kind === 'ready';
+          },
+          { what: 'canary ready again on the previous file' },
+        );
+        expect(stamps(d, '').filter((s) => s.at >= t2 && s.kind === 'start')).toHaveLength(2);
+        await tends[i]?.waitForOutput(
           /web: rollout failed: web\.conf \(content [0-9a-f]{12}\): web not ready within 3s; the previous config is back/,
         );
       } else {
         expect(mine).toEqual([]);
-        expect(tends[i]?.output()).toMatch(
+        await tends[i]?.waitForOutput(
           new RegExp(
             `web: rollout skipped: web\\.conf \\(content [0-9a-f]{12}\\) failed on ${names[canary]}`,
           ),
@@ -231,4 +245,24 @@ describe('a rollout over five tends sharing one etcd', () => {
     // no slot is left behind once the rollout is over
     expect((await direct.getAll().prefix(`${ns}rollout/shop/web/slots/`).keys()).length).toBe(0);
   }, 240_000);
+
+  it('a service stopped by an operator while its change waits to be ready: nothing is marked failed', async () => {
+    const ns = `rolloutstop${Date.now()}/`;
+    await direct.put(`${ns}app/msg`).value('v1');
+    const dir = project(`etcd://${etcd.endpoint}/${ns}`, 's1');
+    const t = startTend(['up'], { cwd: dir, env: { TEND_FLEET_NAME: 's1', TEND_FLEET_TTL_MS: '2000' } });
+    await t.waitForOutput(/app UP/, 60_000);
+    // a value it will not become ready with, then the operator stops it before ready_timeout (3 s) is up
+    await direct.put(`${ns}app/msg`).value('bad');
+    await waitFor(() => rolloutOf(dir)?.phase === 'applying', { what: 'applying', intervalMs: 100 });
+    const stopped = Date.now();
+    expect(runTend(['stop', 'web'], { cwd: dir }).code).toBe(0);
+    await waitFor(() => rolloutOf(dir) === undefined, { what: 'the rollout given up', timeoutMs: 15_000 });
+    // past the ready_timeout: still no mark, no revert, and the slot is back
+    await waitFor(() => Date.now() > stopped + 4000, { what: 'past ready_timeout', timeoutMs: 10_000 });
+    expect((await direct.getAll().prefix(`${ns}rollout/shop/web/failed/`).keys()).length).toBe(0);
+    expect((await direct.getAll().prefix(`${ns}rollout/shop/web/slots/`).keys()).length).toBe(0);
+    expect(conf(dir)).toBe('msg=bad\n');
+    expect(t.output()).not.toMatch(/rollout failed/);
+  }, 120_000);
 });

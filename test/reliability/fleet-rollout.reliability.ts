@@ -6,7 +6,9 @@
  * - SIGKILLs it: its slot stays until its lease expires, then the rollout goes on to the two others; started
  *   again, that tend runs on the change (it was written before the restart) and is ready;
  * - cuts it from etcd (proxy cut): etcd expires its lease, the rollout goes on to the two others; the cut tend
- *   finishes its own change on its own (its service ready on it), store or not.
+ *   finishes its own change on its own (its service ready on it), store or not;
+ * - cuts a tend waiting in the queue for longer than the TTL: its key goes with its lease, the others go on, and
+ *   once back it queues again and applies the change in its turn.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -205,5 +207,39 @@ describe('a rollout when the slot holder fails', () => {
     expect(starts(h)).toBe(2);
     await waitFor(async () => (await holders(ns)).length === 0, { what: 'no slot left', timeoutMs: 15_000 });
     expect(h.tend?.proc.exitCode).toBeNull();
+  });
+
+  it('a waiting tend cut from etcd: the others go on, and back, it queues again and applies the change', async () => {
+    const t = tally('rollout: waiting tend cut from etcd');
+    const ns = `rwait${Date.now()}/`;
+    await direct.put(`${ns}app/msg`).value('v1');
+    const members = await fleetOf(ns, 3);
+    const h = await holdFirst(ns, members);
+    const [w, last] = members.filter((m) => m !== h) as [Member, Member];
+    await waitFor(async () => (await holders(ns)).includes(w.name), { what: 'the waiting tend queued' });
+    w.proxy.cut();
+    t.add('cuts');
+    // its queue key goes with its lease
+    await waitFor(async () => !(await holders(ns)).includes(w.name), {
+      what: 'the cut tend out of the queue',
+      timeoutMs: 30_000,
+    });
+    for (const m of [h, last]) writeFileSync(join(m.dir, 'go'), '');
+    await waitFor(async () => (await Promise.all([h, last].map(phase))).every((p) => p === 'done'), {
+      what: 'the two others done',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    expect(starts(w)).toBe(1);
+    writeFileSync(join(w.dir, 'go'), '');
+    w.proxy.restore();
+    await waitFor(async () => (await phase(w)) === 'done', {
+      what: 'the cut tend done once back',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    expect(conf(w)).toBe('msg=v2\n');
+    expect(starts(w)).toBe(2);
+    await waitFor(async () => (await holders(ns)).length === 0, { what: 'no slot left', timeoutMs: 15_000 });
   });
 });
