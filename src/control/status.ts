@@ -56,7 +56,7 @@ function readingAids(
   const now = Date.now();
   const samples = samplesOf(rt);
   const retryAt = samples.backoffUntil(s.name);
-  const order = cs.plan.order.indexOf(s.name);
+  const order = positionOf(cs.plan.order, s.name);
   const templates = templatesOf(rt, s.name);
   const answer = cs.probeAnswer?.(s.name) ?? cs.health(s.name);
   return {
@@ -70,6 +70,19 @@ function readingAids(
     colour: colourOf(order >= 0 ? order : cs.plan.order.length),
     templates: templates.length > 0 ? templates : undefined,
   };
+}
+
+// plan.order → each name's place in it: an indexOf per service made a status of n services O(n²) (5,000
+// services: 12.5 million string comparisons per `tend status`)
+const positions = new WeakMap<readonly string[], Map<string, number>>();
+
+function positionOf(order: readonly string[], name: string): number {
+  let index = positions.get(order);
+  if (!index) {
+    index = new Map(order.map((n, i) => [n, i]));
+    positions.set(order, index);
+  }
+  return index.get(name) ?? -1;
 }
 
 /** A path under the app's folder, relative to it (what the manifest says); any other, absolute. */
