@@ -64,6 +64,11 @@ describe.runIf(process.platform === 'linux' && fastSpawnAvailable())('exits amon
     expect(r.idleGone).toBe(0);
   }, 120_000);
 
+  it('a child of Node’s first in line is left to libuv, and the service behind it is still collected', async () => {
+    const r = await runJson(process.execPath, [build.script('exits-head.js')], janitor);
+    expect(r).toEqual({ leftToLibuv: true, node: 5, fast: 7 });
+  });
+
   it.runIf(straceWorks())(
     'an exit costs a few wait calls, not one per child still running',
     async () => {
