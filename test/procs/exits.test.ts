@@ -4,7 +4,7 @@
  * of children still running.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fastSpawnAvailable } from '../../src/procs/index.js';
@@ -25,18 +25,22 @@ function straceWorks(): boolean {
 describe.runIf(process.platform === 'linux' && fastSpawnAvailable())('exits among many children', () => {
   let build: ReturnType<typeof buildFixtures>;
   const janitor = processJanitor();
-  let dir: string;
+  const dirs: string[] = [];
   beforeAll(() => {
     build = buildFixtures();
   });
   afterAll(() => build?.cleanup());
-  afterEach(() => janitor.cleanup());
+  afterEach(() => {
+    janitor.cleanup();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
 
   const scenario = (
     counts: { idle: number; burst: number; node: number; orphans: number },
     trace?: string,
   ) => {
-    dir = tempDir();
+    const dir = tempDir();
+    dirs.push(dir);
     const fifo = join(dir, 'go');
     execFileSync('mkfifo', [fifo]);
     const args = [
@@ -72,7 +76,9 @@ describe.runIf(process.platform === 'linux' && fastSpawnAvailable())('exits amon
   it.runIf(straceWorks())(
     'an exit costs a few wait calls, not one per child still running',
     async () => {
-      const trace = join(tempDir(), 'waits.txt');
+      const traceDir = tempDir();
+      dirs.push(traceDir);
+      const trace = join(traceDir, 'waits.txt');
       const counts = { idle: 1000, burst: 100, node: 10, orphans: 10 };
       const r = await scenario(counts, trace);
       expect(r.burst).toEqual({ n: 100, right: 100 });
