@@ -7,18 +7,29 @@
 //   start-up   launch → every service has stamped (as bench/startup)
 //   idle       after `settle` s at rest: the supervisor's CPU and context switches (all threads) over `window` s,
 //              then VmRSS and PSS (the supervisor's own processes only: runit's runsvdir + every runsv)
-//   restart    SIGKILL one service (s0) while the others idle → its replacement's stamp; median of `restarts`
-//   status     `tend status`, `supervisorctl status`, `pm2 jlist`, `sv status <every dir>`: wall time, median of 3
+//   restart    SIGKILL one service (s0) while the others idle → its replacement's stamp; median of `restarts`;
+//              and the supervisor's CPU per restart (its idle rate taken out)
+//   status     `tend status`, `supervisorctl status`, `pm2 jlist`, `sv status <every dir>`: wall time, median of 3;
+//              and the supervisor's own CPU per status (the client's is not counted)
 //   stop       the supervisor's own stop of everything (as bench/startup), cut at 120 s
 //
 // Writes bench/scale/results.json, bench/scale/RESULTS.md and one chart per figure (bench/scale/*.svg, services
 // on a log axis), with the slope of each figure per service (a least-squares fit on the two largest sizes run).
 //
 //   node bench/scale/run.mjs [--counts 10,100,1000,5000] [--only tend,runit] [--settle 20] [--window 30]
-//                            [--restarts 5] [--quick] [--no-write]
+//                            [--restarts 5] [--quick] [--no-write] [--json FILE]
 //   node bench/scale/run.mjs --render          re-write RESULTS.md and the charts from results.json
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +56,32 @@ function stamps(file) {
   }
   return out;
 }
+
+/**
+ * The stamps of `name` written past byte `from` of file: the restart loop polls every 2 ms, and re-reading
+ * 5,000 services' stamps that often took a core from the machine tend was being measured on.
+ */
+function newStamps(file, from, name) {
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    if (size <= from) return [];
+    const buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(`${name} `))
+      .map((l) => Number(l.slice(name.length + 1)));
+  } catch {
+    return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const sizeOf = (file) => (existsSync(file) ? statSync(file).size : 0);
 
 /** pid of the live stamp-child started as service `name` (its argv[2]). */
 function pidOf(h, name) {
@@ -128,16 +165,19 @@ async function once(name, count, o) {
     r.procs = pids1.length;
     // restart latency of s0 while the others idle (the peers' 1 s rule is met: s0 ran for more than 1 s)
     const lat = [];
+    const idleRate = (cpuMs(pids1) - cpu0) / (Date.now() - t0); // ms of CPU per ms, to take out below
+    const cpuR0 = cpuMs(h.supervisorPids());
+    const tR0 = Date.now();
     for (let i = 0; i < o.restarts; i++) {
       const pid = pidOf(h, 's0');
       if (!pid) break;
-      const before = stamps(file).get('s0')?.length ?? 0;
+      const from = sizeOf(file);
       const killedAt = Date.now();
       process.kill(pid, 'SIGKILL');
       let got;
       while (Date.now() < killedAt + 10_000) {
-        const s = stamps(file).get('s0') ?? [];
-        if (s.length > before) {
+        const s = newStamps(file, from, 's0');
+        if (s.length > 0) {
           got = s[s.length - 1] * 1000 - killedAt;
           break;
         }
@@ -146,12 +186,21 @@ async function once(name, count, o) {
       if (got !== undefined) lat.push(got);
       await sleep(1500); // past the 1 s rule before the next kill
     }
+    // The supervisor's CPU per restart (exit seen, respawn), its idle CPU over the same time taken out
+    if (lat.length > 0)
+      r.restartCpuMs = Math.max(
+        0,
+        (cpuMs(h.supervisorPids()) - cpuR0 - idleRate * (Date.now() - tR0)) / lat.length,
+      );
     r.restartMs = median(lat);
     // status
     const st = statusArgv(name, dir, count);
     const times = [];
+    const cpuS0 = cpuMs(h.supervisorPids());
     for (let i = 0; i < 3; i++) times.push(await timed(st.argv, st.env));
     r.statusMs = times.includes(undefined) ? undefined : median(times);
+    // what answering costs the supervisor itself (the client's start is in statusMs, not here)
+    r.statusCpuMs = (cpuMs(h.supervisorPids()) - cpuS0) / 3;
   } finally {
     const t = Date.now();
     const clean = await h.stop({ graceful: true, timeoutMs: 120_000 });
@@ -208,7 +257,9 @@ const FIGURES = [
   { key: 'idleCpuMsPerMin', title: 'Idle CPU', unit: 'ms per minute', file: 'idle-cpu.svg' },
   { key: 'wakeupsPerSec', title: 'Idle wake-ups', unit: 'per second', file: 'wakeups.svg' },
   { key: 'restartMs', title: 'Restart latency of one service', unit: 'ms', file: 'restart.svg' },
+  { key: 'restartCpuMs', title: 'CPU of the supervisor per restart', unit: 'ms', file: 'restart-cpu.svg' },
   { key: 'statusMs', title: 'Status command', unit: 'ms', file: 'status.svg' },
+  { key: 'statusCpuMs', title: 'CPU of the supervisor per status', unit: 'ms', file: 'status-cpu.svg' },
   { key: 'stopMs', title: 'Stop of everything', unit: 'ms', file: 'stop.svg' },
 ];
 
@@ -329,6 +380,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
         window: a.get('window') && Number(a.get('window')),
         restarts: a.get('restarts') && Number(a.get('restarts')),
       });
+      if (a.get('json')) writeFileSync(a.get('json'), `${JSON.stringify(data, null, 1)}\n`);
       if (a.flag('no-write')) console.log(report(data));
       else write(data);
     } finally {

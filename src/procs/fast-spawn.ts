@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { claimExit, claimedCount, collectClaimed, watchExits } from './exits.js';
 import { decodeWaitStatus } from './reaper.js';
 import { trackPid, untrackPid } from './tracked.js';
 
@@ -24,9 +25,10 @@ type SocketOpts = SocketConstructorOpts & { onread?: OnReadOpts };
  * default disposition and none blocked (Node ignores SIGPIPE, and an ignored signal survives exec), the cwd,
  * exactly the environment given, the executable found on that environment's PATH.
  *
- * The child is not Node's, so nobody else collects it: a SIGCHLD listener waits for each live one by pid
- * (never waitpid(-1), which could take one of Node's) and emits 'exit' like a ChildProcess, with a slow
- * backstop timer in case a signal was missed. Its pid is in the registry the orphan reaper skips.
+ * The child is not Node's, so nobody else collects it: its pid is claimed in exits.ts, whose SIGCHLD listener
+ * names each exited child (waitid with WNOWAIT) and collects by pid only the claimed ones (never waitpid(-1),
+ * which could take one of Node's), and it emits 'exit' like a ChildProcess; a slow backstop timer asks every
+ * claimed pid in case a signal was missed. Its pid is in the registry the orphan reaper skips.
  *
  * Returns undefined where it cannot work (not Linux with glibc or musl, koffi missing, an old libc without
  * posix_spawn_file_actions_addchdir_np); the caller then uses child_process.spawn. posix_spawn cannot switch
@@ -55,7 +57,6 @@ interface SpawnLib {
   sigEmptySet(set: Buffer): number;
   socketpair(domain: number, type: number, protocol: number, fds: number[]): number;
   close(fd: number): number;
-  waitpid(pid: number, status: number[], options: number): number;
   errno(): number;
 }
 
@@ -67,12 +68,10 @@ const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
 const O_RDONLY = 0;
-const WNOHANG = 1;
-const ECHILD = 10;
 // Opaque libc structs: 80, 336 and 128 bytes on x86-64 glibc; room to spare for other ABIs.
 const OPAQUE_BYTES = 1024;
-// Only for a SIGCHLD that never came, which nothing known causes (signals coalesce, and every SIGCHLD checks
-// every child). Each pass waits on every service and leaves garbage whose collection woke V8's four worker
+// Only for a SIGCHLD that never came, which nothing known causes (signals coalesce, and every SIGCHLD collects
+// every exited child). Each pass waits on every service and leaves garbage whose collection woke V8's four worker
 // threads: at 5 s it was most of an idle tend's CPU and wake-ups (bench/lib/findings.md, F7).
 const BACKSTOP_MS = 30_000;
 
@@ -105,7 +104,6 @@ function load(): SpawnLib | null {
       sigEmptySet: c.func('int sigemptyset(void *set)'),
       socketpair: c.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
       close: c.func('int close(int fd)'),
-      waitpid: c.func('int waitpid(int pid, _Out_ int *status, int options)'),
       errno: () => koffi.errno(),
     } as SpawnLib;
   } catch {
@@ -130,8 +128,6 @@ type FastChild = EventEmitter & {
   kill(signal?: NodeJS.Signals | number): boolean;
 };
 
-const live = new Map<number, FastChild>();
-let listening = false;
 let backstop: NodeJS.Timeout | undefined;
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
@@ -139,41 +135,22 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
 );
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
-function collect(): void {
-  const c = lib;
-  if (!c) return;
-  for (const [pid, child] of live) {
-    const status = [0];
-    const got = c.waitpid(pid, status, WNOHANG);
-    if (got === 0) continue;
-    if (got === -1 && c.errno() !== ECHILD) continue;
-    live.delete(pid);
-    untrackPid(pid);
-    // ECHILD: collected behind our back; its status is lost, and it is gone all the same.
-    const { code, signal } = got === pid ? decodeWaitStatus(status[0]) : { code: null, signal: null };
-    child.exitCode = code;
-    child.signalCode = signal === null ? null : (SIGNAL_NAMES.get(signal) ?? null);
-    child.emit('exit', child.exitCode, child.signalCode);
-  }
-  if (live.size === 0 && backstop) {
+function exited(child: FastChild, status: number | undefined): void {
+  untrackPid(child.pid);
+  // undefined: collected behind our back; its status is lost, and it is gone all the same.
+  const { code, signal } = status === undefined ? { code: null, signal: null } : decodeWaitStatus(status);
+  child.exitCode = code;
+  child.signalCode = signal === null ? null : (SIGNAL_NAMES.get(signal) ?? null);
+  if (claimedCount() === 0 && backstop) {
     clearInterval(backstop);
     backstop = undefined;
   }
-}
-
-/**
- * Before the first spawn: a SIGCHLD that arrives before Node watches for it is lost, and a child that exits
- * at once would then wait for the backstop.
- */
-function listen(): void {
-  if (listening) return;
-  listening = true;
-  process.on('SIGCHLD', collect);
+  child.emit('exit', child.exitCode, child.signalCode);
 }
 
 function watch(): void {
   if (!backstop) {
-    backstop = setInterval(collect, BACKSTOP_MS);
+    backstop = setInterval(collectClaimed, BACKSTOP_MS);
     backstop.unref();
   }
 }
@@ -220,7 +197,9 @@ export function fastSpawn(
   if (!c) return undefined;
   const path = resolveFile(file, opts.env);
   if (path === undefined) throw spawnError(file, 'ENOENT');
-  listen();
+  // Before the first spawn: a SIGCHLD that arrives before Node watches for it is lost, and a child that exits
+  // at once would then wait for the backstop.
+  if (!watchExits()) return undefined;
 
   const out = [0, 0];
   const err = [0, 0];
@@ -292,8 +271,8 @@ export function fastSpawn(
     },
   }) as FastChild;
   // Registered in the same tick as the spawn: the SIGCHLD of a child that exits at once is handled later.
-  live.set(child.pid, child);
   trackPid(child.pid);
+  claimExit(child.pid, (status) => exited(child, status));
   watch();
   return child as unknown as ChildProcess;
 }

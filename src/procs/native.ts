@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 
 /**
- * The few libc calls Node does not expose: prctl (subreaper), waitpid by pid (reaping orphans) and flock
+ * The few libc calls Node does not expose: prctl (subreaper), waitpid by pid and waitid (collecting exits) and flock
  * (a pid file lock that dies with its owner).
  *
  * Why koffi rather than a node-gyp addon: koffi ships prebuilt binaries for every platform we care about
@@ -14,8 +14,12 @@ import { createRequire } from 'node:module';
 export interface Libc {
   prctl(option: number, arg2: number, arg3: number, arg4: number, arg5: number): number;
   waitpid(pid: number, status: number[], options: number): number;
+  /** infop: a siginfo_t (128 bytes) */
+  waitid(idtype: number, id: number, infop: Buffer, options: number): number;
   flock(fd: number, operation: number): number;
   errno(): number;
+  /** bytes in a pointer (where siginfo_t's union starts) */
+  pointerSize: number;
 }
 
 export const PR_SET_CHILD_SUBREAPER = 36;
@@ -47,8 +51,10 @@ export function loadLibc(): { libc: Libc } | { error: string } {
       libc: {
         prctl: lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)'),
         waitpid: lib.func('int waitpid(int, _Out_ int *, int)'),
+        waitid: lib.func('int waitid(int, int, void *, int)'),
         flock: lib.func('int flock(int, int)'),
         errno: () => koffi.errno(),
+        pointerSize: koffi.sizeof('void *'),
       },
     };
   } catch (err) {

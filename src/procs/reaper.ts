@@ -1,3 +1,4 @@
+import { addOrphanPolicy } from './exits.js';
 import { __WALL, EINTR, type Libc, loadLibc, WNOHANG } from './native.js';
 import { listChildren, procAvailable, processInfo } from './proc.js';
 import { installSpawnHook, isNodeChild } from './tracked.js';
@@ -20,7 +21,10 @@ export interface ReaperOptions {
    * true; turning it off makes safety depend on every spawn going through spawnTracked/trackChild.
    */
   hookSpawns?: boolean;
-  /** Also scan when SIGCHLD arrives, so zombies do not wait for the timer. Default true. */
+  /**
+   * Also reap when SIGCHLD arrives, so zombies do not wait for the timer: each orphan is reaped as exits.ts
+   * names it, without a scan. Default true.
+   */
   onSigchld?: boolean;
 }
 
@@ -52,9 +56,10 @@ export interface Reaper {
  * SIGCHLD: Node 20 (libuv 1.46) lets JavaScript listen to SIGCHLD without harm. libuv itself watches SIGCHLD
  * to collect its children, and it multiplexes one signal among any number of watchers, so its own watcher
  * still fires and every 'exit' event still arrives (tested: 200 children with a listener and the reaper at
- * 10 ms, all exit codes right). The listener only triggers a scan; signals coalesce, so a scan reaps every
- * zombie, not one. The timer stays as a backstop (a zombie that was reparented while already dead also sends
- * SIGCHLD, but a missed signal costs nothing with it). Both are unref'd: the reaper never keeps tend alive.
+ * 10 ms, all exit codes right). On SIGCHLD no scan runs: exits.ts names each exited child without collecting
+ * it (waitid, WNOWAIT) and an orphan is reaped by that pid when mayReap says so; the scan is its fallback and
+ * the timer's, a backstop (a zombie that was reparented while already dead also sends SIGCHLD, but a missed
+ * signal costs nothing with it). The timer is unref'd: the reaper never keeps tend alive.
  */
 export function startReaper(opts: ReaperOptions = {}): Reaper {
   const intervalMs = opts.intervalMs ?? 30_000;
@@ -80,18 +85,28 @@ export function startReaper(opts: ReaperOptions = {}): Reaper {
   const timer = setInterval(reapNow, intervalMs);
   timer.unref();
 
-  let pending: NodeJS.Immediate | undefined;
-  const onSignal = () => {
-    // Bursts of SIGCHLD (many children exiting together) become one scan.
-    if (pending || stopped) return;
-    pending = setImmediate(() => {
-      pending = undefined;
-      if (!stopped) reapNow();
-    });
-    pending.unref();
-  };
+  // On SIGCHLD, exits.ts names each exited child (waitid with WNOWAIT) and asks here whether it may go: no
+  // listing of every child per signal, which with 5,000 services was 5,000 pids read and checked per exit.
   const listen = opts.onSigchld !== false;
-  if (listen) process.on('SIGCHLD', onSignal);
+  const leave = listen
+    ? addOrphanPolicy({
+        mayReap: (pid) => {
+          if (stopped || tracked(pid)) return false;
+          const info = preexisting.size() > 0 ? processInfo(pid) : undefined;
+          return !(info && preexisting(pid, info.startTime));
+        },
+        reaped: (pid, status) => {
+          try {
+            opts.onReaped?.(pid, status);
+          } catch {
+            // A failing callback must not stop the remaining zombies from being reaped.
+          }
+        },
+        scan: () => {
+          if (!stopped) reapNow();
+        },
+      })
+    : undefined;
 
   return {
     reapNow,
@@ -99,8 +114,7 @@ export function startReaper(opts: ReaperOptions = {}): Reaper {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      if (pending) clearImmediate(pending);
-      if (listen) process.off('SIGCHLD', onSignal);
+      leave?.();
     },
   };
 }
@@ -143,13 +157,13 @@ function reapZombieChildren(
  * collects its own children on the first loop turn after their SIGCHLD, so a zombie still there a second
  * later is an orphan. Returns whether to skip pid (identified with its start time) now.
  */
-function snapshotUntrackedChildren(): (pid: number, startTime: number) => boolean {
+function snapshotUntrackedChildren(): ((pid: number, startTime: number) => boolean) & { size(): number } {
   const known = new Map<number, { startTime: number; zombieSince?: number }>();
   for (const pid of listChildren(process.pid)) {
     const info = processInfo(pid);
     if (info && !isNodeChild(pid)) known.set(pid, { startTime: info.startTime });
   }
-  return (pid, startTime) => {
+  const skip = (pid: number, startTime: number) => {
     const entry = known.get(pid);
     if (!entry || entry.startTime !== startTime) return false;
     const now = Date.now();
@@ -158,6 +172,7 @@ function snapshotUntrackedChildren(): (pid: number, startTime: number) => boolea
     known.delete(pid);
     return false;
   };
+  return Object.assign(skip, { size: () => known.size });
 }
 
 const PREEXISTING_GRACE_MS = 1000;

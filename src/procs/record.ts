@@ -72,6 +72,10 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
     opts.onError ??
     ((err: Error) => process.emitWarning(`cannot write ${file}: ${err.message}`, 'TendProcsWarning'));
   const entries = new Map<number, PidEntry>();
+  // Each entry's JSON, made once when it is added: the file is rewritten on every spawn and exit, and
+  // serialising all 5,000 entries of a large app anew (pretty-printed, 600 KB) for each restart of one
+  // service was most of that restart's CPU and garbage. A write now joins these lines.
+  const lines = new Map<number, string>();
 
   let timer: NodeJS.Timeout | undefined;
   // version counts changes; written is the version last on disk: a flush with nothing new is free. A new
@@ -95,15 +99,13 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
             if (err.code !== 'ENOENT') throw err;
           });
         } else {
-          const content: RecordFile = {
-            version: 1,
-            runId,
-            tendPid: process.pid,
-            entries: [...entries.values()],
-          };
+          // the RecordFile shape, one entry a line
+          const head: Omit<RecordFile, 'entries'> = { version: 1, runId, tendPid: process.pid };
+          const body = [...lines.values()].join(',\n');
+          const content = `${JSON.stringify(head).slice(0, -1)},"entries":[${body ? `\n${body}\n` : ''}]}\n`;
           await makeDir(stateDir);
           // rewritten on every spawn and exit: not worth an fsync (it matters after a crash of tend, not the host)
-          await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`, { fsync: false });
+          await writeFileAtomic(file, content, { fsync: false });
         }
         written = target;
       } catch (err) {
@@ -132,17 +134,20 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
   return {
     add(entry) {
       const startTime = entry.startTime ?? processInfo(entry.pid)?.startTime ?? null;
-      entries.set(entry.pid, {
+      const e: PidEntry = {
         pid: entry.pid,
         pgid: entry.pgid ?? entry.pid,
         service: entry.service,
         startTime,
         runId,
-      });
+      };
+      entries.set(e.pid, e);
+      lines.set(e.pid, JSON.stringify(e));
       removed = false;
       schedule();
     },
     remove(pid) {
+      lines.delete(pid);
       if (entries.delete(pid)) schedule();
     },
     entries: () => [...entries.values()],
@@ -153,6 +158,7 @@ export function createPidRecord(stateDir: string, runId: string, opts: PidRecord
     clear() {
       cancelTimer();
       entries.clear();
+      lines.clear();
       removed = true;
       version++;
       return persist();
