@@ -1,0 +1,152 @@
+/**
+ * A rollout on a `file:` store: three `tend up` on this machine sharing one folder store (each its own project,
+ * state folder and TEND_FLEET_NAME), one service with `rollout: { max_parallel: 1 }` rendering a key. The slots
+ * are lock files beside the store (src/fleet/semaphore-file.ts); the failed mark is a file in the store, which
+ * every tend must see, not only the one that wrote it.
+ *
+ * - a change written into the store reaches all three, never more than one service restarting or not ready;
+ * - a bad value is applied on one tend only, reverted there; the two others never restart;
+ * - a newer good value then rolls out to all three, and no lock file is left.
+ */
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
+import { conf, isDone, mostOutAtOnce, rolloutOf, rolloutProject, sha, stamps } from '../helpers/rollout.js';
+import { waitFor } from '../helpers/wait.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await stopAllTends();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** every file under `dir`, relative, recursively (the semaphore's folder) */
+function filesUnder(dir: string): string[] {
+  let out: string[] = [];
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (e.isDirectory()) out = out.concat(filesUnder(join(dir, e.name)).map((f) => `${e.name}/${f}`));
+    else out.push(e.name);
+  }
+  return out;
+}
+
+describe('a rollout over three tends sharing one file store', () => {
+  it('rolls a change one tend at a time; a bad value halts on its canary; a newer good value rolls on', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tend-rollout-filekv-'));
+    dirs.push(root);
+    const store = join(root, 'kv');
+    mkdirSync(join(store, 'app'), { recursive: true });
+    // as an editor saves: a temp file (a dotfile: not a key) renamed into place
+    const setMsg = (v: string) => {
+      writeFileSync(join(store, 'app', '.msg.tmp'), v);
+      renameSync(join(store, 'app', '.msg.tmp'), join(store, 'app', 'msg'));
+    };
+    setMsg('v1');
+    const url = `file:${store}`;
+    const names = ['f1', 'f2', 'f3'];
+    const projects = names.map((n) => rolloutProject(url, n, dirs));
+    const tends: TendProcess[] = [];
+    for (const [i, dir] of projects.entries()) {
+      tends.push(
+        startTend(['up'], {
+          cwd: dir,
+          env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000', TEND_FLEET: 'on' },
+        }),
+      );
+    }
+    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const all = () => projects.map((d, i) => stamps(d, names[i] ?? ''));
+
+    // 1. a good change reaches all three, one at a time
+    const t1 = Date.now();
+    setMsg('v2');
+    const v2 = sha('msg=v2\n');
+    await waitFor(() => projects.every((d) => isDone(rolloutOf(d), v2)), {
+      what: 'v2 done on all three',
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
+    for (const d of projects) expect(conf(d)).toBe('msg=v2\n');
+    for (const list of all()) expect(list.filter((s) => s.at >= t1 && s.kind === 'start')).toHaveLength(1);
+    expect(mostOutAtOnce(all(), t1)).toBe(1);
+    for (const t of tends)
+      await t.waitForOutput(/web: rollout applied: web\.conf \(content [0-9a-f]{12}\) applied/);
+
+    // 2. a bad value: one canary applies it, is not ready within 3 s, goes back; the others skip it
+    const t2 = Date.now();
+    setMsg('bad');
+    const bad = sha('msg=bad\n');
+    await waitFor(
+      () => {
+        const phases = projects.map((d) => rolloutOf(d));
+        return (
+          phases.every((p) => p?.hash === bad) &&
+          phases.filter((p) => p?.phase === 'failed').length === 1 &&
+          phases.filter((p) => p?.phase === 'skipped').length === 2
+        );
+      },
+      { what: 'one failed, two skipped', timeoutMs: 90_000, intervalMs: 250 },
+    );
+    const canary = projects.findIndex((d) => rolloutOf(d)?.phase === 'failed');
+    for (const [i, d] of projects.entries()) {
+      expect(conf(d)).toBe('msg=v2\n');
+      if (i === canary) {
+        await waitFor(
+          () => {
+            const since = stamps(d, '').filter((s) => s.at >= t2);
+            return since.filter((s) => s.kind === 'start').length === 2 && since.at(-1)?.kind === 'ready';
+          },
+          { what: 'canary ready again on the previous file', timeoutMs: 30_000 },
+        );
+        await tends[i]?.waitForOutput(
+          /web: rollout failed: web\.conf \(content [0-9a-f]{12}\): web not ready within 3s; the previous config is back/,
+        );
+      } else {
+        expect(stamps(d, '').filter((s) => s.at >= t2)).toEqual([]);
+        await tends[i]?.waitForOutput(
+          new RegExp(
+            `web: rollout skipped: web\\.conf \\(content [0-9a-f]{12}\\) failed on ${names[canary]}`,
+          ),
+        );
+      }
+    }
+    // the mark is a file of the store: every tend (and the operator) sees it there
+    const mark = readFileSync(
+      join(store, 'rollout', 'shop', 'web', 'failed', bad.slice('sha256:'.length)),
+      'utf8',
+    );
+    expect(JSON.parse(mark)).toMatchObject({ hash: bad, host: names[canary] });
+
+    // 3. a newer good value rolls out to all three
+    const t3 = Date.now();
+    setMsg('v3');
+    const v3 = sha('msg=v3\n');
+    await waitFor(() => projects.every((d) => isDone(rolloutOf(d), v3)), {
+      what: 'v3 done on all three',
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
+    for (const d of projects) expect(conf(d)).toBe('msg=v3\n');
+    expect(mostOutAtOnce(all(), t3)).toBe(1);
+    for (const list of all()) expect(list.filter((s) => s.at >= t3 && s.kind === 'start')).toHaveLength(1);
+    // no queue file is left beside the store once the rollout is over
+    expect(filesUnder(join(root, '.kv.tend-semaphores'))).toEqual([]);
+    expect(runTend(['status'], { cwd: projects[0] ?? '' }).code).toBe(0);
+  }, 240_000);
+});
