@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTend } from './cli.js';
+import { runTend, runTendAsync } from './cli.js';
 
 /**
  * The service: stamps its start, reads its config, and says READY (its ready check: a log line) half a second
@@ -109,6 +109,16 @@ export interface RolloutView {
 }
 export function rolloutOf(dir: string): RolloutView | undefined {
   const r = runTend(['status', '--json'], { cwd: dir });
+  if (r.code !== 0) return undefined;
+  return (JSON.parse(r.stdout) as { rollouts?: RolloutView[] }).rollouts?.find((x) => x.service === 'web');
+}
+
+/**
+ * rolloutOf without blocking this process: for a store served from the test itself (the Consul double), which a
+ * spawnSync would stop answering while `tend status` runs.
+ */
+export async function rolloutOfAsync(dir: string): Promise<RolloutView | undefined> {
+  const r = await runTendAsync(['status', '--json'], { cwd: dir });
   if (r.code !== 0) return undefined;
   return (JSON.parse(r.stdout) as { rollouts?: RolloutView[] }).rollouts?.find((x) => x.service === 'web');
 }
