@@ -20,6 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
 import { conf, isDone, mostOutAtOnce, rolloutOf, rolloutProject, sha, stamps } from '../helpers/rollout.js';
 import { waitFor } from '../helpers/wait.js';
@@ -46,17 +47,51 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-describe('a rollout over three tends sharing one file store', () => {
+/**
+ * The two shapes of a file store: a folder (one file a key), and one YAML document, where the failed mark is
+ * written into the document beside the operator's keys.
+ */
+const SHAPES = [
+  {
+    shape: 'a folder',
+    store: 'kv',
+    /** the failed mark, as the operator finds it */
+    mark: (store: string, hex: string) =>
+      readFileSync(join(store, 'rollout', 'shop', 'web', 'failed', hex), 'utf8'),
+    /** as an editor saves: a temp file (a dotfile: not a key) renamed into place */
+    set(store: string, v: string) {
+      mkdirSync(join(store, 'app'), { recursive: true });
+      writeFileSync(join(store, 'app', '.msg.tmp'), v);
+      renameSync(join(store, 'app', '.msg.tmp'), join(store, 'app', 'msg'));
+    },
+  },
+  {
+    shape: 'one YAML document',
+    store: 'kv.yaml',
+    mark(store: string, hex: string) {
+      const doc = parse(readFileSync(store, 'utf8')) as {
+        rollout?: { shop?: { web?: { failed?: Record<string, string> } } };
+      };
+      return doc.rollout?.shop?.web?.failed?.[hex] ?? '';
+    },
+    /** the operator's edit keeps what tend wrote there (the failed mark), as an editor would */
+    set(store: string, v: string) {
+      let text = '# the shop\napp:\n  msg: v0\n';
+      try {
+        text = readFileSync(store, 'utf8');
+      } catch {}
+      writeFileSync(`${store}.tmp`, text.replace(/^( {2}msg:).*$/m, `$1 ${v}`));
+      renameSync(`${store}.tmp`, store);
+    },
+  },
+];
+
+describe.each(SHAPES)('a rollout over three tends sharing one file store ($shape)', (S) => {
   it('rolls a change one tend at a time; a bad value halts on its canary; a newer good value rolls on', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tend-rollout-filekv-'));
     dirs.push(root);
-    const store = join(root, 'kv');
-    mkdirSync(join(store, 'app'), { recursive: true });
-    // as an editor saves: a temp file (a dotfile: not a key) renamed into place
-    const setMsg = (v: string) => {
-      writeFileSync(join(store, 'app', '.msg.tmp'), v);
-      renameSync(join(store, 'app', '.msg.tmp'), join(store, 'app', 'msg'));
-    };
+    const store = join(root, S.store);
+    const setMsg = (v: string) => S.set(store, v);
     setMsg('v1');
     const url = `file:${store}`;
     const names = ['f1', 'f2', 'f3'];
@@ -126,11 +161,11 @@ describe('a rollout over three tends sharing one file store', () => {
         );
       }
     }
-    // the mark is a file of the store: every tend (and the operator) sees it there
-    const mark = readFileSync(
-      join(store, 'rollout', 'shop', 'web', 'failed', bad.slice('sha256:'.length)),
-      'utf8',
-    );
+    // the mark is in the store: every tend (and the operator) sees it there
+    const mark = S.mark(store, bad.slice('sha256:'.length));
+    // written into a document, the mark keeps what the operator wrote there (comments included)
+    if (S.store.endsWith('.yaml'))
+      expect(readFileSync(store, 'utf8')).toMatch(/^# the shop\napp:\n {2}msg: bad\n/);
     expect(JSON.parse(mark)).toMatchObject({ hash: bad, host: names[canary] });
 
     // 3. a newer good value rolls out to all three
@@ -146,7 +181,36 @@ describe('a rollout over three tends sharing one file store', () => {
     expect(mostOutAtOnce(all(), t3)).toBe(1);
     for (const list of all()) expect(list.filter((s) => s.at >= t3 && s.kind === 'start')).toHaveLength(1);
     // no queue file is left beside the store once the rollout is over
-    expect(filesUnder(join(root, '.kv.tend-semaphores'))).toEqual([]);
+    expect(filesUnder(join(root, `.${S.store}.tend-semaphores`))).toEqual([]);
     expect(runTend(['status'], { cwd: projects[0] ?? '' }).code).toBe(0);
   }, 240_000);
+});
+
+describe('max_parallel: 2 on a file store', () => {
+  it('a change reaches all three tends, never more than two out at once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tend-rollout-filekv2-'));
+    dirs.push(root);
+    const S = SHAPES[0];
+    if (!S) throw new Error('no shape');
+    const store = join(root, S.store);
+    S.set(store, 'v1');
+    const names = ['p1', 'p2', 'p3'];
+    const projects = names.map((n) => rolloutProject(`file:${store}`, n, dirs, { maxParallel: 2 }));
+    const tends = projects.map((dir, i) =>
+      startTend(['up'], { cwd: dir, env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000' } }),
+    );
+    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const t1 = Date.now();
+    S.set(store, 'v2');
+    const v2 = sha('msg=v2\n');
+    await waitFor(() => projects.every((d) => isDone(rolloutOf(d), v2)), {
+      what: 'v2 done on all three',
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
+    const all = projects.map((d, i) => stamps(d, names[i] ?? ''));
+    for (const list of all) expect(list.filter((s) => s.at >= t1 && s.kind === 'start')).toHaveLength(1);
+    expect(mostOutAtOnce(all, t1)).toBeLessThanOrEqual(2);
+    expect(filesUnder(join(root, '.kv.tend-semaphores'))).toEqual([]);
+  }, 120_000);
 });
