@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -85,6 +86,18 @@ const SHAPES = [
     },
   },
 ];
+
+/** the processes whose working folder is `dir` (a service left behind by a SIGKILLed tend) */
+function processesIn(dir: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/cwd`) === dir) out.push(Number(name));
+    } catch {}
+  }
+  return out;
+}
 
 describe.each(SHAPES)('a rollout over three tends sharing one file store ($shape)', (S) => {
   it('rolls a change one tend at a time; a bad value halts on its canary; a newer good value rolls on', async () => {
@@ -213,4 +226,59 @@ describe('max_parallel: 2 on a file store', () => {
     expect(mostOutAtOnce(all, t1)).toBeLessThanOrEqual(2);
     expect(filesUnder(join(root, '.kv.tend-semaphores'))).toEqual([]);
   }, 120_000);
+});
+
+describe('the canary SIGKILLed while it applies a bad value on a file store', () => {
+  it('frees its slot at once: the next tend becomes the canary, the third skips the value', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tend-rollout-filekill-'));
+    dirs.push(root);
+    const S = SHAPES[0];
+    if (!S) throw new Error('no shape');
+    const store = join(root, S.store);
+    S.set(store, 'v1');
+    const names = ['k1', 'k2', 'k3'];
+    // a long ready_timeout: the kill lands while the canary still waits for its service
+    const projects = names.map((n) => rolloutProject(`file:${store}`, n, dirs, { readyTimeout: '10s' }));
+    const tends = projects.map((dir, i) =>
+      startTend(['up'], { cwd: dir, env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000' } }),
+    );
+    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const t2 = Date.now();
+    S.set(store, 'bad');
+    const bad = sha('msg=bad\n');
+    // the first canary: the one whose service started again on the bad value
+    let first = -1;
+    await waitFor(
+      () => {
+        first = projects.findIndex((d) => stamps(d, '').some((s) => s.at >= t2 && s.kind === 'start'));
+        return first >= 0;
+      },
+      { what: 'a canary applying the bad value', timeoutMs: 60_000, intervalMs: 50 },
+    );
+    tends[first]?.kill('SIGKILL');
+    await tends[first]?.exited;
+    // its service outlives it (its own process group): taken down here, as the host going away would
+    for (const pid of processesIn(projects[first] ?? '')) process.kill(pid, 'SIGKILL');
+    const others = projects.map((_, i) => i).filter((i) => i !== first);
+    await waitFor(
+      () => {
+        const v = others.map((i) => rolloutOf(projects[i] ?? ''));
+        return (
+          v.every((p) => p?.hash === bad) &&
+          v.filter((p) => p?.phase === 'failed').length === 1 &&
+          v.filter((p) => p?.phase === 'skipped').length === 1
+        );
+      },
+      { what: 'the next canary failed, the third skipped', timeoutMs: 90_000, intervalMs: 250 },
+    );
+    const second = others.find((i) => rolloutOf(projects[i] ?? '')?.phase === 'failed') ?? -1;
+    const third = others.find((i) => i !== second) ?? -1;
+    expect(JSON.parse(S.mark(store, bad.slice('sha256:'.length)))).toMatchObject({ host: names[second] });
+    expect(stamps(projects[third] ?? '', '').filter((s) => s.at >= t2)).toEqual([]);
+    expect(conf(projects[second] ?? '')).toBe('msg=v1\n');
+    expect(conf(projects[third] ?? '')).toBe('msg=v1\n');
+    // the killed tend's file was written: started again, its service would run on it (docs/fleet.md)
+    expect(conf(projects[first] ?? '')).toBe('msg=bad\n');
+    expect(filesUnder(join(root, '.kv.tend-semaphores'))).toEqual([]);
+  }, 180_000);
 });

@@ -28,7 +28,7 @@ export function rolloutProject(
   url: string,
   name: string,
   dirs: string[],
-  opts: { maxParallel?: number } = {},
+  opts: { maxParallel?: number; readyTimeout?: string } = {},
 ): string {
   const dir = mkdtempSync(join(tmpdir(), `tend-rollout-${name}-`));
   dirs.push(dir);
@@ -42,7 +42,7 @@ services:
     command: exec ./svc.sh
     ready: { log: "^READY$", interval: 100ms, timeout: 60s }
     stop: { timeout: 5s }
-    rollout: { max_parallel: ${opts.maxParallel ?? 1}, ready_timeout: 3s }
+    rollout: { max_parallel: ${opts.maxParallel ?? 1}, ready_timeout: ${opts.readyTimeout ?? '3s'} }
     templates:
       - { source: web.tmpl, destination: web.conf, on_change: restart }
 `,
