@@ -81,7 +81,7 @@ describe('a rollout over two tends sharing one Consul', () => {
     const acquired = consul.requests.filter(
       (r) => r.method === 'PUT' && r.path.includes('/rollout/shop/web/slots/') && r.query.has('acquire'),
     );
-    expect(new Set(acquired.map((r) => r.query.get('acquire'))).size).toBe(2);
+    expect(new Set(acquired.map((r) => r.query.get('acquire'))).size).toBeGreaterThanOrEqual(2);
     // each change's session is destroyed as it ends: its contender key goes with it
     await waitFor(() => rolloutKeys().filter((k) => !k.endsWith('/.lock')).length === 0, {
       what: 'no contender key left',
