@@ -119,13 +119,14 @@ export async function checkCommand(opts: { file?: string; only?: string; json?: 
   // `rollout:` needs a semaphore in the store: refused here as at start (src/fleet/rollout.ts)
   const { rolloutProblems } = await import('../fleet/index.js');
   const { parseKvUrl, resolveKvUrl } = await import('../kv/index.js');
-  let kvKind: 'file' | 'etcd' | 'consul' | undefined;
+  let store: { kind: 'file' | 'etcd' | 'consul'; document: boolean } | undefined;
   try {
-    kvKind = parseKvUrl(resolveKvUrl({ manifest: plan.kv })).kind;
+    const cfg = parseKvUrl(resolveKvUrl({ manifest: plan.kv }));
+    store = { kind: cfg.kind, document: cfg.kind === 'file' && cfg.format !== 'dir' };
   } catch {
-    kvKind = undefined; // a bad URL is the store's own error at start
+    store = undefined; // a bad URL is the store's own error at start
   }
-  const rolloutErrors = kvKind ? rolloutProblems(plan, kvKind) : [];
+  const rolloutErrors = store ? rolloutProblems(plan, store) : [];
   if (rolloutErrors.length > 0) {
     for (const line of rolloutErrors) err(line);
     return EXIT.usage;

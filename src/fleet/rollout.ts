@@ -57,16 +57,30 @@ export function rollouts(plan: Runtime['plan']): Array<{ service: string; at: st
   return out;
 }
 
+/** The store as the rollout sees it: its kind, and for `file:` whether it is one hand-edited YAML/JSON document. */
+export interface RolloutStore {
+  kind: 'file' | 'etcd' | 'consul';
+  document: boolean;
+}
+
 /**
- * What `tend check` and the start say about a rollout on a store without a semaphore: one line per service,
- * naming where `rollout:` is written. Empty when the store has one (or nothing rolls).
+ * What `tend check` and the start say about a rollout on a store that cannot hold one: one line per service,
+ * naming where `rollout:` is written. Empty when the store can (or nothing rolls).
  */
-export function rolloutProblems(plan: Runtime['plan'], kvKind: 'file' | 'etcd' | 'consul'): string[] {
-  const why = semaphoreUnsupported(kvKind);
+export function rolloutProblems(plan: Runtime['plan'], store: RolloutStore): string[] {
+  // A one-document store is the operator's own file: the failed mark would be a read-change-write of it that no
+  // lock spans, and an edit saved in the same instant would be lost. tend writes nothing there (nor its fleet
+  // document), so a rollout, which must be able to say "this content failed" to the others, is refused.
+  const why = store.document
+    ? "a file store that is one YAML/JSON document is the operator's file, and tend writes nothing into it"
+    : semaphoreUnsupported(store.kind);
   if (!why) return [];
+  const fix = store.document
+    ? 'use a folder store (kv: file:./kv), etcd or Consul, or remove rollout:'
+    : 'use an etcd store (kv: etcd://…), or remove rollout:';
   return rollouts(plan).map(
     (r) =>
-      `${r.at}: services.${r.service}.rollout: ${why}; a rollout needs a semaphore in the KV store: use an etcd store (kv: etcd://…), or remove rollout:`,
+      `${r.at}: services.${r.service}.rollout: ${why}; a rollout needs the KV store to hold its slots and failed marks: ${fix}`,
   );
 }
 
@@ -93,7 +107,11 @@ export function rolloutModule(): RolloutModule {
     },
     async attach(rt) {
       if (!rt.plan.file) return undefined;
-      const problems = rolloutProblems(rt.plan, rt.kv.kind);
+      // folder stores have `touch`; a one-document store has not
+      const problems = rolloutProblems(rt.plan, {
+        kind: rt.kv.kind,
+        document: rt.kv.kind === 'file' && rt.kv.touch === undefined,
+      });
       if (problems.length > 0) throw new StartError(problems.join('\n'), EXIT.usage);
       // on a store with a semaphore the coordinator is there even when no service rolls yet (a reload may add
       // `rollout:`); it does no I/O before the first change

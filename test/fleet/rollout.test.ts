@@ -2,7 +2,7 @@
  * The `rollout:` key: defaults, a template's own rollout, positioned errors for bad values and for a job, and the
  * `tend check` on the stores that hold a semaphore.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,5 +103,29 @@ services:
         /rollout\s+2 tends at a time, each ready within 20s or reverted \(changes that restart or reload it\)/,
       );
     }
+  });
+
+  it('refuses rollout: on a file store that is one YAML/JSON document (tend writes nothing into it), at check and at start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-rollout-doc-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'kv.yaml'), "# the operator's file\napp:\n  msg: v1\n");
+    writeFileSync(
+      join(dir, 'tend.yaml'),
+      `name: shop
+kv: file:./kv.yaml
+services:
+  web:
+    command: exec sleep 60
+    rollout: { max_parallel: 2 }
+`,
+    );
+    for (const cmd of ['check', 'up']) {
+      const r = runTend([cmd], { cwd: dir });
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(
+        /tend\.yaml:6:5: services\.web\.rollout: a file store that is one YAML\/JSON document is the operator's file, and tend writes nothing into it; .*use a folder store/,
+      );
+    }
+    expect(readFileSync(join(dir, 'kv.yaml'), 'utf8')).toBe("# the operator's file\napp:\n  msg: v1\n");
   });
 });
