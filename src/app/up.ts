@@ -10,7 +10,7 @@
  * reverse order → discovery closed → notify sinks flushed, so the last events still reach webhooks and the
  * `lifecycle` script.
  */
-import { createDiscovery, openRegistry } from '../discovery/discovery.js';
+import type { OpenRegistryOptions } from '../discovery/index.js';
 import { createBus, createConsoleLines, type TendEvent } from '../events/index.js';
 import { ensurePrivateDir, makeDirSync, PrivateDirError } from '../fsx/index.js';
 import { type KvBackend, KvError, openKv } from '../kv/index.js';
@@ -19,7 +19,7 @@ import { createEcho, type Echo } from '../logs/index.js';
 import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
-import { createNotifier, type KvPut } from '../notify/index.js';
+import type { KvPut, Notifier } from '../notify/index.js';
 import { SocketError } from '../procs/index.js';
 import {
   type Attached,
@@ -62,6 +62,16 @@ export interface UpOptions {
   serviceEnv?: (service: ServicePlan) => Record<string, string>;
   /** the render module's status, for `rt.renderStatus()` */
   renderStatus?: () => RenderStatus | undefined;
+  /**
+   * Modules a reloaded manifest needs that this run has not attached yet (`tend up` attaches only those its
+   * manifest uses): attached, their service hooks in effect, before the reload adds or replaces services.
+   */
+  modulesFor?: (next: Plan) => Promise<Module[]>;
+  /**
+   * Opens the run's registry at the first `rt.discovery()`. Default: src/discovery's, whose code loads before
+   * the modules attach; `tend up` passes its own, loaded only with a module that can reach it.
+   */
+  openDiscovery?: (o: OpenRegistryOptions) => Discovery;
 }
 
 export interface Running extends Runtime {
@@ -126,7 +136,11 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   });
   // the `tend | …` lines modules write straight to stdout line up with the echo's too
   echo.adoptTendLines();
-  const notifier = createNotifier(plan.notify, {
+  // no sinks, no notify code: most manifests have none, and a reload does not change them
+  const notifier: Notifier =
+    plan.notify.length === 0
+      ? { stats: () => [], close: async () => {} }
+      : (await import('../notify/index.js')).createNotifier(plan.notify, {
     bus,
     app: plan.name,
     kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
@@ -143,11 +157,22 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     bus.subscribe((e) => printEvent(echo, consoleLine, e));
   }
   const finish = createFinishHooks({ bus, app: plan.name, envOf: (name) => stack.envOf(name) });
-  const modules = opts.modules ?? [];
-  const factories: ServiceHooksFactory[] = [
-    ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
-    (sp, log) => finish.hooksFor(sp, log),
-  ];
+  const modules = [...(opts.modules ?? [])];
+  // read at each service's creation: a module attached by a reload hooks into the services it adds
+  let factories: ServiceHooksFactory[] = [];
+  const hookUp = () => {
+    factories = [
+      ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
+      (sp, log) => finish.hooksFor(sp, log),
+    ];
+  };
+  hookUp();
+  let openDiscovery = opts.openDiscovery;
+  if (!openDiscovery) {
+    const d = await import('../discovery/index.js');
+    openDiscovery = (o) => d.createDiscovery(d.openRegistry(o));
+  }
+  const openRegistry = openDiscovery;
   let stack: ReturnType<typeof createStack>;
   try {
     stack = createStack({
@@ -255,11 +280,11 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     metrics,
     control,
     discovery() {
-      discovery ??= createDiscovery(openRegistry({ kvUrl: plan.kv, kv, baseDir: plan.dir, env }));
+      discovery ??= openRegistry({ kvUrl: plan.kv, kv, baseDir: plan.dir, env });
       return discovery;
     },
     envOf: (service) => stack.envOf(service) ?? {},
-    reload: (o) => reload(rt, o),
+    reload: (o) => reload(rt, o, attachFor),
     renderStatus: () => opts.renderStatus?.(),
   };
   // SIGHUP re-reads the manifest while the services are down (before the modules' own hangup work, such as
@@ -274,11 +299,20 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       }
     });
   }
+  const attach = async (m: Module) => {
+    const handle: Attached | undefined = await m.attach?.(rt);
+    if (handle) closers.push({ name: m.name, close: () => handle.close() });
+  };
+  // a reloaded manifest that starts using templates, probes or discovery: those modules join the run
+  const attachFor = async (next: Plan) => {
+    const more = (await opts.modulesFor?.(next)) ?? [];
+    if (more.length === 0) return;
+    modules.push(...more);
+    hookUp();
+    for (const m of more) await attach(m);
+  };
   try {
-    for (const m of modules) {
-      const handle: Attached | undefined = await m.attach?.(rt);
-      if (handle) closers.push({ name: m.name, close: () => handle.close() });
-    }
+    for (const m of [...modules]) await attach(m);
   } catch (e) {
     for (const m of closers.reverse()) await m.close().catch(() => {});
     if (discovery) await settleWithin(discovery.close(), CLOSE_WAIT_MS);
