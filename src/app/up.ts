@@ -141,16 +141,16 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     plan.notify.length === 0
       ? { stats: () => [], close: async () => {} }
       : (await import('../notify/index.js')).createNotifier(plan.notify, {
-    bus,
-    app: plan.name,
-    kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
-    stdout: out,
-    beforeStdout: () => echo.flush(),
-    stdoutLine: (text) => echo.tendLine(text),
-    stderr: opts.err,
-    cwd: plan.dir,
-    env: { ...childEnv, TEND_APP: plan.name },
-  });
+          bus,
+          app: plan.name,
+          kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
+          stdout: out,
+          beforeStdout: () => echo.flush(),
+          stdoutLine: (text) => echo.tendLine(text),
+          stderr: opts.err,
+          cwd: plan.dir,
+          env: { ...childEnv, TEND_APP: plan.name },
+        });
   const printEvents = opts.printEvents ?? !plan.notify.some((n) => n.kind === 'stdout');
   if (printEvents) {
     const consoleLine = createConsoleLines();

@@ -7,7 +7,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
-import { DISABLED_BY_DEFAULT, templateFunctionNames } from '../template/index.js';
+// the names only: the engine itself loads only where a template renders
+import { DISABLED_BY_DEFAULT, FUNCTION_NAMES } from '../template/names.js';
 import {
   anyValue,
   bool,
@@ -425,7 +426,7 @@ function templateFunction(which: 'any' | 'disabled'): Decoder<string> {
         return fail(cx, n, path, `expected ${expected}, got ${describe(n)}`);
       }
       const name = n.value.trim();
-      const all = templateFunctionNames();
+      const all = FUNCTION_NAMES;
       if (!all.includes(name)) {
         const candidates = which === 'any' ? all : DISABLED_BY_DEFAULT;
         return fail(cx, n, path, `unknown template function "${name}"${didYouMean(name, candidates)}`);
