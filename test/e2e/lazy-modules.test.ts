@@ -54,11 +54,14 @@ const UNUSED = [
   /^discovery\//,
   /^notify\//,
   /^kv\/(etcd|consul)\.js$/,
+  // the other commands' definitions, and the dashboard page until someone asks for it
+  /^cli\/(client|export|fleet|render)\.js$/,
+  /^control\/dashboard\.js$/,
   /^nm:(etcd3|@grpc|ajv|prom-client)/,
 ];
 
 describe('tend up loads what the manifest uses', () => {
-  it('a manifest of plain services starts without the template engine, probes, discovery, notify or KV clients', async () => {
+  it('a manifest of plain services starts without the template engine, probes, discovery, notify, KV clients or the dashboard', async () => {
     const { t, loaded } = setUp(`name: plain
 services:
   a:
