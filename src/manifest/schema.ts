@@ -407,8 +407,9 @@ const waitObj = map(
 const wait = orShort('min', waitObj, duration());
 
 /**
- * A template function name: one of consul-template's map as tend binds it (derived from the function map
- * itself, so names other helpers add are known without a list here), or, for `allow`, one of those off by default.
+ * A template function name: one of consul-template's map as tend binds it (template/names.ts, a plain list a test
+ * keeps equal to the function map, so that a manifest loads without the engine), or, for `allow`, one of those off
+ * by default.
  */
 function templateFunction(which: 'any' | 'disabled'): Decoder<string> {
   const expected =
