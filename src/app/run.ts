@@ -70,8 +70,9 @@ function optionalModules() {
     async forPlan(plan: Plan): Promise<Module[]> {
       const needs = modulesNeeded(plan);
       const next = OPTIONAL.filter((m) => needs[m] && !loaded.has(m));
+      const modules = await Promise.all(next.map(load));
       for (const m of next) loaded.add(m);
-      return Promise.all(next.map(load));
+      return modules;
     },
     openDiscovery(o: OpenRegistryOptions): Discovery {
       // only the render loop and the discovery module open it, and each loads the code first

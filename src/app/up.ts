@@ -167,12 +167,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     ];
   };
   hookUp();
-  let openDiscovery = opts.openDiscovery;
-  if (!openDiscovery) {
-    const d = await import('../discovery/index.js');
-    openDiscovery = (o) => d.createDiscovery(d.openRegistry(o));
-  }
-  const openRegistry = openDiscovery;
+  const openDiscovery = opts.openDiscovery ?? (await loadDiscovery());
   let stack: ReturnType<typeof createStack>;
   try {
     stack = createStack({
@@ -280,7 +275,7 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     metrics,
     control,
     discovery() {
-      discovery ??= openRegistry({ kvUrl: plan.kv, kv, baseDir: plan.dir, env });
+      discovery ??= openDiscovery({ kvUrl: plan.kv, kv, baseDir: plan.dir, env });
       return discovery;
     },
     envOf: (service) => stack.envOf(service) ?? {},
@@ -305,11 +300,11 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   };
   // a reloaded manifest that starts using templates, probes or discovery: those modules join the run
   const attachFor = async (next: Plan) => {
-    const more = (await opts.modulesFor?.(next)) ?? [];
-    if (more.length === 0) return;
-    modules.push(...more);
+    for (const m of (await opts.modulesFor?.(next)) ?? []) {
+      await attach(m);
+      modules.push(m);
+    }
     hookUp();
-    for (const m of more) await attach(m);
   };
   try {
     for (const m of [...modules]) await attach(m);
@@ -335,6 +330,12 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     },
   );
   return { ...rt, done };
+}
+
+/** src/discovery's registry opener, for runs that did not bring their own (tests that attach modules directly). */
+async function loadDiscovery(): Promise<(o: OpenRegistryOptions) => Discovery> {
+  const d = await import('../discovery/index.js');
+  return (o) => d.createDiscovery(d.openRegistry(o));
 }
 
 /**
