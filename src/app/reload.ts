@@ -4,6 +4,7 @@
  */
 import { describeReload } from '../control/format.js';
 import { formatIssue, loadManifest, ManifestError } from '../manifest/index.js';
+import type { Plan } from '../manifest/types.js';
 import { SocketError } from '../procs/index.js';
 import { ReloadError, type ReloadResult, type Runtime } from '../runtime/index.js';
 import { userRefusal } from '../supervisor/index.js';
@@ -36,11 +37,13 @@ export function startupOverrides(env: NodeJS.ProcessEnv, argv: string[] = proces
 /**
  * Reloads the manifest of a running tend; throws ReloadError when the new manifest is invalid. With
  * `start: false` added and changed services are left for the caller to start (SIGHUP: the lifecycle restarts
- * every service after the reload).
+ * every service after the reload). `prepare` runs once the new manifest is accepted, before any service
+ * changes: `tend up` attaches there the modules the new manifest needs and the old one did not.
  */
 export function reload(
   rt: Omit<Runtime, 'reload'>,
   opts: { argv?: string[]; start?: boolean } = {},
+  prepare?: (next: Plan) => Promise<void>,
 ): Promise<ReloadResult> {
   const cs = rt.control;
   return cs.exclusive(async () => {
@@ -72,6 +75,7 @@ export function reload(
     if (overrides.http) next.http = current.http;
     if (overrides.kv) next.kv = current.kv;
     const diff = planDiff(current, next);
+    await prepare?.(next);
     try {
       await applyPlanDiff(rt.stack, next, diff, { start: opts.start });
     } catch (e) {

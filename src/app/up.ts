@@ -10,7 +10,7 @@
  * reverse order → discovery closed → notify sinks flushed, so the last events still reach webhooks and the
  * `lifecycle` script.
  */
-import { createDiscovery, openRegistry } from '../discovery/discovery.js';
+import type { OpenRegistryOptions } from '../discovery/index.js';
 import { createBus, createConsoleLines, type TendEvent } from '../events/index.js';
 import { ensurePrivateDir, makeDirSync, PrivateDirError } from '../fsx/index.js';
 import { type KvBackend, KvError, openKv } from '../kv/index.js';
@@ -19,7 +19,7 @@ import { createEcho, type Echo } from '../logs/index.js';
 import { formatDuration } from '../manifest/index.js';
 import type { Plan, ServicePlan } from '../manifest/types.js';
 import { createMetrics } from '../metrics/index.js';
-import { createNotifier, type KvPut } from '../notify/index.js';
+import type { KvPut, Notifier } from '../notify/index.js';
 import { catchRealtimeSignals, realtimeName, SocketError } from '../procs/index.js';
 import {
   type Attached,
@@ -69,6 +69,16 @@ export interface UpOptions {
   rollout?: (change: RolloutChange) => Promise<RolloutOutcome>;
   /** the rollouts' status, for `rt.rolloutStatus()` */
   rolloutStatus?: () => RolloutStatus[];
+  /**
+   * Modules a reloaded manifest needs that this run has not attached yet (`tend up` attaches only those its
+   * manifest uses): attached, their service hooks in effect, before the reload adds or replaces services.
+   */
+  modulesFor?: (next: Plan) => Promise<Module[]>;
+  /**
+   * Opens the run's registry at the first `rt.discovery()`. Default: src/discovery's, whose code loads before
+   * the modules attach; `tend up` passes its own, loaded only with a module that can reach it.
+   */
+  openDiscovery?: (o: OpenRegistryOptions) => Discovery;
 }
 
 export interface Running extends Runtime {
@@ -133,28 +143,38 @@ export async function startUp(opts: UpOptions): Promise<Running> {
   });
   // the `tend | …` lines modules write straight to stdout line up with the echo's too
   echo.adoptTendLines();
-  const notifier = createNotifier(plan.notify, {
-    bus,
-    app: plan.name,
-    kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
-    stdout: out,
-    beforeStdout: () => echo.flush(),
-    stdoutLine: (text) => echo.tendLine(text),
-    stderr: opts.err,
-    cwd: plan.dir,
-    env: { ...childEnv, TEND_APP: plan.name },
-  });
+  // no sinks, no notify code: most manifests have none, and a reload does not change them
+  const notifier: Notifier =
+    plan.notify.length === 0
+      ? { stats: () => [], close: async () => {} }
+      : (await import('../notify/index.js')).createNotifier(plan.notify, {
+          bus,
+          app: plan.name,
+          kvPut: opts.kvPut ?? ((key, value) => kv.put(key, value)),
+          stdout: out,
+          beforeStdout: () => echo.flush(),
+          stdoutLine: (text) => echo.tendLine(text),
+          stderr: opts.err,
+          cwd: plan.dir,
+          env: { ...childEnv, TEND_APP: plan.name },
+        });
   const printEvents = opts.printEvents ?? !plan.notify.some((n) => n.kind === 'stdout');
   if (printEvents) {
     const consoleLine = createConsoleLines();
     bus.subscribe((e) => printEvent(echo, consoleLine, e));
   }
   const finish = createFinishHooks({ bus, app: plan.name, envOf: (name) => stack.envOf(name) });
-  const modules = opts.modules ?? [];
-  const factories: ServiceHooksFactory[] = [
-    ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
-    (sp, log) => finish.hooksFor(sp, log),
-  ];
+  const modules = [...(opts.modules ?? [])];
+  // read at each service's creation: a module attached by a reload hooks into the services it adds
+  let factories: ServiceHooksFactory[] = [];
+  const hookUp = () => {
+    factories = [
+      ...modules.flatMap((m) => (m.serviceHooks ? [m.serviceHooks] : [])),
+      (sp, log) => finish.hooksFor(sp, log),
+    ];
+  };
+  hookUp();
+  const openDiscovery = opts.openDiscovery ?? (await loadDiscovery());
   let stack: ReturnType<typeof createStack>;
   try {
     stack = createStack({
@@ -262,11 +282,11 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     metrics,
     control,
     discovery() {
-      discovery ??= createDiscovery(openRegistry({ kvUrl: plan.kv, kv, baseDir: plan.dir, env }));
+      discovery ??= openDiscovery({ kvUrl: plan.kv, kv, baseDir: plan.dir, env });
       return discovery;
     },
     envOf: (service) => stack.envOf(service) ?? {},
-    reload: (o) => reload(rt, o),
+    reload: (o) => reload(rt, o, attachFor),
     renderStatus: () => opts.renderStatus?.(),
     rollout: opts.rollout,
     rolloutStatus: () => opts.rolloutStatus?.() ?? [],
@@ -285,11 +305,20 @@ export async function startUp(opts: UpOptions): Promise<Running> {
       }
     });
   }
-  try {
-    for (const m of modules) {
-      const handle: Attached | undefined = await m.attach?.(rt);
-      if (handle) closers.push({ name: m.name, close: () => handle.close() });
+  const attach = async (m: Module) => {
+    const handle: Attached | undefined = await m.attach?.(rt);
+    if (handle) closers.push({ name: m.name, close: () => handle.close() });
+  };
+  // a reloaded manifest that starts using templates, probes or discovery: those modules join the run
+  const attachFor = async (next: Plan) => {
+    for (const m of (await opts.modulesFor?.(next)) ?? []) {
+      await attach(m);
+      modules.push(m);
     }
+    hookUp();
+  };
+  try {
+    for (const m of [...modules]) await attach(m);
   } catch (e) {
     for (const m of closers.reverse()) await m.close().catch(() => {});
     if (discovery) await settleWithin(discovery.close(), CLOSE_WAIT_MS);
@@ -312,6 +341,12 @@ export async function startUp(opts: UpOptions): Promise<Running> {
     },
   );
   return { ...rt, done };
+}
+
+/** src/discovery's registry opener, for runs that did not bring their own (tests that attach modules directly). */
+async function loadDiscovery(): Promise<(o: OpenRegistryOptions) => Discovery> {
+  const d = await import('../discovery/index.js');
+  return (o) => d.createDiscovery(d.openRegistry(o));
 }
 
 /**

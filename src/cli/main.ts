@@ -7,10 +7,6 @@
 import './v8-flags.js';
 import { Argument, Command, Option } from 'commander';
 import { VERSION } from '../runtime/version.js';
-import { registerClientCommands } from './client.js';
-import { registerExportCommands } from './export.js';
-import { registerFleetCommand } from './fleet.js';
-import { registerRenderCommands } from './render.js';
 
 // `tend schema | head` closes the pipe early: that is the reader's choice, not an error of tend's. `tend up`
 // and `tend run` are another matter: their stdout and stderr only copy the logs and events, and a reader that
@@ -98,10 +94,21 @@ program
     process.exitCode = await schemaCommand();
   });
 
-registerClientCommands(program);
-registerRenderCommands(program);
-registerExportCommands(program);
-registerFleetCommand(program);
+// `tend up` and `tend run` start faster without the other commands' definitions (and their modules):
+// commander dispatches on the first word, and their own flags and help are all they parse.
+const first = process.argv[2];
+if (first !== 'up' && first !== 'run') {
+  const [client, render, exp, fleet] = await Promise.all([
+    import('./client.js'),
+    import('./render.js'),
+    import('./export.js'),
+    import('./fleet.js'),
+  ]);
+  client.registerClientCommands(program);
+  render.registerRenderCommands(program);
+  exp.registerExportCommands(program);
+  fleet.registerFleetCommand(program);
+}
 
 program
   .command('completion')
@@ -116,7 +123,6 @@ program
 // An unknown command: commander's own suggestion is too eager (`tend top` offered `stop`); ours asks for a
 // closer match (see suggest.ts) and names the command that lists the others.
 program.showSuggestionAfterError(false);
-const first = process.argv[2];
 if (first !== undefined && !first.startsWith('-') && first !== 'help') {
   const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
   if (!known.includes(first)) {

@@ -31,7 +31,6 @@ import {
   takeStream,
   writeTokenFile,
 } from './access.js';
-import { DASHBOARD_HTML } from './dashboard.js';
 import { tokenPathOf } from './locate.js';
 import { samplesOf } from './samples.js';
 import { notReadyReason, serviceView, statusView } from './status.js';
@@ -431,6 +430,8 @@ async function route(
     res.setHeader('x-frame-options', 'DENY');
     res.setHeader('referrer-policy', 'no-referrer');
     res.setHeader('x-content-type-options', 'nosniff');
+    // 36 kB of page that most runs never serve: loaded at the first request for it
+    const { DASHBOARD_HTML } = await import('./dashboard.js');
     return sendText(res, 200, DASHBOARD_HTML, 'text/html; charset=utf-8');
   }
   if (path === '/api') {

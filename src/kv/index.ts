@@ -4,7 +4,6 @@
  * own rules (Consul's index resets, etcd's compaction, fs.watch quirks) to itself. See types.ts for the contract
  * and url.ts for the URL forms.
  */
-import { createConsulBackend } from './consul.js';
 import { createFileBackend } from './file.js';
 import { lazyBackend } from './lazy.js';
 import { defaultTiming, type KvBackend, type KvTiming } from './types.js';
@@ -51,11 +50,15 @@ export function openKv(url: string, opts: OpenKvOptions = {}): KvBackend {
   switch (config.kind) {
     case 'file':
       return createFileBackend(config, { baseDir: opts.baseDir ?? process.cwd(), timing });
+    // Each remote client loads on first use (etcd's pulls gRPC and protobuf in; Consul's is 20 kB of code): a
+    // `tend up` on a file store, and every client command, never compiles them.
     case 'etcd':
       return lazyBackend('etcd', redactUrl(config.url), async () =>
         (await import('./etcd.js')).createEtcdBackend(config, { timing }),
       );
     case 'consul':
-      return createConsulBackend(config, { timing });
+      return lazyBackend('consul', config.url, async () =>
+        (await import('./consul.js')).createConsulBackend(config, { timing }),
+      );
   }
 }

@@ -7,7 +7,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
-import { DISABLED_BY_DEFAULT, templateFunctionNames } from '../template/index.js';
+// the names only: the engine itself loads only where a template renders
+import { DISABLED_BY_DEFAULT, FUNCTION_NAMES } from '../template/names.js';
 import {
   anyValue,
   bool,
@@ -413,8 +414,9 @@ const waitObj = map(
 const wait = orShort('min', waitObj, duration());
 
 /**
- * A template function name: one of consul-template's map as tend binds it (derived from the function map
- * itself, so names other helpers add are known without a list here), or, for `allow`, one of those off by default.
+ * A template function name: one of consul-template's map as tend binds it (template/names.ts, a plain list a test
+ * keeps equal to the function map, so that a manifest loads without the engine), or, for `allow`, one of those off
+ * by default.
  */
 function templateFunction(which: 'any' | 'disabled'): Decoder<string> {
   const expected =
@@ -432,7 +434,7 @@ function templateFunction(which: 'any' | 'disabled'): Decoder<string> {
         return fail(cx, n, path, `expected ${expected}, got ${describe(n)}`);
       }
       const name = n.value.trim();
-      const all = templateFunctionNames();
+      const all = FUNCTION_NAMES;
       if (!all.includes(name)) {
         const candidates = which === 'any' ? all : DISABLED_BY_DEFAULT;
         return fail(cx, n, path, `unknown template function "${name}"${didYouMean(name, candidates)}`);

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { makeDirSync } from '../fsx/index.js';
 import type { FuncSpec } from './exec.js';
 import { Lexer, T } from './lex.js';
+import { DISABLED_BY_DEFAULT } from './names.js';
 
 export interface FunctionPolicy {
   /** Functions off by default that this template may call (`plugin`, `writeToFile`). */
@@ -18,8 +19,8 @@ export interface FunctionPolicy {
   deny?: readonly string[];
 }
 
-/** Off unless a template's `functions.allow` names them: they reach outside the template's own file. */
-export const DISABLED_BY_DEFAULT: readonly string[] = ['plugin', 'writeToFile'];
+// in names.ts, which the manifest reads without loading the engine
+export { DISABLED_BY_DEFAULT };
 
 /**
  * consul-template's names from before 0.18 (January 2017), still found in long-lived templates. They render
