@@ -4,7 +4,7 @@
  * socket, or the token over TCP. A store that does not answer is a 503 within the read's bound, not a hang; a
  * store that cannot hold the view says so in the answer.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -180,22 +180,27 @@ services:
 });
 
 describe('fleetReading', () => {
-  it('says plainly that a Consul store cannot hold the view, without a request', async () => {
-    const kv = openKv('consul://127.0.0.1:1/', { env: {}, baseDir: tmpdir() });
+  it('says plainly that a one-document file store cannot hold the view, without a write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tend-fleet-doc-'));
+    const store = join(dir, 'kv.yaml');
+    writeFileSync(store, 'app:\n  msg: v1\n');
+    const kv = openKv(`file:${store}`, { env: {}, baseDir: dir });
     try {
       const r = await fleetReading(
         {
           kv,
           env: { TEND_FLEET: 'on' },
-          plan: { file: '/x/tend.yaml', stateDir: '/x/.tend' } as never,
+          plan: { file: join(dir, 'tend.yaml'), stateDir: join(dir, '.tend') } as never,
         },
         { app: 'shop' },
       );
       expect(r.publishing).toBe(false);
-      expect(r.unsupported).toMatch(/not available on Consul stores/);
+      expect(r.unsupported).toMatch(/not available on a file store that is one YAML\/JSON document/);
+      expect(readFileSync(store, 'utf8')).toBe('app:\n  msg: v1\n');
       expect(r.entries).toEqual([]);
     } finally {
       await kv.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
