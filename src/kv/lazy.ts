@@ -2,7 +2,7 @@
  * A backend whose implementation module loads on first use. The etcd client (gRPC, protobuf) costs about 200 ms
  * and tens of MB to import: `tend up` with the `file` store, `tend status` and `tend template` must not pay it.
  */
-import type { KvBackend, KvKind, KvNotice, KvStatus, Watcher, WatchSpec } from './types.js';
+import type { ConsulSessions, KvBackend, KvKind, KvNotice, KvStatus, Watcher, WatchSpec } from './types.js';
 
 export function lazyBackend(kind: KvKind, url: string, load: () => Promise<KvBackend>): KvBackend {
   let real: KvBackend | undefined;
@@ -22,9 +22,27 @@ export function lazyBackend(kind: KvKind, url: string, load: () => Promise<KvBac
     return loading;
   };
 
+  // Consul's sessions (the rollout's semaphore, the fleet document) go through the loaded client, like the rest:
+  // a backend that hid them would look like a store without sessions.
+  const sessionsOf = async (): Promise<ConsulSessions> => {
+    const s = (await backend()).sessions;
+    if (!s) throw new Error(`internal error: the ${kind} backend has no sessions`);
+    return s;
+  };
+  const sessions: ConsulSessions | undefined =
+    kind === 'consul'
+      ? {
+          entries: async (prefix) => (await sessionsOf()).entries(prefix),
+          acquire: async (key, value, lease) => (await sessionsOf()).acquire(key, value, lease),
+          release: async (key, lease) => (await sessionsOf()).release(key, lease),
+          cas: async (key, value, modifyIndex) => (await sessionsOf()).cas(key, value, modifyIndex),
+        }
+      : undefined;
+
   return {
     kind,
     url,
+    ...(sessions ? { sessions } : {}),
     get: async (key) => (await backend()).get(key),
     list: async (prefix) => (await backend()).list(prefix),
     put: async (key, value, opts) => (await backend()).put(key, value, opts),
