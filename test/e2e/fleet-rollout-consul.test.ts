@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
+import { stopAllTends } from '../helpers/cli.js';
 import { type ConsulDouble, startConsulDouble } from '../helpers/consul-double.js';
 import {
   conf,
@@ -23,6 +23,7 @@ import {
   rolloutProject,
   sha,
   stamps,
+  startFleet,
 } from '../helpers/rollout.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -50,16 +51,7 @@ describe('a rollout over two tends sharing one Consul', () => {
     const url = `consul://${consul.address}/${NS}?wait=2s`;
     const names = ['c1', 'c2'];
     const projects = names.map((n) => rolloutProject(url, n, dirs));
-    const tends: TendProcess[] = [];
-    for (const [i, dir] of projects.entries()) {
-      tends.push(
-        startTend(['up'], {
-          cwd: dir,
-          env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '10000', TEND_FLEET: 'on' },
-        }),
-      );
-    }
-    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const tends = await startFleet(projects, names, { TEND_FLEET: 'on', TEND_FLEET_TTL_MS: '10000' });
     const all = () => projects.map((d, i) => stamps(d, names[i] ?? ''));
     const views = () => Promise.all(projects.map((d) => rolloutOfAsync(d)));
 

@@ -21,8 +21,17 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
-import { conf, isDone, mostOutAtOnce, rolloutOf, rolloutProject, sha, stamps } from '../helpers/rollout.js';
+import { runTend, stopAllTends } from '../helpers/cli.js';
+import {
+  conf,
+  isDone,
+  mostOutAtOnce,
+  rolloutOf,
+  rolloutProject,
+  sha,
+  stamps,
+  startFleet,
+} from '../helpers/rollout.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dirs: string[] = [];
@@ -89,16 +98,7 @@ describe.each(SHAPES)('a rollout over three tends sharing one file store ($shape
     const url = `file:${store}`;
     const names = ['f1', 'f2', 'f3'];
     const projects = names.map((n) => rolloutProject(url, n, dirs));
-    const tends: TendProcess[] = [];
-    for (const [i, dir] of projects.entries()) {
-      tends.push(
-        startTend(['up'], {
-          cwd: dir,
-          env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000', TEND_FLEET: 'on' },
-        }),
-      );
-    }
-    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const tends = await startFleet(projects, names, { TEND_FLEET: 'on' });
     const all = () => projects.map((d, i) => stamps(d, names[i] ?? ''));
 
     // 1. a good change reaches all three, one at a time
@@ -187,10 +187,7 @@ describe('max_parallel: 2 on a file store', () => {
     S.set(store, 'v1');
     const names = ['p1', 'p2', 'p3'];
     const projects = names.map((n) => rolloutProject(`file:${store}`, n, dirs, { maxParallel: 2 }));
-    const tends = projects.map((dir, i) =>
-      startTend(['up'], { cwd: dir, env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000' } }),
-    );
-    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    await startFleet(projects, names);
     const t1 = Date.now();
     S.set(store, 'v2');
     const v2 = sha('msg=v2\n');
@@ -217,10 +214,7 @@ describe('the canary SIGKILLed while it applies a bad value on a file store', ()
     const names = ['k1', 'k2', 'k3'];
     // a long ready_timeout: the kill lands while the canary still waits for its service
     const projects = names.map((n) => rolloutProject(`file:${store}`, n, dirs, { readyTimeout: '10s' }));
-    const tends = projects.map((dir, i) =>
-      startTend(['up'], { cwd: dir, env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000' } }),
-    );
-    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const tends = await startFleet(projects, names);
     const t2 = Date.now();
     S.set(store, 'bad');
     const bad = sha('msg=bad\n');

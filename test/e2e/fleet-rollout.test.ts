@@ -11,7 +11,7 @@
 import { rmSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTend, startTend, stopAllTends, type TendProcess } from '../helpers/cli.js';
+import { runTend, startTend, stopAllTends } from '../helpers/cli.js';
 import { type EtcdHarness, startEtcd } from '../helpers/etcd.js';
 import {
   conf,
@@ -22,6 +22,7 @@ import {
   rolloutProject,
   sha,
   stamps,
+  startFleet,
 } from '../helpers/rollout.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -49,16 +50,7 @@ describe('a rollout over five tends sharing one etcd', () => {
     const url = `etcd://${etcd.endpoint}/${ns}`;
     const names = ['t1', 't2', 't3', 't4', 't5'];
     const projects = names.map((n) => project(url, n));
-    const tends: TendProcess[] = [];
-    for (const [i, dir] of projects.entries()) {
-      tends.push(
-        startTend(['up'], {
-          cwd: dir,
-          env: { TEND_FLEET_NAME: names[i], TEND_FLEET_TTL_MS: '2000', TEND_FLEET: 'on' },
-        }),
-      );
-    }
-    for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+    const tends = await startFleet(projects, names, { TEND_FLEET: 'on' });
     const all = () => projects.map((d, i) => stamps(d, names[i] ?? ''));
 
     // 1. a good change reaches all five, one at a time

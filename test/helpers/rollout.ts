@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTend, runTendAsync } from './cli.js';
+import { runTend, runTendAsync, startTend, type TendProcess } from './cli.js';
 
 /**
  * The service: stamps its start, reads its config, and says READY (its ready check: a log line) half a second
@@ -124,3 +124,22 @@ export async function rolloutOfAsync(dir: string): Promise<RolloutView | undefin
 }
 
 export const isDone = (r: RolloutView | undefined, hash: string) => r?.phase === 'done' && r.hash === hash;
+
+/**
+ * Starts one `tend up` per project, each under its own fleet name (`names[i]`), with a short fleet TTL, and waits
+ * until every one says `app UP`. `env` adds to (or overrides) that environment.
+ */
+export async function startFleet(
+  projects: string[],
+  names: string[],
+  env: Record<string, string> = {},
+): Promise<TendProcess[]> {
+  const tends = projects.map((dir, i) =>
+    startTend(['up'], {
+      cwd: dir,
+      env: { TEND_FLEET_NAME: names[i] ?? `t${i}`, TEND_FLEET_TTL_MS: '2000', ...env },
+    }),
+  );
+  for (const t of tends) await t.waitForOutput(/app UP/, 60_000);
+  return tends;
+}
