@@ -21,7 +21,7 @@
  * Tested against a stateful double of Consul's HTTP API (test/helpers/consul-double.ts), not a Consul server.
  */
 import { type ConsulEntry, type ConsulSessions, type KvBackend, KvError } from '../kv/index.js';
-import { sleep } from '../time/index.js';
+import { backoffDelay, sleep } from '../time/index.js';
 import { type AcquireOptions, checkOptions, SemaphoreError, type Slot } from './semaphore-types.js';
 
 export const LOCK_KEY = '.lock';
@@ -141,7 +141,7 @@ export async function acquireConsulSlot(kv: KvBackend, opts: AcquireOptions): Pr
         // Consul unreachable or without a leader: keep the place in the queue (the session outlives a short
         // outage) and look again; a session lost meanwhile shows as a vanished contender key on return
         if (!(err instanceof KvError && err.code === 'unavailable')) throw err;
-        await sleep(Math.min(5_000, 250 * 2 ** outage++), opts.signal);
+        await sleep(backoffDelay(outage++, { initialMs: 250, maxMs: 5_000, jitter: 'spread' }), opts.signal);
         continue;
       }
       const self = state.live.get(session);
